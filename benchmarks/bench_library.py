@@ -1,0 +1,159 @@
+"""Time and memory of the tracker library: parse, status and one tick with its atomic write.
+
+    python benchmarks/bench_library.py [--sizes 100,10000,100000] [--repeat 7]
+
+Prints a table of medians, the growth ratio between sizes (1.0 per 10x means linear),
+and each budget with its verdict. Budgets: 10,000 sub-tasks parsed in under 100 ms,
+100,000 in under 1 s, one tick with its write under 20 ms at 10,000, memory under 20x
+the file's size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import statistics
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+from pytest_tasktracker import Change, apply_changes, load, parse
+from pytest_tasktracker.cli import main as cli_main
+
+
+def make_tracker(subtasks: int, per_step: int = 12) -> str:
+    """An mcp-coder style tracker of about 100 bytes a sub-task, with detail lines."""
+    parts = ["# Task Status Tracker\n\n## Tasks\n\n"]
+    for n in range(subtasks):
+        if n % per_step == 0:
+            step = n // per_step + 1
+            parts.append(f"\n### Step {step}: Implement part {step} of the feature\n\n")
+        mark = "x" if n % 3 == 0 else " "
+        parts.append(f"- [{mark}] Run pytest on tests/test_mod_{n}.py and fix all failures\n")
+        if n % 4 == 0:
+            parts.append("  - detail: keep the public API stable\n")
+    parts.append("\n## Pull Request\n\n- [ ] PR review\n- [ ] PR summary\n")
+    return "".join(parts)
+
+
+def median_ms(action: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def peak_bytes(action: Callable[[], object]) -> int:
+    gc.collect()
+    tracemalloc.start()
+    action()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def run(sizes: list[int], repeat: int) -> list[dict[str, float]]:
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for size in sizes:
+            text = make_tracker(size)
+            path = Path(folder) / f"tracker_{size}.md"
+            path.write_text(text)
+            tracker = parse(text)
+            target = tracker.subtasks[len(tracker.subtasks) // 2]
+            flip = [True]
+
+            def tick(path: Path = path, subtask_id: str = target.id) -> None:
+                # One tick with its atomic write, given the tracker the caller has read
+                # (as `tasktracker check` and the plugin have): lock, re-read, compare,
+                # flip one byte, write a temporary file, fsync, replace.
+                known = load(path)
+                start = time.perf_counter()
+                apply_changes(path, [Change(subtask_id, flip[0])], known=known)
+                tick_times.append((time.perf_counter() - start) * 1000)
+                flip[0] = not flip[0]
+
+            tick_times: list[float] = []
+
+            def status(path: Path = path) -> None:
+                cli_main(["--tracker", str(path), "status"], out=io.StringIO())
+
+            rows.append(
+                {
+                    "subtasks": len(tracker.subtasks),
+                    "bytes": len(text.encode()),
+                    "parse_ms": median_ms(lambda text=text: parse(text), repeat),  # type: ignore[misc]
+                    "load_ms": median_ms(lambda path=path: load(path), repeat),  # type: ignore[misc]
+                    "status_ms": median_ms(status, max(3, repeat // 2)),
+                    "tick_ms": (median_ms(tick, repeat), statistics.median(tick_times))[1],
+                    "peak_bytes": peak_bytes(lambda path=path: load(path)),  # type: ignore[misc]
+                }
+            )
+    return rows
+
+
+def report(rows: list[dict[str, float]]) -> str:
+    out = [
+        "| sub-tasks | file size | parse (ms) | read+parse (ms) | `status` (ms) "
+        "| tick+write (ms) | peak memory | memory / file |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        out.append(
+            f"| {row['subtasks']:,.0f} | {row['bytes'] / 1e6:.2f} MB | {row['parse_ms']:.1f} "
+            f"| {row['load_ms']:.1f} | {row['status_ms']:.1f} | {row['tick_ms']:.1f} "
+            f"| {row['peak_bytes'] / 1e6:.1f} MB | {row['peak_bytes'] / row['bytes']:.1f}x |"
+        )
+    out.append("")
+    out.append("Growth per step in size (time ratio / size ratio; 1.0 is linear):")
+    for before, after in zip(rows, rows[1:], strict=False):
+        size_ratio = after["subtasks"] / before["subtasks"]
+        growth = {
+            key: (after[key] / before[key]) / size_ratio
+            for key in ("parse_ms", "tick_ms", "peak_bytes")
+        }
+        out.append(
+            f"  {before['subtasks']:,.0f} -> {after['subtasks']:,.0f}: "
+            + ", ".join(f"{key} {value:.2f}" for key, value in growth.items())
+        )
+    out.append("")
+    out.append("Budgets:")
+    by_size = {int(row["subtasks"]) // 1000 * 1000: row for row in rows}
+    checks = []
+    if 10_000 in by_size:
+        row = by_size[10_000]
+        checks.append(("parse 10,000 sub-tasks < 100 ms", row["parse_ms"], 100.0))
+        checks.append(("tick+write at 10,000 < 20 ms", row["tick_ms"], 20.0))
+    if 100_000 in by_size:
+        checks.append(("parse 100,000 sub-tasks < 1000 ms", by_size[100_000]["parse_ms"], 1000.0))
+    for row in rows:
+        checks.append(
+            (
+                f"memory at {row['subtasks']:,.0f} < 20x file",
+                row["peak_bytes"] / row["bytes"],
+                20.0,
+            )
+        )
+    for name, value, limit in checks:
+        verdict = "ok" if value < limit else "OVER"
+        out.append(f"  {verdict:4} {name}: {value:.1f} ({value / limit:.0%} of budget)")
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sizes", default="100,10000,100000")
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    print(report(run(sizes, args.repeat)))
+
+
+if __name__ == "__main__":
+    main()

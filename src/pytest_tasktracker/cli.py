@@ -1,0 +1,239 @@
+"""The ``tasktracker`` command line: read and edit a tracker, judge it, run pytest."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from pytest_tasktracker.editing import Change, apply_changes, load
+from pytest_tasktracker.errors import (
+    EmptyTrackerError,
+    SubTaskReferenceError,
+    TrackerError,
+    TrackerReadError,
+)
+from pytest_tasktracker.inifile import find_inifile
+from pytest_tasktracker.settings import Settings, SettingsError, resolve
+from pytest_tasktracker.tracker import Step, SubTask, Tracker
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_WRITE = 3
+
+EXIT_CODES = f"""\
+exit codes:
+  {EXIT_OK}  all good
+  {EXIT_FAILED}  the gate found ticks without evidence, or check refused a sub-task
+  {EXIT_USAGE}  bad usage or bad input: no tracker, not UTF-8, unknown or ambiguous id
+  {EXIT_WRITE}  the tracker or the state folder could not be written (nothing was lost)
+  run: pytest's own exit code
+"""
+
+
+def display(path: Path, cwd: Path | None = None) -> str:
+    """A path as the user should read it: relative to the working folder when inside it."""
+    base = cwd or Path.cwd()
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tasktracker",
+        description="Read and tick a markdown task tracker; tick only what tests proved.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--tracker",
+        metavar="PATH",
+        help="the tracker file (default: $PYTEST_TRACKER, the ini key 'tracker', "
+        "or pr_info/TASK_TRACKER.md)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    status = commands.add_parser("status", help="every step and sub-task with its status")
+    status.add_argument("--json", action="store_true", help="print JSON")
+
+    next_ = commands.add_parser("next", help="the first step that still has open sub-tasks")
+    next_.add_argument("--json", action="store_true", help="print JSON")
+
+    for name, verb in (("check", "tick"), ("uncheck", "untick")):
+        edit = commands.add_parser(name, help=f"{verb} sub-tasks by id or text prefix")
+        edit.add_argument("ids", nargs="+", metavar="ID", help="a sub-task id or text prefix")
+        edit.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _settings(tracker_option: str | None) -> Settings:
+    cwd = Path.cwd()
+    ini = find_inifile(cwd)
+    settings = resolve(
+        cwd=cwd,
+        cli_tracker=tracker_option,
+        env=os.environ,
+        ini=ini.values,
+        ini_path=ini.path,
+        require_tracker=True,
+    )
+    assert settings is not None
+    return settings
+
+
+def _load(settings: Settings) -> Tracker:
+    shown = display(settings.tracker)
+    try:
+        tracker = load(settings.tracker, shown)
+    except TrackerReadError as error:
+        hint = "" if settings.tracker_source == "--tracker" else f" ({settings.tracker_source})"
+        raise TrackerReadError(f"{shown}{hint}", error.problem) from None
+    if not tracker.subtasks:
+        raise EmptyTrackerError(shown, "no sub-tasks found (no '- [ ]' items outside code)")
+    return tracker
+
+
+def _subtask_json(subtask: SubTask) -> dict[str, Any]:
+    return {
+        "id": subtask.id,
+        "text": subtask.text,
+        "status": subtask.status,
+        "state": subtask.state,
+        "done": subtask.done,
+        "optional": subtask.optional,
+        "line": subtask.line,
+        "step": subtask.step,
+    }
+
+
+def _step_json(step: Step) -> dict[str, Any]:
+    return {
+        "id": step.id,
+        "title": step.title,
+        "kind": step.kind,
+        "line": step.line,
+        "done": step.done_count,
+        "total": len(step.subtasks),
+        "subtasks": [_subtask_json(subtask) for subtask in step.subtasks],
+    }
+
+
+def _step_heading(step: Step) -> str:
+    label = step.title if step.kind == "section" else f"Step {step.id}: {step.title}"
+    if step.id == "pull-request":
+        label = step.title
+    return f"{label} (line {step.line}) - {step.done_count} of {len(step.subtasks)} done"
+
+
+def _subtask_line(subtask: SubTask) -> str:
+    return f"  {subtask.mark:<5} {subtask.id:<6} {subtask.text}"
+
+
+def _cmd_status(tracker: Tracker, args: argparse.Namespace, out: TextIO) -> int:
+    following = tracker.next_step()
+    if args.json:
+        payload = {
+            "tracker": tracker.path,
+            "done": tracker.done_count,
+            "total": len(tracker),
+            "next_step": following.id if following else None,
+            "steps": [_step_json(step) for step in tracker.steps],
+        }
+        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    out.write(f"{tracker.path}: {tracker.done_count} of {len(tracker)} sub-tasks done\n")
+    for step in tracker.steps:
+        out.write(_step_heading(step) + "\n")
+        for subtask in step.subtasks:
+            out.write(_subtask_line(subtask) + "\n")
+    return EXIT_OK
+
+
+def _cmd_next(tracker: Tracker, args: argparse.Namespace, out: TextIO) -> int:
+    step = tracker.next_step()
+    if args.json:
+        payload: dict[str, Any] = {"tracker": tracker.path, "step": None}
+        if step is not None:
+            payload["step"] = _step_json(step)
+            payload["open"] = [subtask.id for subtask in step.open_subtasks]
+        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    if step is None:
+        out.write(f"{tracker.path}: every sub-task is done\n")
+        return EXIT_OK
+    out.write(_step_heading(step) + "\n")
+    for subtask in step.open_subtasks:
+        out.write(_subtask_line(subtask) + "\n")
+    return EXIT_OK
+
+
+def _cmd_edit(tracker: Tracker, settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    done = args.command == "check"
+    targets = [tracker.find(reference) for reference in args.ids]  # all resolve, or none
+    changes = [Change(subtask.id, done, subtask.text) for subtask in targets]
+    applied = apply_changes(settings.tracker, changes, tracker.path, known=tracker)
+    if args.json:
+        rows = [
+            {
+                "id": item.subtask.id,
+                "text": item.subtask.text,
+                "line": item.subtask.line,
+                "before": item.subtask.status,
+                "after": ("x" if done else " ") if item.changed else item.subtask.status,
+                "changed": item.changed,
+            }
+            for item in applied
+        ]
+        out.write(json.dumps({"tracker": tracker.path, "changes": rows}, indent=2) + "\n")
+        return EXIT_OK
+    verb = "ticked" if done else "unticked"
+    for item in applied:
+        subtask = item.subtask
+        if item.changed:
+            out.write(f"{verb} {subtask.id} (line {subtask.line}): {subtask.text}\n")
+        else:
+            out.write(f"{subtask.id} was already {verb} (line {subtask.line}): {subtask.text}\n")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run the command line; return its exit code."""
+    out = out or sys.stdout
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        settings = _settings(args.tracker)
+        tracker = _load(settings)
+        if args.command == "status":
+            return _cmd_status(tracker, args, out)
+        if args.command == "next":
+            return _cmd_next(tracker, args, out)
+        return _cmd_edit(tracker, settings, args, out)
+    except (SettingsError, SubTaskReferenceError, TrackerReadError, EmptyTrackerError) as error:
+        sys.stderr.write(f"tasktracker: error: {error}\n")
+        return EXIT_USAGE
+    except TrackerError as error:
+        sys.stderr.write(f"tasktracker: error: {error}\n")
+        return EXIT_WRITE
+
+
+def run_main() -> None:
+    """The console-script entry point."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away, as with `tasktracker status | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = EXIT_OK
+    sys.exit(code)

@@ -1,0 +1,99 @@
+"""Byte-exact status edits, and the locked read-modify-write of a tracker file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_tasktracker.errors import ConcurrentEditError, TrackerWriteError
+from pytest_tasktracker.fileio import atomic_write, decode, locked, read_bytes
+from pytest_tasktracker.tracker import SubTask, Tracker, parse
+
+
+def set_status(text: str, subtask: SubTask, done: bool) -> str:
+    """Return ``text`` with the sub-task's box ticked (``x``) or unticked (a space).
+
+    Exactly one character changes, and only when the status does: ``[ ]`` and ``[x]``
+    swap one byte; an odd mark (``[-]``, ``[~]``) becomes ``[x]``; an empty ``[]`` gains
+    one byte. Unticking leaves a box that is not done as it is.
+    """
+    if subtask.done == done:
+        return text
+    new = "x" if done else " "
+    start = subtask.offset
+    end = start + len(subtask.status)
+    if text[start - 1 : start] != "[" or text[end : end + 1] != "]":
+        raise ValueError(f"sub-task {subtask.id} does not point at its checkbox")
+    return text[:start] + new + text[end:]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Tick (``done=True``) or untick a sub-task, named by id, expecting a text."""
+
+    id: str
+    done: bool
+    text: str | None = None  # when given, the sub-task must still have this text
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    subtask: SubTask  # as it was before the change
+    done: bool
+    changed: bool  # False when the box already had the asked-for status
+
+
+def apply_changes(
+    path: Path,
+    changes: Sequence[Change],
+    name: str | None = None,
+    known: Tracker | None = None,
+) -> list[Applied]:
+    """Apply ``changes`` to the tracker at ``path`` in one locked, atomic write.
+
+    The file is re-read under the lock, so an edit made by someone else since our last
+    read is kept. Each change is checked against the fresh parse: an unknown id raises
+    before anything is written, and a sub-task whose text changed raises
+    ``ConcurrentEditError``. A read-only tracker is refused, never replaced.
+    ``known`` is a parse the caller already holds: when the file still has exactly its
+    text, it is used instead of parsing the file again.
+    """
+    shown = name or str(path)
+    real = Path(os.path.realpath(path))
+    with locked(real.parent):
+        text = decode(Path(shown), read_bytes(real, name=shown))
+        tracker = known if known is not None and known.text == text else parse(text, shown)
+        planned: list[tuple[SubTask, bool]] = []
+        for change in changes:
+            subtask = tracker.find(change.id)
+            if change.text is not None and subtask.text != change.text:
+                raise ConcurrentEditError(
+                    shown,
+                    f"sub-task {change.id} changed since it was read "
+                    f"(now {subtask.text[:60]!r}); nothing was written",
+                )
+            planned.append((subtask, change.done))
+        applied = []
+        new_text = text
+        # Edit from the end so earlier offsets stay valid when an empty box gains a byte.
+        for subtask, done in sorted(planned, key=lambda p: p[0].offset, reverse=True):
+            edited = set_status(new_text, subtask, done)
+            applied.append(Applied(subtask, done, edited != new_text))
+            new_text = edited
+        applied.reverse()
+        if new_text != text:
+            if not os.access(real, os.W_OK):
+                raise TrackerWriteError(shown, "is read-only; nothing was changed")
+            try:
+                atomic_write(real, new_text.encode("utf-8"))
+            except TrackerWriteError as error:
+                raise TrackerWriteError(shown, error.problem) from None
+        return applied
+
+
+def load(path: Path, name: str | None = None) -> Tracker:
+    """Read and parse the tracker at ``path``; ``name`` is how messages show the path."""
+    shown = name or str(path)
+    return parse(decode(Path(shown), read_bytes(path, name=shown)), shown)

@@ -1,0 +1,101 @@
+"""One resolved settings object, from the command line > environment > ini file > default.
+
+Both the pytest plugin and the ``tasktracker`` command line resolve their settings here,
+so the two always agree on which tracker and which state folder a project uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV_TRACKER = "PYTEST_TRACKER"
+DEFAULT_TRACKER = Path("pr_info") / "TASK_TRACKER.md"
+STATE_FOLDER_NAME = ".tasktracker"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(ValueError):
+    """A configuration value is bad; the message names where it came from."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    tracker: Path
+    tracker_source: str  # where the tracker path came from, for messages
+    state: Path
+    update: bool = False
+    gate: bool = False
+    blocked_file: Path | None = None
+
+    @property
+    def results_file(self) -> Path:
+        return self.state / "results.json"
+
+    @property
+    def blockers_folder(self) -> Path:
+        return self.state / "blockers"
+
+
+def parse_bool(value: str, source: str) -> bool:
+    text = value.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise SettingsError(f"{source}: expected true or false, got {value!r}")
+
+
+def resolve(
+    *,
+    cwd: Path,
+    cli_tracker: str | None = None,
+    cli_state: str | None = None,
+    cli_update: bool = False,
+    cli_gate: bool = False,
+    env: Mapping[str, str],
+    ini: Mapping[str, str],
+    ini_path: Path | None,
+    require_tracker: bool = False,
+) -> Settings | None:
+    """Resolve the settings, or None when nothing enables the tracker.
+
+    Relative paths from the command line or the environment are taken from ``cwd``;
+    relative paths from the ini file from the ini file's folder, as pytest does.
+    """
+    ini_folder = ini_path.parent if ini_path is not None else cwd
+    ini_name = ini_path.name if ini_path is not None else "the ini file"
+    if cli_tracker:
+        tracker, source = cwd / cli_tracker, "--tracker"
+    elif env.get(ENV_TRACKER):
+        tracker, source = cwd / env[ENV_TRACKER], f"${ENV_TRACKER}"
+    elif ini.get("tracker", "").strip():
+        tracker, source = ini_folder / ini["tracker"].strip(), f"'tracker' in {ini_name}"
+    elif require_tracker:
+        tracker, source = cwd / DEFAULT_TRACKER, "the default"
+    else:
+        return None
+
+    if cli_state:
+        state = cwd / cli_state
+    elif ini.get("tracker_state", "").strip():
+        state = ini_folder / ini["tracker_state"].strip()
+    else:
+        state = tracker.parent / STATE_FOLDER_NAME
+
+    update = cli_update or parse_bool(
+        ini.get("tracker_update", ""), f"'tracker_update' in {ini_name}"
+    )
+    gate = cli_gate or parse_bool(ini.get("tracker_gate", ""), f"'tracker_gate' in {ini_name}")
+    blocked = ini.get("tracker_blocked_file", "").strip()
+    return Settings(
+        tracker=tracker,
+        tracker_source=source,
+        state=state,
+        update=update,
+        gate=gate,
+        blocked_file=ini_folder / blocked if blocked else None,
+    )

@@ -1,0 +1,364 @@
+"""The tracker model: steps and sub-tasks with ids, read from markdown.
+
+No pytest import here: this module is the library that other tools can use on their own.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gc
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from pytest_tasktracker.errors import SubTaskReferenceError
+from pytest_tasktracker.scanner import CheckboxItem, Heading, scan
+
+State = Literal["done", "open", "other"]
+StepKind = Literal["heading", "item", "section"]
+
+_STEP_WORDS = r"(?:step|phase|stage|milestone|part)"
+_HEADING_STEP = re.compile(
+    rf"^[*_]*{_STEP_WORDS}\s+(\d+(?:\.\d+)*)[*_]*\s*(?:[:.)\-\u2013\u2014]\s*)?(.*)$",
+    re.IGNORECASE,
+)
+_NUMBERED_HEADING = re.compile(r"^(\d+(?:\.\d+)+|\d+(?=[.)]))[.)]?\s+(.*)$")
+_ITEM_STEP = re.compile(
+    rf"^[*_]*{_STEP_WORDS}\s+(\d+(?:\.\d+)*)\s*[:.)\-\u2013\u2014]\s*(.*?)$", re.IGNORECASE
+)
+_PULL_REQUEST = re.compile(r"^pull[ -]request\b", re.IGNORECASE)
+_EXPLICIT_ID = re.compile(r"^(T\d+|\d+(?:\.\d+)+)\.?(?=\s|$)|^(\d+)\.(?=\s|$)")
+_ID_STARTS = frozenset("T0123456789")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_TRAILING_LINK = re.compile(r"\s+[-\u2013\u2014]\s+\[[^\]]*\]\([^)]*\)\s*$")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"\*\*|__|`")
+_SLUG = re.compile(r"[^a-z0-9]+")
+_SPACE = re.compile(r"\s+")
+
+
+def _plain(text: str) -> str:
+    """Text as a reader sees it: no emphasis, code ticks or link targets."""
+    return _SPACE.sub(" ", _EMPHASIS.sub("", _LINK.sub(r"\1", text))).strip()
+
+
+def slugify(text: str) -> str:
+    slug = _SLUG.sub("-", _plain(text).lower()).strip("-")
+    return slug[:48].rstrip("-") or "section"
+
+
+@dataclass(frozen=True, slots=True)
+class SubTask:
+    """A checkbox list item."""
+
+    id: str
+    text: str  # the item's first paragraph, comments removed, whitespace collapsed
+    status: str  # the raw bracket content: " ", "x", "X", "-", "~", "" ...
+    line: int  # 1-based line of the checkbox
+    step: str  # id of the step (or section) it belongs to
+    offset: int  # character offset of the bracket content in the tracker text
+    continuation: tuple[str, ...]  # the item's further lines, up to the next checkbox
+    depth: int
+    optional: bool  # "[ ]*": Kiro's optional task
+    explicit_id: bool  # the id was written in the item ("T001", "2.1")
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("x", "X")
+
+    @property
+    def state(self) -> State:
+        if self.done:
+            return "done"
+        return "open" if self.status.isspace() else "other"
+
+    @property
+    def mark(self) -> str:
+        """The checkbox as written, e.g. ``[ ]``, ``[x]``, ``[-]`` or ``[ ]*``."""
+        return f"[{self.status}]" + ("*" if self.optional else "")
+
+    @property
+    def plain_text(self) -> str:
+        return _plain(self.text)
+
+    @property
+    def full_text(self) -> str:
+        """The first line and every continuation line, for searching claims and links."""
+        return "\n".join((self.text, *self.continuation))
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A step: a step heading, a step-level checkbox item, or a section of loose items."""
+
+    id: str
+    title: str
+    line: int  # 1-based
+    kind: StepKind
+    subtasks: tuple[SubTask, ...]
+    status: str | None  # the step's own checkbox, if it has one
+    status_offset: int | None
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for subtask in self.subtasks if subtask.done)
+
+    @property
+    def open_subtasks(self) -> tuple[SubTask, ...]:
+        return tuple(subtask for subtask in self.subtasks if not subtask.done)
+
+
+@dataclass(frozen=True, slots=True)
+class Tracker:
+    """A parsed tracker. ``text`` is the decoded file; offsets point into it."""
+
+    text: str
+    steps: tuple[Step, ...]
+    subtasks: tuple[SubTask, ...]
+    path: str = "<tracker>"
+
+    def __iter__(self) -> Iterator[SubTask]:
+        return iter(self.subtasks)
+
+    def __len__(self) -> int:
+        return len(self.subtasks)
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for subtask in self.subtasks if subtask.done)
+
+    def step(self, step_id: str) -> Step | None:
+        return next((step for step in self.steps if step.id == step_id), None)
+
+    def next_step(self) -> Step | None:
+        """The first step that still has sub-tasks that are not done."""
+        return next((step for step in self.steps if step.open_subtasks), None)
+
+    def by_id(self, subtask_id: str) -> list[SubTask]:
+        key = subtask_id.casefold()
+        return [subtask for subtask in self.subtasks if subtask.id.casefold() == key]
+
+    def find(self, reference: str) -> SubTask:
+        """Find one sub-task by its id or by a unique, case-insensitive prefix of its text."""
+        ref = reference.strip()
+        matches = self.by_id(ref)
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            lines = ", ".join(str(subtask.line) for subtask in matches)
+            raise SubTaskReferenceError(
+                self.path, f"sub-task id {ref!r} is ambiguous: it is on lines {lines}"
+            )
+        prefix = _SPACE.sub(" ", ref).casefold()
+        if prefix:
+            matches = [
+                subtask
+                for subtask in self.subtasks
+                if subtask.text.casefold().startswith(prefix)
+                or subtask.plain_text.casefold().startswith(prefix)
+            ]
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                ids = ", ".join(subtask.id for subtask in matches[:8])
+                raise SubTaskReferenceError(
+                    self.path, f"{ref!r} is ambiguous: it starts sub-tasks {ids}"
+                )
+        step = self.step(ref)
+        if step is not None:
+            ids = ", ".join(subtask.id for subtask in step.subtasks[:8])
+            raise SubTaskReferenceError(
+                self.path, f"{ref!r} is a step, not a sub-task; its sub-tasks are {ids}"
+            )
+        raise SubTaskReferenceError(self.path, f"no sub-task {ref!r}{self.suggest(ref)}")
+
+    def suggest(self, reference: str) -> str:
+        """A hint naming the known ids nearest to ``reference``."""
+        ids = list(dict.fromkeys(subtask.id for subtask in self.subtasks))
+        near = difflib.get_close_matches(reference, ids, n=3, cutoff=0.5)
+        if not near:
+            return f" (the tracker has {len(ids)} sub-tasks)" if ids else " (no sub-tasks)"
+        return " (did you mean " + ", ".join(near) + "?)"
+
+
+def _clean_text(item: CheckboxItem) -> str:
+    text = " ".join((item.text, *item.extra)) if item.extra else item.text
+    if "<!--" in text:
+        text = _COMMENT.sub(" ", text)
+    if "  " in text or "\t" in text or "\n" in text:
+        text = _SPACE.sub(" ", text)
+    return text.strip()
+
+
+_STEP_PREFIXES = ("step", "phas", "stag", "mile", "part")
+
+
+def _may_name_a_step(body: str) -> bool:
+    return body.lstrip("*_ ")[:4].lower() in _STEP_PREFIXES
+
+
+@dataclass
+class _StepBuilder:
+    id: str
+    title: str
+    line: int
+    kind: StepKind
+    level: int  # heading level for heading steps; 0 for item steps and sections
+    status: str | None = None
+    status_offset: int | None = None
+
+    def __post_init__(self) -> None:
+        self.subtasks: list[SubTask] = []
+
+
+def _heading_step(heading: Heading) -> tuple[str, str] | None:
+    text = heading.text
+    match = _HEADING_STEP.match(text) or _NUMBERED_HEADING.match(text)
+    if match:
+        return match.group(1), match.group(2).strip(" *_") or text
+    if _PULL_REQUEST.match(text):
+        return slugify(text), text
+    return None
+
+
+def parse(text: str, path: str = "<tracker>") -> Tracker:
+    """Parse tracker markdown into steps and sub-tasks.
+
+    The objects made here hold no reference cycles, so the cyclic garbage collector is
+    paused while they are made: on a 100,000-sub-task tracker it would otherwise spend
+    a quarter of the time scanning them (see benchmarks/bench_library.py).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse(text, path)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse(text: str, path: str) -> Tracker:
+    result = scan(text)
+    lines = result.lines
+    events: list[Heading | CheckboxItem] = [*result.headings, *result.items]
+    events.sort(key=lambda event: event.line)
+
+    steps: list[_StepBuilder] = []
+    current: _StepBuilder | None = None
+    section, section_title = "tasks", "Tasks"
+    counters: dict[str, int] = {}
+
+    def open_step(builder: _StepBuilder) -> _StepBuilder:
+        steps.append(builder)
+        return builder
+
+    for event in events:
+        if isinstance(event, Heading):
+            named = _heading_step(event)
+            if named is not None:
+                current = open_step(
+                    _StepBuilder(named[0], named[1], event.line + 1, "heading", event.level)
+                )
+            elif current is not None and current.kind == "heading" and event.level > current.level:
+                pass  # a sub-heading inside the step, like Spec Kit's "### Tests for ..."
+            else:
+                current = None
+                if event.text:
+                    section, section_title = slugify(event.text), event.text
+            continue
+
+        item = event
+        body = _clean_text(item)
+        if body[:1] in ("=", ":"):
+            continue  # "- [x] = Task complete": a legend explaining the notation
+        step_match = (
+            _ITEM_STEP.match(_plain(_TRAILING_LINK.sub("", body)))
+            if _may_name_a_step(body)
+            else None
+        )
+        explicit = _EXPLICIT_ID.match(body) if body[:1] in _ID_STARTS else None
+        kiro_step = (
+            explicit is not None
+            and explicit.group(2) is not None
+            and item.depth == 0
+            and (current is None or current.kind != "heading")
+        )
+        if step_match is not None or kiro_step:
+            if step_match is not None:
+                step_id, title = step_match.group(1), step_match.group(2).strip(" *_")
+            else:
+                assert explicit is not None
+                step_id, title = explicit.group(2), body[explicit.end() :].strip()
+            title = _TRAILING_LINK.sub("", title).strip(" *_") or body
+            if current is not None and current.kind == "heading" and current.id == step_id:
+                current.status, current.status_offset = item.status, item.status_offset
+            else:
+                current = open_step(_StepBuilder(step_id, title, item.line + 1, "item", 0))
+                current.status, current.status_offset = item.status, item.status_offset
+            continue
+
+        if current is None:
+            current = open_step(_StepBuilder(section, section_title, item.line + 1, "section", 0))
+        counters[current.id] = counters.get(current.id, 0) + 1
+        if explicit is not None and explicit.group(1) is not None:
+            subtask_id, explicit_id = explicit.group(1), True
+            body = body[explicit.end() :].strip()
+        elif explicit is not None and current.kind != "heading":
+            subtask_id, explicit_id = explicit.group(2), True
+            body = body[explicit.end() :].strip()
+        else:
+            subtask_id, explicit_id = f"{current.id}.{counters[current.id]}", False
+        end = item.end_line
+        while end > item.line + 1 and not lines[end - 1][1].strip():
+            end -= 1
+        continuation = tuple(lines[i][1] for i in range(item.line + 1, end))
+        current.subtasks.append(
+            SubTask(
+                id=subtask_id,
+                text=body,
+                status=item.status,
+                line=item.line + 1,
+                step=current.id,
+                offset=item.status_offset,
+                continuation=continuation,
+                depth=item.depth,
+                optional=item.optional,
+                explicit_id=explicit_id,
+            )
+        )
+
+    built: list[Step] = []
+    for builder in steps:
+        subtasks = builder.subtasks
+        if not subtasks and builder.kind == "item" and builder.status_offset is not None:
+            # A step item with no sub-tasks (Kiro's "- [ ] 3. Checkpoint") is its own sub-task.
+            subtasks = [
+                SubTask(
+                    id=builder.id,
+                    text=builder.title,
+                    status=builder.status or "",
+                    line=builder.line,
+                    step=builder.id,
+                    offset=builder.status_offset,
+                    continuation=(),
+                    depth=0,
+                    optional=False,
+                    explicit_id=True,
+                )
+            ]
+        if builder.kind == "section" and not subtasks:
+            continue
+        built.append(
+            Step(
+                id=builder.id,
+                title=builder.title,
+                line=builder.line,
+                kind=builder.kind,
+                subtasks=tuple(subtasks),
+                status=builder.status,
+                status_offset=builder.status_offset,
+            )
+        )
+    ordered = sorted((s for step in built for s in step.subtasks), key=lambda s: s.offset)
+    return Tracker(text=text, steps=tuple(built), subtasks=tuple(ordered), path=path)

@@ -1,0 +1,65 @@
+"""Bad input gives one line naming the file and the problem, and the file stays as it was."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pytest_tasktracker import TrackerReadError, load
+
+
+def error_for(path: Path) -> str:
+    with pytest.raises(TrackerReadError) as info:
+        load(path, "t.md")
+    return str(info.value)
+
+
+def test_a_missing_file(tmp_path: Path) -> None:
+    assert error_for(tmp_path / "t.md") == "t.md: no such file"
+
+
+def test_a_folder(tmp_path: Path) -> None:
+    assert error_for(tmp_path) == "t.md: is a folder, not a tracker file"
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert error_for(fifo) == "t.md: is not a regular file (a FIFO, socket or device)"
+
+
+def test_binary_content(tmp_path: Path) -> None:
+    path = tmp_path / "t.md"
+    path.write_bytes(b"- [ ] a\n\x00\x01\x02")
+    assert error_for(path) == "t.md: is binary, not markdown (a NUL byte at offset 8)"
+
+
+def test_content_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "t.md"
+    path.write_bytes("- [ ] a\n- [ ] caf\u00e9\n".encode("latin-1"))
+    assert error_for(path) == "t.md: is not UTF-8 (byte 0xe9 on line 2, offset 17)"
+
+
+def test_an_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "t.md"
+    path.write_text("- [ ] a\n")
+    real_open = os.open
+
+    def denied(target: object, *args: int) -> int:
+        if Path(str(target)) == path:
+            raise PermissionError(13, "Permission denied")
+        return real_open(target, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", denied)
+    assert error_for(path) == "t.md: permission denied (the file is not readable)"
+
+
+def test_a_file_over_the_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_tasktracker import fileio
+
+    path = tmp_path / "t.md"
+    path.write_text("- [ ] a\n" * 10)
+    with pytest.raises(TrackerReadError, match="is 80 bytes, more than the 79 a tracker may have"):
+        fileio.read_bytes(path, limit=79)
