@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import gc
 import io
+import itertools
 import statistics
 import tempfile
 import time
@@ -68,8 +69,14 @@ def run(sizes: list[int], repeat: int) -> list[dict[str, float]]:
             tracker = parse(text)
             target = tracker.subtasks[len(tracker.subtasks) // 2]
             flip = [True]
+            tick_times: list[float] = []
 
-            def tick(path: Path = path, subtask_id: str = target.id) -> None:
+            def tick(
+                path: Path = path,
+                subtask_id: str = target.id,
+                flip: list[bool] = flip,
+                tick_times: list[float] = tick_times,
+            ) -> None:
                 # One tick with its atomic write, given the tracker the caller has read
                 # (as `tasktracker check` and the plugin have): lock, re-read, compare,
                 # flip one byte, write a temporary file, fsync, replace.
@@ -78,8 +85,6 @@ def run(sizes: list[int], repeat: int) -> list[dict[str, float]]:
                 apply_changes(path, [Change(subtask_id, flip[0])], known=known)
                 tick_times.append((time.perf_counter() - start) * 1000)
                 flip[0] = not flip[0]
-
-            tick_times: list[float] = []
 
             def status(path: Path = path) -> None:
                 cli_main(["--tracker", str(path), "status"], out=io.StringIO())
@@ -112,7 +117,7 @@ def report(rows: list[dict[str, float]]) -> str:
         )
     out.append("")
     out.append("Growth per step in size (time ratio / size ratio; 1.0 is linear):")
-    for before, after in zip(rows, rows[1:], strict=False):
+    for before, after in itertools.pairwise(rows):
         size_ratio = after["subtasks"] / before["subtasks"]
         growth = {
             key: (after[key] / before[key]) / size_ratio

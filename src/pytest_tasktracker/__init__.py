@@ -2,25 +2,45 @@
 
 The tracker library (no pytest import) is public here; the pytest plugin lives in
 ``pytest_tasktracker.plugin`` and the command line in ``pytest_tasktracker.cli``.
+Names are imported on first use, so loading the plugin on an idle run stays cheap.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from pytest_tasktracker.editing import Applied, Change, apply_changes, load, set_status
-from pytest_tasktracker.errors import (
-    ConcurrentEditError,
-    EmptyTrackerError,
-    SubTaskReferenceError,
-    TrackerError,
-    TrackerReadError,
-    TrackerWriteError,
-)
-from pytest_tasktracker.tracker import Step, SubTask, Tracker, parse
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pytest_tasktracker.editing import Applied, Change, apply_changes, load, set_status
+    from pytest_tasktracker.errors import (
+        ConcurrentEditError,
+        EmptyTrackerError,
+        SubTaskReferenceError,
+        TrackerError,
+        TrackerReadError,
+        TrackerWriteError,
+    )
+    from pytest_tasktracker.tracker import Step, SubTask, Tracker, parse
+
     __version__: str
+
+_EXPORTS = {
+    "Applied": "editing",
+    "Change": "editing",
+    "apply_changes": "editing",
+    "load": "editing",
+    "set_status": "editing",
+    "ConcurrentEditError": "errors",
+    "EmptyTrackerError": "errors",
+    "SubTaskReferenceError": "errors",
+    "TrackerError": "errors",
+    "TrackerReadError": "errors",
+    "TrackerWriteError": "errors",
+    "Step": "tracker",
+    "SubTask": "tracker",
+    "Tracker": "tracker",
+    "parse": "tracker",
+}
 
 __all__ = [
     "Applied",
@@ -42,7 +62,12 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> str:
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module = importlib.import_module(f"pytest_tasktracker.{_EXPORTS[name]}")
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
 
@@ -51,3 +76,7 @@ def __getattr__(name: str) -> str:
         except PackageNotFoundError:  # pragma: no cover - running from a source tree
             return "0+unknown"
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -62,6 +62,7 @@ class SubTask:
     depth: int
     optional: bool  # "[ ]*": Kiro's optional task
     explicit_id: bool  # the id was written in the item ("T001", "2.1")
+    source: str = ""  # the checkbox line as written
 
     @property
     def done(self) -> bool:
@@ -85,7 +86,7 @@ class SubTask:
     @property
     def full_text(self) -> str:
         """The first line and every continuation line, for searching claims and links."""
-        return "\n".join((self.text, *self.continuation))
+        return "\n".join((self.source or self.text, *self.continuation))
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +326,7 @@ def _parse(text: str, path: str) -> Tracker:
                 depth=item.depth,
                 optional=item.optional,
                 explicit_id=explicit_id,
+                source=lines[item.line][1],
             )
         )
 

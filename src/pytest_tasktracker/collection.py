@@ -1,0 +1,53 @@
+"""What collection found: every test with its ``task`` marker ids, and which were selected.
+
+A serial run records this in-process. Under pytest-xdist the controller collects
+nothing, so each worker sends the same record through ``config.workeroutput`` and the
+controller takes it from ``pytest_testnodedown``: both paths end in one ``Collected``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_tasktracker.linking import CollectedTest
+
+WORKEROUTPUT_KEY = "tasktracker"
+
+
+@dataclass
+class Collected:
+    tests: list[CollectedTest] = field(default_factory=list)
+    deselected: set[str] = field(default_factory=set)
+    selected: list[str] | None = None  # None until collection finished
+
+    def add(self, nodeid: str, tasks: Iterable[str]) -> None:
+        self.tests.append(CollectedTest(nodeid, tuple(tasks)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tests": [[test.nodeid, list(test.tasks)] for test in self.tests],
+            "deselected": sorted(self.deselected),
+            "selected": list(self.selected or []),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Collected:
+        tests = [CollectedTest(str(nodeid), tuple(tasks)) for nodeid, tasks in data["tests"]]
+        return cls(tests, set(data["deselected"]), [str(n) for n in data["selected"]])
+
+
+def task_ids(marks: Sequence[Any]) -> tuple[list[str], list[str]]:
+    """Sub-task ids from ``task`` marks, and problems with marks that are malformed."""
+    ids: list[str] = []
+    problems: list[str] = []
+    for mark in marks:
+        if not mark.args:
+            problems.append("@pytest.mark.task() needs at least one sub-task id")
+        for arg in mark.args:
+            if isinstance(arg, str) and arg.strip():
+                ids.append(arg.strip())
+            else:
+                problems.append(f"@pytest.mark.task ids must be strings, got {arg!r}")
+    return ids, problems

@@ -1,0 +1,104 @@
+"""What a sub-task's words ask for: tests it names, a run, a red phase, other checks, claims.
+
+These rules read the text a person or an agent wrote, so they are deliberately plain
+and documented (docs/linking.md); each is a small regular expression with tests.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pytest_tasktracker.tracker import SubTask
+
+# <!-- tests: tests/test_cache.py, tests/test_x.py::test_y -->
+_EXPLICIT = re.compile(r"<!--\s*tests?\s*:\s*(.*?)\s*-->", re.IGNORECASE | re.DOTALL)
+# A test file or node id: test_x.py, x_test.py, tests/a/test_b.py::TestC::test_d[1]
+_TEST_FILE = re.compile(
+    r"(?<![\w/.-])((?:[\w.-]+/)*(?:test_[\w-]*|[\w-]+_test)\.py)"
+    r"((?:::[\w\[\]\-.,=]+)*)",
+)
+_RUN_TESTS = re.compile(
+    r"\b(?:run|re-?run|execute|rerun)\b[^.;:]*?\b(?:tests?|pytest|test[- ]suite|specs?)\b"
+    r"|\b(?:tests?|test[- ]suite)\b[^.;]*?\b(?:pass|passes|passing|green)\b"
+    r"|\bpytest\b",
+    re.IGNORECASE,
+)
+_WHOLE_SUITE = re.compile(
+    r"\b(?:full|entire|whole|complete)\s+(?:test[- ]suite|tests?|pytest\s+suite)\b"
+    r"|\b(?:all|every)\s+(?:the\s+)?tests\b"
+    r"|\bentire\s+test\b",
+    re.IGNORECASE,
+)
+_RED_PHASE = re.compile(
+    r"\b(?:tests?|they|it|them)\b[^.;]*?\b(?:fail|fails|failing)\b(?!\s+(?:to\s+)?(?:pass))"
+    r"|\bred[- ]phase\b|\(red\)",
+    re.IGNORECASE,
+)
+_OTHER_CHECKS = re.compile(
+    r"\b(?:pylint|mypy|ruff|flake8|black|isort|pyright|pyre|bandit|eslint|tsc|lint|linting"
+    r"|linter|type[- ]?check(?:s|ing)?|manual(?:ly)?|review|browser|format(?:ting)?)\b",
+    re.IGNORECASE,
+)
+# A tick whose words admit that nothing was verified.
+_CLAIM = re.compile(
+    r"\bBLOCKED\b"
+    r"|\bverified\s+(?:via|by|through|with)\s+(?:code\s+)?(?:review|reading|inspection)\b"
+    r"|\b(?:via|by)\s+code\s+review\b"
+    r"|\bdeferred\s+to\s+CI\b"
+    r"|\bcould\s*(?:not|n't)\s+(?:be\s+)?(?:run|execute|executed|collect|verify|verified|tested)\b"
+    r"|\bcan(?:not|'t)\s+(?:be\s+)?(?:run|execute|executed|verify|verified)\b"
+    r"|\bunable\s+to\s+(?:run|execute|verify)\b"
+    r"|\b(?:not|never)\s+(?:been\s+)?(?:run|executed|verified|tested)\b"
+    r"|\bshould\s+pass\s+when\b"
+    r"|\bskipped\s+(?:the\s+)?tests?\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """What a sub-task asks for, read from its words."""
+
+    explicit: tuple[str, ...]  # from <!-- tests: ... -->
+    named: tuple[str, ...]  # test files and node ids its first paragraph names
+    runs_tests: bool  # asks to run tests without naming them ("Run tests to verify ...")
+    whole_suite: bool  # asks for the full suite
+    red_phase: bool  # expects tests to fail (TDD): never ticked or unticked
+    other_checks: bool  # also names checks no test can prove (pylint, mypy, review)
+
+    @property
+    def verifiable(self) -> bool:
+        """Whether a test run can speak to this sub-task at all."""
+        return bool(self.explicit or self.named or self.runs_tests)
+
+
+def explicit_links(text: str) -> tuple[str, ...]:
+    targets: list[str] = []
+    for match in _EXPLICIT.finditer(text):
+        targets.extend(part.strip() for part in re.split(r"[,\s]+", match.group(1)))
+    return tuple(target for target in targets if target)
+
+
+def named_tests(text: str) -> tuple[str, ...]:
+    """Test files and node ids named in ``text``, in order, without repeats."""
+    found = [path + nodes for path, nodes in _TEST_FILE.findall(text.replace("\\", "/"))]
+    return tuple(dict.fromkeys(found))
+
+
+def read_intent(subtask: SubTask) -> Intent:
+    text = subtask.text
+    return Intent(
+        explicit=explicit_links(subtask.full_text),
+        named=named_tests(text),
+        runs_tests=bool(_RUN_TESTS.search(text)),
+        whole_suite=bool(_WHOLE_SUITE.search(text)),
+        red_phase=bool(_RED_PHASE.search(text)),
+        other_checks=bool(_OTHER_CHECKS.search(text)),
+    )
+
+
+def unverified_claim(subtask: SubTask) -> str | None:
+    """The words in a sub-task (or its notes) that admit it was not verified, if any."""
+    match = _CLAIM.search(subtask.full_text)
+    return match.group(0) if match else None

@@ -1,0 +1,76 @@
+"""Facts about a run, for the evidence: time, argv, git HEAD, versions."""
+
+from __future__ import annotations
+
+import datetime
+import platform
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_tasktracker.redact import redact_argv
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    time: str
+    argv: list[str]
+    git_head: str | None
+    pytest: str
+    python: str
+    workers: int  # xdist workers, 0 for a serial run
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def git_head(start: Path) -> str | None:
+    """The commit checked out in the repository around ``start``, read without git."""
+    for folder in (start, *start.parents):
+        dot_git = folder / ".git"
+        if dot_git.is_file():  # a worktree or submodule: "gitdir: <path>"
+            text = dot_git.read_text(errors="replace").strip()
+            if not text.startswith("gitdir:"):
+                return None
+            dot_git = (folder / text.removeprefix("gitdir:").strip()).resolve()
+        if not dot_git.is_dir():
+            continue
+        try:
+            head = (dot_git / "HEAD").read_text().strip()
+        except OSError:
+            return None
+        if not head.startswith("ref:"):
+            return head or None
+        ref = head.removeprefix("ref:").strip()
+        common = dot_git
+        common_file = dot_git / "commondir"
+        if common_file.is_file():
+            common = (dot_git / common_file.read_text().strip()).resolve()
+        for base in (dot_git, common):
+            ref_file = base / ref
+            if ref_file.is_file():
+                return ref_file.read_text().strip() or None
+        packed = common / "packed-refs"
+        if packed.is_file():
+            for line in packed.read_text(errors="replace").splitlines():
+                sha, _, name = line.partition(" ")
+                if name == ref:
+                    return sha
+        return None  # a branch with no commit yet
+    return None
+
+
+def collect(argv: list[str], rootdir: Path, pytest_version: str, workers: int) -> RunInfo:
+    return RunInfo(
+        time=now(),
+        argv=redact_argv(argv),
+        git_head=git_head(rootdir),
+        pytest=pytest_version,
+        python=f"{platform.python_implementation()} {sys.version.split()[0]}",
+        workers=workers,
+    )

@@ -1,0 +1,484 @@
+"""The plugin end to end with pytester: enabling, linking, outcomes, evidence, update."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+SCHEMA = json.loads(
+    (
+        Path(__file__).parent.parent / "src/pytest_tasktracker/schemas/results.schema.json"
+    ).read_text()
+)
+
+TRACKER = """\
+# Task Status Tracker
+
+## Tasks
+
+### Step 1: Cache
+- [ ] Write test file `tests/test_cache.py` with 2 test cases
+- [ ] Run tests to verify they fail (TDD approach)
+- [ ] Implement cache
+- [ ] Run tests to verify they pass
+- [x] Run pytest on test_broken.py and fix all failures
+- [ ] Quality checks: pylint, pytest, mypy
+
+### Step 2: Marked
+- [ ] Implement the marked thing
+- [ ] Run the full test suite
+
+## Pull Request
+- [ ] PR review
+"""
+
+
+@pytest.fixture(params=["serial", "xdist"])
+def mode(request: pytest.FixtureRequest) -> list[str]:
+    return [] if request.param == "serial" else ["-n", "2"]
+
+
+def make_project(
+    pytester: pytest.Pytester, tracker: str = TRACKER, broken: bool = True, marked: bool = True
+) -> Path:
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\ntestpaths = ["tests"]\n')
+    (pytester.path / "pr_info").mkdir(exist_ok=True)
+    path = pytester.path / "pr_info" / "TASK_TRACKER.md"
+    path.write_text(tracker)
+    tests = pytester.mkdir("tests")
+    marker = '@pytest.mark.task("2.1")\n' if marked else ""
+    (tests / "test_cache.py").write_text(
+        f"import pytest\n\ndef test_a():\n    pass\n\n{marker}def test_b():\n    pass\n"
+    )
+    if broken:
+        (tests / "test_broken.py").write_text("def test_x():\n    assert 0\n")
+    return path
+
+
+def results(pytester: pytest.Pytester, state: str = "pr_info/.tasktracker") -> dict[str, Any]:
+    data = json.loads((pytester.path / state / "results.json").read_text())
+    Draft202012Validator(SCHEMA).validate(data)
+    assert isinstance(data, dict)
+    return data
+
+
+def outcomes(pytester: pytest.Pytester) -> dict[str, str]:
+    subtasks = results(pytester)["subtasks"]
+    assert isinstance(subtasks, list)
+    return {entry["id"]: entry["outcome"] for entry in subtasks}
+
+
+def test_without_a_tracker_the_plugin_is_silent_and_imports_nothing_heavy(
+    pytester: pytest.Pytester,
+) -> None:
+    make_project(pytester, broken=False)
+    pytester.makeconftest(
+        "import sys\n"
+        "def pytest_sessionfinish():\n"
+        "    heavy = [m for m in ('jinja2', 'ruamel.yaml', 'pytest_tasktracker.tracker')"
+        " if m in sys.modules]\n"
+        "    print('HEAVY', heavy)\n"
+    )
+    result = pytester.runpytest_subprocess("-s")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*HEAVY []"])
+    result.stdout.no_fnmatch_line("*task tracker*")
+    assert not (pytester.path / "pr_info" / ".tasktracker").exists()
+
+
+def test_the_task_marker_is_registered_for_strict_markers(pytester: pytest.Pytester) -> None:
+    make_project(pytester, broken=False)
+    pytester.runpytest("--strict-markers").assert_outcomes(passed=2)
+
+
+def test_a_run_reports_every_linked_sub_task(pytester: pytest.Pytester, mode: list[str]) -> None:
+    make_project(pytester)
+    result = pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md", *mode)
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- task tracker: pr_info/TASK_TRACKER.md -*",
+            "1.1  passed   2 passed            Write test file `tests/test_cache.py` with 2*",
+            "1.2  failed   1 failed, 2 passed  Run tests to verify they fail (TDD approach)",
+            "1.4  failed   1 failed, 2 passed  Run tests to verify they pass",
+            "1.5  failed   1 failed            Run pytest on test_broken.py and fix all*",
+            "1.6  failed   1 failed, 2 passed  Quality checks: pylint, pytest, mypy",
+            "2.1  passed   1 passed            Implement the marked thing",
+            "2.2  failed   1 failed, 2 passed  Run the full test suite",
+            "7 linked sub-tasks: 2 passed, 5 failed; 2 unlinked",
+            "evidence: pr_info/.tasktracker/results.json",
+        ]
+    )
+    assert outcomes(pytester) == {
+        "1.1": "passed",
+        "1.2": "failed",
+        "1.3": "unlinked",
+        "1.4": "failed",
+        "1.5": "failed",
+        "1.6": "failed",
+        "2.1": "passed",
+        "2.2": "failed",
+        "pull-request.1": "unlinked",
+    }
+
+
+def test_quiet_prints_one_line_and_verbose_names_the_tests(pytester: pytest.Pytester) -> None:
+    make_project(pytester)
+    quiet = pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md", "-q")
+    quiet.stdout.fnmatch_lines(
+        ["task tracker pr_info/TASK_TRACKER.md: 7 linked sub-tasks: 2 passed, 5 failed; 2 unlinked"]
+    )
+    quiet.stdout.no_fnmatch_line("1.1 *")
+    verbose = pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md", "-v")
+    verbose.stdout.fnmatch_lines(
+        [
+            "1.1  passed   2 passed *",
+            "     2 linked test(s) passed",
+            "       passed     tests/test_cache.py::test_a",
+            "       passed     tests/test_cache.py::test_b",
+        ]
+    )
+
+
+@pytest.mark.parametrize("how", ["cli", "env", "ini", "cli-over-env", "env-over-ini"])
+def test_the_tracker_is_enabled_by_option_environment_or_ini(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    make_project(pytester, broken=False)
+    other = pytester.path / "other.md"
+    other.write_text("- [ ] Run pytest on test_cache.py <!-- marker -->\n")
+    args: list[str] = []
+    ini = ""
+    if how in ("cli", "cli-over-env"):
+        args = ["--tracker", "pr_info/TASK_TRACKER.md"]
+    if how == "env":
+        monkeypatch.setenv("PYTEST_TRACKER", "pr_info/TASK_TRACKER.md")
+    if how == "cli-over-env":
+        monkeypatch.setenv("PYTEST_TRACKER", "other.md")
+    if how == "ini":
+        ini = 'tracker = "pr_info/TASK_TRACKER.md"\n'
+    if how == "env-over-ini":
+        monkeypatch.setenv("PYTEST_TRACKER", "pr_info/TASK_TRACKER.md")
+        ini = 'tracker = "other.md"\n'
+    pytester.makepyprojecttoml(f'[tool.pytest.ini_options]\ntestpaths = ["tests"]\n{ini}')
+    result = pytester.runpytest(*args)
+    result.stdout.fnmatch_lines(["*- task tracker: pr_info/TASK_TRACKER.md -*"])
+
+
+def test_a_missing_tracker_is_a_usage_error_naming_where_it_came_from(
+    pytester: pytest.Pytester,
+) -> None:
+    make_project(pytester, broken=False)
+    result = pytester.runpytest("--tracker", "pr_info/NOPE.md")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --tracker: pr_info/NOPE.md: no such file"])
+
+
+def test_a_bad_ini_boolean_is_a_usage_error_naming_the_key(pytester: pytest.Pytester) -> None:
+    make_project(pytester, broken=False)
+    pytester.makepyprojecttoml(
+        '[tool.pytest.ini_options]\ntracker = "pr_info/TASK_TRACKER.md"\ntracker_update = "maybe"\n'
+    )
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: 'tracker_update' in pyproject.toml: expected true or false, got 'maybe'"]
+    )
+
+
+MARKER_FORMS = """\
+import pytest
+
+pytestmark = pytest.mark.task("T001")
+
+@pytest.mark.task("T002")
+class TestClass:
+    def test_in_class(self):
+        pass
+
+@pytest.mark.task("T003", "T004")
+def test_function():
+    pass
+
+@pytest.mark.parametrize("n", [1, pytest.param(2, marks=pytest.mark.task("T005"))])
+def test_cases(n):
+    assert n in (1, 2)
+"""
+
+
+def test_every_marker_form_links(pytester: pytest.Pytester, mode: list[str]) -> None:
+    pytester.makefile(
+        ".md",
+        plan="## Phase 1: Forms\n" + "".join(f"- [ ] T00{n} form {n}\n" for n in range(1, 7)),
+    )
+    pytester.makepyfile(test_forms=MARKER_FORMS)
+    result = pytester.runpytest("--tracker", "plan.md", "-v", *mode)
+    result.assert_outcomes(passed=4)
+    data = json.loads((pytester.path / ".tasktracker" / "results.json").read_text())
+    tests = {e["id"]: [t["nodeid"] for t in e["tests"]] for e in data["subtasks"]}
+    assert tests == {
+        "T001": [
+            "test_forms.py::TestClass::test_in_class",
+            "test_forms.py::test_function",
+            "test_forms.py::test_cases[1]",
+            "test_forms.py::test_cases[2]",
+        ],
+        "T002": ["test_forms.py::TestClass::test_in_class"],
+        "T003": ["test_forms.py::test_function"],
+        "T004": ["test_forms.py::test_function"],
+        "T005": ["test_forms.py::test_cases[2]"],
+        "T006": [],
+    }
+
+
+def test_an_unknown_marker_id_is_a_collection_error_naming_the_nearest_ids(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    pytester.makefile(".md", plan="### Step 2: X\n" + "- [ ] thing\n" * 11)
+    pytester.makepyfile(
+        test_bad='import pytest\n\n@pytest.mark.task("2.99")\ndef test_x():\n    pass\n'
+    )
+    result = pytester.runpytest("--tracker", "plan.md", *mode)
+    assert result.ret in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.TESTS_FAILED)
+    result.stdout.fnmatch_lines(
+        [
+            "test_bad.py::test_x: unknown sub-task id '2.99'; nearest known ids: 2.9, 2.8, "
+            "2.7 in tracker plan.md (@pytest.mark.task)",
+        ]
+    )
+    result.assert_outcomes(errors=1)
+
+
+def test_an_explicit_link_in_the_tracker(pytester: pytest.Pytester) -> None:
+    pytester.makefile(
+        ".md",
+        plan="- [ ] Cache works <!-- tests: tests/test_cache.py::test_b, tests/test_other.py -->\n"
+        "- [ ] Notes\n  <!-- tests: tests/test_cache.py::test_a -->\n",
+    )
+    make_project(pytester, tracker="", broken=False, marked=False)
+    (pytester.path / "tests" / "test_other.py").write_text("def test_o():\n    pass\n")
+    pytester.runpytest("--tracker", "plan.md")
+    data = json.loads((pytester.path / ".tasktracker" / "results.json").read_text())
+    assert [(e["id"], e["rule"], [t["nodeid"] for t in e["tests"]]) for e in data["subtasks"]] == [
+        ("tasks.1", "explicit", ["tests/test_cache.py::test_b", "tests/test_other.py::test_o"]),
+        ("tasks.2", "explicit", ["tests/test_cache.py::test_a"]),
+    ]
+
+
+def test_a_named_node_id_links_that_test_only(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".md", plan="- [ ] Fix tests/test_cache.py::test_a\n")
+    make_project(pytester, tracker="", broken=False, marked=False)
+    pytester.runpytest("--tracker", "plan.md")
+    data = json.loads((pytester.path / ".tasktracker" / "results.json").read_text())
+    assert data["subtasks"][0]["tests"] == [
+        {"nodeid": "tests/test_cache.py::test_a", "outcome": "passed"}
+    ]
+
+
+def test_a_whole_suite_sub_task_needs_an_unnarrowed_run(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    make_project(pytester, broken=False)
+    pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md", *mode)
+    assert outcomes(pytester)["2.2"] == "passed"
+    narrowed = pytester.runpytest(
+        "--tracker", "pr_info/TASK_TRACKER.md", "-k", "test_a", "-v", *mode
+    )
+    narrowed.stdout.fnmatch_lines(
+        ["     it asks for the whole suite; run pytest without paths, -k, -m or --lf"]
+    )
+    # The narrowed run could not judge 2.2, so the earlier evidence stays.
+    assert outcomes(pytester)["2.2"] == "passed"
+    assert results(pytester)["last_run"]["outcomes"]["not-run"] >= 1
+
+
+OUTCOMES = """\
+import pytest
+
+@pytest.fixture
+def broken_setup():
+    raise RuntimeError("setup")
+
+@pytest.fixture
+def broken_teardown():
+    yield
+    raise RuntimeError("teardown")
+
+@pytest.mark.task("T1")
+def test_pass():
+    pass
+
+@pytest.mark.task("T2")
+def test_fail():
+    assert 0
+
+@pytest.mark.task("T3")
+def test_setup_error(broken_setup):
+    pass
+
+@pytest.mark.task("T4")
+def test_teardown_error(broken_teardown):
+    pass
+
+@pytest.mark.task("T5")
+def test_skip():
+    pytest.skip("no")
+
+@pytest.mark.task("T6")
+@pytest.mark.xfail(reason="known")
+def test_xfail():
+    assert 0
+
+@pytest.mark.task("T7", "T1")
+def test_pass_two():
+    pass
+
+@pytest.mark.task("T8")
+@pytest.mark.skip
+def test_skip_a():
+    pass
+
+@pytest.mark.task("T8")
+def test_pass_beside_a_skip():
+    pass
+
+@pytest.mark.task("T9")
+def test_deselected():
+    pass
+"""
+
+
+def test_each_outcome_is_judged_from_every_phase(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    pytester.makefile(".md", plan="".join(f"- [ ] T{n} thing {n}\n" for n in range(1, 11)))
+    pytester.makepyfile(test_outcomes=OUTCOMES)
+    pytester.runpytest(
+        "--tracker", "plan.md", "--deselect", "test_outcomes.py::test_deselected", *mode
+    )
+    data = json.loads((pytester.path / ".tasktracker" / "results.json").read_text())
+    assert {e["id"]: (e["outcome"], e["reason"]) for e in data["subtasks"]} == {
+        "T1": ("passed", "2 linked test(s) passed"),
+        "T2": ("failed", "1 linked test(s) failed"),
+        "T3": ("error", "1 linked test(s) errored"),
+        "T4": ("error", "1 linked test(s) errored"),
+        "T5": ("skipped", "every linked test was skipped"),
+        "T6": ("passed", "1 linked test(s) passed"),
+        "T7": ("passed", "1 linked test(s) passed"),
+        "T8": ("passed", "1 linked test(s) passed"),
+        "T9": ("not-run", "every linked test was deselected"),
+        "T10": ("unlinked", "no test is linked to it"),
+    }
+
+
+def test_a_report_rewritten_by_another_plugin_is_honoured(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    # As pytest-check does: the call passes, a makereport wrapper marks it failed.
+    pytester.makeconftest(
+        "import pytest\n\n"
+        "@pytest.hookimpl(wrapper=True)\n"
+        "def pytest_runtest_makereport(item, call):\n"
+        "    report = yield\n"
+        "    if report.when == 'call' and item.name == 'test_soft':\n"
+        "        report.outcome = 'failed'\n"
+        "        report.longrepr = 'soft assertion failed'\n"
+        "    return report\n"
+    )
+    (pytester.path / "plan.md").write_text("- [x] T1 soft checks pass\n")
+    pytester.makepyfile(
+        test_soft='import pytest\n\n@pytest.mark.task("T1")\ndef test_soft():\n    pass\n'
+    )
+    pytester.runpytest("--tracker", "plan.md", "--tracker-update", *mode)
+    assert (pytester.path / "plan.md").read_text() == "- [ ] T1 soft checks pass\n"
+
+
+def test_update_ticks_what_passed_and_unticks_regressions_and_nothing_else(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    path = make_project(pytester)
+    result = pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md", "--tracker-update", *mode)
+    result.stdout.fnmatch_lines(["ticked 1.1, 2.1; unticked 1.5"])
+    expected = (
+        TRACKER.replace("- [ ] Write test file", "- [x] Write test file")
+        .replace("- [x] Run pytest on test_broken", "- [ ] Run pytest on test_broken")
+        .replace("- [ ] Implement the marked", "- [x] Implement the marked")
+    )
+    assert path.read_text() == expected
+
+
+def test_red_phase_and_other_checks_are_never_ticked(pytester: pytest.Pytester) -> None:
+    path = make_project(pytester, broken=False)
+    result = pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md", "--tracker-update")
+    result.stdout.fnmatch_lines(["ticked 1.1, 1.4, 2.1, 2.2"])
+    data = {e["id"]: e["outcome"] for e in results(pytester)["subtasks"]}
+    assert (data["1.2"], data["1.6"]) == ("passed", "passed")  # evidence, yet no tick
+    assert "- [ ] Run tests to verify they fail (TDD approach)" in path.read_text()
+    assert "- [ ] Quality checks: pylint, pytest, mypy" in path.read_text()
+
+
+def test_ini_tracker_update_and_tracker_state(pytester: pytest.Pytester) -> None:
+    path = make_project(pytester, broken=False)
+    pytester.makepyprojecttoml(
+        '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n'
+        'tracker = "pr_info/TASK_TRACKER.md"\ntracker_update = true\n'
+        'tracker_state = "build/evidence"\n'
+    )
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(
+        ["ticked 1.1, 1.4, 2.1, 2.2", "evidence: build/evidence/results.json"]
+    )
+    assert "- [x] Write test file" in path.read_text()
+    assert results(pytester, "build/evidence")["subtasks"]
+
+
+def test_the_tracker_state_option(pytester: pytest.Pytester) -> None:
+    make_project(pytester, broken=False)
+    pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md", "--tracker-state", "out")
+    assert results(pytester, "out")["tracker"] == "pr_info/TASK_TRACKER.md"
+
+
+def test_serial_and_xdist_give_the_same_evidence_and_ticks(pytester: pytest.Pytester) -> None:
+    path = make_project(pytester)
+    seen = []
+    for args in ([], ["-n", "2"]):
+        path.write_text(TRACKER)
+        pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md", "--tracker-update", *args)
+        data = results(pytester)
+        entries = [
+            {key: value for key, value in entry.items() if key != "run"}
+            for entry in data["subtasks"]
+        ]
+        seen.append((entries, path.read_bytes()))
+        (pytester.path / "pr_info" / ".tasktracker" / "results.json").unlink()
+    assert seen[0] == seen[1]
+
+
+def test_evidence_from_an_earlier_run_is_kept_when_a_run_does_not_select_it(
+    pytester: pytest.Pytester,
+) -> None:
+    make_project(pytester)
+    pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md")
+    assert outcomes(pytester)["1.5"] == "failed"
+    (pytester.path / "tests" / "test_broken.py").write_text("def test_x():\n    pass\n")
+    pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md", "tests/test_cache.py")
+    assert outcomes(pytester)["1.5"] == "failed"  # not selected: earlier evidence stays
+    assert outcomes(pytester)["1.1"] == "passed"
+    pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md", "tests/test_broken.py")
+    assert outcomes(pytester)["1.5"] == "passed"
+
+
+def test_a_corrupt_results_file_is_moved_aside_not_lost(pytester: pytest.Pytester) -> None:
+    make_project(pytester, broken=False)
+    state = pytester.path / "pr_info" / ".tasktracker"
+    state.mkdir()
+    (state / "results.json").write_text("{ not json")
+    result = pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["task tracker warning: *results.json: is not valid JSON*"])
+    assert (state / "results.json.corrupt").read_text() == "{ not json"
+    assert results(pytester)["subtasks"]
