@@ -14,6 +14,7 @@ from typing import Any
 from pytest_tasktracker.linking import CollectedTest
 
 WORKEROUTPUT_KEY = "tasktracker"
+WORKER_ERROR_KEY = "tasktracker_usage_error"
 
 
 @dataclass

@@ -6,8 +6,11 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from pytest_tasktracker.blocking import Outcome, record, resolve, unverifiable
 from pytest_tasktracker.collection import Collected
+from pytest_tasktracker.diagnose import Facts, diagnose
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.evidence import write_results
 from pytest_tasktracker.linking import link
@@ -17,11 +20,12 @@ from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.tracker import Tracker
 from pytest_tasktracker.update import UpdateReport, apply, plan
 
-
-@dataclass
-class CollectError:
-    nodeid: str
-    text: str
+# Options whose value is not a path, for guessing the paths a run was given.
+_VALUE_OPTIONS = frozenset(
+    {"-k", "-m", "-p", "-o", "-c", "-n", "--tracker", "--tracker-state", "--rootdir",
+     "--basetemp", "--confcutdir", "--deselect", "--ignore", "--ignore-glob", "-W", "--tb",
+     "--junitxml", "--junit-xml", "--maxfail", "--durations", "--import-mode", "-r"}
+)  # fmt: skip
 
 
 @dataclass
@@ -29,18 +33,21 @@ class TrackerRun:
     """Everything the controller (or a serial run) learns during the session."""
 
     settings: Settings
-    tracker: Tracker
     tracker_name: str
-    rootdir: Path
+    facts: Facts
+    tracker: Tracker | None = None
     tests: TestOutcomes = field(default_factory=TestOutcomes)
     local: Collected = field(default_factory=Collected)
     from_workers: Collected | None = None
     worker_ids: set[str] = field(default_factory=set)
-    collect_errors: dict[str, CollectError] = field(default_factory=dict)
+    node_errors: dict[str, str] = field(default_factory=dict)
+    run_paths: list[str] = field(default_factory=list)
     results: list[SubTaskResult] = field(default_factory=list)
     update: UpdateReport | None = None
+    blocked: Outcome = field(default_factory=Outcome)
     warnings: list[str] = field(default_factory=list)
     finished: bool = False
+    printed: bool = False
 
     @property
     def collected(self) -> Collected:
@@ -48,46 +55,127 @@ class TrackerRun:
             return self.local
         return self.from_workers or Collected(selected=[])
 
-    def add_collect_error(self, nodeid: str, text: str) -> None:
-        self.collect_errors.setdefault(nodeid, CollectError(nodeid, text))
-
     def display(self, path: Path) -> str:
         try:
-            return os.path.relpath(path, self.rootdir)
+            return os.path.relpath(path, self.facts.cwd)
         except ValueError:  # another drive on Windows
             return str(path)
 
-    def finish(self, exit_code: int, narrowed: bool, run: RunInfo) -> None:
-        """Judge every sub-task, write the evidence and, on a verified run, the ticks."""
+    def load_tracker(self) -> Tracker | None:
+        if self.tracker is None:
+            from pytest_tasktracker.editing import load
+
+            try:
+                self.tracker = load(self.settings.tracker, self.tracker_name)
+            except TrackerError:
+                return None
+        return self.tracker
+
+    def finish(self, exit_code: int, narrowed: bool, run: RunInfo, command: dict[str, Any]) -> None:
+        """Judge every sub-task, write the evidence, the blockers and, when the run
+        verified, the ticks."""
+        tracker = self.load_tracker()
+        if tracker is None:
+            return
+        self.facts.exit_code = exit_code
         collected = self.collected
-        links = link(self.tracker, collected.tests)
+        links = link(tracker, collected.tests)
         selected = set(collected.selected or ())
-        self.results = judge_all(links, self.tests, selected, narrowed)
+        results = judge_all(links, self.tests, selected, narrowed)
+        blockers = diagnose(self.facts)
+        partial = None if blockers else unverifiable(results, exit_code)
+        verified = [
+            r.link.subtask.id for r in results if r.outcome in ("passed", "failed", "error")
+        ]
+        self.blocked = record(
+            [*blockers, *([partial] if partial else [])],
+            settings=self.settings,
+            tracker=tracker,
+            tracker_name=self.tracker_name,
+            links=links,
+            run_paths=self.run_paths,
+            facts=self.facts,
+            command=command,
+            verified=[] if blockers else verified,
+        )
+        if blockers:
+            # A blocked run is no evidence: its affected sub-tasks are "blocked", the rest
+            # keep their earlier evidence (under xdist other modules may still have run;
+            # their results are not used, so -n 2 and a serial run agree).
+            results = [
+                SubTaskResult(r.link, "blocked", self.blocked.blocked_ids[r.link.subtask.id], ())
+                if r.link.subtask.id in self.blocked.blocked_ids
+                else r
+                if r.outcome == "unlinked"
+                else SubTaskResult(r.link, "not-run", "the run was blocked", ())
+                for r in results
+            ]
+        self.results = results
+        self._write_evidence(tracker, run, exit_code)
+        if self.settings.update:
+            if blockers:
+                self.update = UpdateReport(error="this run could not verify; nothing was ticked")
+            else:
+                self.update = apply(
+                    self.settings.tracker, self.tracker_name, tracker, plan(results)
+                )
+        if not blockers:
+            written = [path for path, _ in self.blocked.written]
+            resolved, warnings = resolve(self.settings, results, written)
+            self.blocked.resolved.extend(resolved)
+            self.blocked.warnings.extend(warnings)
+        self.warnings.extend(self.blocked.warnings)
+        self.finished = True
+
+    def _write_evidence(self, tracker: Tracker, run: RunInfo, exit_code: int) -> None:
         try:
             warning = write_results(
-                self.settings.results_file,
-                self.tracker,
-                self.results,
-                run,
-                exit_code,
+                self.settings.results_file, tracker, self.results, run, exit_code,
                 self.tracker_name,
-            )
+            )  # fmt: skip
             if warning:
                 self.warnings.append(warning)
         except (OSError, TrackerError) as error:
             self.warnings.append(f"evidence not written: {_describe(error)}")
-        verified = not self.collect_errors and exit_code in (0, 1)
-        if self.settings.update:
-            if verified:
-                self.update = apply(
-                    self.settings.tracker, self.tracker_name, self.tracker, plan(self.results)
-                )
-            else:
-                self.update = UpdateReport(error="this run could not verify; nothing was ticked")
+
+    def conclude_early(self, command: dict[str, Any]) -> None:
+        """The run ended before its session finished (a usage or conftest error): write
+        the blockers from what is known."""
         self.finished = True
+        tracker = self.load_tracker()
+        if tracker is None:
+            return
+        blockers = diagnose(self.facts)
+        if not blockers:
+            return
+        self.blocked = record(
+            blockers,
+            settings=self.settings,
+            tracker=tracker,
+            tracker_name=self.tracker_name,
+            links=None,
+            run_paths=self.run_paths or guess_paths(self.facts.argv),
+            facts=self.facts,
+            command=command,
+            verified=[],
+        )
+        self.warnings.extend(self.blocked.warnings)
 
     def linked(self) -> Sequence[SubTaskResult]:
         return [result for result in self.results if result.outcome != "unlinked"]
+
+
+def guess_paths(argv: Sequence[str]) -> list[str]:
+    """The test paths in a command line, when pytest did not get far enough to say."""
+    paths = []
+    previous = ""
+    for arg in argv:
+        if not arg.startswith("-") and previous not in _VALUE_OPTIONS:
+            file = arg.split("::")[0]
+            if file.endswith(".py") or "::" in arg or os.path.isdir(file):
+                paths.append(file)
+        previous = arg
+    return paths
 
 
 def _describe(error: BaseException) -> str:

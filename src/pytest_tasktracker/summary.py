@@ -35,8 +35,11 @@ def lines(
     update: UpdateReport | None,
     verbosity: int,
     width: int = 100,
+    blocked: Sequence[str] = (),
 ) -> list[str]:
-    """The section's lines for ``verbosity`` (-1 quiet, 0 normal, 1+ verbose)."""
+    """The section's lines for ``verbosity`` (-1 quiet, 0 normal, 1+ verbose).
+
+    Quiet gives the totals line first and nothing of the per-sub-task lines."""
     linked = [result for result in results if result.outcome != "unlinked"]
     unlinked = len(results) - len(linked)
     out: list[str] = []
@@ -52,7 +55,11 @@ def lines(
                 for nodeid, outcome in result.tests:
                     out.append(f"{'':<{id_width}}    {outcome:<10} {nodeid}")
     summary = totals(linked) or "no sub-task is linked to a test"
-    out.append(f"{len(linked)} linked sub-tasks: {summary}; {unlinked} unlinked")
+    total_line = f"{len(linked)} linked sub-tasks: {summary}; {unlinked} unlinked"
+    if verbosity < 0:
+        return [total_line]
+    out.append(total_line)
+    out.extend(blocked)
     if update is not None:
         if update.ticked or update.unticked:
             parts = []

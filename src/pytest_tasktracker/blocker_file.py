@@ -1,0 +1,193 @@
+"""Blocker report files: ``<state>/blockers/<name>.md``, YAML front matter then markdown.
+
+Front matter follows schema ``pytest-tasktracker/blocker/1`` (``schemas/blocker.schema.json``)
+and is written with ruamel.yaml; the body is rendered from it with jinja2. Both are
+imported here only, when a report is written or read.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_tasktracker.errors import TrackerError
+from pytest_tasktracker.fileio import atomic_write, locked
+
+SCHEMA = "pytest-tasktracker/blocker/1"
+_NAME = re.compile(r"[^a-z0-9]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+MAX_NAME = 80
+
+EXPLANATIONS = {
+    "missing-plugin": "pytest was given an option that no installed plugin provides, so it "
+    "stopped before collecting a single test. Nothing was verified.",
+    "usage-error": "pytest rejected its arguments or configuration and stopped before "
+    "running any test. Nothing was verified.",
+    "conftest-error": "A conftest.py failed to import. pytest loads conftest files before "
+    "anything else, so it could not collect or run any test. Nothing was verified.",
+    "collection-error": "A test module failed to import, so none of its tests ran. Without "
+    "pytest-xdist the whole run stops at collection; with it the other modules run, but the "
+    "tests of this module still prove nothing.",
+    "path-not-found": "pytest was asked to run a file or folder that does not exist, so the "
+    "tests meant to be there did not run.",
+    "no-tests": "pytest collected no tests at all, so nothing was verified.",
+    "internal-error": "A plugin or conftest hook raised an exception inside pytest itself "
+    "(INTERNALERROR). The run's results cannot be trusted.",
+    "interrupted": "The run was interrupted (Ctrl-C, pytest.exit or a KeyboardInterrupt) "
+    "before it finished, so the tests after that point did not run.",
+    "worker-crash": "A pytest-xdist worker process died while running a test. xdist "
+    "reports the test as failed and goes on, but the test never finished: it proves nothing.",
+    "unverifiable": "Every test linked to these sub-tasks was skipped or deselected, so the "
+    "run says nothing about them.",
+}
+
+
+class BlockerFileError(TrackerError):
+    """A blocker file exists but cannot be read."""
+
+
+def file_name(kind: str, key: str, step: str | None) -> str:
+    """A stable, safe file name: the same cause and step always give the same name."""
+    base = _NAME.sub("-", f"{kind}-{key}".lower()).strip("-") or kind
+    suffix = f"-step-{_NAME.sub('-', step.lower()).strip('-')}" if step else ""
+    base = base[: MAX_NAME - len(suffix)].rstrip("-")
+    return f"{base}{suffix}.md"
+
+
+def _printable(text: str) -> str:
+    """Control characters (ANSI escapes among them) shown as text, never interpreted."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _fence_length(*texts: str) -> int:
+    longest = max((len(run) for text in texts for run in re.findall(r"`+", text)), default=0)
+    return max(3, longest + 1)
+
+
+def render(front: dict[str, Any]) -> str:
+    """The whole file: front matter, then the body rendered from it."""
+    import jinja2
+    from ruamel.yaml import YAML
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    yaml = YAML(typ="rt")
+    yaml.default_flow_style = False
+    yaml.width = 4096
+    yaml.allow_unicode = True
+    data = dict(front)
+    if "\n" in data["error"] and not _CONTROL.search(data["error"]):
+        data["error"] = LiteralScalarString(_strip_trailing_spaces(data["error"]))
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("pytest_tasktracker", "templates"),
+        autoescape=False,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    template = environment.get_template("blocker.md.j2")
+    body_data = dict(front)
+    body_data["error"] = _printable(front["error"])
+    body_data["summary"] = _printable(front["summary"])
+    body_data["explanation"] = EXPLANATIONS.get(front["kind"], "")
+    body_data["affected"] = [
+        {**subtask, "text": _printable(subtask["text"])} for subtask in front["affected"]
+    ]
+    body_data["fence_length"] = _fence_length(
+        body_data["error"], *(r["command"] for r in front["remedies"])
+    )
+    body = template.render(**body_data)
+    return f"---\n{stream.getvalue()}---\n\n{body.strip()}\n"
+
+
+def _strip_trailing_spaces(text: str) -> str:
+    # A literal block cannot hold trailing blanks; they carry no meaning in an error.
+    return "\n".join(line.rstrip() for line in text.splitlines())
+
+
+def parse_front_matter(text: str, path: Path) -> dict[str, Any]:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    if not text.startswith("---\n"):
+        raise BlockerFileError(path, "has no YAML front matter")
+    end = text.find("\n---\n", 4)
+    if end < 0:
+        raise BlockerFileError(path, "has no end to its YAML front matter")
+    try:
+        data = YAML(typ="safe", pure=True).load(text[4 : end + 1])
+    except YAMLError as error:
+        raise BlockerFileError(path, f"has front matter that is not YAML ({error})") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise BlockerFileError(path, f"is not a {SCHEMA} report")
+    return data
+
+
+def read(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BlockerFileError(path, f"cannot be read ({error})") from None
+    return parse_front_matter(text, path)
+
+
+@dataclass
+class Written:
+    path: Path
+    front: dict[str, Any]
+    warning: str | None = None
+
+
+def write(folder: Path, name: str, front: dict[str, Any], now: str) -> Written:
+    """Create or update a blocker file; a repeat keeps first_seen and counts occurrences.
+
+    An earlier file that cannot be read is moved aside (``.corrupt``), never overwritten.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    assert path.parent == folder  # names come from file_name(), which keeps them inside
+    warning = None
+    with locked(folder):
+        data = dict(front)
+        data["first_seen"], data["last_seen"], data["occurrences"] = now, now, 1
+        if path.exists():
+            try:
+                earlier = read(path)
+                data["first_seen"] = earlier.get("first_seen", now)
+                data["occurrences"] = int(earlier.get("occurrences", 0)) + 1
+            except (BlockerFileError, ValueError, TypeError) as error:
+                aside = path.with_name(path.name + ".corrupt")
+                path.replace(aside)
+                warning = f"{error}; moved it to {aside.name} and wrote a new report"
+        atomic_write(path, render(data).encode("utf-8"))
+    return Written(path, data, warning)
+
+
+def iter_reports(folder: Path) -> Iterator[tuple[Path, dict[str, Any] | BlockerFileError]]:
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.md")):
+        try:
+            yield path, read(path)
+        except BlockerFileError as error:
+            yield path, error
+
+
+def open_reports(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
+    return [
+        (path, data)
+        for path, data in iter_reports(folder)
+        if isinstance(data, dict) and data.get("status") == "open"
+    ]
+
+
+def resolve(path: Path, front: dict[str, Any], now: str) -> None:
+    data = dict(front)
+    data["status"] = "resolved"
+    data["resolved_at"] = now
+    with locked(path.parent):
+        atomic_write(path, render(data).encode("utf-8"))

@@ -1,0 +1,238 @@
+"""From a run's blockers to report files: affected sub-tasks, writing, resolution."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_tasktracker.diagnose import Blocker, Facts
+from pytest_tasktracker.errors import TrackerError
+from pytest_tasktracker.linking import Link, link
+from pytest_tasktracker.outcomes import SubTaskResult
+from pytest_tasktracker.redact import redact_argv, redact_text
+from pytest_tasktracker.runinfo import now
+from pytest_tasktracker.settings import Settings
+from pytest_tasktracker.tracker import SubTask, Tracker
+
+VERDICTS = frozenset({"passed", "failed", "error"})
+MAX_BLOCKED_LINE = 500
+
+
+def _under(target: str, path: str) -> bool:
+    """Whether a linked target (file or node id) lies in ``path`` (a file or folder)."""
+    file = target.split("::")[0].replace("\\", "/").removeprefix("./")
+    path = path.replace("\\", "/").removeprefix("./").rstrip("/")
+    if not path or path == ".":
+        return True
+    if path.endswith(".py"):
+        return file == path or file.endswith("/" + path) or path.endswith("/" + file)
+    return file.startswith(path + "/") or f"/{path}/" in f"/{file}"
+
+
+def _meant(links: Sequence[Link], run_paths: Sequence[str]) -> list[SubTask]:
+    linked = [lk for lk in links if lk.rule is not None]
+    if run_paths:
+        chosen = [
+            lk
+            for lk in linked
+            if any(_under(t, p) for p in run_paths for t in (*lk.targets, *lk.nodeids))
+        ]
+        if chosen:
+            return [lk.subtask for lk in chosen]
+    return [lk.subtask for lk in linked]
+
+
+def affected(
+    blocker: Blocker,
+    tracker: Tracker,
+    links: Sequence[Link] | None,
+    run_paths: Sequence[str],
+) -> list[SubTask]:
+    """The sub-tasks a blocker stops: those it names, those linked to what it broke, or
+    else every sub-task the run was meant to verify."""
+    if links is None:  # nothing was collected: link by the tracker's own words
+        links = link(tracker, [])
+    if blocker.subtask_ids:
+        wanted = set(blocker.subtask_ids)
+        return [subtask for subtask in tracker.subtasks if subtask.id in wanted]
+    if blocker.nodeids:
+        crashed = set(blocker.nodeids)
+        hit = [lk.subtask for lk in links if crashed.intersection(lk.nodeids)]
+        if hit:
+            return hit
+    if blocker.paths:
+        hit = [
+            lk.subtask
+            for lk in links
+            if lk.rule is not None
+            and any(_under(t, p) for p in blocker.paths for t in (*lk.targets, *lk.nodeids))
+        ]
+        if hit:
+            return hit
+    return _meant(links, run_paths)
+
+
+def unverifiable(results: Sequence[SubTaskResult], exit_code: int) -> Blocker | None:
+    """A blocker for the sub-tasks whose every linked test was skipped, or, when the run
+    verified nothing at all, deselected."""
+    skipped = [r for r in results if r.outcome == "skipped"]
+    verified_any = any(r.outcome in VERDICTS for r in results)
+    deselected = [
+        r
+        for r in results
+        if r.outcome == "not-run" and r.tests and all(o == "deselected" for _, o in r.tests)
+    ]
+    chosen = skipped + ([] if verified_any else deselected)
+    if not chosen:
+        return None
+    reasons = "\n".join(
+        f"{r.link.subtask.id}: {r.reason} ({', '.join(n for n, _ in r.tests[:5])})" for r in chosen
+    )
+    ids = [r.link.subtask.id for r in chosen]
+    return Blocker(
+        kind="unverifiable",
+        key="skipped" if skipped else "deselected",
+        summary=f"every test linked to {', '.join(ids[:6])}"
+        f"{' and more' if len(ids) > 6 else ''} was skipped or deselected",
+        error=reasons,
+        exit_code=exit_code,
+        cause={"skipped": [r.link.subtask.id for r in skipped],
+               "deselected": [r.link.subtask.id for r in deselected if not verified_any]},
+        remedies=[],
+        subtask_ids=ids,
+        nodeids=[n for r in chosen for n, _ in r.tests],
+    )  # fmt: skip
+
+
+@dataclass
+class Outcome:
+    """What the blocker handling did, for the terminal."""
+
+    written: list[tuple[Path, dict[str, Any]]] = field(default_factory=list)
+    resolved: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    blocked_ids: dict[str, str] = field(default_factory=dict)  # sub-task id -> reason
+
+    def lines(self, cwd: Path) -> list[str]:
+        out = []
+        for path, front in self.written:
+            out.append(f"BLOCKED ({front['kind']}): {front['summary']} -> {_rel(path, cwd)}")
+        out.extend(f"resolved blocker {_rel(path, cwd)}" for path in self.resolved)
+        return out
+
+
+def _rel(path: Path, cwd: Path) -> str:
+    try:
+        return os.path.relpath(path, cwd)
+    except ValueError:
+        return str(path)
+
+
+def command_info(facts: Facts, pytest_version: str, plugins: dict[str, str]) -> dict[str, Any]:
+    return {
+        "argv": redact_argv(facts.argv),
+        "cwd": str(facts.cwd),
+        "rootdir": str(facts.rootdir),
+        "inifile": str(facts.inifile) if facts.inifile else None,
+        "python": facts.python,
+        "python_version": sys.version.split()[0],
+        "pytest": pytest_version,
+        "plugins": plugins,
+    }
+
+
+def record(
+    blockers: Sequence[Blocker],
+    *,
+    settings: Settings,
+    tracker: Tracker,
+    tracker_name: str,
+    links: Sequence[Link] | None,
+    run_paths: Sequence[str],
+    facts: Facts,
+    command: dict[str, Any],
+    verified: Sequence[str],
+) -> Outcome:
+    """Write (or update) one report per blocker, and the one-line blocked file."""
+    from pytest_tasktracker import blocker_file
+
+    outcome = Outcome()
+    stamp = now()
+    following = tracker.next_step()
+    for blocker in blockers:
+        hit = affected(blocker, tracker, links, run_paths)
+        steps = list(dict.fromkeys(subtask.step for subtask in hit))
+        step = steps[0] if len(steps) == 1 else (following.id if following else None)
+        front: dict[str, Any] = {
+            "schema": blocker_file.SCHEMA,
+            "status": "open",
+            "kind": blocker.kind,
+            "exit_code": blocker.exit_code,
+            "summary": redact_text(blocker.summary),
+            "error": redact_text(blocker.error),
+            "location": blocker.location,
+            "cause": blocker.cause,
+            "remedies": [{"command": r.command, "why": r.why} for r in blocker.remedies],
+            "affected": [{"id": s.id, "text": s.text, "line": s.line, "step": s.step} for s in hit],
+            "verified": list(verified),
+            "tracker": tracker_name,
+            "command": command,
+        }
+        name = blocker_file.file_name(blocker.kind, blocker.key, step)
+        try:
+            written = blocker_file.write(settings.blockers_folder, name, front, stamp)
+        except (OSError, TrackerError) as error:
+            outcome.warnings.append(f"blocker report not written: {error}")
+            continue
+        if written.warning:
+            outcome.warnings.append(written.warning)
+        outcome.written.append((written.path, written.front))
+        for subtask in hit:
+            outcome.blocked_ids.setdefault(subtask.id, f"{blocker.kind}: {blocker.summary}")
+    if outcome.written and settings.blocked_file is not None:
+        path, front = outcome.written[0]
+        line = f"{front['kind']}: {front['summary']} (see {_rel(path, facts.cwd)})"
+        line = line.replace("\n", " ")[:MAX_BLOCKED_LINE]
+        try:
+            settings.blocked_file.parent.mkdir(parents=True, exist_ok=True)
+            from pytest_tasktracker.fileio import atomic_write
+
+            atomic_write(settings.blocked_file, (line + "\n").encode("utf-8"))
+        except (OSError, TrackerError) as error:
+            outcome.warnings.append(f"blocked file not written: {error}")
+    return outcome
+
+
+def resolve(
+    settings: Settings, results: Sequence[SubTaskResult], written: Sequence[Path]
+) -> tuple[list[Path], list[str]]:
+    """Mark resolved the open reports whose affected sub-tasks this run verified."""
+    from pytest_tasktracker import blocker_file
+
+    verdicts = {r.link.subtask.id for r in results if r.outcome in VERDICTS}
+    resolved: list[Path] = []
+    warnings: list[str] = []
+    stamp = now()
+    try:
+        reports = blocker_file.open_reports(settings.blockers_folder)
+    except OSError as error:
+        return [], [f"blockers not read: {error}"]
+    for path, front in reports:
+        if path in written:
+            continue
+        ids = [str(a.get("id")) for a in front.get("affected") or [] if isinstance(a, dict)]
+        if front.get("kind") == "unverifiable":
+            done = bool(ids) and all(i in verdicts for i in ids)
+        else:
+            done = bool(verdicts.intersection(ids)) if ids else bool(verdicts)
+        if done:
+            try:
+                blocker_file.resolve(path, front, stamp)
+                resolved.append(path)
+            except (OSError, TrackerError) as error:
+                warnings.append(f"blocker {path.name} not updated: {error}")
+    return resolved, warnings
