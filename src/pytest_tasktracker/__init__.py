@@ -3,6 +3,9 @@
 The tracker library (no pytest import) is public here; the pytest plugin lives in
 ``pytest_tasktracker.plugin`` and the command line in ``pytest_tasktracker.cli``.
 Names are imported on first use, so loading the plugin on an idle run stays cheap.
+
+PYTEST_DONT_REWRITE: this package needs no assertion rewriting, and ``tasktracker run``
+imports it before pytest starts (pytest would otherwise warn that it cannot rewrite it).
 """
 
 from __future__ import annotations

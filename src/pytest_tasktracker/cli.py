@@ -32,7 +32,8 @@ exit codes:
   {EXIT_FAILED}  the gate found ticks without evidence, or check refused a sub-task
   {EXIT_USAGE}  bad usage or bad input: no tracker, not UTF-8, unknown or ambiguous id
   {EXIT_WRITE}  the tracker or the state folder could not be written (nothing was lost)
-  run: pytest's own exit code
+  run: pytest's own exit code (0 all passed, 1 tests failed, 2 interrupted,
+       3 internal error, 4 usage error, 5 no tests)
 """
 
 
@@ -65,6 +66,13 @@ def _build_parser() -> argparse.ArgumentParser:
 
     next_ = commands.add_parser("next", help="the first step that still has open sub-tasks")
     next_.add_argument("--json", action="store_true", help="print JSON")
+
+    run = commands.add_parser(
+        "run",
+        help="run pytest in-process; also report errors that come before any plugin loads",
+        description="Run pytest with the tracker enabled. Arguments after -- go to pytest.",
+    )
+    run.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST ARGS")
 
     for name, verb in (("check", "tick"), ("uncheck", "untick")):
         edit = commands.add_parser(name, help=f"{verb} sub-tasks by id or text prefix")
@@ -213,6 +221,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return int(exit_.code or 0)
     try:
         settings = _settings(args.tracker)
+        if args.command == "run":
+            from pytest_tasktracker.runner import main_args, run_pytest
+
+            return run_pytest(main_args(args.pytest_args), settings, sys.stderr)
         tracker = _load(settings)
         if args.command == "status":
             return _cmd_status(tracker, args, out)

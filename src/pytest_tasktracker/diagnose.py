@@ -23,6 +23,8 @@ _REQUIRED = re.compile(r"Missing required plugins: (.*)")
 _NOT_FOUND = re.compile(r"(?:file or directory not found|not found): (\S+)")
 _IMPORTING_PLUGIN = re.compile(r'Error importing plugin "([^"]+)"')
 _NO_MODULE = re.compile(r"No module named '([^']+)'")
+_CONFIG_FILE_ERROR = re.compile(r"^(?:ERROR: )?(?P<file>[^\s:]+\.(?:toml|ini|cfg)): ")
+_AT_LINE = re.compile(r"\(at line (\d+)")
 
 
 @dataclass
@@ -339,14 +341,22 @@ def _usage_error(raw: str, facts: Facts) -> list[Blocker]:
     not_found = _NOT_FOUND.search(raw)
     if not_found:
         return [_path_not_found(not_found.group(1), facts, error)]
-    location = None
+    location: dict[str, Any] | None = None
     if "config option" in error and facts.inifile is not None:
         location = {"file": facts.rel(facts.inifile), "line": None}
+    in_file = _CONFIG_FILE_ERROR.match(error)
+    if in_file:  # a broken pyproject.toml, or minversion
+        line = _AT_LINE.search(error)
+        location = {
+            "file": facts.rel(in_file.group("file")),
+            "line": int(line.group(1)) if line else None,
+        }
+    headline = _headline(error, facts)
     return [
         Blocker(
             kind="usage-error",
-            key=re.sub(r"[^a-z]+", "-", error.lower())[:40],
-            summary=f"pytest rejected its arguments: {error.splitlines()[0][:160]}",
+            key=re.sub(r"[^a-z0-9]+", "-", headline.lower())[:40],
+            summary=f"pytest rejected its arguments: {headline[:200]}",
             error=error,
             exit_code=exit_code,
             location=location,
@@ -359,6 +369,14 @@ def _usage_error(raw: str, facts: Facts) -> list[Blocker]:
             ],
         )
     ]
+
+
+def _headline(error: str, facts: Facts) -> str:
+    """The line of an error that says what is wrong, with the project folder left out."""
+    lines = [line.strip() for line in error.splitlines() if line.strip()]
+    chosen = next((line for line in lines if ": error: " in line), lines[0] if lines else "")
+    chosen = chosen.split(": error: ", 1)[-1].removeprefix("ERROR: ")
+    return chosen.replace(f"{facts.cwd}/", "").replace(str(facts.cwd), ".")
 
 
 def _similar_paths(missing: str, facts: Facts) -> list[str]:

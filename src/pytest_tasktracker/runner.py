@@ -1,0 +1,105 @@
+"""``tasktracker run``: pytest in-process, watching what fails before any plugin loads.
+
+An entry-point plugin is imported after pytest has parsed its first arguments and read
+its configuration file, so it never sees a bad option value (``--tb=bogus``), a broken
+``pyproject.toml``, ``minversion`` or ``-p missing``. Running pytest in-process with a
+``pytest_cmdline_parse`` wrapper sees all of them; everything later is the plugin's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import pytest
+
+from pytest_tasktracker.settings import Settings
+
+RUN_PLUGIN = "tasktracker-run"  # the name plugin.py registers its run hooks under
+
+
+class _EarlyWatch:
+    """Records an exception raised while pytest parses its arguments and configuration."""
+
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+        self.plugin_started = False
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_cmdline_parse(
+        self, pluginmanager: pytest.PytestPluginManager, args: list[str]
+    ) -> Generator[None, pytest.Config, pytest.Config]:
+        try:
+            return (yield)
+        except BaseException as error:
+            self.error = error
+            self.plugin_started = pluginmanager.get_plugin(RUN_PLUGIN) is not None
+            raise
+
+
+def run_pytest(args: Sequence[str], settings: Settings, err: TextIO) -> int:
+    """Run pytest with ``args``; report a pre-plugin failure as a blocker. Returns pytest's
+    exit code."""
+    argv = list(args)
+    chosen = settings.tracker_source != "the default" or settings.tracker.is_file()
+    if chosen and "--tracker" not in argv:
+        argv = ["--tracker", _display(settings.tracker, Path.cwd()), *argv]
+    watch = _EarlyWatch()
+    try:
+        code = int(pytest.main(argv, plugins=[watch]))
+    except ImportError as error:  # pytest 8 lets a failing -p NAME escape pytest.main
+        watch.error = error
+        err.write(f"ERROR: Error importing plugin {error.name!r}: {error}\n")
+        code = 1
+    if watch.error is not None and not watch.plugin_started:
+        for line in _report(watch.error, argv, settings, code):
+            err.write(line + "\n")
+    return code
+
+
+def _report(error: BaseException, argv: list[str], settings: Settings, code: int) -> list[str]:
+    from pytest_tasktracker.blocking import command_info, record
+    from pytest_tasktracker.diagnose import Facts, diagnose
+    from pytest_tasktracker.editing import load
+    from pytest_tasktracker.errors import TrackerError
+    from pytest_tasktracker.inifile import find_inifile
+    from pytest_tasktracker.session import guess_paths
+
+    cwd = Path.cwd()
+    try:
+        tracker = load(settings.tracker, _display(settings.tracker, cwd))
+    except TrackerError as problem:
+        return [f"task tracker warning: no blocker report: {problem}"]
+    inifile = find_inifile(cwd).path
+    facts = Facts(argv=argv, cwd=cwd, rootdir=cwd, inifile=inifile, exception=error)
+    facts.exit_code = code
+    blockers = diagnose(facts)
+    if not blockers:
+        return []
+    command: dict[str, Any] = command_info(facts, pytest.__version__, {})
+    outcome = record(
+        blockers,
+        settings=settings,
+        tracker=tracker,
+        tracker_name=tracker.path,
+        links=None,
+        run_paths=guess_paths(argv),
+        facts=facts,
+        command=command,
+        verified=[],
+    )
+    return outcome.lines(cwd) + [f"task tracker warning: {w}" for w in outcome.warnings]
+
+
+def _display(path: Path, cwd: Path) -> str:
+    try:
+        return str(path.relative_to(cwd))
+    except ValueError:
+        return str(path)
+
+
+def main_args(argv: Sequence[str]) -> list[str]:
+    """The pytest arguments of ``tasktracker run [--] ARGS``."""
+    args = list(argv)
+    return args[1:] if args[:1] == ["--"] else args
