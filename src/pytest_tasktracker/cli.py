@@ -59,6 +59,12 @@ def _build_parser() -> argparse.ArgumentParser:
         help="the tracker file (default: $PYTEST_TRACKER, the ini key 'tracker', "
         "or pr_info/TASK_TRACKER.md)",
     )
+    parser.add_argument(
+        "--tracker-state",
+        metavar="DIR",
+        help="the state folder with results.json and blockers/ (default: ini "
+        "'tracker_state', or .tasktracker/ beside the tracker)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     status = commands.add_parser("status", help="every step and sub-task with its status")
@@ -78,15 +84,33 @@ def _build_parser() -> argparse.ArgumentParser:
         edit = commands.add_parser(name, help=f"{verb} sub-tasks by id or text prefix")
         edit.add_argument("ids", nargs="+", metavar="ID", help="a sub-task id or text prefix")
         edit.add_argument("--json", action="store_true", help="print JSON")
+        if name == "check":
+            edit.add_argument(
+                "--force",
+                action="store_true",
+                help="tick even a sub-task whose tests failed or that is blocked (says so)",
+            )
+
+    gate = commands.add_parser(
+        "gate",
+        help="fail when a ticked sub-task has no evidence (without running tests)",
+        description="Judge every ticked sub-task against results.json and the open "
+        "blockers. Exit 0 when all are backed by evidence, 1 otherwise. Under "
+        "GITHUB_ACTIONS=true also prints ::error annotations.",
+    )
+    gate.add_argument("--json", action="store_true", help="print JSON")
+    blockers = commands.add_parser("blockers", help="list the open blocker reports")
+    blockers.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
-def _settings(tracker_option: str | None) -> Settings:
+def _settings(tracker_option: str | None, state_option: str | None = None) -> Settings:
     cwd = Path.cwd()
     ini = find_inifile(cwd)
     settings = resolve(
         cwd=cwd,
         cli_tracker=tracker_option,
+        cli_state=state_option,
         env=os.environ,
         ini=ini.values,
         ini_path=ini.path,
@@ -185,11 +209,27 @@ def _cmd_next(tracker: Tracker, args: argparse.Namespace, out: TextIO) -> int:
 def _cmd_edit(tracker: Tracker, settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     done = args.command == "check"
     targets = [tracker.find(reference) for reference in args.ids]  # all resolve, or none
+    forced: dict[str, str] = {}
+    if done:
+        from pytest_tasktracker.judging import read_record, refusal
+
+        record = read_record(settings)
+        refused = {s.id: why for s in targets if not s.done and (why := refusal(s, record))}
+        if refused and not args.force:
+            for subtask_id, why in refused.items():
+                sys.stderr.write(
+                    f"tasktracker: refused to tick {subtask_id}: {why}; fix it and let "
+                    f"`pytest --tracker {tracker.path} --tracker-update` tick it, or pass "
+                    "--force\n"
+                )
+            return EXIT_FAILED
+        forced = refused
     changes = [Change(subtask.id, done, subtask.text) for subtask in targets]
     applied = apply_changes(settings.tracker, changes, tracker.path, known=tracker)
     if args.json:
         rows = [
             {
+                "forced": item.subtask.id in forced,
                 "id": item.subtask.id,
                 "text": item.subtask.text,
                 "line": item.subtask.line,
@@ -204,7 +244,12 @@ def _cmd_edit(tracker: Tracker, settings: Settings, args: argparse.Namespace, ou
     verb = "ticked" if done else "unticked"
     for item in applied:
         subtask = item.subtask
-        if item.changed:
+        if item.changed and subtask.id in forced:
+            out.write(
+                f"ticked {subtask.id} (line {subtask.line}) WITHOUT evidence, because of "
+                f"--force: {forced[subtask.id]}\n"
+            )
+        elif item.changed:
             out.write(f"{verb} {subtask.id} (line {subtask.line}): {subtask.text}\n")
         else:
             out.write(f"{subtask.id} was already {verb} (line {subtask.line}): {subtask.text}\n")
@@ -220,7 +265,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0)
     try:
-        settings = _settings(args.tracker)
+        settings = _settings(args.tracker, args.tracker_state)
+        if args.command == "blockers":
+            from pytest_tasktracker.judging import blockers
+
+            return blockers(settings, args.json, out)
         if args.command == "run":
             from pytest_tasktracker.runner import main_args, run_pytest
 
@@ -230,6 +279,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return _cmd_status(tracker, args, out)
         if args.command == "next":
             return _cmd_next(tracker, args, out)
+        if args.command == "gate":
+            from pytest_tasktracker.judging import gate
+
+            return gate(tracker, settings, args.json, out, sys.stderr)
         return _cmd_edit(tracker, settings, args, out)
     except (SettingsError, SubTaskReferenceError, TrackerReadError, EmptyTrackerError) as error:
         sys.stderr.write(f"tasktracker: error: {error}\n")

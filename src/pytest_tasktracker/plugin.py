@@ -319,6 +319,8 @@ class RunHooks:
             len(self.run.worker_ids),
         )
         self.run.finish(int(exitstatus), _narrowed(self.config, self.run), info, self._command())
+        if self.run.gate_lines and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # --tracker-gate
 
     def _command(self) -> dict[str, Any]:
         from pytest_tasktracker.blocking import command_info
@@ -350,6 +352,8 @@ class RunHooks:
             for row in rows:
                 terminalreporter.write_line(row, red=row.startswith("BLOCKED"))
             terminalreporter.write_line(f"evidence: {run.display(run.settings.results_file)}")
+        for line in run.gate_lines:
+            terminalreporter.write_line(line, red=True)
         for warning in run.warnings:
             terminalreporter.write_line(f"task tracker warning: {warning}", yellow=True)
 

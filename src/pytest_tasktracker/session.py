@@ -48,6 +48,7 @@ class TrackerRun:
     warnings: list[str] = field(default_factory=list)
     finished: bool = False
     printed: bool = False
+    gate_lines: list[str] = field(default_factory=list)  # --tracker-gate offenders
 
     @property
     def collected(self) -> Collected:
@@ -125,7 +126,30 @@ class TrackerRun:
             self.blocked.resolved.extend(resolved)
             self.blocked.warnings.extend(warnings)
         self.warnings.extend(self.blocked.warnings)
+        if self.settings.gate:
+            self.gate_lines = self._gate()
         self.finished = True
+
+    def _gate(self) -> list[str]:
+        """The gate, on the tracker as this run left it (after its ticks)."""
+        from pytest_tasktracker.editing import load
+        from pytest_tasktracker.gate import annotation, judge
+        from pytest_tasktracker.judging import read_record, rerun_command
+
+        try:
+            tracker = load(self.settings.tracker, self.tracker_name)
+        except TrackerError as error:
+            return [f"gate could not read the tracker: {error}"]
+        record = read_record(self.settings)
+        offenders = judge(tracker, record.evidence, record.blockers, rerun_command(tracker))
+        lines: list[str] = []
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            lines.extend(annotation(tracker.path, offender) for offender in offenders)
+        lines.extend(offender.line(tracker.path) for offender in offenders)
+        if offenders:
+            ids = ", ".join(offender.subtask.id for offender in offenders)
+            lines.append(f"gate failed: {len(offenders)} ticked sub-tasks lack evidence ({ids})")
+        return lines
 
     def _write_evidence(self, tracker: Tracker, run: RunInfo, exit_code: int) -> None:
         try:

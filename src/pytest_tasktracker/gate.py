@@ -1,0 +1,179 @@
+"""The gate: every ticked sub-task must be backed by a test run, or by nothing that
+contradicts it. Judged from the tracker, results.json and the open blockers alone.
+
+A ticked sub-task fails the gate when:
+
+1. its text or notes claim it was not verified ("BLOCKED", "verified via code review",
+   "deferred to CI", "could not be run", ...);
+2. an open blocker report lists it;
+3. its linked tests failed, errored, or were all skipped in the evidence;
+4. it asks for a test run (or is linked by a ``task`` marker or a ``<!-- tests: -->``
+   comment) and has no passing evidence at all.
+
+Red-phase sub-tasks ("run tests to verify they fail") are judged by rules 1 and 2 only:
+their tests are meant to pass later. Sub-tasks no test can verify (implementation,
+pylint, mypy, review, a commit message) are judged by rules 1 and 2 only as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_tasktracker.evidence import Evidence
+from pytest_tasktracker.intent import read_intent, unverified_claim
+from pytest_tasktracker.tracker import SubTask, Tracker
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule: str  # claim | blocker | evidence | no-evidence
+    why: str
+    todo: str
+
+
+@dataclass
+class Offender:
+    subtask: SubTask
+    reasons: list[Reason] = field(default_factory=list)
+
+    def line(self, path: str) -> str:
+        reason = self.reasons[0]
+        more = f" (and {len(self.reasons) - 1} more)" if len(self.reasons) > 1 else ""
+        return (
+            f"{path}:{self.subtask.line}: {self.subtask.id} {_short(self.subtask.text)}: "
+            f"{reason.why}{more}; {reason.todo}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.subtask.id,
+            "line": self.subtask.line,
+            "text": self.subtask.text,
+            "reasons": [{"rule": r.rule, "why": r.why, "todo": r.todo} for r in self.reasons],
+        }
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+@dataclass(frozen=True)
+class OpenBlocker:
+    path: str  # as shown to the user
+    kind: str
+    summary: str
+    affected: tuple[str, ...]
+
+
+def open_blockers(folder: Path, shown: str) -> list[OpenBlocker]:
+    """The open blocker reports in ``folder``; ``shown`` is how to print the folder."""
+    from pytest_tasktracker.blocker_file import open_reports
+
+    found = []
+    for path, front in open_reports(folder):
+        affected = tuple(
+            str(entry.get("id")) for entry in front.get("affected") or [] if isinstance(entry, dict)
+        )
+        found.append(
+            OpenBlocker(
+                f"{shown}/{path.name}", str(front.get("kind")), str(front.get("summary")), affected
+            )
+        )
+    return found
+
+
+def judge(
+    tracker: Tracker,
+    evidence: Mapping[str, Evidence],
+    blockers: Sequence[OpenBlocker],
+    rerun: str,
+) -> list[Offender]:
+    """The ticked sub-tasks that fail the gate; ``rerun`` is the command that verifies."""
+    blocked: dict[str, OpenBlocker] = {}
+    for blocker in blockers:
+        for subtask_id in blocker.affected:
+            blocked.setdefault(subtask_id, blocker)
+    offenders = []
+    for subtask in tracker.subtasks:
+        if not subtask.done:
+            continue
+        reasons = _reasons(subtask, evidence.get(subtask.id), blocked.get(subtask.id), rerun)
+        if reasons:
+            offenders.append(Offender(subtask, reasons))
+    return offenders
+
+
+def _reasons(
+    subtask: SubTask, evidence: Evidence | None, blocker: OpenBlocker | None, rerun: str
+) -> list[Reason]:
+    reasons = []
+    untick = f"untick it, fix the cause, and let `{rerun}` tick it"
+    claim = unverified_claim(subtask)
+    if claim:
+        reasons.append(Reason("claim", f"ticked with a claim, not evidence ({claim!r})", untick))
+    if blocker is not None:
+        reasons.append(
+            Reason(
+                "blocker",
+                f"has an open blocker: {blocker.path} ({blocker.kind})",
+                f"follow the remedies in {blocker.path}, then run `{rerun}`",
+            )
+        )
+    intent = read_intent(subtask)
+    if intent.red_phase or not (intent.verifiable or _linked(evidence)):
+        return reasons
+    if evidence is not None and evidence.text == subtask.text:
+        outcome = evidence.outcome
+        if outcome in ("failed", "error"):
+            failing = [n for n, o in evidence.tests if o in ("failed", "error")]
+            reasons.append(
+                Reason(
+                    "evidence",
+                    f"its linked tests {outcome} ({', '.join(failing[:3]) or evidence.reason})",
+                    f"fix them and run `{rerun}` (which unticks regressions)",
+                )
+            )
+            return reasons
+        if outcome == "skipped":
+            reasons.append(
+                Reason(
+                    "evidence",
+                    "every linked test was skipped, which proves nothing",
+                    f"make the tests run (install what they skip for), then run `{rerun}`",
+                )
+            )
+            return reasons
+        if outcome == "passed":
+            return reasons
+    if intent.runs_tests or _linked(evidence) or intent.explicit:
+        reasons.append(
+            Reason(
+                "no-evidence",
+                "asks for a test run and has no passing evidence",
+                f"run `{rerun}`; it ticks what passes",
+            )
+        )
+    return reasons
+
+
+def _linked(evidence: Evidence | None) -> bool:
+    return evidence is not None and evidence.outcome not in ("unlinked",) and bool(evidence.tests)
+
+
+def annotation(path: str, offender: Offender) -> str:
+    """A GitHub Actions ``::error`` workflow command at the sub-task's line."""
+
+    def escape_data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def escape_property(text: str) -> str:
+        return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+    reason = offender.reasons[0]
+    subtask = offender.subtask
+    title = escape_property(f"tasktracker gate: {subtask.id}")
+    message = escape_data(f"{subtask.id} {subtask.text}: {reason.why}; {reason.todo}")
+    return f"::error file={escape_property(path)},line={subtask.line},title={title}::{message}"

@@ -1,0 +1,304 @@
+"""Usage errors: what pytest rejected in its arguments or configuration, and why.
+
+An unrecognized option becomes a ``missing-plugin`` blocker naming the distribution
+that provides it, where the option came from, and commands that install it into the
+interpreter that ran pytest or run without it; a missing path becomes
+``path-not-found``; anything else is a ``usage-error``.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from pytest_tasktracker.diagnose import Blocker, Facts, Remedy
+from pytest_tasktracker.known_plugins import Provider, provider_of, takes_value
+from pytest_tasktracker.redact import redact_argv, redact_text
+
+_UNRECOGNIZED = re.compile(r"unrecognized arguments: (.*)")
+_REQUIRED = re.compile(r"Missing required plugins: (.*)")
+_NOT_FOUND = re.compile(r"(?:file or directory not found|not found): (\S+)")
+_IMPORTING_PLUGIN = re.compile(r'Error importing plugin "([^"]+)"')
+_CONFIG_FILE_ERROR = re.compile(r"^(?:ERROR: )?(?P<file>[^\s:]+\.(?:toml|ini|cfg)): ")
+_AT_LINE = re.compile(r"\(at line (\d+)")
+
+
+def _option_source(flag: str, facts: Facts) -> tuple[str, str]:
+    """Where an unrecognized flag came from: (source kind, description)."""
+    name = flag.split("=", 1)[0]
+
+    def has(args: list[str]) -> bool:
+        return any(arg.split("=", 1)[0] == name or arg == flag for arg in args)
+
+    if has(facts.argv):
+        return "command-line", "the command line"
+    if has(facts.addopts):
+        ini = facts.rel(facts.inifile) if facts.inifile else "the ini file"
+        return "addopts", f"addopts in {ini}"
+    if has(facts.env_addopts):
+        return "env", "the PYTEST_ADDOPTS environment variable"
+    return "unknown", "the arguments pytest was given"
+
+
+def _without(args: list[str], flag: str) -> list[str]:
+    """``args`` without ``flag`` (and its value); ``no:NAME`` drops a ``-p no:NAME``."""
+    out: list[str] = []
+    if flag.startswith("no:"):
+        for arg in args:
+            if arg == flag and out and out[-1] == "-p":
+                out.pop()
+            elif arg != f"-p{flag}":
+                out.append(arg)
+        return out
+    name = flag.split("=", 1)[0]
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg == flag or arg.split("=", 1)[0] == name:
+            skip = takes_value(arg)
+            continue
+        out.append(arg)
+    return out
+
+
+def _installed(distribution: str) -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        version(distribution)
+    except PackageNotFoundError:
+        return False
+    return True
+
+
+def _ini_line(facts: Facts, key: str) -> int | None:
+    if facts.inifile is None:
+        return None
+    try:
+        lines = facts.inifile.read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    for number, line in enumerate(lines, 1):
+        if line.strip().startswith(key):
+            return number
+    return None
+
+
+def _missing_plugin(flag: str, facts: Facts, error: str) -> Blocker:
+    provider: Provider | None = provider_of(flag)
+    source, where = _option_source(flag, facts)
+    name = flag.split("=", 1)[0]
+    python = shlex.quote(facts.python)
+    version = sys.version.split()[0]
+    remedies = []
+    installed = provider is not None and _installed(provider.distribution)
+    if provider is not None and installed:
+        package = provider.distribution
+        summary = (
+            f"option {name} (from {where}) needs {package}, which is installed but not "
+            f"loaded (-p no:{provider.plugin} or PYTEST_DISABLE_PLUGIN_AUTOLOAD)"
+        )
+        remedies.append(
+            Remedy(
+                facts.pytest_command(_without(facts.argv, f"no:{provider.plugin}")),
+                f"let pytest load {package}: drop -p no:{provider.plugin} and unset "
+                "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
+            )
+        )
+    elif provider is not None:
+        package = provider.distribution
+        summary = f"option {name} (from {where}) needs {package}, which is not installed"
+        remedies.append(
+            Remedy(
+                f"{python} -m pip install {package}",
+                f"install {package} into the interpreter that ran pytest "
+                f"({facts.python}, Python {version})",
+            )
+        )
+    else:
+        package = None
+        summary = f"option {name} (from {where}) is not provided by any installed plugin"
+        remedies.append(
+            Remedy(
+                f"{python} -m pip list",
+                f"find the pytest plugin that adds {name} and install it into {facts.python}; "
+                "or remove the option if it is a typo",
+            )
+        )
+    if source == "addopts":
+        rest = _without(facts.addopts, flag)
+        override = shlex.quote("addopts=" + " ".join(rest))
+        remedies.append(
+            Remedy(
+                f"{python} -m pytest -o {override} {shlex.join(redact_argv(facts.argv))}".strip(),
+                f"run without {name}: the same addopts minus the option",
+            )
+        )
+    elif source == "env":
+        remedies.append(
+            Remedy(
+                f"env -u PYTEST_ADDOPTS {facts.pytest_command()}",
+                f"PYTEST_ADDOPTS adds {name}; run without it, or remove {name} from it",
+            )
+        )
+    else:
+        remedies.append(
+            Remedy(facts.pytest_command(_without(facts.argv, flag)), f"run without {name}")
+        )
+    location = None
+    if source == "addopts" and facts.inifile is not None:
+        location = {"file": facts.rel(facts.inifile), "line": _ini_line(facts, "addopts")}
+    return Blocker(
+        kind="missing-plugin",
+        key=name.lstrip("-"),
+        summary=summary,
+        error=error,
+        exit_code=facts.exit_code if facts.exit_code is not None else 4,
+        location=location,
+        cause={
+            "option": name,
+            "source": where,
+            "provided_by": package,
+            "installed": installed,
+            "python": facts.python,
+        },
+        remedies=remedies,
+    )
+
+
+def usage_error(raw: str, facts: Facts) -> list[Blocker]:
+    """Blockers from a UsageError's text; ``raw`` is read, only its redaction is kept."""
+    exit_code = facts.exit_code if facts.exit_code is not None else 4
+    error = redact_text(raw)
+    unrecognized = _UNRECOGNIZED.search(raw)
+    if unrecognized:
+        flags = [
+            f for f in unrecognized.group(1).split() if f.startswith("-")
+        ] or facts.unknown_flags
+        return [_missing_plugin(flag, facts, error) for flag in flags]
+    required = _REQUIRED.search(raw)
+    if required:
+        names = [name.strip() for name in required.group(1).split(",")]
+        return [
+            Blocker(
+                kind="missing-plugin",
+                key=names[0],
+                summary=f"required_plugins names {', '.join(names)}, which is not installed",
+                error=error,
+                exit_code=exit_code,
+                location={
+                    "file": facts.rel(facts.inifile) if facts.inifile else "",
+                    "line": _ini_line(facts, "required_plugins"),
+                },
+                cause={"required_plugins": names, "installed": False, "python": facts.python},
+                remedies=[
+                    Remedy(
+                        shlex.join([facts.python, "-m", "pip", "install", *names]),
+                        f"install what required_plugins asks for into {facts.python}",
+                    )
+                ],
+            )
+        ]
+    importing = _IMPORTING_PLUGIN.search(raw)
+    if importing:
+        name = importing.group(1)
+        return [
+            Blocker(
+                kind="missing-plugin",
+                key=name,
+                summary=f"plugin {name!r} cannot be imported",
+                error=error,
+                exit_code=exit_code,
+                cause={"plugin": name, "installed": False, "python": facts.python},
+                remedies=[
+                    Remedy(
+                        f"{shlex.quote(facts.python)} -m pip install {shlex.quote(name)}",
+                        f"install the distribution that provides {name!r} into {facts.python}",
+                    ),
+                    Remedy(
+                        facts.pytest_command(_without(facts.argv, "-p")),
+                        f"or stop asking for {name!r} (-p or pytest_plugins)",
+                    ),
+                ],
+            )
+        ]
+    not_found = _NOT_FOUND.search(raw)
+    if not_found:
+        return [path_not_found(not_found.group(1), facts, error)]
+    location: dict[str, Any] | None = None
+    if "config option" in error and facts.inifile is not None:
+        location = {"file": facts.rel(facts.inifile), "line": None}
+    in_file = _CONFIG_FILE_ERROR.match(error)
+    if in_file:  # a broken pyproject.toml, or minversion
+        line = _AT_LINE.search(error)
+        location = {
+            "file": facts.rel(in_file.group("file")),
+            "line": int(line.group(1)) if line else None,
+        }
+    headline = _headline(error, facts)
+    return [
+        Blocker(
+            kind="usage-error",
+            key=re.sub(r"[^a-z0-9]+", "-", headline.lower())[:40],
+            summary=f"pytest rejected its arguments: {headline[:200]}",
+            error=error,
+            exit_code=exit_code,
+            location=location,
+            cause={"arguments": redact_argv(facts.argv)},
+            remedies=[
+                Remedy(
+                    f"{shlex.quote(facts.python)} -m pytest --help",
+                    "correct the argument, option or expression the error names, then run again",
+                )
+            ],
+        )
+    ]
+
+
+def _headline(error: str, facts: Facts) -> str:
+    """The line of an error that says what is wrong, with the project folder left out."""
+    lines = [line.strip() for line in error.splitlines() if line.strip()]
+    chosen = next((line for line in lines if ": error: " in line), lines[0] if lines else "")
+    chosen = chosen.split(": error: ", 1)[-1].removeprefix("ERROR: ")
+    return chosen.replace(f"{facts.cwd}/", "").replace(str(facts.cwd), ".")
+
+
+def _similar_paths(missing: str, facts: Facts) -> list[str]:
+    name = Path(missing.split("::")[0]).name
+    found: list[str] = []
+    skip = {".git", ".tox", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache"}
+    for seen, path in enumerate(facts.rootdir.rglob(name)):
+        if seen > 20 or len(found) >= 3:
+            break
+        if not skip.intersection(path.parts):
+            found.append(facts.rel(path))
+    return found
+
+
+def path_not_found(missing: str, facts: Facts, error: str | None = None) -> Blocker:
+    similar = _similar_paths(missing, facts)
+    remedies = []
+    if similar:
+        fixed = [similar[0] if arg == missing else arg for arg in facts.argv]
+        remedies.append(Remedy(facts.pytest_command(fixed), f"{similar[0]} exists; run that"))
+    remedies.append(
+        Remedy(
+            facts.pytest_command(["--collect-only", "-q"]),
+            "list the tests pytest can find, and pass an existing file or folder",
+        )
+    )
+    return Blocker(
+        kind="path-not-found",
+        key=missing,
+        summary=f"{missing} does not exist, so none of its tests ran",
+        error=error or f"file or directory not found: {missing}",
+        exit_code=facts.exit_code if facts.exit_code is not None else 4,
+        cause={"path": missing, "similar": similar},
+        remedies=remedies,
+        paths=[missing.split("::")[0]],
+    )

@@ -1,0 +1,308 @@
+"""The gate, the guarded check and the blockers listing, end to end."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import corpus_tracker
+from pytest_tasktracker.cli import main
+
+RERUN = "`pytest --tracker pr_info/TASK_TRACKER.md --tracker-update`"
+
+
+@pytest.fixture
+def seed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "pr_info").mkdir()
+    (tmp_path / "pr_info" / "TASK_TRACKER.md").write_bytes(
+        corpus_tracker("7129c046_TASK").read_bytes()
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PYTEST_TRACKER", raising=False)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    return tmp_path
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()  # drop what an in-process pytest run printed before
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_gate_fails_the_7129c046_tracker_on_exactly_its_unverified_ticks(
+    seed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = cli(capsys, "gate")
+    lines = out.splitlines()
+    assert code == 1
+    assert lines[0] == (
+        "pr_info/TASK_TRACKER.md:33: 1.7 Run tests to verify they pass (BLOCKED: MCP code "
+        "checker co\u2026: ticked with a claim, not evidence ('BLOCKED') (and 1 more); untick "
+        f"it, fix the cause, and let {RERUN} tick it"
+    )
+    assert lines[5] == (
+        "pr_info/TASK_TRACKER.md:51: 2.9 Manual test with real closed issues (verified via "
+        "code revi\u2026: ticked with a claim, not evidence ('verified via code review'); untick "
+        f"it, fix the cause, and let {RERUN} tick it"
+    )
+    assert lines[-1] == (
+        "gate failed: 7 of 23 ticked sub-tasks lack evidence (1.7, 1.8, 1.10, 2.7, 2.8, 2.9, 2.11)"
+    )
+
+
+def test_the_gate_as_json(seed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "gate", "--json")
+    data = json.loads(out)
+    assert (code, data["ok"], data["ticked"]) == (1, False, 23)
+    assert [o["id"] for o in data["offenders"]] == [
+        "1.7",
+        "1.8",
+        "1.10",
+        "2.7",
+        "2.8",
+        "2.9",
+        "2.11",
+    ]
+    assert data["offenders"][0]["reasons"] == [
+        {
+            "rule": "claim",
+            "why": "ticked with a claim, not evidence ('BLOCKED')",
+            "todo": f"untick it, fix the cause, and let {RERUN} tick it",
+        },
+        {
+            "rule": "no-evidence",
+            "why": "asks for a test run and has no passing evidence",
+            "todo": f"run {RERUN}; it ticks what passes",
+        },
+    ]
+
+
+def test_under_github_actions_the_gate_annotates_the_line(
+    seed: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    _, out, _ = cli(capsys, "gate")
+    assert out.splitlines()[6] == (
+        "::error file=pr_info/TASK_TRACKER.md,line=53,title=tasktracker gate%3A 2.11::2.11 Run "
+        "pytest on test_orchestrator_cache.py and fix all failures (BLOCKED: Environment issue "
+        "- verified via code review - see step_2_11_pytest_execution_blocker.md): ticked with a "
+        f"claim, not evidence ('BLOCKED'); untick it, fix the cause, and let {RERUN} tick it"
+    )
+
+
+TRACKER = """\
+### Step 1: Cache
+- [x] Run tests to verify they pass
+- [x] Run tests to verify they fail (TDD approach)
+- [x] Implement the cache
+- [x] Write tests/test_cache.py
+"""
+
+
+def project(pytester: pytest.Pytester, tests: str, tracker: str = TRACKER) -> Path:
+    (pytester.path / "pr_info").mkdir(exist_ok=True)
+    path = pytester.path / "pr_info" / "TASK_TRACKER.md"
+    path.write_text(tracker)
+    (pytester.path / "tests").mkdir(exist_ok=True)
+    (pytester.path / "tests" / "test_cache.py").write_text(tests)
+    return path
+
+
+def gate(pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(pytester.path)
+        patch.delenv("GITHUB_ACTIONS", raising=False)
+        code, out, _ = cli(capsys, "gate")
+    return code, out
+
+
+def test_a_clean_tracker_passes_the_gate(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(pytester, "def test_a():\n    pass\n")
+    pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md")
+    assert gate(pytester, capsys) == (
+        0,
+        "gate passed: every one of 4 ticked sub-tasks is backed by evidence\n",
+    )
+
+
+def test_failing_evidence_fails_the_gate_but_not_the_red_phase(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(pytester, "def test_a():\n    assert 0\n")
+    pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md")
+    code, out = gate(pytester, capsys)
+    assert code == 1
+    assert out.splitlines() == [
+        "pr_info/TASK_TRACKER.md:2: 1.1 Run tests to verify they pass: its linked tests failed "
+        "(tests/test_cache.py::test_a); fix them and run "
+        f"{RERUN} (which unticks regressions)",
+        "pr_info/TASK_TRACKER.md:5: 1.4 Write tests/test_cache.py: its linked tests failed "
+        "(tests/test_cache.py::test_a); fix them and run "
+        f"{RERUN} (which unticks regressions)",
+        "gate failed: 2 of 4 ticked sub-tasks lack evidence (1.1, 1.4)",
+    ]
+
+
+def test_all_skipped_evidence_fails_the_gate(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(pytester, "import pytest\n\n@pytest.mark.skip\ndef test_a():\n    pass\n")
+    pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(pytester.path)
+        code, out, _ = cli(capsys, "gate", "--json")
+    assert code == 1
+    offender = json.loads(out)["offenders"][0]
+    assert offender["id"] == "1.1"
+    assert [(r["rule"], r["why"]) for r in offender["reasons"]] == [
+        (
+            "blocker",
+            "has an open blocker: pr_info/.tasktracker/blockers/unverifiable-skipped-step-1.md "
+            "(unverifiable)",
+        ),
+        ("evidence", "every linked test was skipped, which proves nothing"),
+    ]
+
+
+def test_no_evidence_at_all_fails_a_tick_that_asks_for_a_run(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(pytester, "def test_a():\n    pass\n")
+    code, out = gate(pytester, capsys)
+    assert code == 1
+    assert out.splitlines() == [
+        "pr_info/TASK_TRACKER.md:2: 1.1 Run tests to verify they pass: asks for a test run and "
+        f"has no passing evidence; run {RERUN}; it ticks what passes",
+        "gate failed: 1 of 4 ticked sub-tasks lack evidence (1.1)",
+    ]
+
+
+def test_a_claim_in_a_continuation_line_fails_the_gate(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(
+        pytester,
+        "def test_a():\n    pass\n",
+        "- [x] Commit message prepared\n  - pytest could not be executed locally; deferred to CI\n",
+    )
+    code, out = gate(pytester, capsys)
+    assert code == 1
+    assert "ticked with a claim, not evidence ('could not be executed')" in out
+
+
+def test_an_open_blocker_fails_the_gate_and_check_refuses_it(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = project(pytester, "import missing_mod\n", TRACKER.replace("[x]", "[ ]"))
+    pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md")
+    path.write_text(TRACKER.replace("- [ ]", "- [x]"))
+    blocker = "pr_info/.tasktracker/blockers/collection-error-tests-test-cache-py-step-1.md"
+    code, out = gate(pytester, capsys)
+    assert code == 1
+    assert f"1.1 Run tests to verify they pass: has an open blocker: {blocker} " in out
+    path.write_text(TRACKER.replace("[x]", "[ ]"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(pytester.path)
+        code, out, err = cli(capsys, "check", "1.4")
+        assert (code, out) == (1, "")
+        assert err == (
+            f"tasktracker: refused to tick 1.4: it has an open blocker: {blocker} "
+            "(collection-error: tests/test_cache.py could not be collected, so none of its "
+            "tests ran); fix it and let `pytest --tracker pr_info/TASK_TRACKER.md "
+            "--tracker-update` tick it, or pass --force\n"
+        )
+        assert path.read_text() == TRACKER.replace("[x]", "[ ]")
+        code, out, _ = cli(capsys, "check", "1.4", "--force")
+        assert code == 0
+        assert out.startswith("ticked 1.4 (line 5) WITHOUT evidence, because of --force: ")
+        assert "- [x] Write tests/test_cache.py" in path.read_text()
+        code, out, _ = cli(capsys, "blockers")
+        assert code == 1
+        assert out.splitlines()[0].startswith(
+            f"{blocker}: collection-error: tests/test_cache.py could not be collected, so none "
+            "of its tests ran (affects 1.1, 1.2, 1.4; seen 1x, last "
+        )
+        code, out, _ = cli(capsys, "blockers", "--json")
+        assert json.loads(out)["open"][0]["affected"] == ["1.1", "1.2", "1.4"]
+
+
+def test_check_refuses_a_sub_task_whose_tests_failed(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(pytester, "def test_a():\n    assert 0\n", TRACKER.replace("[x]", "[ ]"))
+    pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(pytester.path)
+        code, _, err = cli(capsys, "check", "Run tests to verify they pass")
+    assert code == 1
+    assert err.startswith(
+        "tasktracker: refused to tick 1.1: its linked tests failed: tests/test_cache.py::test_a;"
+    )
+
+
+def test_no_open_blockers(pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]) -> None:
+    project(pytester, "def test_a():\n    pass\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(pytester.path)
+        assert cli(capsys, "blockers") == (
+            0,
+            "no open blockers in pr_info/.tasktracker/blockers\n",
+            "",
+        )
+
+
+@pytest.mark.parametrize("mode", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_the_tracker_gate_option_fails_a_passing_run(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: list[str]
+) -> None:
+    project(
+        pytester,
+        "def test_a():\n    pass\n",
+        TRACKER + "- [x] Run the integration tests (BLOCKED: no database)\n",
+    )
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md", "--tracker-gate", *mode)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "::error file=pr_info/TASK_TRACKER.md,line=6,title=tasktracker gate%3A 1.5::1.5 "
+            "Run the integration tests (BLOCKED: no database): ticked with a claim*",
+            "pr_info/TASK_TRACKER.md:6: 1.5 Run the integration tests (BLOCKED: no database): "
+            "ticked with a claim, not evidence ('BLOCKED')*",
+            "gate failed: 1 ticked sub-tasks lack evidence (1.5)",
+        ]
+    )
+    monkeypatch.delenv("GITHUB_ACTIONS")
+    (pytester.path / "pr_info" / "TASK_TRACKER.md").write_text(TRACKER)
+    assert (
+        pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md", "--tracker-gate", *mode).ret == 0
+    )
+
+
+def test_the_gate_ini_key(pytester: pytest.Pytester) -> None:
+    project(pytester, "def test_a():\n    pass\n", "- [x] Run pytest (could not run it)\n")
+    pytester.makepyprojecttoml(
+        '[tool.pytest.ini_options]\ntracker = "pr_info/TASK_TRACKER.md"\ntracker_gate = true\n'
+    )
+    assert pytester.runpytest().ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_the_gate_is_also_a_real_command(seed: Path) -> None:
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest_tasktracker", "gate"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stdout.endswith(
+        "gate failed: 7 of 23 ticked sub-tasks lack evidence "
+        "(1.7, 1.8, 1.10, 2.7, 2.8, 2.9, 2.11)\n"
+    )
