@@ -37,6 +37,13 @@ exit codes:
 """
 
 
+def agent_help() -> str:
+    """The guide for coding agents, shipped as package data (docs/agent-workflow.md)."""
+    from importlib.resources import files
+
+    return files("pytest_tasktracker").joinpath("agent_help.md").read_text(encoding="utf-8")
+
+
 def display(path: Path, cwd: Path | None = None) -> str:
     """A path as the user should read it: relative to the working folder when inside it."""
     base = cwd or Path.cwd()
@@ -65,7 +72,12 @@ def _build_parser() -> argparse.ArgumentParser:
         help="the state folder with results.json and blockers/ (default: ini "
         "'tracker_state', or .tasktracker/ beside the tracker)",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.add_argument(
+        "--agent-help",
+        action="store_true",
+        help="print the guide for coding agents (how to pick, run, read a blocker, tick)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     status = commands.add_parser("status", help="every step and sub-task with its status")
     status.add_argument("--json", action="store_true", help="print JSON")
@@ -264,6 +276,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    if args.agent_help:
+        out.write(agent_help())
+        return EXIT_OK
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write("tasktracker: error: a command is required\n")
+        return EXIT_USAGE
     try:
         settings = _settings(args.tracker, args.tracker_state)
         if args.command == "blockers":

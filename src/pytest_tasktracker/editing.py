@@ -75,14 +75,18 @@ def apply_changes(
                     f"(now {subtask.text[:60]!r}); nothing was written",
                 )
             planned.append((subtask, change.done))
-        applied = []
+        changed: dict[int, bool] = {}
         new_text = text
         # Edit from the end so earlier offsets stay valid when an empty box gains a byte.
-        for subtask, done in sorted(planned, key=lambda p: p[0].offset, reverse=True):
+        for index, (subtask, done) in sorted(
+            enumerate(planned), key=lambda pair: pair[1][0].offset, reverse=True
+        ):
             edited = set_status(new_text, subtask, done)
-            applied.append(Applied(subtask, done, edited != new_text))
+            changed[index] = edited != new_text
             new_text = edited
-        applied.reverse()
+        applied = [  # in the order asked for
+            Applied(subtask, done, changed[index]) for index, (subtask, done) in enumerate(planned)
+        ]
         if new_text != text:
             if not os.access(real, os.W_OK):
                 raise TrackerWriteError(shown, "is read-only; nothing was changed")

@@ -345,8 +345,8 @@ class RunHooks:
         )
         if verbosity < 0:
             terminalreporter.write_line(f"task tracker {run.tracker_name}: {rows[0]}")
-            for line in blocked:
-                terminalreporter.write_line(line, red=line.startswith("BLOCKED"), bold=True)
+            for row in rows[1:]:
+                terminalreporter.write_line(row, red=row.startswith("BLOCKED"))
         else:
             terminalreporter.write_sep("-", f"task tracker: {run.tracker_name}")
             for row in rows:

@@ -39,7 +39,7 @@ def lines(
 ) -> list[str]:
     """The section's lines for ``verbosity`` (-1 quiet, 0 normal, 1+ verbose).
 
-    Quiet gives the totals line first and nothing of the per-sub-task lines."""
+    Quiet leaves out the line per sub-task: the totals come first."""
     linked = [result for result in results if result.outcome != "unlinked"]
     unlinked = len(results) - len(linked)
     out: list[str] = []
@@ -55,10 +55,7 @@ def lines(
                 for nodeid, outcome in result.tests:
                     out.append(f"{'':<{id_width}}    {outcome:<10} {nodeid}")
     summary = totals(linked) or "no sub-task is linked to a test"
-    total_line = f"{len(linked)} linked sub-tasks: {summary}; {unlinked} unlinked"
-    if verbosity < 0:
-        return [total_line]
-    out.append(total_line)
+    out.append(f"{len(linked)} linked sub-tasks: {summary}; {unlinked} unlinked")
     out.extend(blocked)
     if update is not None:
         if update.ticked or update.unticked:
