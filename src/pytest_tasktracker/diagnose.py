@@ -140,7 +140,10 @@ def diagnose(facts: Facts) -> list[Blocker]:
     if error is not None and type(error).__name__ == "UsageError":
         return usage_error(str(error), facts)
     if error is not None and isinstance(error, ImportError):  # pytest 8: -p / pytest_plugins
-        return usage_error(f'Error importing plugin "{error.name}": {error}', facts)
+        text = str(error)
+        if "Error importing plugin" not in text:
+            text = f'Error importing plugin "{error.name}": {text}'
+        return usage_error(text, facts)
     if facts.worker_errors:
         return usage_error(facts.worker_errors[0], facts)
     blockers: list[Blocker] = []

@@ -78,18 +78,30 @@ class _Index:
         return tuple(sorted(found, key=self.order.__getitem__))
 
 
+class KnownIds:
+    """The tracker's sub-task ids, for checking ``task`` markers: built once per run, so
+    checking every collected test costs a set lookup, not a walk over the tracker."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.ids = list(dict.fromkeys(subtask.id for subtask in tracker.subtasks))
+        self.folded = {subtask_id.casefold() for subtask_id in self.ids}
+
+    def unknown(self, ids: Iterable[str]) -> list[str]:
+        """Messages for the ids the tracker does not have."""
+        return [
+            _unknown(task_id, self.ids) for task_id in ids if task_id.casefold() not in self.folded
+        ]
+
+
 def unknown_marker_ids(tracker: Tracker, ids: Iterable[str]) -> list[str]:
     """Messages for ``task`` marker ids the tracker does not have."""
-    known = {subtask.id.casefold() for subtask in tracker.subtasks}
-    all_ids = list(dict.fromkeys(subtask.id for subtask in tracker.subtasks))
-    problems = []
-    for task_id in ids:
-        if task_id.casefold() in known:
-            continue
-        near = difflib.get_close_matches(task_id, all_ids, n=3, cutoff=0.5)
-        hint = f"; nearest known ids: {', '.join(near)}" if near else ""
-        problems.append(f"unknown sub-task id {task_id!r}{hint}")
-    return problems
+    return KnownIds(tracker).unknown(ids)
+
+
+def _unknown(task_id: str, all_ids: list[str]) -> str:
+    near = difflib.get_close_matches(task_id, all_ids, n=3, cutoff=0.5)
+    hint = f"; nearest known ids: {', '.join(near)}" if near else ""
+    return f"unknown sub-task id {task_id!r}{hint}"
 
 
 def link(tracker: Tracker, tests: Sequence[CollectedTest]) -> list[Link]:

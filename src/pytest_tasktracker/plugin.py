@@ -182,10 +182,13 @@ class CollectHooks:
 
     def __init__(self, config: pytest.Config, tracker: Tracker) -> None:
         from pytest_tasktracker.collection import Collected
+        from pytest_tasktracker.linking import KnownIds
 
         self.config = config
         self.tracker = tracker
+        self.known = KnownIds(tracker)
         self.collected = Collected()
+        self.marks: dict[str, list[str]] = {}  # node id -> task ids, read once per test
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(
@@ -202,23 +205,26 @@ class CollectHooks:
 
     def _marker_problems(self, nodes: Sequence[Any]) -> list[str]:
         from pytest_tasktracker.collection import task_ids
-        from pytest_tasktracker.linking import unknown_marker_ids
 
         problems = []
         for node in nodes:
             if not isinstance(node, pytest.Item):
                 continue
             ids, bad = task_ids(list(node.iter_markers("task")))
-            for problem in [*bad, *unknown_marker_ids(self.tracker, ids)]:
+            self.marks[node.nodeid] = ids
+            for problem in [*bad, *self.known.unknown(ids)]:
                 problems.append(
                     f"{node.nodeid}: {problem} in tracker {self.tracker.path} (@pytest.mark.task)"
                 )
         return problems
 
     def pytest_itemcollected(self, item: pytest.Item) -> None:
-        from pytest_tasktracker.collection import task_ids
+        ids = self.marks.pop(item.nodeid, None)
+        if ids is None:  # an item made by a plugin's own collector, not in a report
+            from pytest_tasktracker.collection import task_ids
 
-        self.collected.add(item.nodeid, task_ids(list(item.iter_markers("task")))[0])
+            ids = task_ids(list(item.iter_markers("task")))[0]
+        self.collected.add(item.nodeid, ids)
 
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         self.collected.deselected.update(item.nodeid for item in items)

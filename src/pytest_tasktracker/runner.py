@@ -50,7 +50,7 @@ def run_pytest(args: Sequence[str], settings: Settings, err: TextIO) -> int:
         code = int(pytest.main(argv, plugins=[watch]))
     except ImportError as error:  # pytest 8 lets a failing -p NAME escape pytest.main
         watch.error = error
-        err.write(f"ERROR: Error importing plugin {error.name!r}: {error}\n")
+        err.write(f"ERROR: {error}\n")
         code = 1
     if watch.error is not None and not watch.plugin_started:
         for line in _report(watch.error, argv, settings, code):

@@ -1,0 +1,278 @@
+"""Benchmarks: pytest-tasktracker's cost next to plain pytest and its peers.
+
+    python benchmarks/run.py [--sizes 1000,10000,50000] [--rounds 5] [--quick]
+                             [--real-suite] [--write-docs]
+
+Builds its own suites of trivial tests with a tracker linking them, then runs each
+variant side by side, alternating the order every round, and prints medians, ratios to
+plain pytest and peak memory. Variants: plain pytest (plugin disabled), plugin installed
+but idle, --tracker, --tracker --tracker-update, pytest-json-report, pytest-reportlog;
+serially and with -n 2. Then the idle cost on `pytest --co` of 5,000 tests, the library
+at 100 / 10,000 / 100,000 sub-tasks, and (with --real-suite) a real test suite taken
+from a package's source distribution. --write-docs puts the tables in
+docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+
+from bench_library import report as library_report  # noqa: E402
+from bench_library import run as library_run  # noqa: E402
+
+LAUNCHER = (
+    "import resource, sys, pytest\n"
+    "code = pytest.main(sys.argv[1:])\n"
+    "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+TESTS_PER_FILE = 100
+
+
+@dataclass
+class Variant:
+    name: str
+    args: list[str]
+    needs: str | None = None  # a module that must be importable
+
+
+def variants(tmp: Path) -> list[Variant]:
+    return [
+        Variant("plain pytest (plugin disabled)", ["-p", "no:tasktracker"]),
+        Variant("installed, idle", []),
+        Variant("--tracker", ["--tracker", "TRACKER.md"]),
+        Variant("--tracker --tracker-update", ["--tracker", "TRACKER.md", "--tracker-update"]),
+        Variant(
+            "pytest-json-report",
+            ["-p", "no:tasktracker", "--json-report", f"--json-report-file={tmp}/report.json"],
+            "pytest_jsonreport",
+        ),
+        Variant(
+            "pytest-reportlog",
+            ["-p", "no:tasktracker", f"--report-log={tmp}/log.jsonl"],
+            "pytest_reportlog",
+        ),
+    ]
+
+
+def build_suite(folder: Path, tests: int) -> Path:
+    """A suite of trivial tests, 100 to a file, with a tracker linking every file."""
+    suite = folder / f"suite_{tests}"
+    (suite / "tests").mkdir(parents=True)
+    (suite / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n")
+    files = max(1, tests // TESTS_PER_FILE)
+    body = "".join(f"def test_{n}():\n    pass\n\n" for n in range(TESTS_PER_FILE))
+    lines = ["# Task Status Tracker\n", "## Tasks\n"]
+    for number in range(files):
+        (suite / "tests" / f"test_mod_{number}.py").write_text(body)
+        if number % 10 == 0:
+            lines.append(f"\n### Step {number // 10 + 1}: Part {number // 10 + 1}\n")
+        lines.append(f"- [ ] Run pytest on tests/test_mod_{number}.py and fix all failures\n")
+    lines.append("\n## Pull Request\n- [ ] Run the full test suite\n")
+    tracker = "".join(lines)
+    (suite / "TRACKER.md").write_text(tracker)
+    (suite / "TRACKER.orig").write_text(tracker)
+    return suite
+
+
+def run_once(suite: Path, args: Sequence[str]) -> tuple[float, int]:
+    shutil.copyfile(suite / "TRACKER.orig", suite / "TRACKER.md")  # updates start equal
+    shutil.rmtree(suite / ".tasktracker", ignore_errors=True)
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, "-q", "-p", "no:cacheprovider", *args],
+        cwd=suite,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    if result.returncode not in (0, 5):
+        raise SystemExit(f"benchmark run failed ({result.returncode}):\n{result.stdout[-2000:]}")
+    match = re.search(r"MAXRSS (\d+)", result.stderr)
+    return elapsed, int(match.group(1)) if match else 0
+
+
+def compare(
+    suite: Path, chosen: list[Variant], extra: list[str], rounds: int
+) -> dict[str, tuple[float, int]]:
+    times: dict[str, list[float]] = {v.name: [] for v in chosen}
+    memory: dict[str, int] = {v.name: 0 for v in chosen}
+    run_once(suite, extra)  # warm the file cache and the bytecode
+    for round_number in range(rounds):
+        order = chosen if round_number % 2 == 0 else list(reversed(chosen))
+        for variant in order:
+            seconds, rss = run_once(suite, [*variant.args, *extra])
+            times[variant.name].append(seconds)
+            memory[variant.name] = max(memory[variant.name], rss)
+    return {name: (statistics.median(values), memory[name]) for name, values in times.items()}
+
+
+def table(title: str, results: dict[str, tuple[float, int]]) -> str:
+    base = next(iter(results.values()))[0]
+    out = [
+        f"**{title}**",
+        "",
+        "| variant | median (s) | vs plain | peak RSS (MB) |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, (seconds, rss) in results.items():
+        out.append(f"| {name} | {seconds:.3f} | {seconds / base - 1:+.1%} | {rss / 1024:.0f} |")
+    return "\n".join(out)
+
+
+def verdicts(
+    active: dict[str, dict[str, tuple[float, int]]], idle: dict[str, tuple[float, int]]
+) -> str:
+    lines = ["Budgets:"]
+    plain, idle_time = idle["plain pytest (plugin disabled)"][0], idle["installed, idle"][0]
+    ratio = idle_time / plain - 1
+    lines.append(
+        f"  {'ok' if ratio < 0.02 else 'OVER'}   idle on `pytest --co`, 5,000 tests: {ratio:+.1%} "
+        "(budget: under 2%, within noise)"
+    )
+    for mode, results in active.items():
+        base = results["plain pytest (plugin disabled)"][0]
+        tracker = results["--tracker"][0]
+        over = tracker / base - 1
+        verdict = "ok" if over <= 0.03 else "OVER"
+        lines.append(
+            f"  {verdict:4} --tracker on 10,000 tests, {mode}: {over:+.1%} (budget: at most +3%)"
+        )
+        if "pytest-json-report" in results:
+            json_report = results["pytest-json-report"][0]
+            verdict = "ok" if tracker < json_report else "OVER"
+            lines.append(
+                f"  {verdict:4} --tracker below pytest-json-report, {mode}: "
+                f"{tracker:.3f}s vs {json_report:.3f}s"
+            )
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import pytest
+
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, pytest {pytest.__version__}"
+    )
+
+
+def real_suite(folder: Path, rounds: int) -> str | None:
+    """A real test suite nobody here wrote: more-itertools' tests from its sdist."""
+    download = folder / "sdist"
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+         "--quiet", "-d", str(download), "more-itertools==10.5.0"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    archives = list(download.glob("*.tar.gz"))
+    if result.returncode != 0 or not archives:
+        return f"(real suite skipped: the sdist could not be downloaded: {result.stderr[-200:]})"
+    shutil.unpack_archive(archives[0], folder)
+    (source,) = [p for p in folder.iterdir() if p.name.startswith("more_itertools-")]
+    test_files = sorted(p.name for p in (source / "tests").glob("test_*.py"))
+    tracker = ["# more-itertools\n", "### Step 1: The library's own tests\n"]
+    tracker += [f"- [ ] Run pytest on tests/{name} and fix all failures\n" for name in test_files]
+    tracker.append("- [ ] Run tests to verify they pass\n")
+    (source / "TRACKER.md").write_text("".join(tracker))
+    (source / "TRACKER.orig").write_text("".join(tracker))
+    (source / "pytest.ini").write_text("[pytest]\ntestpaths = tests\npythonpath = .\n")
+    chosen = [v for v in variants(folder) if v.needs is None or importlib.util.find_spec(v.needs)]
+    results = compare(source, chosen, [], rounds)
+    return table(
+        f"Real suite: more-itertools 10.5.0 from its sdist ({len(test_files)} test files), serial",
+        results,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="10,000 tests only, 3 rounds")
+    parser.add_argument("--real-suite", action="store_true")
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
+    rounds = 3 if args.quick else args.rounds
+    sections = [
+        f"Machine: {machine()}",
+        f"Command: `python benchmarks/run.py {' '.join(sys.argv[1:])}`".strip(),
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        active: dict[str, dict[str, tuple[float, int]]] = {}
+        for size in sizes:
+            suite = build_suite(folder, size)
+            chosen = [
+                v for v in variants(folder) if v.needs is None or importlib.util.find_spec(v.needs)
+            ]
+            if size > 10_000:  # the scaling runs: plain and --tracker only
+                chosen = [chosen[0], chosen[2]]
+            modes: list[tuple[str, list[str]]] = [("serial", [])]
+            if importlib.util.find_spec("xdist") and size == 10_000:
+                modes.append(("-n 2", ["-n", "2"]))
+            for mode, extra in modes:
+                results = compare(suite, chosen, extra, rounds)
+                if size == 10_000:
+                    active[mode] = results
+                sections.append(table(f"{size:,} trivial tests, {mode}", results))
+                print(sections[-1] + "\n", flush=True)
+        idle_suite = build_suite(folder, 5_000) if 5_000 not in sizes else folder / "suite_5000"
+        idle_variants = variants(folder)[:2]
+        idle = compare(idle_suite, idle_variants, ["--co"], max(rounds, 7))
+        sections.append(table("Idle cost: `pytest --co` on 5,000 tests", idle))
+        print(sections[-1] + "\n", flush=True)
+        if active:
+            sections.append(verdicts(active, idle))
+            print(sections[-1] + "\n", flush=True)
+        sections.append(
+            "**The tracker library**\n\n" + library_report(library_run([100, 10_000, 100_000], 5))
+        )
+        print(sections[-1] + "\n", flush=True)
+        if args.real_suite:
+            real = real_suite(folder / "real", rounds)
+            if real:
+                sections.append(real)
+                print(real + "\n", flush=True)
+    if args.write_docs:
+        page = HERE.parent / "docs" / "performance.md"
+        text = page.read_text()
+        block = "\n\n".join(sections)
+        text = re.sub(
+            r"<!-- bench:start -->.*<!-- bench:end -->",
+            lambda _: f"<!-- bench:start -->\n{block}\n<!-- bench:end -->",
+            text,
+            flags=re.S,
+        )
+        page.write_text(text)
+        print(f"wrote {page}")
+
+
+if __name__ == "__main__":
+    main()
