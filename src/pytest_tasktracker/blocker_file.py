@@ -19,7 +19,8 @@ from pytest_tasktracker.fileio import atomic_write, locked
 
 SCHEMA = "pytest-tasktracker/blocker/1"
 _NAME = re.compile(r"[^a-z0-9]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
+_TRAILING_BLANK = re.compile(r"[ \t]$|^[ \t]", re.M)  # a literal block would lose these
 MAX_NAME = 80
 
 EXPLANATIONS = {
@@ -53,7 +54,8 @@ class BlockerFileError(TrackerError):
 def file_name(kind: str, key: str, step: str | None) -> str:
     """A stable, safe file name: the same cause and step always give the same name."""
     base = _NAME.sub("-", f"{kind}-{key}".lower()).strip("-") or kind
-    suffix = f"-step-{_NAME.sub('-', step.lower()).strip('-')}" if step else ""
+    step_slug = _NAME.sub("-", step.lower()).strip("-")[:20].strip("-") if step else ""
+    suffix = f"-step-{step_slug}" if step_slug else ""
     base = base[: MAX_NAME - len(suffix)].rstrip("-")
     return f"{base}{suffix}.md"
 
@@ -79,8 +81,9 @@ def render(front: dict[str, Any]) -> str:
     yaml.width = 4096
     yaml.allow_unicode = True
     data = dict(front)
-    if "\n" in data["error"] and not _CONTROL.search(data["error"]):
-        data["error"] = LiteralScalarString(_strip_trailing_spaces(data["error"]))
+    error = data["error"]
+    if "\n" in error and not _CONTROL.search(error) and not _TRAILING_BLANK.search(error):
+        data["error"] = LiteralScalarString(error)  # readable; otherwise YAML quotes it
     stream = io.StringIO()
     yaml.dump(data, stream)
     environment = jinja2.Environment(
@@ -90,13 +93,8 @@ def render(front: dict[str, Any]) -> str:
         undefined=jinja2.StrictUndefined,
     )
     template = environment.get_template("blocker.md.j2")
-    body_data = dict(front)
-    body_data["error"] = _printable(front["error"])
-    body_data["summary"] = _printable(front["summary"])
+    body_data = _printable_all(front)
     body_data["explanation"] = EXPLANATIONS.get(front["kind"], "")
-    body_data["affected"] = [
-        {**subtask, "text": _printable(subtask["text"])} for subtask in front["affected"]
-    ]
     body_data["fence_length"] = _fence_length(
         body_data["error"], *(r["command"] for r in front["remedies"])
     )
@@ -104,9 +102,15 @@ def render(front: dict[str, Any]) -> str:
     return f"---\n{stream.getvalue()}---\n\n{body.strip()}\n"
 
 
-def _strip_trailing_spaces(text: str) -> str:
-    # A literal block cannot hold trailing blanks; they carry no meaning in an error.
-    return "\n".join(line.rstrip() for line in text.splitlines())
+def _printable_all(value: Any) -> Any:
+    """Every string inside ``value`` made printable, for the markdown body."""
+    if isinstance(value, str):
+        return _printable(value)
+    if isinstance(value, dict):
+        return {key: _printable_all(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_printable_all(item) for item in value]
+    return value
 
 
 def parse_front_matter(text: str, path: Path) -> dict[str, Any]:
@@ -177,12 +181,29 @@ def iter_reports(folder: Path) -> Iterator[tuple[Path, dict[str, Any] | BlockerF
             yield path, error
 
 
+_OPEN = re.compile(r"^status: open$", re.M)
+
+
 def open_reports(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
-    return [
-        (path, data)
-        for path, data in iter_reports(folder)
-        if isinstance(data, dict) and data.get("status") == "open"
-    ]
+    """The open reports; resolved ones are skipped without parsing their YAML."""
+    found: list[tuple[Path, dict[str, Any]]] = []
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.glob("*.md")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        end = text.find("\n---\n", 4)
+        if not _OPEN.search(text, 0, end if end > 0 else len(text)):
+            continue
+        try:
+            data = parse_front_matter(text, path)
+        except BlockerFileError:
+            continue
+        if data.get("status") == "open":
+            found.append((path, data))
+    return found
 
 
 def resolve(path: Path, front: dict[str, Any], now: str) -> None:

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_tasktracker.diagnose import Blocker, Facts
+from pytest_tasktracker.diagnose import Blocker
 from pytest_tasktracker.errors import TrackerError
+from pytest_tasktracker.facts import Facts
 from pytest_tasktracker.linking import Link, link
 from pytest_tasktracker.outcomes import SubTaskResult
 from pytest_tasktracker.redact import redact_argv, redact_text

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 import shlex
-import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_tasktracker.facts import Facts
 from pytest_tasktracker.redact import redact_argv, redact_text
 
 _LOCATION = re.compile(r'File "(?P<a>[^"]+)", line (?P<b>\d+)|^(?P<c>[^\s:]+\.py):(?P<d>\d+)', re.M)
@@ -39,39 +39,6 @@ class Blocker:
     paths: list[str] = field(default_factory=list)  # files or folders whose tests it stops
     nodeids: list[str] = field(default_factory=list)  # tests it stops
     subtask_ids: list[str] = field(default_factory=list)  # sub-tasks it stops, when known
-
-
-@dataclass
-class Facts:
-    """What the run left behind; filled in by the plugin's hooks as the run goes."""
-
-    argv: list[str]
-    cwd: Path
-    rootdir: Path
-    inifile: Path | None
-    addopts: list[str] = field(default_factory=list)
-    env_addopts: list[str] = field(default_factory=list)  # never written anywhere
-    unknown_flags: list[str] = field(default_factory=list)
-    exception: BaseException | None = None
-    exit_code: int | None = None
-    collect_errors: dict[str, str] = field(default_factory=dict)
-    internal_error: str | None = None
-    interrupted: str | None = None
-    crashes: list[tuple[str, str]] = field(default_factory=list)  # (node id, worker error)
-    worker_errors: list[str] = field(default_factory=list)  # usage errors xdist workers hit
-    missing_paths: list[str] = field(default_factory=list)
-    narrowing: list[str] = field(default_factory=list)  # -k/-m expressions given
-    python: str = sys.executable
-
-    def pytest_command(self, args: list[str] | None = None) -> str:
-        argv = redact_argv(self.argv if args is None else args)
-        return shlex.join([self.python, "-m", "pytest", *argv])
-
-    def rel(self, path: str | Path) -> str:
-        try:
-            return str(Path(path).resolve().relative_to(self.cwd.resolve()))
-        except (ValueError, OSError):
-            return str(path)
 
 
 def _exception_text(error: BaseException) -> str:

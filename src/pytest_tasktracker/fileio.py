@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pytest_tasktracker.errors import TrackerReadError, TrackerWriteError
 
-MAX_TRACKER_BYTES = 128 * 1024 * 1024
+MAX_TRACKER_BYTES = 32 * 1024 * 1024  # 100,000 sub-tasks take about 8 MB
 LOCK_TIMEOUT = 60.0
 
 

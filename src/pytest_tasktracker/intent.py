@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from pytest_tasktracker.tracker import SubTask
 
 # <!-- tests: tests/test_cache.py, tests/test_x.py::test_y -->
-_EXPLICIT = re.compile(r"<!--\s*tests?\s*:\s*(.*?)\s*-->", re.IGNORECASE | re.DOTALL)
+_EXPLICIT = re.compile(r"<!--\s*tests?\s*:\s*([^>]{0,4000}?)\s*-->", re.IGNORECASE)
 # A test file or node id: test_x.py, x_test.py, tests/a/test_b.py::TestC::test_d[1]
 _TEST_FILE = re.compile(
     r"(?<![\w/.-])((?:[\w.-]+/)*(?:test_[\w-]*|[\w-]+_test)\.py)"
     r"((?:::[\w\[\]\-.,=]+)*)",
 )
 _RUN_TESTS = re.compile(
-    r"\b(?:run|re-?run|execute|rerun)\b[^.;:]*?\b(?:tests?|pytest|test[- ]suite|specs?)\b"
-    r"|\b(?:tests?|test[- ]suite)\b[^.;]*?\b(?:pass|passes|passing|green)\b"
+    r"\b(?:run|re-?run|execute|rerun)\b[^.;:]{0,120}?\b(?:tests?|pytest|test[- ]suite|specs?)\b"
+    r"|\b(?:tests?|test[- ]suite)\b[^.;]{0,120}?\b(?:pass|passes|passing|green)\b"
     r"|\bpytest\b",
     re.IGNORECASE,
 )
@@ -31,7 +31,7 @@ _WHOLE_SUITE = re.compile(
     re.IGNORECASE,
 )
 _RED_PHASE = re.compile(
-    r"\b(?:tests?|they|it|them)\b[^.;]*?\b(?:fail|fails|failing)\b(?!\s+(?:to\s+)?(?:pass))"
+    r"\b(?:tests?|they|it|them)\b[^.;]{0,120}?\b(?:fail|fails|failing)\b(?!\s+(?:to\s+)?(?:pass))"
     r"|\bred[- ]phase\b|\(red\)",
     re.IGNORECASE,
 )
@@ -86,10 +86,16 @@ def named_tests(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+# Words are read from the first few thousand characters: what a sub-task asks for is at
+# its start, and a bounded input keeps every pattern linear on hostile text.
+MAX_TEXT = 4000
+MAX_NOTES = 20000
+
+
 def read_intent(subtask: SubTask) -> Intent:
-    text = subtask.text
+    text = subtask.text[:MAX_TEXT]
     return Intent(
-        explicit=explicit_links(subtask.full_text),
+        explicit=explicit_links(subtask.full_text[:MAX_NOTES]),
         named=named_tests(text),
         runs_tests=bool(_RUN_TESTS.search(text)),
         whole_suite=bool(_WHOLE_SUITE.search(text)),
@@ -100,5 +106,5 @@ def read_intent(subtask: SubTask) -> Intent:
 
 def unverified_claim(subtask: SubTask) -> str | None:
     """The words in a sub-task (or its notes) that admit it was not verified, if any."""
-    match = _CLAIM.search(subtask.full_text)
+    match = _CLAIM.search(subtask.full_text[:MAX_NOTES])
     return match.group(0) if match else None

@@ -107,7 +107,7 @@ def _start(config: pytest.Config) -> TrackerRun | None:
         return None
     import shlex
 
-    from pytest_tasktracker.diagnose import Facts
+    from pytest_tasktracker.facts import Facts
     from pytest_tasktracker.session import TrackerRun
 
     addopts = config.getini("addopts")
@@ -158,7 +158,7 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.unregister(hooks)
         return
     if hooks is None:  # not started early (the plugin was loaded late, by -p)
-        from pytest_tasktracker.diagnose import Facts
+        from pytest_tasktracker.facts import Facts
         from pytest_tasktracker.session import TrackerRun
 
         facts = Facts([str(a) for a in config.invocation_params.args],
@@ -266,7 +266,11 @@ class RunHooks:
             self.run.facts.collect_errors.setdefault(report.nodeid, str(report.longrepr))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.run.tests.add(report.nodeid, report.when, report.outcome, hasattr(report, "wasxfail"))
+        # A passing setup or teardown says nothing the call does not: skip storing it.
+        if report.when == "call" or report.outcome != "passed":
+            self.run.tests.add(
+                report.nodeid, report.when, report.outcome, hasattr(report, "wasxfail")
+            )
 
     def pytest_internalerror(self, excrepr: Any, excinfo: Any) -> None:
         text = str(excrepr)
@@ -345,7 +349,7 @@ class RunHooks:
             return
         run.printed = True
         verbosity = self.config.get_verbosity()
-        blocked = run.blocked.lines(run.facts.cwd)
+        blocked = run.blocked_lines()
         rows = summary.lines(
             run.results, run.update, verbosity, terminalreporter._tw.fullwidth, blocked
         )
@@ -377,9 +381,7 @@ class RunHooks:
             run.conclude_early(self._command())
         if not run.printed:
             run.printed = True
-            lines = run.blocked.lines(run.facts.cwd) + [
-                f"task tracker warning: {w}" for w in run.warnings
-            ]
+            lines = run.blocked_lines() + [f"task tracker warning: {w}" for w in run.warnings]
             for line in lines:
                 sys.stderr.write(f"{line}\n")
 

@@ -30,7 +30,8 @@ _PATTERNS = [
 ]
 # key=value or key: value where the key names a secret
 _ASSIGNMENT = re.compile(
-    rf"(?i)(\b[\w.-]*{_SECRET_NAME}[\w.-]*\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)"
+    rf"(?i)(\b[\w.-]{{0,64}}{_SECRET_NAME}[\w.-]{{0,64}}\s{{0,8}}[=:]\s{{0,8}})"
+    r"(\"[^\"]{0,4096}\"|'[^']{0,4096}'|[^\s,;&\"']+)"
 )
 # scheme://user:password@host
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):([^/\s@]+)@")

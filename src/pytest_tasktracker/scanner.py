@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _BLANKS = (" ", "\t")
-_ATX = re.compile(r"(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
-_ATX_CLOSING = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
+_MAX_HTML_LINE = 4096  # longer lines are never an HTML tag alone on a line
 _FENCE_OPEN = re.compile(r"(`{3,}|~{3,})(.*)$")
 _SETEXT = re.compile(r"(=+|-+)[ \t]*$")
 _THEMATIC = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
@@ -136,17 +135,31 @@ class Scan:
     front_matter_end: int  # lines before this index are YAML front matter
 
 
-def _strip_quotes(line: str) -> tuple[int, str]:
-    """Remove block-quote markers; return ``(depth, rest)``."""
+def _strip_quotes(line: str) -> tuple[int, str, int, list[int]]:
+    """Remove block-quote markers: ``(depth, rest, column where rest starts, indents)``,
+    ``indents[d]`` being the indentation before the marker of quote level ``d + 1``.
+
+    Tabs expand to the real column: in ``"> \t- x"`` the tab starts at column 2, so the
+    item is indented by 2, not 4. After ``>``, one column of a tab is the optional space.
+    """
     depth = 0
     rest = line
+    col = 0
+    indents: list[int] = []
     while True:
-        cols, chars = indent_width(rest)
+        cols, chars = indent_width(rest, col)
         if cols > 3 or chars >= len(rest) or rest[chars] != ">":
-            return depth, rest
+            return depth, rest, col, indents
+        indents.append(cols)
+        col += cols + 1
         rest = rest[chars + 1 :]
-        if rest[:1] in (" ", "\t"):
+        if rest[:1] == " ":
             rest = rest[1:]
+            col += 1
+        elif rest[:1] == "\t":
+            if 4 - col % 4 == 1:
+                rest = rest[1:]  # the whole tab is the optional space
+            col += 1
         depth += 1
 
 
@@ -161,6 +174,18 @@ def _front_matter_end(lines: list[tuple[int, str, str]]) -> int:
         if ":" in content:
             has_key = True
     return 0
+
+
+def _atx(stripped: str) -> tuple[int, str] | None:
+    """``(level, title)`` of an ATX heading line, in linear time (no regex backtracking)."""
+    level = len(stripped) - len(stripped.lstrip("#"))
+    if not 1 <= level <= 6 or stripped[level : level + 1] not in ("", " ", "\t"):
+        return None
+    title = stripped[level:].strip(" \t")
+    closing = title.rstrip("#")
+    if closing != title and (not closing or closing[-1] in " \t"):
+        title = closing.rstrip(" \t")  # "## Title ##": the closing sequence is not text
+    return level, title
 
 
 def _html_start(content: str, in_paragraph: bool) -> int:
@@ -179,7 +204,7 @@ def _html_start(content: str, in_paragraph: bool) -> int:
         return 4
     if _HTML_6_OPEN.match(content):
         return 6
-    if not in_paragraph and _HTML_7_OPEN.match(content):
+    if not in_paragraph and len(content) < _MAX_HTML_LINE and _HTML_7_OPEN.match(content):
         return 7
     return 0
 
@@ -215,12 +240,12 @@ def scan(text: str) -> Scan:
             raw = raw[1:]
             offset += 1
         if ">" in raw:
-            quote_depth, content = _strip_quotes(raw)
+            quote_depth, content, start_col, quote_indents = _strip_quotes(raw)
         else:
-            quote_depth, content = 0, raw
+            quote_depth, content, start_col, quote_indents = 0, raw, 0, []
         content_offset = offset + len(raw) - len(content)
         if content[:1] in _BLANKS:
-            cols, chars = indent_width(content)
+            cols, chars = indent_width(content, start_col)
             stripped = content[chars:]
             blank = not stripped or stripped.isspace()
         else:
@@ -269,10 +294,17 @@ def scan(text: str) -> Scan:
             continue
 
         first = stripped[0]
-        # Which open list items does this line stay inside?
-        keep = len(items)
-        while keep and cols < items[keep - 1].content_col:
-            keep -= 1
+        # Which open list items does this line stay inside? Outermost first: an item
+        # outside a block quote on this line is continued only by the indentation before
+        # that quote's ">".
+        keep = 0
+        while keep < len(items):
+            item = items[keep]
+            quoted = item.quote_depth < quote_depth
+            width = quote_indents[item.quote_depth] if quoted else cols
+            if width < item.content_col:
+                break
+            keep += 1
         outdented = keep < len(items)
         rel = cols - (items[keep - 1].content_col if keep else 0)
 
@@ -316,11 +348,10 @@ def scan(text: str) -> Scan:
                 owner = None
                 continue
         elif first == "#":
-            atx = _ATX.match(stripped)
+            atx = _atx(stripped)
             if atx:
                 end_continuations(index)
-                title = _ATX_CLOSING.sub("", atx.group(2) or "").strip()
-                headings.append(Heading(index, len(atx.group(1)), title))
+                headings.append(Heading(index, atx[0], atx[1]))
                 paragraph = False
                 owner = None
                 continue
@@ -334,7 +365,7 @@ def scan(text: str) -> Scan:
         if marker is not None:
             after = stripped[marker.end() :]
             marker_cols = cols + marker.end()
-            space_cols, space_chars = indent_width(after, marker_cols)
+            space_cols, space_chars = indent_width(after, start_col + marker_cols)
             rest = after[space_chars:]
             if paragraph and not outdented and (not rest or marker.group(2) not in (None, "1")):
                 # Within its paragraph's container, an item may not start empty or,
@@ -378,9 +409,9 @@ def scan(text: str) -> Scan:
         paragraph = True
 
     close_items(0, len(lines))
-    for item in found:
-        if item.end_line < 0:
-            item.end_line = len(lines)
+    for checkbox_item in found:
+        if checkbox_item.end_line < 0:
+            checkbox_item.end_line = len(lines)
     return Scan(lines, headings, found, start)
 
 
@@ -388,7 +419,7 @@ def _starts_block(stripped: str, outdented: bool) -> bool:
     """Would this line interrupt a paragraph (so that it cannot continue one)?"""
     first = stripped[:1]
     if first == "#":
-        return _ATX.match(stripped) is not None
+        return _atx(stripped) is not None
     if first in ("`", "~"):
         fence = _FENCE_OPEN.match(stripped)
         return fence is not None and not (fence.group(1)[0] == "`" and "`" in fence.group(2))

@@ -6,19 +6,20 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pytest_tasktracker.blocking import Outcome, record, resolve, unverifiable
 from pytest_tasktracker.collection import Collected
-from pytest_tasktracker.diagnose import Facts, diagnose
 from pytest_tasktracker.errors import TrackerError
-from pytest_tasktracker.evidence import write_results
+from pytest_tasktracker.facts import Facts
 from pytest_tasktracker.linking import link
 from pytest_tasktracker.outcomes import SubTaskResult, TestOutcomes, judge_all
 from pytest_tasktracker.runinfo import RunInfo
 from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.tracker import Tracker
 from pytest_tasktracker.update import UpdateReport, apply, plan
+
+if TYPE_CHECKING:
+    from pytest_tasktracker.blocking import Outcome
 
 # Options whose value is not a path, for guessing the paths a run was given.
 _VALUE_OPTIONS = frozenset(
@@ -44,7 +45,7 @@ class TrackerRun:
     run_paths: list[str] = field(default_factory=list)
     results: list[SubTaskResult] = field(default_factory=list)
     update: UpdateReport | None = None
-    blocked: Outcome = field(default_factory=Outcome)
+    blocked: Outcome | None = None
     warnings: list[str] = field(default_factory=list)
     finished: bool = False
     printed: bool = False
@@ -83,29 +84,42 @@ class TrackerRun:
         links = link(tracker, collected.tests)
         selected = set(collected.selected or ())
         results = judge_all(links, self.tests, selected, narrowed)
-        blockers = diagnose(self.facts)
-        partial = None if blockers else unverifiable(results, exit_code)
+        # A clean run (the usual case) needs no diagnosis, and no blocker module at all.
+        blockers = []
+        if self.facts.troubled():
+            from pytest_tasktracker.diagnose import diagnose
+
+            blockers = diagnose(self.facts)
+        partial = None
+        if not blockers and any(r.outcome in ("skipped", "not-run") for r in results):
+            from pytest_tasktracker.blocking import unverifiable
+
+            partial = unverifiable(results, exit_code)
         verified = [
             r.link.subtask.id for r in results if r.outcome in ("passed", "failed", "error")
         ]
-        self.blocked = record(
-            [*blockers, *([partial] if partial else [])],
-            settings=self.settings,
-            tracker=tracker,
-            tracker_name=self.tracker_name,
-            links=links,
-            run_paths=self.run_paths,
-            facts=self.facts,
-            command=command,
-            verified=[] if blockers else verified,
-        )
+        if blockers or partial:
+            from pytest_tasktracker.blocking import record
+
+            self.blocked = record(
+                [*blockers, *([partial] if partial else [])],
+                settings=self.settings,
+                tracker=tracker,
+                tracker_name=self.tracker_name,
+                links=links,
+                run_paths=self.run_paths,
+                facts=self.facts,
+                command=command,
+                verified=[] if blockers else verified,
+            )
         if blockers:
             # A blocked run is no evidence: its affected sub-tasks are "blocked", the rest
             # keep their earlier evidence (under xdist other modules may still have run;
             # their results are not used, so -n 2 and a serial run agree).
+            blocked_ids = self.blocked.blocked_ids if self.blocked else {}
             results = [
-                SubTaskResult(r.link, "blocked", self.blocked.blocked_ids[r.link.subtask.id], ())
-                if r.link.subtask.id in self.blocked.blocked_ids
+                SubTaskResult(r.link, "blocked", blocked_ids[r.link.subtask.id], ())
+                if r.link.subtask.id in blocked_ids
                 else r
                 if r.outcome == "unlinked"
                 else SubTaskResult(r.link, "not-run", "the run was blocked", ())
@@ -120,12 +134,16 @@ class TrackerRun:
                 self.update = apply(
                     self.settings.tracker, self.tracker_name, tracker, plan(results)
                 )
-        if not blockers:
+        if not blockers and self.settings.blockers_folder.is_dir():
+            from pytest_tasktracker.blocking import Outcome, resolve
+
+            self.blocked = self.blocked or Outcome()
             written = [path for path, _ in self.blocked.written]
             resolved, warnings = resolve(self.settings, results, written)
             self.blocked.resolved.extend(resolved)
             self.blocked.warnings.extend(warnings)
-        self.warnings.extend(self.blocked.warnings)
+        if self.blocked is not None:
+            self.warnings.extend(self.blocked.warnings)
         if self.settings.gate:
             self.gate_lines = self._gate()
         self.finished = True
@@ -152,6 +170,8 @@ class TrackerRun:
         return lines
 
     def _write_evidence(self, tracker: Tracker, run: RunInfo, exit_code: int) -> None:
+        from pytest_tasktracker.evidence import write_results
+
         try:
             warning = write_results(
                 self.settings.results_file, tracker, self.results, run, exit_code,
@@ -169,6 +189,9 @@ class TrackerRun:
         tracker = self.load_tracker()
         if tracker is None:
             return
+        from pytest_tasktracker.blocking import record
+        from pytest_tasktracker.diagnose import diagnose
+
         blockers = diagnose(self.facts)
         if not blockers:
             return
@@ -184,6 +207,9 @@ class TrackerRun:
             verified=[],
         )
         self.warnings.extend(self.blocked.warnings)
+
+    def blocked_lines(self) -> list[str]:
+        return self.blocked.lines(self.facts.cwd) if self.blocked is not None else []
 
     def linked(self) -> Sequence[SubTaskResult]:
         return [result for result in self.results if result.outcome != "unlinked"]

@@ -30,7 +30,6 @@ _ITEM_STEP = re.compile(
 _PULL_REQUEST = re.compile(r"^pull[ -]request\b", re.IGNORECASE)
 _EXPLICIT_ID = re.compile(r"^(T\d+|\d+(?:\.\d+)+)\.?(?=\s|$)|^(\d+)\.(?=\s|$)")
 _ID_STARTS = frozenset("T0123456789")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _TRAILING_LINK = re.compile(r"\s+[-\u2013\u2014]\s+\[[^\]]*\]\([^)]*\)\s*$")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"\*\*|__|`")
@@ -41,6 +40,20 @@ _SPACE = re.compile(r"\s+")
 def _plain(text: str) -> str:
     """Text as a reader sees it: no emphasis, code ticks or link targets."""
     return _SPACE.sub(" ", _EMPHASIS.sub("", _LINK.sub(r"\1", text))).strip()
+
+
+def strip_comments(text: str) -> str:
+    """``text`` without its complete HTML comments, in linear time."""
+    parts = []
+    position = 0
+    while True:
+        start = text.find("<!--", position)
+        end = text.find("-->", start + 4) if start >= 0 else -1
+        if end < 0:
+            parts.append(text[position:])
+            return " ".join(parts)
+        parts.append(text[position:start])
+        position = end + 3
 
 
 def slugify(text: str) -> str:
@@ -186,7 +199,7 @@ class Tracker:
 def _clean_text(item: CheckboxItem) -> str:
     text = " ".join((item.text, *item.extra)) if item.extra else item.text
     if "<!--" in text:
-        text = _COMMENT.sub(" ", text)
+        text = strip_comments(text)
     if "  " in text or "\t" in text or "\n" in text:
         text = _SPACE.sub(" ", text)
     return text.strip()

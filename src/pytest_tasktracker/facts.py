@@ -1,0 +1,56 @@
+"""What a run leaves behind for the blocker diagnosis, filled in by the plugin's hooks."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pytest_tasktracker.redact import redact_argv
+
+
+@dataclass
+class Facts:
+    """What the run left behind; filled in by the plugin's hooks as the run goes."""
+
+    argv: list[str]
+    cwd: Path
+    rootdir: Path
+    inifile: Path | None
+    addopts: list[str] = field(default_factory=list)
+    env_addopts: list[str] = field(default_factory=list)  # never written anywhere
+    unknown_flags: list[str] = field(default_factory=list)
+    exception: BaseException | None = None
+    exit_code: int | None = None
+    collect_errors: dict[str, str] = field(default_factory=dict)
+    internal_error: str | None = None
+    interrupted: str | None = None
+    crashes: list[tuple[str, str]] = field(default_factory=list)  # (node id, worker error)
+    worker_errors: list[str] = field(default_factory=list)  # usage errors xdist workers hit
+    missing_paths: list[str] = field(default_factory=list)
+    narrowing: list[str] = field(default_factory=list)  # -k/-m expressions given
+    python: str = sys.executable
+
+    def troubled(self) -> bool:
+        """Whether anything at all went wrong; a clean run skips the diagnosis."""
+        return bool(
+            self.exception
+            or self.collect_errors
+            or self.internal_error
+            or self.interrupted
+            or self.crashes
+            or self.missing_paths
+            or self.worker_errors
+            or self.exit_code not in (0, 1)
+        )
+
+    def pytest_command(self, args: list[str] | None = None) -> str:
+        argv = redact_argv(self.argv if args is None else args)
+        return shlex.join([self.python, "-m", "pytest", *argv])
+
+    def rel(self, path: str | Path) -> str:
+        try:
+            return str(Path(path).resolve().relative_to(self.cwd.resolve()))
+        except (ValueError, OSError):
+            return str(path)
