@@ -15,6 +15,29 @@ def corpus() -> Path:
     return CORPUS
 
 
+@pytest.fixture
+def seed_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project whose tracker is the mcp-coder tracker from commit 7129c046, as cwd."""
+    (tmp_path / "pr_info").mkdir()
+    (tmp_path / "pr_info" / "TASK_TRACKER.md").write_bytes(
+        corpus_tracker("7129c046_TASK").read_bytes()
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PYTEST_TRACKER", raising=False)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    return tmp_path
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``tasktracker ARGV`` in-process: (exit code, stdout, stderr)."""
+    from pytest_tasktracker.cli import main
+
+    capsys.readouterr()  # drop what ran before, such as an in-process pytest run
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def corpus_tracker(name: str) -> Path:
     """The corpus tracker whose file name contains ``name``."""
     (match,) = [path for path in TRACKERS if name in path.name]

@@ -9,32 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import corpus_tracker
-from pytest_tasktracker.cli import main
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A project whose tracker is the mcp-coder tracker from commit 7129c046."""
-    (tmp_path / "pr_info").mkdir()
-    (tmp_path / "pr_info" / "TASK_TRACKER.md").write_bytes(
-        corpus_tracker("7129c046_TASK").read_bytes()
-    )
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PYTEST_TRACKER", raising=False)
-    return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from conftest import run_cli
 
 
 def test_next_names_step_2_and_its_open_sub_tasks(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    seed_project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(capsys, "next") == (
+    assert run_cli(capsys, "next") == (
         0,
         "Step 2: Update Orchestrator to Use `additional_issues` (line 40) - 11 of 13 done\n"
         "  [ ]   2.12   Run mypy on modified files and fix all type errors\n"
@@ -43,8 +24,8 @@ def test_next_names_step_2_and_its_open_sub_tasks(
     )
 
 
-def test_next_as_json(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "next", "--json")
+def test_next_as_json(seed_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "next", "--json")
     data = json.loads(out)
     assert code == 0
     assert data["step"]["id"] == "2"
@@ -66,7 +47,7 @@ def test_next_as_json(project: Path, capsys: pytest.CaptureFixture[str]) -> None
 def test_next_when_everything_is_done(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tracker = tmp_path / "t.md"
     tracker.write_text("- [x] a\n")
-    assert run(capsys, "--tracker", str(tracker), "next") == (
+    assert run_cli(capsys, "--tracker", str(tracker), "next") == (
         0,
         f"{tracker}: every sub-task is done\n",
         "",
@@ -74,9 +55,9 @@ def test_next_when_everything_is_done(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_status_lists_every_step_and_sub_task(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    seed_project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = run(capsys, "status")
+    code, out, _ = run_cli(capsys, "status")
     lines = out.splitlines()
     assert code == 0
     assert lines[0] == "pr_info/TASK_TRACKER.md: 23 of 40 sub-tasks done"
@@ -91,19 +72,19 @@ def test_status_lists_every_step_and_sub_task(
     assert len(lines) == 1 + 4 + 40
 
 
-def test_status_as_json(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "status", "--json")
+def test_status_as_json(seed_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "status", "--json")
     data = json.loads(out)
     assert (code, data["done"], data["total"], data["next_step"]) == (0, 23, 40, "2")
     assert [step["id"] for step in data["steps"]] == ["1", "2", "3", "pull-request"]
 
 
 def test_check_and_uncheck_by_id_and_by_text_prefix(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    seed_project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tracker = project / "pr_info" / "TASK_TRACKER.md"
+    tracker = seed_project / "pr_info" / "TASK_TRACKER.md"
     original = tracker.read_bytes()
-    assert run(capsys, "check", "2.12", "prepare git commit message for step 2") == (
+    assert run_cli(capsys, "check", "2.12", "prepare git commit message for step 2") == (
         0,
         "ticked 2.12 (line 54): Run mypy on modified files and fix all type errors\n"
         "ticked 2.13 (line 55): Prepare git commit message for Step 2\n",
@@ -115,10 +96,10 @@ def test_check_and_uncheck_by_id_and_by_text_prefix(
         b"- [x] Run mypy on modified files and fix all type errors\r\n- [x] Prepare git commit "
         b"message for Step 2",
     )
-    assert run(capsys, "check", "2.12")[1] == (
+    assert run_cli(capsys, "check", "2.12")[1] == (
         "2.12 was already ticked (line 54): Run mypy on modified files and fix all type errors\n"
     )
-    code, out, _ = run(capsys, "uncheck", "2.12", "2.13", "--json")
+    code, out, _ = run_cli(capsys, "uncheck", "2.12", "2.13", "--json")
     assert code == 0
     assert [(c["id"], c["before"], c["after"]) for c in json.loads(out)["changes"]] == [
         ("2.12", "x", " "),
@@ -156,14 +137,14 @@ def test_check_and_uncheck_by_id_and_by_text_prefix(
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_the_tracker_untouched(
-    project: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+    seed_project: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
-    (project / "binary.md").write_bytes(b"- \x00[ ] a\n")
-    (project / "latin1.md").write_bytes("- [ ] caf\u00e9\n".encode("latin-1"))
-    (project / "empty.md").write_bytes(b"# Nothing here\n\n```\n- [ ] in code\n```\n")
-    before = (project / "pr_info" / "TASK_TRACKER.md").read_bytes()
-    assert run(capsys, *argv) == (2, "", f"tasktracker: error: {message}\n")
-    assert (project / "pr_info" / "TASK_TRACKER.md").read_bytes() == before
+    (seed_project / "binary.md").write_bytes(b"- \x00[ ] a\n")
+    (seed_project / "latin1.md").write_bytes("- [ ] caf\u00e9\n".encode("latin-1"))
+    (seed_project / "empty.md").write_bytes(b"# Nothing here\n\n```\n- [ ] in code\n```\n")
+    before = (seed_project / "pr_info" / "TASK_TRACKER.md").read_bytes()
+    assert run_cli(capsys, *argv) == (2, "", f"tasktracker: error: {message}\n")
+    assert (seed_project / "pr_info" / "TASK_TRACKER.md").read_bytes() == before
 
 
 def test_the_default_tracker_is_named_when_it_is_missing(
@@ -171,7 +152,7 @@ def test_the_default_tracker_is_named_when_it_is_missing(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PYTEST_TRACKER", raising=False)
-    assert run(capsys, "status") == (
+    assert run_cli(capsys, "status") == (
         2,
         "",
         "tasktracker: error: pr_info/TASK_TRACKER.md (the default): no such file\n",
@@ -190,24 +171,24 @@ def test_the_tracker_comes_from_the_environment_then_the_ini_file(
     (tmp_path / "sub").mkdir()
     monkeypatch.chdir(tmp_path / "sub")
     monkeypatch.delenv("PYTEST_TRACKER", raising=False)
-    assert run(capsys, "next")[1] == "Tasks (line 1) - 0 of 1 done\n  [ ]   tasks.1 from ini\n"
+    assert run_cli(capsys, "next")[1] == "Tasks (line 1) - 0 of 1 done\n  [ ]   tasks.1 from ini\n"
     monkeypatch.setenv("PYTEST_TRACKER", "../env.md")
-    assert run(capsys, "next")[1] == "Tasks (line 1) - 0 of 1 done\n  [ ]   tasks.1 from env\n"
+    assert run_cli(capsys, "next")[1] == "Tasks (line 1) - 0 of 1 done\n  [ ]   tasks.1 from env\n"
 
 
 def test_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "--help")
+    code, out, _ = run_cli(capsys, "--help")
     assert code == 0
     assert "exit codes:\n  0  all good\n" in out
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "frobnicate")
+    code, _, err = run_cli(capsys, "frobnicate")
     assert code == 2
     assert "invalid choice: 'frobnicate'" in err
 
 
-def test_the_console_script_runs_as_a_real_process(project: Path) -> None:
+def test_the_console_script_runs_as_a_real_process(seed_project: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pytest_tasktracker", "check", "2.12"],
         capture_output=True,

@@ -8,35 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import corpus_tracker
-from pytest_tasktracker.cli import main
+from conftest import run_cli
 
 RERUN = "`pytest --tracker pr_info/TASK_TRACKER.md --tracker-update`"
 
 
-@pytest.fixture
-def seed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "pr_info").mkdir()
-    (tmp_path / "pr_info" / "TASK_TRACKER.md").write_bytes(
-        corpus_tracker("7129c046_TASK").read_bytes()
-    )
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PYTEST_TRACKER", raising=False)
-    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    return tmp_path
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()  # drop what an in-process pytest run printed before
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_the_gate_fails_the_7129c046_tracker_on_exactly_its_unverified_ticks(
-    seed: Path, capsys: pytest.CaptureFixture[str]
+    seed_project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = cli(capsys, "gate")
+    code, out, _ = run_cli(capsys, "gate")
     lines = out.splitlines()
     assert code == 1
     assert lines[0] == (
@@ -54,8 +34,8 @@ def test_the_gate_fails_the_7129c046_tracker_on_exactly_its_unverified_ticks(
     )
 
 
-def test_the_gate_as_json(seed: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = cli(capsys, "gate", "--json")
+def test_the_gate_as_json(seed_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "gate", "--json")
     data = json.loads(out)
     assert (code, data["ok"], data["ticked"]) == (1, False, 23)
     assert [o["id"] for o in data["offenders"]] == [
@@ -82,10 +62,10 @@ def test_the_gate_as_json(seed: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_under_github_actions_the_gate_annotates_the_line(
-    seed: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    seed_project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    _, out, _ = cli(capsys, "gate")
+    _, out, _ = run_cli(capsys, "gate")
     assert out.splitlines()[6] == (
         "::error file=pr_info/TASK_TRACKER.md,line=53,title=tasktracker gate%3A 2.11::2.11 Run "
         "pytest on test_orchestrator_cache.py and fix all failures (BLOCKED: Environment issue "
@@ -116,7 +96,7 @@ def gate(pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]) -> tuple
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(pytester.path)
         patch.delenv("GITHUB_ACTIONS", raising=False)
-        code, out, _ = cli(capsys, "gate")
+        code, out, _ = run_cli(capsys, "gate")
     return code, out
 
 
@@ -156,7 +136,7 @@ def test_all_skipped_evidence_fails_the_gate(
     pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(pytester.path)
-        code, out, _ = cli(capsys, "gate", "--json")
+        code, out, _ = run_cli(capsys, "gate", "--json")
     assert code == 1
     offender = json.loads(out)["offenders"][0]
     assert offender["id"] == "1.1"
@@ -209,7 +189,7 @@ def test_an_open_blocker_fails_the_gate_and_check_refuses_it(
     path.write_text(TRACKER.replace("[x]", "[ ]"))
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(pytester.path)
-        code, out, err = cli(capsys, "check", "1.4")
+        code, out, err = run_cli(capsys, "check", "1.4")
         assert (code, out) == (1, "")
         assert err == (
             f"tasktracker: refused to tick 1.4: it has an open blocker: {blocker} "
@@ -218,17 +198,17 @@ def test_an_open_blocker_fails_the_gate_and_check_refuses_it(
             "--tracker-update` tick it, or pass --force\n"
         )
         assert path.read_text() == TRACKER.replace("[x]", "[ ]")
-        code, out, _ = cli(capsys, "check", "1.4", "--force")
+        code, out, _ = run_cli(capsys, "check", "1.4", "--force")
         assert code == 0
         assert out.startswith("ticked 1.4 (line 5) WITHOUT evidence, because of --force: ")
         assert "- [x] Write tests/test_cache.py" in path.read_text()
-        code, out, _ = cli(capsys, "blockers")
+        code, out, _ = run_cli(capsys, "blockers")
         assert code == 1
         assert out.splitlines()[0].startswith(
             f"{blocker}: collection-error: tests/test_cache.py could not be collected, so none "
             "of its tests ran (affects 1.1, 1.2, 1.4; seen 1x, last "
         )
-        code, out, _ = cli(capsys, "blockers", "--json")
+        code, out, _ = run_cli(capsys, "blockers", "--json")
         assert json.loads(out)["open"][0]["affected"] == ["1.1", "1.2", "1.4"]
 
 
@@ -239,7 +219,7 @@ def test_check_refuses_a_sub_task_whose_tests_failed(
     pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(pytester.path)
-        code, _, err = cli(capsys, "check", "Run tests to verify they pass")
+        code, _, err = run_cli(capsys, "check", "Run tests to verify they pass")
     assert code == 1
     assert err.startswith(
         "tasktracker: refused to tick 1.1: its linked tests failed: tests/test_cache.py::test_a;"
@@ -250,7 +230,7 @@ def test_no_open_blockers(pytester: pytest.Pytester, capsys: pytest.CaptureFixtu
     project(pytester, "def test_a():\n    pass\n")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(pytester.path)
-        assert cli(capsys, "blockers") == (
+        assert run_cli(capsys, "blockers") == (
             0,
             "no open blockers in pr_info/.tasktracker/blockers\n",
             "",
@@ -294,7 +274,7 @@ def test_the_gate_ini_key(pytester: pytest.Pytester) -> None:
     assert pytester.runpytest().ret == pytest.ExitCode.TESTS_FAILED
 
 
-def test_the_gate_is_also_a_real_command(seed: Path) -> None:
+def test_the_gate_is_also_a_real_command(seed_project: Path) -> None:
     import subprocess
 
     result = subprocess.run(

@@ -13,15 +13,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from conftest import run_cli
 from pytest_tasktracker import TrackerReadError, load, parse
 from pytest_tasktracker.blocker_file import file_name, render
-from pytest_tasktracker.cli import main
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_a_50_mb_tracker_is_refused_quickly_and_untouched(
@@ -31,7 +25,7 @@ def test_a_50_mb_tracker_is_refused_quickly_and_untouched(
     with path.open("wb") as handle:
         handle.write(b"- [ ] a\n" * (50 * 1024 * 1024 // 8))
     start = time.perf_counter()
-    code, _, err = cli(capsys, "--tracker", str(path), "check", "tasks.1")
+    code, _, err = run_cli(capsys, "--tracker", str(path), "check", "tasks.1")
     assert time.perf_counter() - start < 5
     assert code == 2
     assert err == (
@@ -105,7 +99,7 @@ def test_a_tracker_outside_the_project_works_and_keeps_its_state_beside_it(
     project = tmp_path / "project"
     project.mkdir()
     monkeypatch.chdir(project)
-    assert cli(capsys, "--tracker", str(elsewhere / "plan.md"), "check", "a")[0] == 0
+    assert run_cli(capsys, "--tracker", str(elsewhere / "plan.md"), "check", "a")[0] == 0
     assert (elsewhere / "plan.md").read_text() == "- [x] a\n"
 
 
