@@ -173,5 +173,5 @@ def write_results(
             warning = f"{error}; moved it to {aside.name} and started a new one"
             earlier = None
         data = merge(earlier, tracker, results, run, exit_code, tracker_name)
-        atomic_write(path, dumps(data).encode("utf-8"))
+        atomic_write(path, dumps(data).encode("utf-8"), durable=False)
     return warning

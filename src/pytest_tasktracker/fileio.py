@@ -98,8 +98,13 @@ def read_text(path: Path) -> str:
     return decode(path, read_bytes(path))
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically, keeping the file's mode."""
+def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+    """Replace ``path`` with ``data`` atomically, keeping the file's mode.
+
+    ``durable`` also flushes the data to disk before the replace (and the folder after):
+    the tracker needs that. Evidence that any run can write again does not: readers still
+    see the old file or the new one, never a part, and no run waits for the disk.
+    """
     folder = path.parent
     try:
         mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
@@ -115,7 +120,8 @@ def atomic_write(path: Path, data: bytes) -> None:
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.chmod(temp, mode if mode is not None else 0o666 & ~_umask())
@@ -131,7 +137,8 @@ def atomic_write(path: Path, data: bytes) -> None:
             )
             raise TrackerWriteError(path, f"cannot be written: {problem}") from None
         raise
-    _fsync_folder(folder)
+    if durable:
+        _fsync_folder(folder)
 
 
 def _umask() -> int:

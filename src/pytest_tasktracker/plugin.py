@@ -196,21 +196,31 @@ class CollectHooks:
     ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
         report = yield
         if report.passed and report.result:
-            problems = self._marker_problems(report.result)
+            problems = self._marker_problems(collector, report.result)
             if problems:
                 report.outcome = "failed"
                 report.longrepr = "\n".join(problems)
                 report.result = []
         return report
 
-    def _marker_problems(self, nodes: Sequence[Any]) -> list[str]:
+    def _marker_problems(self, collector: pytest.Collector, nodes: Sequence[Any]) -> list[str]:
         from pytest_tasktracker.collection import task_ids
 
+        # The marks of the collector's chain (session, package, module, class) are the same
+        # for every item it made: read them once, then only each item's own marks.
+        inherited = [
+            mark for node in collector.listchain() for mark in node.own_markers
+            if mark.name == "task"
+        ]  # fmt: skip
         problems = []
         for node in nodes:
             if not isinstance(node, pytest.Item):
                 continue
-            ids, bad = task_ids(list(node.iter_markers("task")))
+            own = [mark for mark in node.own_markers if mark.name == "task"]
+            if not own and not inherited:
+                self.marks[node.nodeid] = []
+                continue
+            ids, bad = task_ids([*own, *reversed(inherited)])
             self.marks[node.nodeid] = ids
             for problem in [*bad, *self.known.unknown(ids)]:
                 problems.append(
@@ -218,13 +228,17 @@ class CollectHooks:
                 )
         return problems
 
-    def pytest_itemcollected(self, item: pytest.Item) -> None:
-        ids = self.marks.pop(item.nodeid, None)
-        if ids is None:  # an item made by a plugin's own collector, not in a report
-            from pytest_tasktracker.collection import task_ids
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items: Sequence[pytest.Item]) -> None:
+        """Every collected test, before any plugin deselects some (one call, not one a test)."""
+        marks = self.marks
+        for item in items:
+            ids = marks.pop(item.nodeid, None)
+            if ids is None:  # an item made by a plugin's own collector, not in a report
+                from pytest_tasktracker.collection import task_ids
 
-            ids = task_ids(list(item.iter_markers("task")))[0]
-        self.collected.add(item.nodeid, ids)
+                ids = task_ids(list(item.iter_markers("task")))[0]
+            self.collected.add(item.nodeid, ids)
 
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         self.collected.deselected.update(item.nodeid for item in items)
@@ -328,7 +342,7 @@ class RunHooks:
             pytest.__version__,
             len(self.run.worker_ids),
         )
-        self.run.finish(int(exitstatus), _narrowed(self.config, self.run), info, self._command())
+        self.run.finish(int(exitstatus), _narrowed(self.config, self.run), info, self._command)
         if self.run.gate_lines and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # --tracker-gate
 
@@ -378,7 +392,7 @@ class RunHooks:
             error = sys.exc_info()[1]
             if error is not None and run.facts.exception is None:
                 run.facts.exception = error
-            run.conclude_early(self._command())
+            run.conclude_early(self._command)
         if not run.printed:
             run.printed = True
             lines = run.blocked_lines() + [f"task tracker warning: {w}" for w in run.warnings]

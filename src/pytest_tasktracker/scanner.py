@@ -12,6 +12,7 @@ Offsets are character offsets into the decoded text; lines are split on ``\\r\\n
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -34,11 +35,20 @@ _HTML_6_TAGS = (
     "noframes|ol|optgroup|option|p|param|search|section|summary|table|tbody|td|tfoot|th|"
     "thead|title|tr|track|ul"
 )
-_HTML_6_OPEN = re.compile(rf"</?(?:{_HTML_6_TAGS})(?:[ \t>]|/>|$)", re.IGNORECASE)
 _ATTR = r"""(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^"'=<>`\s]+|'[^']*'|"[^"]*"))?)"""
-_HTML_7_OPEN = re.compile(
-    rf"(?:<[A-Za-z][A-Za-z0-9-]*{_ATTR}*\s*/?>|</[A-Za-z][A-Za-z0-9-]*\s*>)[ \t]*$"
-)
+
+
+@functools.cache
+def _html_block_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The patterns for HTML block kinds 6 and 7, compiled on first use: most trackers
+    have no HTML lines, and every pytest run with a tracker pays for compiling them."""
+    kind6 = re.compile(rf"</?(?:{_HTML_6_TAGS})(?:[ \t>]|/>|$)", re.IGNORECASE)
+    kind7 = re.compile(
+        rf"(?:<[A-Za-z][A-Za-z0-9-]*{_ATTR}*\s*/?>|</[A-Za-z][A-Za-z0-9-]*\s*>)[ \t]*$"
+    )
+    return kind6, kind7
+
+
 _HTML_4_OPEN = re.compile(r"<![A-Za-z]")
 
 # End conditions of HTML blocks, by kind; None means "ends at a blank line".
@@ -202,9 +212,10 @@ def _html_start(content: str, in_paragraph: bool) -> int:
         return 5
     if _HTML_4_OPEN.match(content):
         return 4
-    if _HTML_6_OPEN.match(content):
+    kind6, kind7 = _html_block_patterns()
+    if kind6.match(content):
         return 6
-    if not in_paragraph and len(content) < _MAX_HTML_LINE and _HTML_7_OPEN.match(content):
+    if not in_paragraph and len(content) < _MAX_HTML_LINE and kind7.match(content):
         return 7
     return 0
 

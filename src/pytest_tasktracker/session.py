@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,7 +73,9 @@ class TrackerRun:
                 return None
         return self.tracker
 
-    def finish(self, exit_code: int, narrowed: bool, run: RunInfo, command: dict[str, Any]) -> None:
+    def finish(
+        self, exit_code: int, narrowed: bool, run: RunInfo, command: Callable[[], dict[str, Any]]
+    ) -> None:
         """Judge every sub-task, write the evidence, the blockers and, when the run
         verified, the ticks."""
         tracker = self.load_tracker()
@@ -109,7 +111,7 @@ class TrackerRun:
                 links=links,
                 run_paths=self.run_paths,
                 facts=self.facts,
-                command=command,
+                command=command(),
                 verified=[] if blockers else verified,
             )
         if blockers:
@@ -182,7 +184,7 @@ class TrackerRun:
         except (OSError, TrackerError) as error:
             self.warnings.append(f"evidence not written: {_describe(error)}")
 
-    def conclude_early(self, command: dict[str, Any]) -> None:
+    def conclude_early(self, command: Callable[[], dict[str, Any]]) -> None:
         """The run ended before its session finished (a usage or conftest error): write
         the blockers from what is known."""
         self.finished = True
@@ -203,7 +205,7 @@ class TrackerRun:
             links=None,
             run_paths=self.run_paths or guess_paths(self.facts.argv),
             facts=self.facts,
-            command=command,
+            command=command(),
             verified=[],
         )
         self.warnings.extend(self.blocked.warnings)
