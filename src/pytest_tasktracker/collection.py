@@ -27,16 +27,24 @@ class Collected:
         self.tests.append(CollectedTest(nodeid, tuple(tasks)))
 
     def to_json(self) -> dict[str, Any]:
+        """A compact form for ``workeroutput``: execnet serializes a list of 10,000 lists
+        in pure Python, but one long string at once. Node ids hold no newline (pytest
+        escapes parametrize ids), so they are joined by one; only marked tests carry ids."""
         return {
-            "tests": [[test.nodeid, list(test.tasks)] for test in self.tests],
-            "deselected": sorted(self.deselected),
-            "selected": list(self.selected or []),
+            "tests": "\n".join(test.nodeid for test in self.tests),
+            "tasks": {test.nodeid: list(test.tasks) for test in self.tests if test.tasks},
+            "deselected": "\n".join(sorted(self.deselected)),
+            "selected": "\n".join(self.selected or []),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Collected:
-        tests = [CollectedTest(str(nodeid), tuple(tasks)) for nodeid, tasks in data["tests"]]
-        return cls(tests, set(data["deselected"]), [str(n) for n in data["selected"]])
+        tasks = data["tasks"]
+        nodeids = data["tests"].split("\n") if data["tests"] else []
+        tests = [CollectedTest(nodeid, tuple(tasks.get(nodeid, ()))) for nodeid in nodeids]
+        deselected = set(data["deselected"].split("\n")) if data["deselected"] else set()
+        selected = data["selected"].split("\n") if data["selected"] else []
+        return cls(tests, deselected, selected)
 
 
 def task_ids(marks: Sequence[Any]) -> tuple[list[str], list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -77,7 +78,24 @@ class TrackerRun:
         self, exit_code: int, narrowed: bool, run: RunInfo, command: Callable[[], dict[str, Any]]
     ) -> None:
         """Judge every sub-task, write the evidence, the blockers and, when the run
-        verified, the ticks."""
+        verified, the ticks.
+
+        At the end of a session the heap is at its largest (every test item is alive),
+        and this step makes a few objects per linked test: the cyclic collector would scan
+        the whole heap several times for objects that hold no cycles. It is paused here, as
+        in the parser; no user code runs in between.
+        """
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._finish(exit_code, narrowed, run, command)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _finish(
+        self, exit_code: int, narrowed: bool, run: RunInfo, command: Callable[[], dict[str, Any]]
+    ) -> None:
         tracker = self.load_tracker()
         if tracker is None:
             return
