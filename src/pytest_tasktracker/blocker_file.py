@@ -20,7 +20,8 @@ from pytest_tasktracker.fileio import atomic_write, locked
 SCHEMA = "pytest-tasktracker/blocker/1"
 _NAME = re.compile(r"[^a-z0-9]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
-_TRAILING_BLANK = re.compile(r"[ \t]$|^[ \t]", re.M)  # a literal block would lose these
+# A literal block loses trailing blanks, and cannot start with an indented line.
+_TRAILING_BLANK = re.compile(r"[ \t]$|\A[ \t]", re.M)
 MAX_NAME = 80
 
 EXPLANATIONS = {
