@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.facts import Facts
 from pytest_tasktracker.linking import Link, link
 from pytest_tasktracker.outcomes import SubTaskResult
+from pytest_tasktracker.paths import relative
 from pytest_tasktracker.redact import redact_argv, redact_text
 from pytest_tasktracker.runinfo import now
 from pytest_tasktracker.settings import Settings
@@ -121,16 +121,9 @@ class Outcome:
     def lines(self, cwd: Path) -> list[str]:
         out = []
         for path, front in self.written:
-            out.append(f"BLOCKED ({front['kind']}): {front['summary']} -> {_rel(path, cwd)}")
-        out.extend(f"resolved blocker {_rel(path, cwd)}" for path in self.resolved)
+            out.append(f"BLOCKED ({front['kind']}): {front['summary']} -> {relative(path, cwd)}")
+        out.extend(f"resolved blocker {relative(path, cwd)}" for path in self.resolved)
         return out
-
-
-def _rel(path: Path, cwd: Path) -> str:
-    try:
-        return os.path.relpath(path, cwd)
-    except ValueError:
-        return str(path)
 
 
 def command_info(facts: Facts, pytest_version: str, plugins: dict[str, str]) -> dict[str, Any]:
@@ -196,7 +189,7 @@ def record(
             outcome.blocked_ids.setdefault(subtask.id, f"{blocker.kind}: {blocker.summary}")
     if outcome.written and settings.blocked_file is not None:
         path, front = outcome.written[0]
-        line = f"{front['kind']}: {front['summary']} (see {_rel(path, facts.cwd)})"
+        line = f"{front['kind']}: {front['summary']} (see {relative(path, facts.cwd)})"
         line = line.replace("\n", " ")[:MAX_BLOCKED_LINE]
         try:
             settings.blocked_file.parent.mkdir(parents=True, exist_ok=True)

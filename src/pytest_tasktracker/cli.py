@@ -18,6 +18,7 @@ from pytest_tasktracker.errors import (
     TrackerReadError,
 )
 from pytest_tasktracker.inifile import find_inifile
+from pytest_tasktracker.paths import shown
 from pytest_tasktracker.settings import Settings, SettingsError, resolve
 from pytest_tasktracker.tracker import Step, SubTask, Tracker
 
@@ -46,11 +47,7 @@ def agent_help() -> str:
 
 def display(path: Path, cwd: Path | None = None) -> str:
     """A path as the user should read it: relative to the working folder when inside it."""
-    base = cwd or Path.cwd()
-    try:
-        return str(path.relative_to(base))
-    except ValueError:
-        return str(path)
+    return shown(path, cwd or Path.cwd())
 
 
 def _build_parser() -> argparse.ArgumentParser:

@@ -94,10 +94,6 @@ def decode(path: Path, data: bytes) -> str:
         ) from None
 
 
-def read_text(path: Path) -> str:
-    return decode(path, read_bytes(path))
-
-
 def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     """Replace ``path`` with ``data`` atomically, keeping the file's mode.
 

@@ -10,15 +10,9 @@ from typing import Any, TextIO
 
 from pytest_tasktracker.evidence import Evidence, ResultsError, evidence_by_id
 from pytest_tasktracker.gate import Offender, OpenBlocker, annotation, judge, open_blockers
+from pytest_tasktracker.paths import relative
 from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.tracker import SubTask, Tracker
-
-
-def shown(path: os.PathLike[str]) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return os.fspath(path)
 
 
 @dataclass
@@ -37,7 +31,9 @@ def read_record(settings: Settings) -> Record:
     except ResultsError as error:
         evidence, warning = {}, f"{error}; judging as if there were no evidence"
     return Record(
-        evidence, open_blockers(settings.blockers_folder, shown(settings.blockers_folder)), warning
+        evidence,
+        open_blockers(settings.blockers_folder, relative(settings.blockers_folder)),
+        warning,
     )
 
 
@@ -93,7 +89,7 @@ def blockers(settings: Settings, as_json: bool, out: TextIO) -> int:
             continue
         rows.append(
             {
-                "file": shown(path),
+                "file": relative(path),
                 "kind": front.get("kind"),
                 "summary": front.get("summary"),
                 "affected": [a.get("id") for a in front.get("affected") or []],
@@ -116,7 +112,7 @@ def blockers(settings: Settings, as_json: bool, out: TextIO) -> int:
     for problem in unreadable:
         out.write(f"unreadable: {problem}\n")
     if not rows:
-        out.write(f"no open blockers in {shown(settings.blockers_folder)}\n")
+        out.write(f"no open blockers in {relative(settings.blockers_folder)}\n")
     return 1 if rows else 0
 
 

@@ -93,11 +93,6 @@ class KnownIds:
         ]
 
 
-def unknown_marker_ids(tracker: Tracker, ids: Iterable[str]) -> list[str]:
-    """Messages for ``task`` marker ids the tracker does not have."""
-    return KnownIds(tracker).unknown(ids)
-
-
 def _unknown(task_id: str, all_ids: list[str]) -> str:
     near = difflib.get_close_matches(task_id, all_ids, n=3, cutoff=0.5)
     hint = f"; nearest known ids: {', '.join(near)}" if near else ""

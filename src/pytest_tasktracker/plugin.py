@@ -108,6 +108,7 @@ def _start(config: pytest.Config) -> TrackerRun | None:
     import shlex
 
     from pytest_tasktracker.facts import Facts
+    from pytest_tasktracker.paths import relative
     from pytest_tasktracker.session import TrackerRun
 
     addopts = config.getini("addopts")
@@ -123,7 +124,7 @@ def _start(config: pytest.Config) -> TrackerRun | None:
         addopts=[str(a) for a in (addopts if isinstance(addopts, list) else [])],
         env_addopts=env_addopts,
     )
-    run = TrackerRun(settings, _display(config, settings.tracker), facts)
+    run = TrackerRun(settings, relative(settings.tracker, config.invocation_params.dir), facts)
     hooks = RunHooks(config, run)
     config.pluginmanager.register(hooks, RUN_PLUGIN)
     config.add_cleanup(hooks.cleanup)
@@ -145,8 +146,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     from pytest_tasktracker.editing import load
     from pytest_tasktracker.errors import TrackerError
+    from pytest_tasktracker.paths import relative
 
-    name = _display(config, settings.tracker)
+    name = relative(settings.tracker, config.invocation_params.dir)
     try:
         tracker = load(settings.tracker, name)
     except TrackerError as error:
@@ -168,13 +170,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(hooks.cleanup)
     hooks.run.settings = settings
     hooks.run.tracker = tracker
-
-
-def _display(config: pytest.Config, path: os.PathLike[str]) -> str:
-    try:
-        return os.path.relpath(path, config.invocation_params.dir)
-    except ValueError:
-        return os.fspath(path)
 
 
 class CollectHooks:
@@ -300,10 +295,7 @@ class RunHooks:
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         from pytest_tasktracker.collection import WORKER_ERROR_KEY, WORKEROUTPUT_KEY, Collected
 
-        worker = str(getattr(getattr(node, "gateway", None), "id", node))
-        self.run.worker_ids.add(worker)
-        if error:
-            self.run.node_errors[worker] = str(error)
+        self.run.worker_ids.add(str(getattr(getattr(node, "gateway", None), "id", node)))
         output = getattr(node, "workeroutput", {})
         usage = output.get(WORKER_ERROR_KEY)
         if usage and usage not in self.run.facts.worker_errors:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 REDACTED = "[REDACTED]"
 _SECRET_NAME = (
@@ -94,7 +94,3 @@ def redact_argv(argv: Sequence[str], environ: Mapping[str, str] | None = None) -
             continue
         result.append(redact_text(arg, environ))
     return result
-
-
-def redact_all(texts: Iterable[str], environ: Mapping[str, str] | None = None) -> list[str]:
-    return [redact_text(text, environ) for text in texts]

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 import pytest
 
+from pytest_tasktracker.paths import shown
 from pytest_tasktracker.settings import Settings
 
 RUN_PLUGIN = "tasktracker-run"  # the name plugin.py registers its run hooks under
@@ -44,7 +45,7 @@ def run_pytest(args: Sequence[str], settings: Settings, err: TextIO) -> int:
     argv = list(args)
     chosen = settings.tracker_source != "the default" or settings.tracker.is_file()
     if chosen and "--tracker" not in argv:
-        argv = ["--tracker", _display(settings.tracker, Path.cwd()), *argv]
+        argv = ["--tracker", shown(settings.tracker, Path.cwd()), *argv]
     watch = _EarlyWatch()
     try:
         code = int(pytest.main(argv, plugins=[watch]))
@@ -69,7 +70,7 @@ def _report(error: BaseException, argv: list[str], settings: Settings, code: int
 
     cwd = Path.cwd()
     try:
-        tracker = load(settings.tracker, _display(settings.tracker, cwd))
+        tracker = load(settings.tracker, shown(settings.tracker, cwd))
     except TrackerError as problem:
         return [f"task tracker warning: no blocker report: {problem}"]
     inifile = find_inifile(cwd).path
@@ -91,13 +92,6 @@ def _report(error: BaseException, argv: list[str], settings: Settings, code: int
         verified=[],
     )
     return outcome.lines(cwd) + [f"task tracker warning: {w}" for w in outcome.warnings]
-
-
-def _display(path: Path, cwd: Path) -> str:
-    try:
-        return str(path.relative_to(cwd))
-    except ValueError:
-        return str(path)
 
 
 def main_args(argv: Sequence[str]) -> list[str]:

@@ -14,6 +14,7 @@ from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.facts import Facts
 from pytest_tasktracker.linking import link
 from pytest_tasktracker.outcomes import SubTaskResult, TestOutcomes, judge_all
+from pytest_tasktracker.paths import relative
 from pytest_tasktracker.runinfo import RunInfo
 from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.tracker import Tracker
@@ -42,7 +43,6 @@ class TrackerRun:
     local: Collected = field(default_factory=Collected)
     from_workers: Collected | None = None
     worker_ids: set[str] = field(default_factory=set)
-    node_errors: dict[str, str] = field(default_factory=dict)
     run_paths: list[str] = field(default_factory=list)
     results: list[SubTaskResult] = field(default_factory=list)
     update: UpdateReport | None = None
@@ -59,10 +59,7 @@ class TrackerRun:
         return self.from_workers or Collected(selected=[])
 
     def display(self, path: Path) -> str:
-        try:
-            return os.path.relpath(path, self.facts.cwd)
-        except ValueError:  # another drive on Windows
-            return str(path)
+        return relative(path, self.facts.cwd)
 
     def load_tracker(self) -> Tracker | None:
         if self.tracker is None:
@@ -230,9 +227,6 @@ class TrackerRun:
 
     def blocked_lines(self) -> list[str]:
         return self.blocked.lines(self.facts.cwd) if self.blocked is not None else []
-
-    def linked(self) -> Sequence[SubTaskResult]:
-        return [result for result in self.results if result.outcome != "unlinked"]
 
 
 def guess_paths(argv: Sequence[str]) -> list[str]:
