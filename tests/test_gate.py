@@ -92,11 +92,18 @@ def project(pytester: pytest.Pytester, tests: str, tracker: str = TRACKER) -> Pa
     return path
 
 
-def gate(pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+def cli_in(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[int, str, str]:
+    """``tasktracker ARGV`` run in the pytester project, outside GitHub Actions."""
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(pytester.path)
         patch.delenv("GITHUB_ACTIONS", raising=False)
-        code, out, _ = run_cli(capsys, "gate")
+        return run_cli(capsys, *argv)
+
+
+def gate(pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code, out, _ = cli_in(pytester, capsys, "gate")
     return code, out
 
 
@@ -134,9 +141,7 @@ def test_all_skipped_evidence_fails_the_gate(
 ) -> None:
     project(pytester, "import pytest\n\n@pytest.mark.skip\ndef test_a():\n    pass\n")
     pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(pytester.path)
-        code, out, _ = run_cli(capsys, "gate", "--json")
+    code, out, _ = cli_in(pytester, capsys, "gate", "--json")
     assert code == 1
     offender = json.loads(out)["offenders"][0]
     assert offender["id"] == "1.1"
@@ -187,29 +192,27 @@ def test_an_open_blocker_fails_the_gate_and_check_refuses_it(
     assert code == 1
     assert f"1.1 Run tests to verify they pass: has an open blocker: {blocker} " in out
     path.write_text(TRACKER.replace("[x]", "[ ]"))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(pytester.path)
-        code, out, err = run_cli(capsys, "check", "1.4")
-        assert (code, out) == (1, "")
-        assert err == (
-            f"tasktracker: refused to tick 1.4: it has an open blocker: {blocker} "
-            "(collection-error: tests/test_cache.py could not be collected, so none of its "
-            "tests ran); fix it and let `pytest --tracker pr_info/TASK_TRACKER.md "
-            "--tracker-update` tick it, or pass --force\n"
-        )
-        assert path.read_text() == TRACKER.replace("[x]", "[ ]")
-        code, out, _ = run_cli(capsys, "check", "1.4", "--force")
-        assert code == 0
-        assert out.startswith("ticked 1.4 (line 5) WITHOUT evidence, because of --force: ")
-        assert "- [x] Write tests/test_cache.py" in path.read_text()
-        code, out, _ = run_cli(capsys, "blockers")
-        assert code == 1
-        assert out.splitlines()[0].startswith(
-            f"{blocker}: collection-error: tests/test_cache.py could not be collected, so none "
-            "of its tests ran (affects 1.1, 1.2, 1.4; seen 1x, last "
-        )
-        code, out, _ = run_cli(capsys, "blockers", "--json")
-        assert json.loads(out)["open"][0]["affected"] == ["1.1", "1.2", "1.4"]
+    code, out, err = cli_in(pytester, capsys, "check", "1.4")
+    assert (code, out) == (1, "")
+    assert err == (
+        f"tasktracker: refused to tick 1.4: it has an open blocker: {blocker} "
+        "(collection-error: tests/test_cache.py could not be collected, so none of its "
+        "tests ran); fix it and let `pytest --tracker pr_info/TASK_TRACKER.md "
+        "--tracker-update` tick it, or pass --force\n"
+    )
+    assert path.read_text() == TRACKER.replace("[x]", "[ ]")
+    code, out, _ = cli_in(pytester, capsys, "check", "1.4", "--force")
+    assert code == 0
+    assert out.startswith("ticked 1.4 (line 5) WITHOUT evidence, because of --force: ")
+    assert "- [x] Write tests/test_cache.py" in path.read_text()
+    code, out, _ = cli_in(pytester, capsys, "blockers")
+    assert code == 1
+    assert out.splitlines()[0].startswith(
+        f"{blocker}: collection-error: tests/test_cache.py could not be collected, so none "
+        "of its tests ran (affects 1.1, 1.2, 1.4; seen 1x, last "
+    )
+    code, out, _ = cli_in(pytester, capsys, "blockers", "--json")
+    assert json.loads(out)["open"][0]["affected"] == ["1.1", "1.2", "1.4"]
 
 
 def test_check_refuses_a_sub_task_whose_tests_failed(
@@ -217,9 +220,7 @@ def test_check_refuses_a_sub_task_whose_tests_failed(
 ) -> None:
     project(pytester, "def test_a():\n    assert 0\n", TRACKER.replace("[x]", "[ ]"))
     pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(pytester.path)
-        code, _, err = run_cli(capsys, "check", "Run tests to verify they pass")
+    code, _, err = cli_in(pytester, capsys, "check", "Run tests to verify they pass")
     assert code == 1
     assert err.startswith(
         "tasktracker: refused to tick 1.1: its linked tests failed: tests/test_cache.py::test_a;"
@@ -228,13 +229,11 @@ def test_check_refuses_a_sub_task_whose_tests_failed(
 
 def test_no_open_blockers(pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]) -> None:
     project(pytester, "def test_a():\n    pass\n")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(pytester.path)
-        assert run_cli(capsys, "blockers") == (
-            0,
-            "no open blockers in pr_info/.tasktracker/blockers\n",
-            "",
-        )
+    assert cli_in(pytester, capsys, "blockers") == (
+        0,
+        "no open blockers in pr_info/.tasktracker/blockers\n",
+        "",
+    )
 
 
 @pytest.mark.parametrize("mode", [[], ["-n", "2"]], ids=["serial", "xdist"])
