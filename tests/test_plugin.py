@@ -375,6 +375,48 @@ def test_each_outcome_is_judged_from_every_phase(
     }
 
 
+PLUGIN_MADE_TESTS = """
+import pytest
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    # a test made here, never in a collect report: its marker is read from the item
+    module = items[0].parent
+    made = pytest.Function.from_parent(module, name="test_made_here", callobj=lambda: None)
+    made.add_marker(pytest.mark.task("T2"))
+    items.append(made)
+
+class Dropper:
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items):
+        items[:] = [item for item in items if item.name != "test_dropped"]  # unannounced
+
+def pytest_configure(config):
+    config.pluginmanager.register(Dropper())
+"""
+
+
+def test_tests_a_plugin_makes_or_drops_are_linked_and_judged(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    pytester.makefile(".md", plan="- [ ] T1 kept\n- [ ] T2 made\n- [ ] T3 dropped\n")
+    pytester.makeconftest(PLUGIN_MADE_TESTS)
+    pytester.makepyfile(
+        test_it='import pytest\n\n@pytest.mark.task("T1")\ndef test_kept():\n    pass\n\n'
+        '@pytest.mark.task("T3")\ndef test_dropped():\n    pass\n'
+    )
+    result = pytester.runpytest("--tracker", "plan.md", *mode)
+    result.assert_outcomes(passed=2)
+    data = json.loads((pytester.path / ".tasktracker" / "results.json").read_text())
+    assert {
+        e["id"]: (e["outcome"], [t["nodeid"] for t in e["tests"]]) for e in data["subtasks"]
+    } == {
+        "T1": ("passed", ["test_it.py::test_kept"]),
+        "T2": ("passed", ["test_it.py::test_made_here"]),
+        "T3": ("not-run", ["test_it.py::test_dropped"]),
+    }
+
+
 def test_a_report_rewritten_by_another_plugin_is_honoured(
     pytester: pytest.Pytester, mode: list[str]
 ) -> None:

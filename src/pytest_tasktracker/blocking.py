@@ -56,7 +56,7 @@ def affected(
     """The sub-tasks a blocker stops: those it names, those linked to what it broke, or
     else every sub-task the run was meant to verify."""
     if links is None:  # nothing was collected: link by the tracker's own words
-        links = link(tracker, [])
+        links = link(tracker, [], {})
     if blocker.subtask_ids:
         wanted = set(blocker.subtask_ids)
         return [subtask for subtask in tracker.subtasks if subtask.id in wanted]

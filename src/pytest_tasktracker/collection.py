@@ -1,4 +1,5 @@
-"""What collection found: every test with its ``task`` marker ids, and which were selected.
+"""What collection found: every test's node id, the ``task`` marker ids of the marked
+ones, and which tests were deselected and selected.
 
 A serial run records this in-process. Under pytest-xdist the controller collects
 nothing, so each worker sends the same record through ``config.workeroutput`` and the
@@ -7,11 +8,9 @@ controller takes it from ``pytest_testnodedown``: both paths end in one ``Collec
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from pytest_tasktracker.linking import CollectedTest
 
 WORKEROUTPUT_KEY = "tasktracker"
 WORKER_ERROR_KEY = "tasktracker_usage_error"
@@ -19,32 +18,30 @@ WORKER_ERROR_KEY = "tasktracker_usage_error"
 
 @dataclass
 class Collected:
-    tests: list[CollectedTest] = field(default_factory=list)
+    nodeids: list[str] = field(default_factory=list)  # in collection order
+    tasks: dict[str, list[str]] = field(default_factory=dict)  # marked tests only
     deselected: set[str] = field(default_factory=set)
     selected: list[str] | None = None  # None until collection finished
 
-    def add(self, nodeid: str, tasks: Iterable[str]) -> None:
-        self.tests.append(CollectedTest(nodeid, tuple(tasks)))
-
     def to_json(self) -> dict[str, Any]:
-        """A compact form for ``workeroutput``: execnet serializes a list of 10,000 lists
-        in pure Python, but one long string at once. Node ids hold no newline (pytest
-        escapes parametrize ids), so they are joined by one; only marked tests carry ids."""
+        """A compact form for ``workeroutput``: execnet serializes a list of 10,000
+        strings in pure Python, but one long string at once. Node ids hold no newline
+        (pytest escapes parametrize ids), so they are joined by one."""
         return {
-            "tests": "\n".join(test.nodeid for test in self.tests),
-            "tasks": {test.nodeid: list(test.tasks) for test in self.tests if test.tasks},
+            "tests": "\n".join(self.nodeids),
+            "tasks": self.tasks,
             "deselected": "\n".join(sorted(self.deselected)),
             "selected": "\n".join(self.selected or []),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Collected:
-        tasks = data["tasks"]
-        nodeids = data["tests"].split("\n") if data["tests"] else []
-        tests = [CollectedTest(nodeid, tuple(tasks.get(nodeid, ()))) for nodeid in nodeids]
-        deselected = set(data["deselected"].split("\n")) if data["deselected"] else set()
-        selected = data["selected"].split("\n") if data["selected"] else []
-        return cls(tests, deselected, selected)
+        def lines(key: str) -> list[str]:
+            text: str = data[key]
+            return text.split("\n") if text else []
+
+        tasks = {str(nodeid): [str(i) for i in ids] for nodeid, ids in data["tasks"].items()}
+        return cls(lines("tests"), tasks, set(lines("deselected")), lines("selected"))
 
 
 def task_ids(marks: Sequence[Any]) -> tuple[list[str], list[str]]:

@@ -22,6 +22,7 @@ from pytest_tasktracker.runinfo import RunInfo
 from pytest_tasktracker.tracker import Tracker
 
 SCHEMA = "pytest-tasktracker/results/1"
+_string = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept, in C
 KEEPS_EARLIER = frozenset({"not-run"})
 
 
@@ -78,10 +79,17 @@ def evidence_by_id(path: Path) -> dict[str, Evidence]:
     return {str(entry["id"]): Evidence.from_json(entry) for entry in data["subtasks"]}
 
 
-def _entry(result: SubTaskResult, tracker_status: str, run: dict[str, Any]) -> dict[str, Any]:
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _entry(result: SubTaskResult, tracker_status: str, run: str) -> str:
+    """One sub-task's entry as a line of JSON. Its tests, up to one row per collected
+    test, are written by the C string encoder: building and encoding a dict per row
+    takes five times as long."""
     link = result.link
     subtask = link.subtask
-    return {
+    fields = {
         "id": subtask.id,
         "text": subtask.text,
         "step": subtask.step,
@@ -91,22 +99,27 @@ def _entry(result: SubTaskResult, tracker_status: str, run: dict[str, Any]) -> d
         "reason": result.reason,
         "rule": link.rule,
         "targets": list(link.targets),
-        "tests": [{"nodeid": nodeid, "outcome": outcome} for nodeid, outcome in result.tests],
-        "run": run,
     }
+    tests = ", ".join(
+        f'{{"nodeid": {_string(nodeid)}, "outcome": {_string(outcome)}}}'
+        for nodeid, outcome in result.tests
+    )
+    return f'{_json(fields)[:-1]}, "tests": [{tests}], "run": {run}}}'
 
 
-def merge(
+def render(
     earlier: dict[str, Any] | None,
     tracker: Tracker,
     results: Sequence[SubTaskResult],
     run: RunInfo,
     exit_code: int,
     tracker_name: str,
-) -> dict[str, Any]:
-    """Merge this run's results into the earlier file's content."""
+) -> str:
+    """This run's results merged into the earlier file's content, as the file's text:
+    one sub-task per line, readable in a diff."""
     old = {str(e["id"]): e for e in (earlier or {}).get("subtasks", []) if "id" in e}
     run_json = run.to_json()
+    run_text = _json(run_json)
     entries = []
     seen: set[str] = set()
     for result in results:
@@ -125,28 +138,22 @@ def merge(
             assert previous is not None
             entry = dict(previous)
             entry.update(line=subtask.line, step=subtask.step, status=subtask.status)
+            entries.append(_json(entry))
         else:
-            entry = _entry(result, subtask.status, run_json)
-        entries.append(entry)
+            entries.append(_entry(result, subtask.status, run_text))
     counts: dict[str, int] = {}
     for result in results:
         counts[result.outcome] = counts.get(result.outcome, 0) + 1
-    return {
+    head = {
         "schema": SCHEMA,
         "tracker": tracker_name,
         "last_run": {**run_json, "exit_code": exit_code, "outcomes": counts},
-        "subtasks": entries,
     }
-
-
-def dumps(data: dict[str, Any]) -> str:
-    """JSON with one sub-task per line: readable in a diff, and written by the C encoder
-    (``indent`` makes json fall back to its pure-Python encoder, ten times slower)."""
-    head = {key: value for key, value in data.items() if key != "subtasks"}
-    lines = [json.dumps(entry, ensure_ascii=False) for entry in data["subtasks"]]
-    body = ",\n    ".join(lines)
-    top = json.dumps(head, ensure_ascii=False)[:-1]
-    return f'{top}, "subtasks": [\n    {body}\n]}}\n' if lines else f'{top}, "subtasks": []}}\n'
+    top = _json(head)[:-1]
+    if not entries:
+        return f'{top}, "subtasks": []}}\n'
+    body = ",\n    ".join(entries)
+    return f'{top}, "subtasks": [\n    {body}\n]}}\n'
 
 
 def write_results(
@@ -172,6 +179,6 @@ def write_results(
             os.replace(path, aside)
             warning = f"{error}; moved it to {aside.name} and started a new one"
             earlier = None
-        data = merge(earlier, tracker, results, run, exit_code, tracker_name)
-        atomic_write(path, dumps(data).encode("utf-8"), durable=False)
+        text = render(earlier, tracker, results, run, exit_code, tracker_name)
+        atomic_write(path, text.encode("utf-8"), durable=False)
     return warning

@@ -7,8 +7,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_tasktracker.redact import redact_argv
-
 
 @dataclass
 class Facts:
@@ -46,6 +44,8 @@ class Facts:
         )
 
     def pytest_command(self, args: list[str] | None = None) -> str:
+        from pytest_tasktracker.redact import redact_argv
+
         argv = redact_argv(self.argv if args is None else args)
         return shlex.join([self.python, "-m", "pytest", *argv])
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,14 +19,6 @@ from pytest_tasktracker.intent import Intent, read_intent
 from pytest_tasktracker.tracker import SubTask, Tracker
 
 Rule = Literal["marker", "explicit", "named", "step", "suite"]
-
-
-@dataclass(frozen=True, slots=True)
-class CollectedTest:
-    """What linking needs of a collected test: its node id and its ``task`` marker ids."""
-
-    nodeid: str
-    tasks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +38,30 @@ def _split(nodeid: str) -> tuple[str, str]:
 class _Index:
     """Collected tests by file name, for matching names by path suffix."""
 
-    def __init__(self, tests: Sequence[CollectedTest]) -> None:
-        self.order = {test.nodeid: n for n, test in enumerate(tests)}
-        self.by_name: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-        for test in tests:
-            path, rest = _split(test.nodeid)
-            self.by_name[path.rsplit("/", 1)[-1]].append((path, rest, test.nodeid))
-        self.all = tuple(test.nodeid for test in tests)
+    def __init__(self, nodeids: Sequence[str]) -> None:
+        self.all = tuple(nodeids)
+        self._order: dict[str, int] | None = None
+        # file path -> its tests; a file's tests are usually collected one after another
+        self.by_path: dict[str, list[str]] = {}
+        last, tests = None, []
+        for nodeid in nodeids:
+            path = nodeid.partition("::")[0]
+            if path != last:
+                last, tests = path, self.by_path.setdefault(path, [])
+            tests.append(nodeid)
+        self.by_name: dict[str, list[str]] = defaultdict(list)  # file name -> paths
+        for path in self.by_path:
+            self.by_name[path.rpartition("/")[2]].append(path)
+
+    def sort(self, nodeids: Iterable[str]) -> tuple[str, ...]:
+        """``nodeids`` once each, in collection order."""
+        if self._order is None:
+            self._order = {nodeid: n for n, nodeid in enumerate(self.all)}
+        return tuple(sorted(set(nodeids), key=self._order.__getitem__))
 
     def match(self, target: str) -> list[str]:
+        """The collected tests ``target`` names, in collection order: a folder, a file by
+        path suffix, or a node id (a class, a test, or one parametrized case)."""
         target = target.strip().replace("\\", "/").removeprefix("./")
         path, node = _split(target)
         if not path.endswith(".py"):  # a folder
@@ -64,18 +71,22 @@ class _Index:
                 for nodeid in self.all
                 if nodeid.startswith(folder) or f"/{folder}" in _split(nodeid)[0]
             ]
-        found = []
-        for item_path, item_rest, nodeid in self.by_name.get(path.rsplit("/", 1)[-1], ()):
-            if item_path != path and not item_path.endswith("/" + path):
-                continue
-            if node and not (item_rest == node or item_rest.startswith((node + "::", node + "["))):
-                continue
-            found.append(nodeid)
+        paths = [p for p in self.by_name.get(path.rpartition("/")[2], ())
+                 if p == path or p.endswith("/" + path)]  # fmt: skip
+        found = [nodeid for p in paths for nodeid in self.by_path[p]]
+        if len(paths) > 1:
+            found = list(self.sort(found))
+        if node:
+            prefixes = (node + "::", node + "[")
+            found = [
+                n for n in found if (rest := _split(n)[1]) == node or rest.startswith(prefixes)
+            ]
         return found
 
-    def match_all(self, targets: Iterable[str]) -> tuple[str, ...]:
-        found = {nodeid for target in targets for nodeid in self.match(target)}
-        return tuple(sorted(found, key=self.order.__getitem__))
+    def match_all(self, targets: Sequence[str]) -> tuple[str, ...]:
+        if len(targets) == 1:  # one target's matches are unique and in order already
+            return tuple(self.match(targets[0]))
+        return self.sort(nodeid for target in targets for nodeid in self.match(target))
 
 
 class KnownIds:
@@ -99,13 +110,16 @@ def _unknown(task_id: str, all_ids: list[str]) -> str:
     return f"unknown sub-task id {task_id!r}{hint}"
 
 
-def link(tracker: Tracker, tests: Sequence[CollectedTest]) -> list[Link]:
-    """Link every sub-task of ``tracker`` to the collected ``tests``."""
-    index = _Index(tests)
+def link(
+    tracker: Tracker, nodeids: Sequence[str], tasks: Mapping[str, Sequence[str]]
+) -> list[Link]:
+    """Link every sub-task of ``tracker`` to the collected tests: their ``nodeids`` in
+    collection order, and the ``task`` marker ids of the marked ones."""
+    index = _Index(nodeids)
     by_marker: dict[str, list[str]] = defaultdict(list)
-    for test in tests:
-        for task_id in test.tasks:
-            by_marker[task_id.casefold()].append(test.nodeid)
+    for nodeid, task_list in tasks.items():
+        for task_id in task_list:
+            by_marker[task_id.casefold()].append(nodeid)
     intents = {id(subtask): read_intent(subtask) for subtask in tracker.subtasks}
 
     step_targets: dict[str, list[str]] = defaultdict(list)
@@ -119,24 +133,24 @@ def link(tracker: Tracker, tests: Sequence[CollectedTest]) -> list[Link]:
         marked = by_marker.get(subtask.id.casefold())
         rule: Rule | None
         targets: tuple[str, ...]
-        nodeids: tuple[str, ...]
+        linked: tuple[str, ...]
         if marked:
             rule, targets = "marker", (subtask.id,)
-            nodeids = tuple(sorted(set(marked), key=index.order.__getitem__))
+            linked = index.sort(marked)
         elif intent.explicit:
             rule, targets = "explicit", intent.explicit
-            nodeids = index.match_all(targets)
+            linked = index.match_all(targets)
         elif intent.named:
             rule, targets = "named", intent.named
-            nodeids = index.match_all(targets)
+            linked = index.match_all(targets)
         elif intent.runs_tests:
             in_step = tuple(dict.fromkeys(step_targets[subtask.step]))
             if in_step and not intent.whole_suite:
                 rule, targets = "step", in_step
-                nodeids = index.match_all(targets)
+                linked = index.match_all(targets)
             else:
-                rule, targets, nodeids = "suite", (), index.all
+                rule, targets, linked = "suite", (), index.all
         else:
-            rule, targets, nodeids = None, (), ()
-        links.append(Link(subtask, intent, rule, targets, nodeids))
+            rule, targets, linked = None, (), ()
+        links.append(Link(subtask, intent, rule, targets, linked))
     return links

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from pytest_tasktracker.linking import Link
 
@@ -14,54 +14,59 @@ Outcome = Literal["passed", "failed", "error", "skipped", "not-run", "blocked", 
 PASSING = frozenset({"passed", "xfailed", "xpassed"})
 
 
-@dataclass(slots=True)
-class _Phases:
-    setup: str | None = None
-    call: str | None = None
-    teardown: str | None = None
-    xfail: bool = False
+def outcomes_of(reports: Iterable[Any]) -> dict[str, TestOutcome]:
+    """The outcome of each test that ran, judged from its setup, call and teardown reports.
 
-
-@dataclass
-class TestOutcomes:
-    """The outcome of each test, judged from its setup, call and teardown reports.
-
-    Reports are taken as ``pytest_runtest_logreport`` gives them: after every
+    ``reports`` are those ``pytest_runtest_logreport`` gave, in order: after every
     ``pytest_runtest_makereport`` wrapper, so a plugin that turns a passing call into a
-    failure (pytest-check) is honoured. A report of a rerun is not final and is ignored.
+    failure (pytest-check) is honoured. A report of a rerun is not final and is ignored;
+    of two final reports of one phase, the later counts. A passing setup or teardown
+    tells nothing that the call does not, and may be left out.
     """
+    calls: dict[str, str] = {}
+    xfail: set[str] = set()
+    fixtures: dict[str, dict[str, str]] = {}  # setup and teardown that did not pass
+    for report in reports:
+        when, outcome, nodeid = report.when, report.outcome, report.nodeid
+        if outcome == "rerun":
+            continue
+        if when == "call":
+            calls[nodeid] = outcome
+            if hasattr(report, "wasxfail"):
+                xfail.add(nodeid)
+        elif when in ("setup", "teardown") and outcome != "passed":
+            fixtures.setdefault(nodeid, {})[when] = outcome
+    judged: dict[str, TestOutcome] = {}
+    for nodeid, call in calls.items():
+        if nodeid not in fixtures and nodeid not in xfail:
+            judged[nodeid] = (
+                "passed" if call == "passed" else "failed" if call == "failed" else "skipped"
+            )
+    for nodeid in (*fixtures, *xfail):
+        phases = fixtures.get(nodeid, {})
+        outcome = _outcome(phases.get("setup"), calls.get(nodeid), phases.get("teardown"),
+                           nodeid in xfail)  # fmt: skip
+        if outcome is not None:
+            judged[nodeid] = outcome
+    return judged
 
-    _phases: dict[str, _Phases] = field(default_factory=dict)
 
-    def add(self, nodeid: str, when: str, outcome: str, wasxfail: bool) -> None:
-        if outcome == "rerun" or when not in ("setup", "call", "teardown"):
-            return
-        phases = self._phases.setdefault(nodeid, _Phases())
-        setattr(phases, when, outcome)
-        if when == "call" and wasxfail:
-            phases.xfail = True
-
-    def get(self, nodeid: str) -> TestOutcome | None:
-        """The test's outcome, or None when it did not run."""
-        phases = self._phases.get(nodeid)
-        if phases is None:
-            return None
-        if phases.setup == "failed":
-            return "error"
-        if phases.setup == "skipped":
-            return "skipped"
-        if phases.call == "failed":
-            return "failed"
-        if phases.teardown == "failed":
-            return "error"
-        if phases.call == "skipped":
-            return "xfailed" if phases.xfail else "skipped"
-        if phases.call == "passed":
-            return "xpassed" if phases.xfail else "passed"
-        return None
-
-    def __len__(self) -> int:
-        return len(self._phases)
+def _outcome(
+    setup: str | None, call: str | None, teardown: str | None, xfail: bool
+) -> TestOutcome | None:
+    if setup == "failed":
+        return "error"
+    if setup == "skipped":
+        return "skipped"
+    if call == "failed":
+        return "failed"
+    if teardown == "failed":
+        return "error"
+    if call == "skipped":
+        return "xfailed" if xfail else "skipped"
+    if call == "passed":
+        return "xpassed" if xfail else "passed"
+    return None
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ class SubTaskResult:
 
 def judge(
     link: Link,
-    tests: TestOutcomes,
+    tests: Mapping[str, str],
     selected: Collection[str],
     narrowed: bool,
 ) -> SubTaskResult:
@@ -89,12 +94,10 @@ def judge(
     """
     if link.rule is None:
         return SubTaskResult(link, "unlinked", "no test is linked to it", ())
-    rows = []
-    for nodeid in link.nodeids:
-        if nodeid not in selected:
-            rows.append((nodeid, "deselected"))
-        else:
-            rows.append((nodeid, tests.get(nodeid) or "not-run"))
+    rows = [
+        (nodeid, tests.get(nodeid, "not-run") if nodeid in selected else "deselected")
+        for nodeid in link.nodeids
+    ]
     result = tuple(rows)
     if not link.nodeids:
         names = ", ".join(link.targets) or "its step"
@@ -126,7 +129,7 @@ def judge(
 
 def judge_all(
     links: Iterable[Link],
-    tests: TestOutcomes,
+    tests: Mapping[str, str],
     selected: Collection[str],
     narrowed: bool,
     blocked: Mapping[str, str] | None = None,

@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from pytest_tasktracker.linking import KnownIds
     from pytest_tasktracker.session import TrackerRun
     from pytest_tasktracker.settings import Settings
     from pytest_tasktracker.tracker import Tracker
@@ -144,21 +147,22 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     if settings is None:
         return
-    from pytest_tasktracker.editing import load
-    from pytest_tasktracker.errors import TrackerError
     from pytest_tasktracker.paths import relative
 
     name = relative(settings.tracker, config.invocation_params.dir)
-    try:
-        tracker = load(settings.tracker, name)
-    except TrackerError as error:
-        raise pytest.UsageError(f"{settings.tracker_source}: {error}") from None
-    config.pluginmanager.register(CollectHooks(config, tracker), COLLECT_PLUGIN)
+    collect = CollectHooks(config, settings.tracker, name)
+    config.pluginmanager.register(collect, COLLECT_PLUGIN)
     hooks = config.pluginmanager.get_plugin(RUN_PLUGIN)
     if hasattr(config, "workerinput"):
         if hooks is not None:  # workers never write: the controller does
             config.pluginmanager.unregister(hooks)
-        return
+        return  # the controller has read the tracker; a worker reads it for a marked test
+    from pytest_tasktracker.errors import TrackerError
+
+    try:
+        tracker = collect.tracker()
+    except TrackerError as error:
+        raise pytest.UsageError(f"{settings.tracker_source}: {error}") from None
     if hooks is None:  # not started early (the plugin was loaded late, by -p)
         from pytest_tasktracker.facts import Facts
         from pytest_tasktracker.session import TrackerRun
@@ -175,15 +179,26 @@ def pytest_configure(config: pytest.Config) -> None:
 class CollectHooks:
     """Collection-time work, in a serial run and in every xdist worker."""
 
-    def __init__(self, config: pytest.Config, tracker: Tracker) -> None:
+    def __init__(self, config: pytest.Config, path: Path, name: str) -> None:
         from pytest_tasktracker.collection import Collected
-        from pytest_tasktracker.linking import KnownIds
 
         self.config = config
-        self.tracker = tracker
-        self.known = KnownIds(tracker)
+        self.path = path
+        self.name = name
+        self._tracker: Tracker | None = None
+        self._known: KnownIds | None = None
         self.collected = Collected()
-        self.marks: dict[str, list[str]] = {}  # node id -> task ids, read once per test
+        self.marks: dict[str, list[str]] = {}  # node id -> task ids, of marked tests
+        self.items_read = 0  # tests in the collect reports read
+        self._is_item: dict[type, bool] = {}  # isinstance on a node class is slow (an ABC)
+
+    def tracker(self) -> Tracker:
+        """The tracker, read once: raises TrackerError when it cannot be read."""
+        if self._tracker is None:
+            from pytest_tasktracker.editing import load
+
+            self._tracker = load(self.path, self.name)
+        return self._tracker
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(
@@ -207,33 +222,75 @@ class CollectHooks:
             mark for node in collector.listchain() for mark in node.own_markers
             if mark.name == "task"
         ]  # fmt: skip
-        problems = []
+        problems: list[str] = []
+        is_item = self._is_item
         for node in nodes:
-            if not isinstance(node, pytest.Item):
+            kind = type(node)
+            if kind not in is_item:
+                is_item[kind] = isinstance(node, pytest.Item)
+            if not is_item[kind]:
                 continue
-            own = [mark for mark in node.own_markers if mark.name == "task"]
+            self.items_read += 1
+            own = node.own_markers
+            if own:
+                own = [mark for mark in own if mark.name == "task"]
             if not own and not inherited:
-                self.marks[node.nodeid] = []
                 continue
             ids, bad = task_ids([*own, *reversed(inherited)])
             self.marks[node.nodeid] = ids
-            for problem in [*bad, *self.known.unknown(ids)]:
-                problems.append(
-                    f"{node.nodeid}: {problem} in tracker {self.tracker.path} (@pytest.mark.task)"
-                )
+            problems.extend(f"{node.nodeid}: {problem} in tracker {self.name} (@pytest.mark.task)"
+                            for problem in [*bad, *self._unknown(ids)])  # fmt: skip
         return problems
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_collection_modifyitems(self, items: Sequence[pytest.Item]) -> None:
-        """Every collected test, before any plugin deselects some (one call, not one a test)."""
-        marks = self.marks
-        for item in items:
-            ids = marks.pop(item.nodeid, None)
-            if ids is None:  # an item made by a plugin's own collector, not in a report
-                from pytest_tasktracker.collection import task_ids
+    def _unknown(self, ids: list[str]) -> list[str]:
+        from pytest_tasktracker.errors import TrackerError
 
-                ids = task_ids(list(item.iter_markers("task")))[0]
-            self.collected.add(item.nodeid, ids)
+        if self._known is None:
+            from pytest_tasktracker.linking import KnownIds
+
+            try:
+                self._known = KnownIds(self.tracker())
+            except TrackerError as error:
+                return [f"the ids cannot be checked: {error}"]
+        return self._known.unknown(ids)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_collection_modifyitems(
+        self, items: list[pytest.Item]
+    ) -> Generator[None, None, None]:
+        """Every collected test before the other plugins deselect, drop, make or reorder
+        tests, and what they left: one call, not one a test."""
+        collected = self.collected
+        before = list(items)  # also keeps the objects alive, so no id() is reused
+        nodeids = collected.nodeids = [item.nodeid for item in before]
+        if len(before) == self.items_read:  # every test came from a collect report read
+            marks = self.marks
+            collected.tasks.update((n, marks[n]) for n in nodeids if n in marks)
+        else:
+            self._read_marks(before, nodeids)
+        result = yield
+        # Compared by identity: a node id costs a property call, an id() does not.
+        kept = {id(item) for item in items}
+        old = {id(item) for item in before}
+        collected.selected = [
+            n for item, n in zip(before, nodeids, strict=True) if id(item) in kept
+        ]
+        made = [item for item in items if id(item) not in old]
+        if made:
+            made_ids = [item.nodeid for item in made]
+            nodeids.extend(made_ids)
+            collected.selected.extend(made_ids)
+            self._read_marks(made, made_ids)
+        return result
+
+    def _read_marks(self, items: Sequence[pytest.Item], nodeids: Sequence[str]) -> None:
+        """Marker ids of tests that came from elsewhere than the collect reports read."""
+        from pytest_tasktracker.collection import task_ids
+
+        for item, nodeid in zip(items, nodeids, strict=True):
+            ids = self.marks.get(nodeid) or task_ids(list(item.iter_markers("task")))[0]
+            if ids:
+                self.collected.tasks[nodeid] = ids
 
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         self.collected.deselected.update(item.nodeid for item in items)
@@ -241,7 +298,8 @@ class CollectHooks:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         from pytest_tasktracker.collection import WORKEROUTPUT_KEY
 
-        self.collected.selected = [item.nodeid for item in session.items]
+        if self.collected.selected is None:  # collection stopped before modifyitems
+            self.collected.selected = [item.nodeid for item in session.items]
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:
             workeroutput[WORKEROUTPUT_KEY] = self.collected.to_json()
@@ -269,17 +327,17 @@ class RunHooks:
     def __init__(self, config: pytest.Config, run: TrackerRun) -> None:
         self.config = config
         self.run = run
+        self._keep = run.reports.append
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.run.facts.collect_errors.setdefault(report.nodeid, str(report.longrepr))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        # A passing setup or teardown says nothing the call does not: skip storing it.
+        # Judged at the end (outcomes_of); this runs for every phase of every test, so it
+        # only keeps the report, and not a passing setup or teardown, which says nothing.
         if report.when == "call" or report.outcome != "passed":
-            self.run.tests.add(
-                report.nodeid, report.when, report.outcome, hasattr(report, "wasxfail")
-            )
+            self._keep(report)
 
     def pytest_internalerror(self, excrepr: Any, excinfo: Any) -> None:
         text = str(excrepr)

@@ -12,16 +12,15 @@ from typing import TYPE_CHECKING, Any
 from pytest_tasktracker.collection import Collected
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.facts import Facts
-from pytest_tasktracker.linking import link
-from pytest_tasktracker.outcomes import SubTaskResult, TestOutcomes, judge_all
 from pytest_tasktracker.paths import relative
-from pytest_tasktracker.runinfo import RunInfo
 from pytest_tasktracker.settings import Settings
-from pytest_tasktracker.tracker import Tracker
-from pytest_tasktracker.update import UpdateReport, apply, plan
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the rest is imported when the run ends: xdist workers never need it
     from pytest_tasktracker.blocking import Outcome
+    from pytest_tasktracker.outcomes import SubTaskResult
+    from pytest_tasktracker.runinfo import RunInfo
+    from pytest_tasktracker.tracker import Tracker
+    from pytest_tasktracker.update import UpdateReport
 
 # Options whose value is not a path, for guessing the paths a run was given.
 _VALUE_OPTIONS = frozenset(
@@ -39,7 +38,7 @@ class TrackerRun:
     tracker_name: str
     facts: Facts
     tracker: Tracker | None = None
-    tests: TestOutcomes = field(default_factory=TestOutcomes)
+    reports: list[Any] = field(default_factory=list)  # as pytest_runtest_logreport gave them
     local: Collected = field(default_factory=Collected)
     from_workers: Collected | None = None
     worker_ids: set[str] = field(default_factory=set)
@@ -93,14 +92,18 @@ class TrackerRun:
     def _finish(
         self, exit_code: int, narrowed: bool, run: RunInfo, command: Callable[[], dict[str, Any]]
     ) -> None:
+        from pytest_tasktracker.linking import link
+        from pytest_tasktracker.outcomes import SubTaskResult, judge_all, outcomes_of
+        from pytest_tasktracker.update import UpdateReport, apply, plan
+
         tracker = self.load_tracker()
         if tracker is None:
             return
         self.facts.exit_code = exit_code
         collected = self.collected
-        links = link(tracker, collected.tests)
+        links = link(tracker, collected.nodeids, collected.tasks)
         selected = set(collected.selected or ())
-        results = judge_all(links, self.tests, selected, narrowed)
+        results = judge_all(links, outcomes_of(self.reports), selected, narrowed)
         # A clean run (the usual case) needs no diagnosis, and no blocker module at all.
         blockers = []
         if self.facts.troubled():
