@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, Literal
 
 from pytest_tasktracker.linking import Link
@@ -84,22 +85,26 @@ class SubTaskResult:
 def judge(
     link: Link,
     tests: Mapping[str, str],
-    selected: Collection[str],
+    selected: Collection[str] | None,
     narrowed: bool,
 ) -> SubTaskResult:
     """The outcome of one sub-task in this run (DESIGN.md, "Outcomes per sub-task").
 
     ``passed`` needs at least one linked test to pass and none to fail, error or not
     run; skipped tests neither prove nor disprove, but all-skipped is ``skipped``.
+    ``selected`` is None when every collected test was selected. The rows are built by
+    ``map`` and ``zip``: a whole-suite sub-task has one per collected test.
     """
     if link.rule is None:
         return SubTaskResult(link, "unlinked", "no test is linked to it", ())
-    rows = [
-        (nodeid, tests.get(nodeid, "not-run") if nodeid in selected else "deselected")
-        for nodeid in link.nodeids
-    ]
-    result = tuple(rows)
-    if not link.nodeids:
+    nodeids = link.nodeids
+    outcomes = list(map(tests.get, nodeids, repeat("not-run")))
+    if selected is not None:
+        outcomes = [
+            o if n in selected else "deselected" for n, o in zip(nodeids, outcomes, strict=True)
+        ]
+    result = tuple(zip(nodeids, outcomes, strict=True))
+    if not nodeids:
         names = ", ".join(link.targets) or "its step"
         return SubTaskResult(link, "not-run", f"no collected test matches {names}", result)
     if link.rule == "suite" and narrowed:
@@ -109,10 +114,10 @@ def judge(
             "it asks for the whole suite; run pytest without paths, -k, -m or --lf",
             result,
         )
-    ran = [outcome for _, outcome in rows if outcome not in ("deselected", "not-run")]
-    if not any(outcome != "deselected" for _, outcome in rows):
+    seen = Counter(outcomes)
+    ran = len(outcomes) - seen["deselected"]
+    if not ran:
         return SubTaskResult(link, "not-run", "every linked test was deselected", result)
-    seen = Counter(outcome for _, outcome in rows)
     if seen["failed"]:
         return SubTaskResult(link, "failed", f"{seen['failed']} linked test(s) failed", result)
     if seen["error"]:
@@ -121,16 +126,16 @@ def judge(
         return SubTaskResult(
             link, "not-run", f"{seen['not-run']} selected linked test(s) did not run", result
         )
-    if not ran or all(outcome == "skipped" for outcome in ran):
+    if seen["skipped"] == ran:
         return SubTaskResult(link, "skipped", "every linked test was skipped", result)
-    passing = sum(1 for outcome in ran if outcome in PASSING)
+    passing = sum(seen[outcome] for outcome in PASSING)
     return SubTaskResult(link, "passed", f"{passing} linked test(s) passed", result)
 
 
 def judge_all(
     links: Iterable[Link],
     tests: Mapping[str, str],
-    selected: Collection[str],
+    selected: Collection[str] | None,
     narrowed: bool,
     blocked: Mapping[str, str] | None = None,
 ) -> list[SubTaskResult]:

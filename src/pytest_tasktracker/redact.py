@@ -55,6 +55,7 @@ def _replace_env_values(text: str, environ: Mapping[str, str]) -> str:
             (value, name)
             for name, value in environ.items()
             if len(value) >= _MIN_ENV_VALUE
+            and value in text  # first: the cheap test that rules most out
             and value.lower() not in _SAFE_ENV_VALUES
             and not _is_plain_path(value)
         ),
@@ -62,7 +63,7 @@ def _replace_env_values(text: str, environ: Mapping[str, str]) -> str:
         key=lambda pair: len(pair[0]),
     )
     for value, name in values:
-        if value in text:
+        if value in text:  # still there after a longer value was replaced
             text = text.replace(value, f"${name}")
     return text
 

@@ -102,7 +102,8 @@ class TrackerRun:
         self.facts.exit_code = exit_code
         collected = self.collected
         links = link(tracker, collected.nodeids, collected.tasks)
-        selected = set(collected.selected or ())
+        chosen = set(collected.selected or ())
+        selected = None if chosen.issuperset(collected.nodeids) else chosen
         results = judge_all(links, outcomes_of(self.reports), selected, narrowed)
         # A clean run (the usual case) needs no diagnosis, and no blocker module at all.
         blockers = []
