@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 from textwrap import dedent
 from types import SimpleNamespace
 from typing import Any
 
-from pytest_tasktracker.evidence import render
+import pytest
+
+from pytest_tasktracker.evidence import ResultsError, earlier_entries, render, write_results
 from pytest_tasktracker.linking import link
 from pytest_tasktracker.outcomes import judge_all, outcomes_of
 from pytest_tasktracker.runinfo import RunInfo
@@ -68,8 +72,8 @@ def test_results_are_written_one_sub_task_a_line_with_every_linked_test() -> Non
     )
     nodeids = ["tests/test_cache.py::test_a", 'tests/test_cache.py::test_b["q\\u00e9\t"]']
     links = link(tracker, nodeids, {})
-    results = judge_all(links, {nodeids[0]: "passed"}, set(nodeids), narrowed=False)
-    text = render(None, tracker, results, RUN, 1, "TRACKER.md")
+    results = judge_all(links, {nodeids[0]: "passed"}, None, narrowed=False)
+    text = render({}, tracker, results, RUN, 1, "TRACKER.md")
     run = (
         '{"time": "2026-11-25T10:00:00+00:00", "argv": ["-q"], "git_head": null, '
         '"pytest": "9.2.0", "python": "CPython 3.11.7", "workers": 0}'
@@ -94,14 +98,60 @@ def test_results_are_written_one_sub_task_a_line_with_every_linked_test() -> Non
     assert json.loads(text)["subtasks"][0]["tests"][1]["nodeid"] == nodeids[1]
 
 
-def test_a_sub_task_this_run_did_not_verify_keeps_its_earlier_evidence() -> None:
-    tracker = parse("### Step 1: A\n- [ ] Run pytest on tests/test_a.py\n", "T.md")
-    earlier_links = link(tracker, ["tests/test_a.py::test_x"], {})
-    earlier = json.loads(
-        render(None, tracker, judge_all(earlier_links, {"tests/test_a.py::test_x": "passed"},
-               {"tests/test_a.py::test_x"}, narrowed=False), RUN, 0, "T.md")
-    )  # fmt: skip
-    later = judge_all(link(tracker, [], {}), {}, set(), narrowed=False)
-    kept = json.loads(render(earlier, tracker, later, RUN, 5, "T.md"))
+def test_a_sub_task_this_run_did_not_verify_keeps_its_earlier_evidence(
+    tmp_path: Path,
+) -> None:
+    tracker = parse("### Step 1: A\n- [ ] Run pytest on tests/test_a.py\n- [ ] Docs\n", "T.md")
+    path = tmp_path / "results.json"
+    test = "tests/test_a.py::test_x"
+    verified = judge_all(link(tracker, [test], {}), {test: "passed"}, None, narrowed=False)
+    assert write_results(path, tracker, verified, RUN, 0, "T.md") is None
+    earlier = json.loads(path.read_text())
+    unselected = judge_all(link(tracker, [], {}), {}, None, narrowed=False)
+    assert write_results(path, tracker, unselected, RUN, 5, "T.md") is None
+    kept = json.loads(path.read_text())
     assert kept["subtasks"] == earlier["subtasks"]
-    assert kept["last_run"]["outcomes"] == {"not-run": 1}
+    assert kept["last_run"]["outcomes"] == {"not-run": 1, "unlinked": 1}
+
+
+def written(tmp_path: Path, ids: int) -> Path:
+    """A results file as render() writes it, for sub-tasks 1.1 .. 1.<ids>."""
+    tracker = parse("### Step 1: A\n" + "- [ ] Run pytest on tests/test_a.py\n" * ids, "T.md")
+    tests = ["tests/test_a.py::test_x", "tests/test_a.py::test_y"]
+    results = judge_all(link(tracker, tests, {}), dict.fromkeys(tests, "passed"), None, False)
+    path = tmp_path / "results.json"
+    path.write_text(render({}, tracker, results, RUN, 0, "T.md"))
+    return path
+
+
+def test_only_the_earlier_entries_a_run_keeps_are_read(tmp_path: Path) -> None:
+    path = written(tmp_path, 3)
+    everything = {e["id"]: e for e in json.loads(path.read_text())["subtasks"]}
+    assert earlier_entries(path, {"1.2", "9.9"}) == {"1.2": everything["1.2"]}
+    assert earlier_entries(path, set()) == {}
+    assert earlier_entries(tmp_path / "none.json", {"1.1"}) == {}
+
+
+def test_a_results_file_in_another_layout_is_read_whole(tmp_path: Path) -> None:
+    path = written(tmp_path, 2)
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps(data, indent=2))  # as a person might reformat it
+    assert earlier_entries(path, {"1.1", "1.2"}) == {e["id"]: e for e in data["subtasks"]}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text[: len(text) // 2],  # cut short
+        lambda text: text.replace('"schema": "pytest-tasktracker/results/1"', '"schema": "x"'),
+        lambda text: text.replace('{"id": "1.2"', '{"id": "1.2" broken'),
+        lambda text: "\x00" + text,
+    ],
+)
+def test_a_damaged_results_file_is_an_error_not_a_guess(
+    tmp_path: Path, damage: Callable[[str], str]
+) -> None:
+    path = written(tmp_path, 3)
+    path.write_text(damage(path.read_text()))
+    with pytest.raises(ResultsError):
+        earlier_entries(path, {"1.2"})

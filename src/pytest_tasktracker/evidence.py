@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from pytest_tasktracker.tracker import Tracker
 
 SCHEMA = "pytest-tasktracker/results/1"
 _string = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept, in C
-KEEPS_EARLIER = frozenset({"not-run"})
+KEEPS_EARLIER = frozenset({"not-run", "unlinked"})  # these keep what the file said
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,50 @@ def read_results(path: Path) -> dict[str, Any] | None:
     return data
 
 
+_ENTRY = '    {"id": "'  # how render() starts each sub-task's line
+_DECODER = json.JSONDecoder()
+
+
+def earlier_entries(path: Path, wanted: Collection[str]) -> dict[str, dict[str, Any]]:
+    """The earlier file's entries for the ``wanted`` ids; {} when there is no file.
+
+    A file render() wrote has one entry a line, and only the lines of wanted ids are
+    decoded: a whole-suite sub-task's line lists every collected test, and a run needs
+    the earlier entries only of sub-tasks it did not verify. A file in any other layout
+    is decoded whole. Raises ResultsError when the file is not a results file.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as error:
+        raise ResultsError(path, f"cannot be read: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise ResultsError(path, f"is not valid JSON ({error})") from None
+    lines = text.split("\n")
+    if len(lines) > 3 and lines[-2:] == ["]}", ""] and lines[0].endswith('"subtasks": ['):
+        try:
+            head = json.loads(lines[0] + "]}")
+            entries: dict[str, dict[str, Any]] = {}
+            body = lines[1:-2]
+            for number, line in enumerate(body, start=1):
+                end = "}" if number == len(body) else "},"
+                if not line.startswith(_ENTRY) or not line.endswith(end):
+                    raise ValueError(line)
+                ident = _DECODER.raw_decode(line, len(_ENTRY) - 1)[0]  # the quoted id
+                if ident in wanted:
+                    entry = json.loads(line[4:].removesuffix(","))
+                    if isinstance(entry, dict) and entry.get("id") == ident:
+                        entries[ident] = entry
+            if isinstance(head, dict) and head.get("schema") == SCHEMA:
+                return entries
+        except ValueError:
+            pass  # not render()'s layout, or damaged: decode it whole
+    data = read_results(path)
+    subtasks = data["subtasks"] if data is not None else []
+    return {str(e["id"]): e for e in subtasks if isinstance(e, dict) and str(e.get("id")) in wanted}
+
+
 def evidence_by_id(path: Path) -> dict[str, Evidence]:
     data = read_results(path)
     if data is None:
@@ -108,16 +152,16 @@ def _entry(result: SubTaskResult, tracker_status: str, run: str) -> str:
 
 
 def render(
-    earlier: dict[str, Any] | None,
+    old: Mapping[str, dict[str, Any]],
     tracker: Tracker,
     results: Sequence[SubTaskResult],
     run: RunInfo,
     exit_code: int,
     tracker_name: str,
 ) -> str:
-    """This run's results merged into the earlier file's content, as the file's text:
-    one sub-task per line, readable in a diff."""
-    old = {str(e["id"]): e for e in (earlier or {}).get("subtasks", []) if "id" in e}
+    """This run's results merged with the earlier entries of the sub-tasks it did not
+    verify (``old``, by id), as the file's text: one sub-task a line, readable in a diff.
+    """
     run_json = run.to_json()
     run_text = _json(run_json)
     entries = []
@@ -130,7 +174,7 @@ def render(
         previous = old.get(subtask.id)
         keep = (
             previous is not None
-            and result.outcome in KEEPS_EARLIER | {"unlinked"}
+            and result.outcome in KEEPS_EARLIER
             and previous.get("outcome") not in (None, "unlinked")
             and previous.get("text") == subtask.text
         )
@@ -172,13 +216,14 @@ def write_results(
     warning = None
     path.parent.mkdir(parents=True, exist_ok=True)
     with locked(path.parent):
+        wanted = {r.link.subtask.id for r in results if r.outcome in KEEPS_EARLIER}
         try:
-            earlier = read_results(path)
+            old = earlier_entries(path, wanted)
         except ResultsError as error:
             aside = path.with_name(path.name + ".corrupt")
             os.replace(path, aside)
             warning = f"{error}; moved it to {aside.name} and started a new one"
-            earlier = None
-        text = render(earlier, tracker, results, run, exit_code, tracker_name)
+            old = {}
+        text = render(old, tracker, results, run, exit_code, tracker_name)
         atomic_write(path, text.encode("utf-8"), durable=False)
     return warning
