@@ -8,6 +8,7 @@ The work itself lives in the library modules these hooks call.
 from __future__ import annotations
 
 import copy
+import operator
 import os
 from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -269,6 +270,9 @@ class CollectHooks:
         else:
             self._read_marks(before, nodeids)
         result = yield
+        if len(items) == len(before) and all(map(operator.is_, items, before)):
+            collected.selected = list(nodeids)  # the usual case: nothing changed
+            return result
         # Compared by identity: a node id costs a property call, an id() does not.
         kept = {id(item) for item in items}
         old = {id(item) for item in before}
