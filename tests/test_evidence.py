@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from pytest_tasktracker.collection import Collected
 from pytest_tasktracker.evidence import ResultsError, earlier_entries, render, write_results
 from pytest_tasktracker.linking import link
 from pytest_tasktracker.outcomes import judge_all, outcomes_of
@@ -155,3 +156,12 @@ def test_a_damaged_results_file_is_an_error_not_a_guess(
     path.write_text(damage(path.read_text()))
     with pytest.raises(ResultsError):
         earlier_entries(path, {"1.2"})
+
+
+@pytest.mark.parametrize("selected", [["a.py::t1", "a.py::t2"], ["a.py::t2"], []])
+def test_a_workers_collection_record_survives_the_trip_to_the_controller(
+    selected: list[str],
+) -> None:
+    collected = Collected(["a.py::t1", "a.py::t2"], {"a.py::t2": ["1.1"]}, {"a.py::t1"}, selected)
+    data = json.loads(json.dumps(collected.to_json()))  # execnet carries plain data
+    assert Collected.from_json(data) == collected

@@ -27,12 +27,14 @@ class Collected:
         """A compact form for ``workeroutput``: execnet serializes a list of 10,000
         strings in pure Python, but one long string at once. Node ids hold no newline
         (pytest escapes parametrize ids), so they are joined by one."""
-        return {
+        data: dict[str, Any] = {
             "tests": "\n".join(self.nodeids),
             "tasks": self.tasks,
             "deselected": "\n".join(sorted(self.deselected)),
-            "selected": "\n".join(self.selected or []),
         }
+        if self.selected != self.nodeids:  # left out in the usual case: all were selected
+            data["selected"] = "\n".join(self.selected or [])
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Collected:
@@ -41,7 +43,9 @@ class Collected:
             return text.split("\n") if text else []
 
         tasks = {str(nodeid): [str(i) for i in ids] for nodeid, ids in data["tasks"].items()}
-        return cls(lines("tests"), tasks, set(lines("deselected")), lines("selected"))
+        nodeids = lines("tests")
+        selected = lines("selected") if "selected" in data else list(nodeids)
+        return cls(nodeids, tasks, set(lines("deselected")), selected)
 
 
 def task_ids(marks: Sequence[Any]) -> tuple[list[str], list[str]]:
