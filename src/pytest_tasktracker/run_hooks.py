@@ -1,0 +1,158 @@
+"""Run hooks: outcomes, errors and the end of the session, on the xdist controller or in
+a serial run, never in a worker. Registered only when a tracker is set."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from pytest_tasktracker.session import TrackerRun
+
+
+class RunHooks:
+    """Aggregation and writing: on the xdist controller or in a serial run, never a worker."""
+
+    def __init__(self, config: pytest.Config, run: TrackerRun) -> None:
+        self.config = config
+        self.run = run
+        self._keep = run.reports.append
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.run.facts.collect_errors.setdefault(report.nodeid, str(report.longrepr))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # Judged at the end (outcomes_of); this runs for every phase of every test, so it
+        # only keeps the report, and not a passing setup or teardown, which says nothing.
+        if report.when == "call" or report.outcome != "passed":
+            self._keep(report)
+
+    def pytest_internalerror(self, excrepr: Any, excinfo: Any) -> None:
+        text = str(excrepr)
+        earlier = self.run.facts.internal_error
+        self.run.facts.internal_error = f"{earlier}\n{text}" if earlier else text
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        text = excinfo.exconly()
+        if "during collection" not in text:
+            self.run.facts.interrupted = text
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        from pytest_tasktracker.collection import WORKER_ERROR_KEY, WORKEROUTPUT_KEY, Collected
+
+        self.run.worker_ids.add(str(getattr(getattr(node, "gateway", None), "id", node)))
+        output = getattr(node, "workeroutput", {})
+        usage = output.get(WORKER_ERROR_KEY)
+        if usage and usage not in self.run.facts.worker_errors:
+            self.run.facts.worker_errors.append(usage)
+        data = output.get(WORKEROUTPUT_KEY)
+        if data is not None and self.run.from_workers is None:
+            self.run.from_workers = Collected.from_json(data)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem: str, report: Any, sched: Any) -> None:
+        self.run.facts.crashes.append((crashitem, str(getattr(report, "longrepr", ""))))
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        import sys
+
+        from pytest_tasktracker import runinfo
+
+        error = sys.exc_info()[1]
+        if error is not None and type(error).__name__ == "UsageError":
+            self.run.facts.exception = error  # "file or directory not found", -k, ...
+        if self.config.args_source == pytest.Config.ArgsSource.ARGS:
+            self.run.run_paths = [arg.split("::")[0] for arg in self.config.args]
+            base = self.config.invocation_params.dir
+            self.run.facts.missing_paths = [
+                arg for arg in self.config.args if not (base / arg.split("::")[0]).exists()
+            ]
+        option = self.config.option
+        self.run.facts.narrowing = [
+            f"{flag} {value}"
+            for flag, value in (("-k", option.keyword), ("-m", option.markexpr))
+            if value
+        ]
+        info = runinfo.collect(
+            list(self.config.invocation_params.args),
+            self.config.rootpath,
+            pytest.__version__,
+            len(self.run.worker_ids),
+        )
+        self.run.finish(int(exitstatus), _narrowed(self.config, self.run), info, self._command)
+        if self.run.gate_lines and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # --tracker-gate
+
+    def _command(self) -> dict[str, Any]:
+        from pytest_tasktracker.blocking import command_info
+
+        plugins = {
+            dist.project_name: dist.version
+            for _, dist in self.config.pluginmanager.list_plugin_distinfo()
+        }
+        return command_info(self.run.facts, pytest.__version__, dict(sorted(plugins.items())))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from pytest_tasktracker import summary
+
+        run = self.run
+        if not run.finished or run.tracker is None:
+            return
+        run.printed = True
+        verbosity = self.config.get_verbosity()
+        blocked = run.blocked_lines()
+        rows = summary.lines(
+            run.results, run.update, verbosity, terminalreporter._tw.fullwidth, blocked
+        )
+        if verbosity < 0:
+            terminalreporter.write_line(f"task tracker {run.tracker_name}: {rows[0]}")
+            for row in rows[1:]:
+                terminalreporter.write_line(row, red=row.startswith("BLOCKED"))
+        else:
+            terminalreporter.write_sep("-", f"task tracker: {run.tracker_name}")
+            for row in rows:
+                terminalreporter.write_line(row, red=row.startswith("BLOCKED"))
+            terminalreporter.write_line(f"evidence: {run.display(run.settings.results_file)}")
+        for line in run.gate_lines:
+            terminalreporter.write_line(line, red=True)
+        for warning in run.warnings:
+            terminalreporter.write_line(f"task tracker warning: {warning}", yellow=True)
+
+    def cleanup(self) -> None:
+        """Runs last, always, even when pytest stopped before its session began."""
+        import sys
+
+        if hasattr(self.config, "workerinput"):
+            return
+        run = self.run
+        if not run.finished:
+            error = sys.exc_info()[1]
+            if error is not None and run.facts.exception is None:
+                run.facts.exception = error
+            run.conclude_early(self._command)
+        if not run.printed:
+            run.printed = True
+            lines = run.blocked_lines() + [f"task tracker warning: {w}" for w in run.warnings]
+            for line in lines:
+                sys.stderr.write(f"{line}\n")
+
+
+def _narrowed(config: pytest.Config, run: TrackerRun) -> bool:
+    """Whether this run selected less than the whole configured suite."""
+    option = config.option
+    if run.collected.deselected:
+        return True
+    if getattr(option, "keyword", "") or getattr(option, "markexpr", ""):
+        return True
+    if getattr(option, "lf", False) or getattr(option, "stepwise", False):
+        return True
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        return False
+    base = config.invocation_params.dir
+    given = {os.path.normpath(base / arg.split("::")[0]) for arg in config.args}
+    default = {os.path.normpath(config.rootpath / p) for p in config.getini("testpaths")}
+    return given != (default or {os.path.normpath(base)})
