@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from pytest_tasktracker.run_hooks import RunHooks
     from pytest_tasktracker.session import TrackerRun
     from pytest_tasktracker.settings import Settings
 
@@ -125,12 +126,19 @@ def _start(config: pytest.Config) -> TrackerRun | None:
         env_addopts=env_addopts,
     )
     run = TrackerRun(settings, relative(settings.tracker, config.invocation_params.dir), facts)
+    _register_run(config, run)
+    return run
+
+
+def _register_run(config: pytest.Config, run: TrackerRun) -> RunHooks:
+    """The run hooks for ``run``, with their cleanup, which runs even when pytest stops
+    before its session begins."""
     from pytest_tasktracker.run_hooks import RunHooks
 
     hooks = RunHooks(config, run)
     config.pluginmanager.register(hooks, RUN_PLUGIN)
     config.add_cleanup(hooks.cleanup)
-    return run
+    return hooks
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -150,7 +158,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
     name = relative(settings.tracker, config.invocation_params.dir)
     from pytest_tasktracker.collect_hooks import CollectHooks
-    from pytest_tasktracker.run_hooks import RunHooks
 
     collect = CollectHooks(config, settings.tracker, name)
     config.pluginmanager.register(collect, COLLECT_PLUGIN)
@@ -171,9 +178,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
         facts = Facts([str(a) for a in config.invocation_params.args],
                       config.invocation_params.dir, config.rootpath, config.inipath)  # fmt: skip
-        hooks = RunHooks(config, TrackerRun(settings, name, facts))
-        config.pluginmanager.register(hooks, RUN_PLUGIN)
-        config.add_cleanup(hooks.cleanup)
+        hooks = _register_run(config, TrackerRun(settings, name, facts))
     hooks.run.settings = settings
     hooks.run.tracker = tracker
     collect.run = hooks.run
