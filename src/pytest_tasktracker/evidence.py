@@ -55,12 +55,20 @@ class ResultsError(TrackerError):
 
 def read_results(path: Path) -> dict[str, Any] | None:
     """The parsed results file, None when there is none; raises ResultsError if corrupt."""
+    raw = _read(path)
+    return None if raw is None else _parse(path, raw)
+
+
+def _read(path: Path) -> bytes | None:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as error:
         raise ResultsError(path, f"cannot be read: {error.strerror}") from None
+
+
+def _parse(path: Path, raw: bytes) -> dict[str, Any]:
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
@@ -84,15 +92,13 @@ def earlier_entries(path: Path, wanted: Collection[str]) -> dict[str, dict[str, 
     the earlier entries only of sub-tasks it did not verify. A file in any other layout
     is decoded whole. Raises ResultsError when the file is not a results file.
     """
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
+    raw = _read(path)
+    if raw is None:
         return {}
-    except OSError as error:
-        raise ResultsError(path, f"cannot be read: {error.strerror}") from None
-    except UnicodeDecodeError as error:
-        raise ResultsError(path, f"is not valid JSON ({error})") from None
-    lines = text.split("\n")
+    try:
+        lines = raw.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        lines = []  # _parse says what is wrong
     if len(lines) > 3 and lines[-2:] == ["]}", ""] and lines[0].endswith('"subtasks": ['):
         try:
             head = json.loads(lines[0] + "]}")
@@ -111,8 +117,7 @@ def earlier_entries(path: Path, wanted: Collection[str]) -> dict[str, dict[str, 
                 return entries
         except ValueError:
             pass  # not render()'s layout, or damaged: decode it whole
-    data = read_results(path)
-    subtasks = data["subtasks"] if data is not None else []
+    subtasks = _parse(path, raw)["subtasks"]
     return {str(e["id"]): e for e in subtasks if isinstance(e, dict) and str(e.get("id")) in wanted}
 
 
