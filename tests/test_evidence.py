@@ -54,9 +54,18 @@ def test_each_test_is_judged_from_all_its_phases() -> None:
     }
 
 
-def test_of_two_final_reports_of_one_phase_the_later_counts() -> None:
-    reports = [report("t::a", "call", "failed"), report("t::a", "call", "passed")]
-    assert outcomes_of(reports) == {"t::a": "passed"}
+def test_a_failed_call_report_wins_over_a_later_passing_one() -> None:
+    """A failing subtest's report comes before the test's own passing call report."""
+    reports = [
+        report("t::a", "call", "failed"),
+        report("t::a", "call", "passed"),
+        report("t::b", "call", "passed"),
+        report("t::b", "call", "failed"),
+        report("t::b", "call", "passed"),
+        report("t::c", "call", "passed"),
+        report("t::c", "call", "passed"),
+    ]
+    assert outcomes_of(reports) == {"t::a": "failed", "t::b": "failed", "t::c": "passed"}
 
 
 RUN = RunInfo("2026-11-25T10:00:00+00:00", ["-q"], None, "9.2.0", "CPython 3.11.7", 0)
@@ -73,7 +82,7 @@ def test_results_are_written_one_sub_task_a_line_with_every_linked_test() -> Non
     )
     nodeids = ["tests/test_cache.py::test_a", 'tests/test_cache.py::test_b["q\\u00e9\t"]']
     links = link(tracker, nodeids, {})
-    results = judge_all(links, {nodeids[0]: "passed"}, None, narrowed=False)
+    results = judge_all(links, {nodeids[0]: "passed"}, None)
     text = render({}, tracker, results, RUN, 1, "TRACKER.md")
     run = (
         '{"time": "2026-11-25T10:00:00+00:00", "argv": ["-q"], "git_head": null, '
@@ -85,7 +94,7 @@ def test_results_are_written_one_sub_task_a_line_with_every_linked_test() -> Non
         + ', "exit_code": 1, "outcomes": {"not-run": 1, "unlinked": 1}}, "subtasks": [\n'
         '    {"id": "1.1", "text": "Run pytest on tests/test_cache.py", "step": "1", '
         '"line": 2, "status": " ", "outcome": "not-run", '
-        '"reason": "1 selected linked test(s) did not run", "rule": "named", '
+        '"reason": "1 of 2 linked tests ran (1 selected but not run)", "rule": "named", '
         '"targets": ["tests/test_cache.py"], "tests": ['
         '{"nodeid": "tests/test_cache.py::test_a", "outcome": "passed"}, '
         '{"nodeid": "tests/test_cache.py::test_b[\\"q\\\\u00e9\\t\\"]", "outcome": "not-run"}'
@@ -105,10 +114,10 @@ def test_a_sub_task_this_run_did_not_verify_keeps_its_earlier_evidence(
     tracker = parse("### Step 1: A\n- [ ] Run pytest on tests/test_a.py\n- [ ] Docs\n", "T.md")
     path = tmp_path / "results.json"
     test = "tests/test_a.py::test_x"
-    verified = judge_all(link(tracker, [test], {}), {test: "passed"}, None, narrowed=False)
+    verified = judge_all(link(tracker, [test], {}), {test: "passed"}, None)
     assert write_results(path, tracker, verified, RUN, 0, "T.md") is None
     earlier = json.loads(path.read_text())
-    unselected = judge_all(link(tracker, [], {}), {}, None, narrowed=False)
+    unselected = judge_all(link(tracker, [], {}), {}, None)
     assert write_results(path, tracker, unselected, RUN, 5, "T.md") is None
     kept = json.loads(path.read_text())
     assert kept["subtasks"] == earlier["subtasks"]
@@ -119,7 +128,7 @@ def written(tmp_path: Path, ids: int) -> Path:
     """A results file as render() writes it, for sub-tasks 1.1 .. 1.<ids>."""
     tracker = parse("### Step 1: A\n" + "- [ ] Run pytest on tests/test_a.py\n" * ids, "T.md")
     tests = ["tests/test_a.py::test_x", "tests/test_a.py::test_y"]
-    results = judge_all(link(tracker, tests, {}), dict.fromkeys(tests, "passed"), None, False)
+    results = judge_all(link(tracker, tests, {}), dict.fromkeys(tests, "passed"), None)
     path = tmp_path / "results.json"
     path.write_text(render({}, tracker, results, RUN, 0, "T.md"))
     return path

@@ -20,17 +20,23 @@ def test_the_gate_fails_the_7129c046_tracker_on_exactly_its_unverified_ticks(
     lines = out.splitlines()
     assert code == 1
     assert lines[0] == (
+        "pr_info/TASK_TRACKER.md:27: 1.1 Write test file `tests/utils/github_operations/"
+        "test_issue_c\u2026: is linked to tests and has no passing evidence; run "
+        f"{RERUN}; it ticks what passes"
+    )
+    assert lines[1] == (
         "pr_info/TASK_TRACKER.md:33: 1.7 Run tests to verify they pass (BLOCKED: MCP code "
         "checker co\u2026: ticked with a claim, not evidence ('BLOCKED') (and 1 more); untick "
         f"it, fix the cause, and let {RERUN} tick it"
     )
-    assert lines[5] == (
+    assert lines[7] == (
         "pr_info/TASK_TRACKER.md:51: 2.9 Manual test with real closed issues (verified via "
         "code revi\u2026: ticked with a claim, not evidence ('verified via code review'); untick "
         f"it, fix the cause, and let {RERUN} tick it"
     )
     assert lines[-1] == (
-        "gate failed: 7 of 23 ticked sub-tasks lack evidence (1.7, 1.8, 1.10, 2.7, 2.8, 2.9, 2.11)"
+        "gate failed: 9 of 23 ticked sub-tasks lack evidence "
+        "(1.1, 1.7, 1.8, 1.10, 2.1, 2.7, 2.8, 2.9, 2.11)"
     )
 
 
@@ -39,15 +45,17 @@ def test_the_gate_as_json(seed_project: Path, capsys: pytest.CaptureFixture[str]
     data = json.loads(out)
     assert (code, data["ok"], data["ticked"]) == (1, False, 23)
     assert [o["id"] for o in data["offenders"]] == [
+        "1.1",
         "1.7",
         "1.8",
         "1.10",
+        "2.1",
         "2.7",
         "2.8",
         "2.9",
         "2.11",
     ]
-    assert data["offenders"][0]["reasons"] == [
+    assert data["offenders"][1]["reasons"] == [
         {
             "rule": "claim",
             "why": "ticked with a claim, not evidence ('BLOCKED')",
@@ -66,7 +74,7 @@ def test_under_github_actions_the_gate_annotates_the_line(
 ) -> None:
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     _, out, _ = run_cli(capsys, "gate")
-    assert out.splitlines()[6] == (
+    assert out.splitlines()[8] == (
         "::error file=pr_info/TASK_TRACKER.md,line=53,title=tasktracker gate%3A 2.11::2.11 Run "
         "pytest on test_orchestrator_cache.py and fix all failures (BLOCKED: Environment issue "
         "- verified via code review - see step_2_11_pytest_execution_blocker.md): ticked with a "
@@ -164,7 +172,9 @@ def test_no_evidence_at_all_fails_a_tick_that_asks_for_a_run(
     assert out.splitlines() == [
         "pr_info/TASK_TRACKER.md:2: 1.1 Run tests to verify they pass: asks for a test run and "
         f"has no passing evidence; run {RERUN}; it ticks what passes",
-        "gate failed: 1 of 4 ticked sub-tasks lack evidence (1.1)",
+        "pr_info/TASK_TRACKER.md:5: 1.4 Write tests/test_cache.py: is linked to tests and "
+        f"has no passing evidence; run {RERUN}; it ticks what passes",
+        "gate failed: 2 of 4 ticked sub-tasks lack evidence (1.1, 1.4)",
     ]
 
 
@@ -282,6 +292,6 @@ def test_the_gate_is_also_a_real_command(seed_project: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 1
     assert result.stdout.endswith(
-        "gate failed: 7 of 23 ticked sub-tasks lack evidence "
-        "(1.7, 1.8, 1.10, 2.7, 2.8, 2.9, 2.11)\n"
+        "gate failed: 9 of 23 ticked sub-tasks lack evidence "
+        "(1.1, 1.7, 1.8, 1.10, 2.1, 2.7, 2.8, 2.9, 2.11)\n"
     )

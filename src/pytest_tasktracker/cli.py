@@ -50,6 +50,28 @@ def display(path: Path, cwd: Path | None = None) -> str:
     return shown(path, cwd or Path.cwd())
 
 
+def _add_common(parser: argparse.ArgumentParser, default: Any) -> None:
+    """``--tracker`` and ``--tracker-state``, accepted before and after the subcommand.
+
+    A subcommand's copy defaults to SUPPRESS, so it never overwrites a value given
+    before the subcommand; both copies share one help text.
+    """
+    parser.add_argument(
+        "--tracker",
+        metavar="PATH",
+        default=default,
+        help="the tracker file (default: $PYTEST_TRACKER, the ini key 'tracker', "
+        "or pr_info/TASK_TRACKER.md)",
+    )
+    parser.add_argument(
+        "--tracker-state",
+        metavar="DIR",
+        default=default,
+        help="the state folder with results.json and blockers/ (default: ini "
+        "'tracker_state', or .tasktracker/ beside the tracker)",
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tasktracker",
@@ -57,18 +79,7 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--tracker",
-        metavar="PATH",
-        help="the tracker file (default: $PYTEST_TRACKER, the ini key 'tracker', "
-        "or pr_info/TASK_TRACKER.md)",
-    )
-    parser.add_argument(
-        "--tracker-state",
-        metavar="DIR",
-        help="the state folder with results.json and blockers/ (default: ini "
-        "'tracker_state', or .tasktracker/ beside the tracker)",
-    )
+    _add_common(parser, None)
     parser.add_argument(
         "--agent-help",
         action="store_true",
@@ -110,6 +121,9 @@ def _build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--json", action="store_true", help="print JSON")
     blockers = commands.add_parser("blockers", help="list the open blocker reports")
     blockers.add_argument("--json", action="store_true", help="print JSON")
+    for name, sub in commands.choices.items():
+        if name != "run":  # run passes everything after it to pytest
+            _add_common(sub, argparse.SUPPRESS)
     return parser
 
 

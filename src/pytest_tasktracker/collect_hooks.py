@@ -35,6 +35,8 @@ class CollectHooks:
         self.run: TrackerRun | None = None  # set on the controller or in a serial run
         self.marks: dict[str, list[str]] = {}  # node id -> task ids, of marked tests
         self.items_read = 0  # tests in the collect reports read
+        self.pending: set[str] = set()  # collectors made and not (yet) expanded
+        self._made: list[Sequence[Any]] = []  # every passing collect report's nodes
         self._is_item: dict[type, bool] = {}  # isinstance on a node class is slow (an ABC)
 
     def tracker(self) -> Tracker:
@@ -50,7 +52,10 @@ class CollectHooks:
         self, collector: pytest.Collector
     ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
         report = yield
+        if report.passed:
+            self.pending.discard(collector.nodeid)
         if report.passed and report.result:
+            self._made.append(report.result)
             problems = self._marker_problems(collector, report.result)
             if problems:
                 report.outcome = "failed"
@@ -74,6 +79,7 @@ class CollectHooks:
             if kind not in is_item:
                 is_item[kind] = isinstance(node, pytest.Item)
             if not is_item[kind]:
+                self.pending.add(node.nodeid)
                 continue
             self.items_read += 1
             own = node.own_markers
@@ -113,6 +119,9 @@ class CollectHooks:
             collected.tasks.update((n, marks[n]) for n in nodeids if n in marks)
         else:
             self._read_marks(before, nodeids)
+        if self.items_read > len(before):  # node-id arguments left tests out
+            self._read_extra(before)
+        self._made.clear()
         result = yield
         if len(items) == len(before) and all(map(operator.is_, items, before)):
             collected.selected = list(nodeids)  # the usual case: nothing changed
@@ -131,6 +140,19 @@ class CollectHooks:
             self._read_marks(made, made_ids)
         return result
 
+    def _read_extra(self, before: Sequence[pytest.Item]) -> None:
+        """The tests collectors made that the session left out (node-id arguments)."""
+        chosen = {id(item) for item in before}
+        is_item = self._is_item
+        extra = self.collected.extra
+        for nodes in self._made:
+            extra.extend(
+                node.nodeid for node in nodes if is_item.get(type(node)) and id(node) not in chosen
+            )
+        extra[:] = dict.fromkeys(extra)
+        marks = self.marks
+        self.collected.tasks.update((n, marks[n]) for n in extra if n in marks)
+
     def _read_marks(self, items: Sequence[pytest.Item], nodeids: Sequence[str]) -> None:
         """Marker ids of tests that came from elsewhere than the collect reports read."""
         from pytest_tasktracker.collection import task_ids
@@ -148,6 +170,7 @@ class CollectHooks:
 
         if self.collected.selected is None:  # collection stopped before modifyitems
             self.collected.selected = [item.nodeid for item in session.items]
+        self.collected.pending = sorted(self.pending)
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:
             workeroutput[WORKEROUTPUT_KEY] = self.collected.to_json()

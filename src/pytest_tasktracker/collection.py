@@ -22,6 +22,12 @@ class Collected:
     tasks: dict[str, list[str]] = field(default_factory=dict)  # marked tests only
     deselected: set[str] = field(default_factory=set)
     selected: list[str] | None = None  # None until collection finished
+    # Tests that collectors made but the session left out, as node-id arguments do: they
+    # belong to the scope of their file, and did not run. Usually empty.
+    extra: list[str] = field(default_factory=list)
+    # Collectors (classes, modules) that were made but never expanded, so their tests
+    # are unknown. Usually empty.
+    pending: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """A compact form for ``workeroutput``: execnet serializes a list of 10,000
@@ -34,18 +40,24 @@ class Collected:
         }
         if self.selected != self.nodeids:  # left out in the usual case: all were selected
             data["selected"] = "\n".join(self.selected or [])
+        if self.extra:
+            data["extra"] = "\n".join(self.extra)
+        if self.pending:
+            data["pending"] = "\n".join(self.pending)
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Collected:
         def lines(key: str) -> list[str]:
-            text: str = data[key]
+            text: str = data.get(key, "")
             return text.split("\n") if text else []
 
         tasks = {str(nodeid): [str(i) for i in ids] for nodeid, ids in data["tasks"].items()}
         nodeids = lines("tests")
         selected = lines("selected") if "selected" in data else list(nodeids)
-        return cls(nodeids, tasks, set(lines("deselected")), selected)
+        return cls(
+            nodeids, tasks, set(lines("deselected")), selected, lines("extra"), lines("pending")
+        )
 
 
 def task_ids(marks: Sequence[Any]) -> tuple[list[str], list[str]]:

@@ -24,6 +24,8 @@ from pytest_tasktracker.tracker import Tracker
 SCHEMA = "pytest-tasktracker/results/1"
 _string = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept, in C
 KEEPS_EARLIER = frozenset({"not-run", "unlinked"})  # these keep what the file said
+# Test outcomes a passed entry may list: a skipped test neither proves nor disproves.
+PROVING = frozenset({"passed", "xfailed", "xpassed", "skipped"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Evidence:
     reason: str
     tests: tuple[tuple[str, str], ...]
     time: str | None
+    rule: str | None = None  # how its tests were linked; None: unlinked
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Evidence:
@@ -46,7 +49,21 @@ class Evidence:
             reason=str(data.get("reason", "")),
             tests=tuple((str(t["nodeid"]), str(t["outcome"])) for t in data.get("tests", [])),
             time=(data.get("run") or {}).get("time"),
+            rule=str(data["rule"]) if data.get("rule") else None,
         )
+
+    def contradiction(self) -> str | None:
+        """What makes a ``passed`` entry contradict itself (a hand edit, a bad merge)."""
+        if self.outcome != "passed":
+            return None
+        if not self.tests:
+            return "it says passed but lists no test"
+        bad = [f"{nodeid} {outcome}" for nodeid, outcome in self.tests if outcome not in PROVING]
+        if bad:
+            return f"it says passed but lists {', '.join(bad[:3])}"
+        if all(outcome == "skipped" for _, outcome in self.tests):
+            return "it says passed but every test it lists was skipped"
+        return None
 
 
 class ResultsError(TrackerError):
@@ -122,10 +139,19 @@ def earlier_entries(path: Path, wanted: Collection[str]) -> dict[str, dict[str, 
 
 
 def evidence_by_id(path: Path) -> dict[str, Evidence]:
+    """Every well-formed entry by sub-task id. An entry of the wrong shape (a hand edit)
+    is left out: with no evidence, nothing is trusted."""
     data = read_results(path)
     if data is None:
         return {}
-    return {str(entry["id"]): Evidence.from_json(entry) for entry in data["subtasks"]}
+    found = {}
+    for entry in data["subtasks"]:
+        try:
+            evidence = Evidence.from_json(entry)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+        found[evidence.id] = evidence
+    return found
 
 
 def _json(value: Any) -> str:

@@ -123,10 +123,21 @@ def _reasons(
             )
         )
     intent = read_intent(subtask)
-    if intent.red_phase or not (intent.verifiable or _linked(evidence)):
+    linked = intent.verifiable or _linked(evidence)
+    if intent.red_phase or not linked:
         return reasons
     if evidence is not None and evidence.text == subtask.text:
         outcome = evidence.outcome
+        contradiction = evidence.contradiction()
+        if contradiction:
+            reasons.append(
+                Reason(
+                    "evidence",
+                    f"its evidence contradicts itself ({contradiction})",
+                    f"run `{rerun}` to record evidence again",
+                )
+            )
+            return reasons
         if outcome in ("failed", "error"):
             failing = [n for n, o in evidence.tests if o in ("failed", "error")]
             reasons.append(
@@ -148,11 +159,12 @@ def _reasons(
             return reasons
         if outcome == "passed":
             return reasons
-    if intent.runs_tests or _linked(evidence) or intent.explicit:
+    if linked:
+        asks = "asks for a test run" if intent.runs_tests else "is linked to tests"
         reasons.append(
             Reason(
                 "no-evidence",
-                "asks for a test run and has no passing evidence",
+                f"{asks} and has no passing evidence",
                 f"run `{rerun}`; it ticks what passes",
             )
         )
@@ -160,7 +172,10 @@ def _reasons(
 
 
 def _linked(evidence: Evidence | None) -> bool:
-    return evidence is not None and evidence.outcome not in ("unlinked",) and bool(evidence.tests)
+    """Whether a run linked tests to it (a ``task`` marker, which the words cannot show)."""
+    if evidence is None or evidence.outcome == "unlinked":
+        return False
+    return evidence.rule is not None or bool(evidence.tests)
 
 
 def annotation(path: str, offender: Offender) -> str:

@@ -15,8 +15,8 @@ from pytest_tasktracker.tracker import SubTask
 _EXPLICIT = re.compile(r"<!--\s*tests?\s*:\s*([^>]{0,4000}?)\s*-->", re.IGNORECASE)
 # A test file or node id: test_x.py, x_test.py, tests/a/test_b.py::TestC::test_d[1]
 _TEST_FILE = re.compile(
-    r"(?<![\w/.-])((?:[\w.-]+/)*(?:test_[\w-]*|[\w-]+_test)\.py)"
-    r"((?:::[\w\[\]\-.,=]+)*)",
+    r"(?<![\w/\\.-])((?:[\w.-]+[/\\])*(?:test_[\w-]*|[\w-]+_test)\.py)"
+    r"((?:::[\w\[\]\-.,=\\]+)*)",
 )
 _RUN_TESTS = re.compile(
     r"\b(?:run|re-?run|execute|rerun)\b[^.;:]{0,120}?\b(?:tests?|pytest|test[- ]suite|specs?)\b"
@@ -82,7 +82,7 @@ def explicit_links(text: str) -> tuple[str, ...]:
 
 def named_tests(text: str) -> tuple[str, ...]:
     """Test files and node ids named in ``text``, in order, without repeats."""
-    found = [path + nodes for path, nodes in _TEST_FILE.findall(text.replace("\\", "/"))]
+    found = [path.replace("\\", "/") + nodes for path, nodes in _TEST_FILE.findall(text)]
     return tuple(dict.fromkeys(found))
 
 

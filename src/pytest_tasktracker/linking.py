@@ -35,6 +35,17 @@ def _split(nodeid: str) -> tuple[str, str]:
     return path, rest
 
 
+def split_target(target: str) -> tuple[str, str]:
+    """A linked name as (file or folder path, node): the path with ``/`` and without a
+    leading ``./``; the node as pytest writes it in node ids, where a parametrized id's
+    non-ASCII characters are escaped (``test_w[größe]`` is ``test_w[gr\\xf6\\xdfe]``)."""
+    path, node = _split(target.strip())
+    path = path.replace("\\", "/").removeprefix("./")
+    if not node.isascii():
+        node = "".join(c if c.isascii() else c.encode("unicode_escape").decode() for c in node)
+    return path, node
+
+
 class _Index:
     """Collected tests by file name, for matching names by path suffix."""
 
@@ -62,8 +73,7 @@ class _Index:
     def match(self, target: str) -> list[str]:
         """The collected tests ``target`` names, in collection order: a folder, a file by
         path suffix, or a node id (a class, a test, or one parametrized case)."""
-        target = target.strip().replace("\\", "/").removeprefix("./")
-        path, node = _split(target)
+        path, node = split_target(target)
         if not path.endswith(".py"):  # a folder
             folder = path.rstrip("/") + "/"
             return [
@@ -111,10 +121,14 @@ def _unknown(task_id: str, all_ids: list[str]) -> str:
 
 
 def link(
-    tracker: Tracker, nodeids: Sequence[str], tasks: Mapping[str, Sequence[str]]
+    tracker: Tracker,
+    nodeids: Sequence[str],
+    tasks: Mapping[str, Sequence[str]],
+    suite: Sequence[str] | None = None,
 ) -> list[Link]:
     """Link every sub-task of ``tracker`` to the collected tests: their ``nodeids`` in
-    collection order, and the ``task`` marker ids of the marked ones."""
+    collection order, and the ``task`` marker ids of the marked ones. ``suite`` is the
+    part of ``nodeids`` in the configured suite (default: all of them)."""
     index = _Index(nodeids)
     by_marker: dict[str, list[str]] = defaultdict(list)
     for nodeid, task_list in tasks.items():
@@ -149,7 +163,8 @@ def link(
                 rule, targets = "step", in_step
                 linked = index.match_all(targets)
             else:
-                rule, targets, linked = "suite", (), index.all
+                rule, targets = "suite", ()
+                linked = index.all if suite is None else tuple(suite)
         else:
             rule, targets, linked = None, (), ()
         links.append(Link(subtask, intent, rule, targets, linked))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, Literal
@@ -32,7 +32,8 @@ def outcomes_of(reports: Iterable[Any]) -> dict[str, TestOutcome]:
         if outcome == "rerun":
             continue
         if when == "call":
-            calls[nodeid] = outcome
+            if calls.get(nodeid) != "failed":
+                calls[nodeid] = outcome
             if hasattr(report, "wasxfail"):
                 xfail.add(nodeid)
         elif when in ("setup", "teardown") and outcome != "passed":
@@ -86,12 +87,14 @@ def judge(
     link: Link,
     tests: Mapping[str, str],
     selected: Collection[str] | None,
-    narrowed: bool,
+    missing: Sequence[str] = (),
 ) -> SubTaskResult:
     """The outcome of one sub-task in this run (DESIGN.md, "Outcomes per sub-task").
 
-    ``passed`` needs at least one linked test to pass and none to fail, error or not
-    run; skipped tests neither prove nor disprove, but all-skipped is ``skipped``.
+    ``link.nodeids`` are the tests of its scope this run collected; ``missing`` names
+    the parts of its scope the run did not collect (scope.missing_parts). ``passed``
+    needs every test of the scope to have run, none to fail or error, and at least one
+    to pass: all-skipped is ``skipped``. A failure wins over everything else.
     ``selected`` is None when every collected test was selected. The rows are built by
     ``map`` and ``zip``: a whole-suite sub-task has one per collected test.
     """
@@ -101,49 +104,49 @@ def judge(
     outcomes = list(map(tests.get, nodeids, repeat("not-run")))
     if selected is not None:
         outcomes = [
-            o if n in selected else "deselected" for n, o in zip(nodeids, outcomes, strict=True)
+            o if n in selected or o != "not-run" else "deselected"
+            for n, o in zip(nodeids, outcomes, strict=True)
         ]
     result = tuple(zip(nodeids, outcomes, strict=True))
-    if not nodeids:
-        names = ", ".join(link.targets) or "its step"
-        return SubTaskResult(link, "not-run", f"no collected test matches {names}", result)
-    if link.rule == "suite" and narrowed:
-        return SubTaskResult(
-            link,
-            "not-run",
-            "it asks for the whole suite; run pytest without paths, -k, -m or --lf",
-            result,
-        )
     seen = Counter(outcomes)
-    ran = len(outcomes) - seen["deselected"]
-    if not ran:
-        return SubTaskResult(link, "not-run", "every linked test was deselected", result)
     if seen["failed"]:
         return SubTaskResult(link, "failed", f"{seen['failed']} linked test(s) failed", result)
     if seen["error"]:
         return SubTaskResult(link, "error", f"{seen['error']} linked test(s) errored", result)
-    if seen["not-run"]:
-        return SubTaskResult(
-            link, "not-run", f"{seen['not-run']} selected linked test(s) did not run", result
-        )
-    if seen["skipped"] == ran:
+    if not nodeids and not missing:
+        names = ", ".join(link.targets) or "its step"
+        return SubTaskResult(link, "not-run", f"no collected test matches {names}", result)
+    unrun = seen["not-run"] + seen["deselected"]
+    if missing or unrun:
+        return SubTaskResult(link, "not-run", _partly(len(nodeids), seen, missing), result)
+    if seen["skipped"] == len(outcomes):
         return SubTaskResult(link, "skipped", "every linked test was skipped", result)
     passing = sum(seen[outcome] for outcome in PASSING)
     return SubTaskResult(link, "passed", f"{passing} linked test(s) passed", result)
+
+
+def _partly(total: int, seen: Counter[str], missing: Sequence[str]) -> str:
+    """How much of a scope ran: "1 of 3 linked tests ran (2 not selected); ..."."""
+    unrun = seen["not-run"] + seen["deselected"]
+    why = []
+    if seen["deselected"]:
+        why.append(f"{seen['deselected']} not selected")
+    if seen["not-run"]:
+        why.append(f"{seen['not-run']} selected but not run")
+    text = f"{total - unrun} of {total} linked tests ran" + (f" ({', '.join(why)})" if why else "")
+    if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        text += "; " + "; ".join(missing[:3]) + more
+    return text
 
 
 def judge_all(
     links: Iterable[Link],
     tests: Mapping[str, str],
     selected: Collection[str] | None,
-    narrowed: bool,
-    blocked: Mapping[str, str] | None = None,
+    missing: Mapping[str, Sequence[str]] | None = None,
 ) -> list[SubTaskResult]:
-    """Judge every sub-task; those in ``blocked`` (id -> reason) are ``blocked``."""
-    results = []
-    for link in links:
-        result = judge(link, tests, selected, narrowed)
-        if blocked and link.subtask.id in blocked and result.outcome != "unlinked":
-            result = SubTaskResult(link, "blocked", blocked[link.subtask.id], result.tests)
-        results.append(result)
-    return results
+    """Judge every sub-task; ``missing`` maps a sub-task id to the parts of its scope the
+    run did not collect."""
+    missing = missing or {}
+    return [judge(link, tests, selected, missing.get(link.subtask.id, ())) for link in links]

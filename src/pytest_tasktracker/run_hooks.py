@@ -4,11 +4,13 @@ a serial run, never in a worker. Registered only when a tracker is set."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from pytest_tasktracker.scope import Reach
     from pytest_tasktracker.session import TrackerRun
 
 
@@ -37,7 +39,7 @@ class RunHooks:
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         text = excinfo.exconly()
-        if "during collection" not in text:
+        if "during collection" not in text and not _stopped_at_failure(text):
             self.run.facts.interrupted = text
 
     @pytest.hookimpl(optionalhook=True)
@@ -83,7 +85,7 @@ class RunHooks:
             pytest.__version__,
             len(self.run.worker_ids),
         )
-        self.run.finish(int(exitstatus), _narrowed(self.config, self.run), info, self._command)
+        self.run.finish(int(exitstatus), _reach(self.config, self.run), info, self._command)
         if self.run.gate_lines and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # --tracker-gate
 
@@ -141,18 +143,73 @@ class RunHooks:
                 sys.stderr.write(f"{line}\n")
 
 
-def _narrowed(config: pytest.Config, run: TrackerRun) -> bool:
-    """Whether this run selected less than the whole configured suite."""
-    option = config.option
-    if run.collected.deselected:
-        return True
-    if getattr(option, "keyword", "") or getattr(option, "markexpr", ""):
-        return True
-    if getattr(option, "lf", False) or getattr(option, "stepwise", False):
-        return True
-    if config.args_source != pytest.Config.ArgsSource.ARGS:
-        return False
+# How pytest says it stopped at a failure on purpose (--sw; -x and --maxfail under
+# xdist): such a run failed as a run with -x fails; it was not interrupted.
+_STOPPED_AT_FAILURE = (
+    "Interrupted: Test failed, continuing from this test next run",
+    "Interrupted: stopping after ",
+)
+
+
+def _stopped_at_failure(text: str) -> bool:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return any(marker in first for marker in _STOPPED_AT_FAILURE) and first.endswith(
+        ("next run.", "failures", "failure")
+    )
+
+
+def _reach(config: pytest.Config, run: TrackerRun) -> Reach:
+    """How much of the configured suite this run collected (scope.Reach)."""
+    import shlex
+
+    from pytest_tasktracker.scope import PATHS_ONLY, Reach
+
+    rootdir = config.rootpath
     base = config.invocation_params.dir
-    given = {os.path.normpath(base / arg.split("::")[0]) for arg in config.args}
-    default = {os.path.normpath(config.rootpath / p) for p in config.getini("testpaths")}
-    return given != (default or {os.path.normpath(base)})
+
+    def relative(path: Path) -> str:
+        text = os.path.relpath(os.path.normpath(path), rootdir).replace(os.sep, "/")
+        return "" if text == "." else text
+
+    suite = [relative(rootdir / p) for p in _testpaths(config)] or [""]
+    args = [str(arg) for arg in config.args]
+    run_roots = [relative(base / arg) for arg in args if "::" not in arg]
+    short = None
+    if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        covered = all(
+            any(root_ == "" or s == root_ or s.startswith(root_ + "/") for root_ in run_roots)
+            for s in suite
+        )
+        if not covered or any("::" in arg for arg in args):
+            shown = ", ".join(_shown(relative(base / a.split("::")[0]), a) for a in args)
+            short = f"{PATHS_ONLY}{shown}"
+    try:
+        env_args = shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
+    except ValueError:
+        env_args = []
+    given = [str(a) for a in config.invocation_params.args] + env_args
+    ignores = [a for a in given if a.split("=")[0] in ("--ignore", "--ignore-glob")]
+    if ignores:
+        short = f"{ignores[0].split('=')[0]} left files out"
+    elif getattr(config.option, "lf", False):
+        short = "--lf may leave whole files out"
+    pending = frozenset(run.collected.pending)
+    norecurse = tuple(config.getini("norecursedirs"))
+    return Reach(tuple(suite), tuple(run_roots), short, pending, rootdir, norecurse)
+
+
+def _shown(path: str, arg: str) -> str:
+    """An argument as a path from the rootdir, with its node part if it has one."""
+    node = arg.partition("::")[2]
+    return (path or ".") + (f"::{node}" if node else "")
+
+
+def _testpaths(config: pytest.Config) -> list[str]:
+    """The folders `pytest` run from the rootdir collects: ``testpaths``, globbed as pytest
+    does, when any match."""
+    import glob
+
+    found: list[str] = []
+    for pattern in config.getini("testpaths"):
+        found.extend(sorted(glob.iglob(str(config.rootpath / pattern), recursive=True)))
+    return found

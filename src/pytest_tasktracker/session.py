@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the rest is imported when the run ends: xdist workers never
     from pytest_tasktracker.blocking import Outcome
     from pytest_tasktracker.outcomes import SubTaskResult
     from pytest_tasktracker.runinfo import RunInfo
+    from pytest_tasktracker.scope import Reach
     from pytest_tasktracker.tracker import Tracker
     from pytest_tasktracker.update import UpdateReport
 
@@ -71,7 +72,7 @@ class TrackerRun:
         return self.tracker
 
     def finish(
-        self, exit_code: int, narrowed: bool, run: RunInfo, command: Callable[[], dict[str, Any]]
+        self, exit_code: int, reach: Reach, run: RunInfo, command: Callable[[], dict[str, Any]]
     ) -> None:
         """Judge every sub-task, write the evidence, the blockers and, when the run
         verified, the ticks.
@@ -84,16 +85,17 @@ class TrackerRun:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            self._finish(exit_code, narrowed, run, command)
+            self._finish(exit_code, reach, run, command)
         finally:
             if enabled:
                 gc.enable()
 
     def _finish(
-        self, exit_code: int, narrowed: bool, run: RunInfo, command: Callable[[], dict[str, Any]]
+        self, exit_code: int, reach: Reach, run: RunInfo, command: Callable[[], dict[str, Any]]
     ) -> None:
         from pytest_tasktracker.linking import link
         from pytest_tasktracker.outcomes import SubTaskResult, judge_all, outcomes_of
+        from pytest_tasktracker.scope import gaps
         from pytest_tasktracker.update import UpdateReport, apply, plan
 
         tracker = self.load_tracker()
@@ -101,10 +103,12 @@ class TrackerRun:
             return
         self.facts.exit_code = exit_code
         collected = self.collected
-        links = link(tracker, collected.nodeids, collected.tasks)
+        known = collected.nodeids + collected.extra if collected.extra else collected.nodeids
+        links = link(tracker, known, collected.tasks, reach.suite_of(known))
         chosen = set(collected.selected or ())
-        selected = None if chosen.issuperset(collected.nodeids) else chosen
-        results = judge_all(links, outcomes_of(self.reports), selected, narrowed)
+        selected = None if chosen.issuperset(known) else chosen
+        missing = gaps(links, reach, known)
+        results = judge_all(links, outcomes_of(self.reports), selected, missing)
         # A clean run (the usual case) needs no diagnosis, and no blocker module at all.
         blockers = []
         if self.facts.troubled():
@@ -147,14 +151,18 @@ class TrackerRun:
                 for r in results
             ]
         self.results = results
-        self._write_evidence(tracker, run, exit_code)
+        recorded = self._write_evidence(tracker, run, exit_code)
         if self.settings.update:
+            changes = plan(results)
             if blockers:
                 self.update = UpdateReport(error="this run could not verify; nothing was ticked")
+            elif not recorded:  # no tick without its evidence; an untick needs none
+                unticks = [change for change in changes if not change.done]
+                self.update = apply(self.settings.tracker, self.tracker_name, tracker, unticks)
+                if len(unticks) < len(changes):
+                    self.update.error = "the evidence could not be written; nothing was ticked"
             else:
-                self.update = apply(
-                    self.settings.tracker, self.tracker_name, tracker, plan(results)
-                )
+                self.update = apply(self.settings.tracker, self.tracker_name, tracker, changes)
         if not blockers and self.settings.blockers_folder.is_dir():
             from pytest_tasktracker.blocking import Outcome, resolve
 
@@ -190,18 +198,25 @@ class TrackerRun:
             lines.append(f"gate failed: {len(offenders)} ticked sub-tasks lack evidence ({ids})")
         return lines
 
-    def _write_evidence(self, tracker: Tracker, run: RunInfo, exit_code: int) -> None:
+    def _write_evidence(self, tracker: Tracker, run: RunInfo, exit_code: int) -> bool:
+        """Write results.json; False when it could not be written."""
         from pytest_tasktracker.evidence import write_results
 
         try:
             warning = write_results(
-                self.settings.results_file, tracker, self.results, run, exit_code,
+                self.settings.results_file,
+                tracker,
+                self.results,
+                run,
+                exit_code,
                 self.tracker_name,
-            )  # fmt: skip
-            if warning:
-                self.warnings.append(warning)
+            )
         except (OSError, TrackerError) as error:
             self.warnings.append(f"evidence not written: {_describe(error)}")
+            return False
+        if warning:
+            self.warnings.append(warning)
+        return True
 
     def conclude_early(self, command: Callable[[], dict[str, Any]]) -> None:
         """The run ended before its session finished (a usage or conftest error): write

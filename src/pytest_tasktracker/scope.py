@@ -1,0 +1,173 @@
+"""Scopes: which part of a sub-task's tests a run did not collect in whole.
+
+A sub-task's scope is every test item it claims, as an unnarrowed collection of its
+linked paths gives it (DESIGN.md, "Outcomes per sub-task"). A run knows the items it
+collected, including those that node-id arguments, ``-k``, ``-m`` or ``--deselect``
+left unselected. What it cannot know is the items of files it never collected, or of
+classes it never expanded: those parts are *missing*, and a sub-task with a missing
+part is ``not-run``, never ``passed``.
+
+Pure functions over plain data: the plugin fills in a ``Reach`` from pytest's config.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pytest_tasktracker.linking import Link, split_target
+
+# pytest's own default for ``norecursedirs``.
+DEFAULT_NORECURSE = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv",
+                     "{arch}")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How much of the configured suite a run's collection covered.
+
+    Paths are relative to the rootdir, with ``/``; ``""`` is the rootdir itself.
+    """
+
+    suite_roots: tuple[str, ...]  # what `pytest` from the rootdir collects (testpaths)
+    run_roots: tuple[str, ...]  # folders and files this run collected in whole
+    short: str | None = None  # why the run did not collect the whole suite; None if it did
+    pending: frozenset[str] = field(default_factory=frozenset)  # collectors never expanded
+    rootdir: Path | None = None  # for finding the files of the scope a run left out
+    norecurse: tuple[str, ...] = DEFAULT_NORECURSE
+
+    def suite_of(self, nodeids: Sequence[str]) -> list[str] | None:
+        """The tests of ``nodeids`` in the configured suite; None when that is all."""
+        if "" in self.suite_roots:
+            return None
+        prefixes = tuple(p for root in self.suite_roots for p in (root + "/", root + "::"))
+        return [nodeid for nodeid in nodeids if nodeid.startswith(prefixes)]
+
+    @property
+    def whole(self) -> bool:
+        return self.short is None
+
+    def in_suite(self, nodeid: str) -> bool:
+        return any(_under(nodeid.partition("::")[0], root) for root in self.suite_roots)
+
+    def covers(self, folder: str) -> bool:
+        """Whether this run collected everything under ``folder``."""
+        if self.whole and any(_under(folder, root) for root in self.suite_roots):
+            return True
+        return self.short_is_paths_only and any(_under(folder, r) for r in self.run_roots)
+
+    @property
+    def short_is_paths_only(self) -> bool:
+        """The run was narrowed by its paths alone (no --ignore, no --lf)."""
+        return self.short is None or self.short.startswith(PATHS_ONLY)
+
+    def partial(self, path: str, node: str) -> bool:
+        """Whether a collector at or above ``path::node`` (or below it) was never expanded."""
+        for pending in self.pending:
+            file, rest = split_target(pending)
+            if file != path:
+                continue
+            if not node or not rest or rest == node:
+                return True
+            if rest.startswith(node + "::") or node.startswith(rest + "::"):
+                return True
+        return False
+
+
+PATHS_ONLY = "this run collected only "
+
+
+def _under(path: str, root: str) -> bool:
+    return not root or path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def suffix_match(path: str, target: str) -> bool:
+    """Whether ``path`` is the file ``target`` names, matched by path suffix."""
+    return path == target or path.endswith("/" + target)
+
+
+class DiskFiles:
+    """The ``.py`` files under the suite's roots, read once, as pytest would walk them:
+    folders that ``norecursedirs`` names and virtual environments are left out."""
+
+    def __init__(self, rootdir: Path, roots: Sequence[str], norecurse: Sequence[str]) -> None:
+        self.rootdir = rootdir
+        self.roots = roots
+        self.norecurse = tuple(norecurse) or DEFAULT_NORECURSE
+        self._files: list[str] | None = None
+
+    def files(self) -> list[str]:
+        if self._files is None:
+            self._files = sorted(set(self._walk()))
+        return self._files
+
+    def _walk(self) -> Iterable[str]:
+        for root in self.roots:
+            top = self.rootdir / root if root else self.rootdir
+            if top.is_file():
+                yield root
+                continue
+            for folder, dirs, files in os.walk(top):
+                dirs[:] = [d for d in dirs if not self._skip(Path(folder, d))]
+                base = Path(folder).relative_to(self.rootdir).as_posix()
+                prefix = "" if base == "." else base + "/"
+                yield from (prefix + name for name in files if name.endswith(".py"))
+
+    def _skip(self, folder: Path) -> bool:
+        name = folder.name
+        if any(fnmatch.fnmatch(name, pattern) for pattern in self.norecurse):
+            return True
+        return (folder / "pyvenv.cfg").is_file()
+
+    def named(self, target: str) -> list[str]:
+        return [path for path in self.files() if suffix_match(path, target)]
+
+
+def gaps(links: Sequence[Link], reach: Reach, nodeids: Sequence[str]) -> dict[str, list[str]]:
+    """For each sub-task id, the parts of its scope the run did not collect in whole."""
+    files: set[str] | None = None
+    disk = None
+    if not reach.whole and reach.rootdir is not None:
+        disk = DiskFiles(reach.rootdir, reach.suite_roots, reach.norecurse)
+    found: dict[str, list[str]] = {}
+    for link in links:
+        if link.rule in ("explicit", "named", "step") and files is None:
+            files = {nodeid.partition("::")[0] for nodeid in nodeids}
+        missing = missing_parts(link, reach, files or set(), disk)
+        if missing:
+            found[link.subtask.id] = missing
+    return found
+
+
+def missing_parts(
+    link: Link, reach: Reach, collected_files: Collection[str], disk: DiskFiles | None
+) -> list[str]:
+    """The parts of ``link``'s scope this run did not collect in whole, in words."""
+    if link.rule is None:
+        return []
+    if link.rule == "marker":
+        if reach.whole:
+            return []
+        return [f"its tests are found by @pytest.mark.task markers, and {reach.short}"]
+    if link.rule == "suite":
+        return [] if reach.whole else [f"it asks for the whole suite, and {reach.short}"]
+    missing: list[str] = []
+    for target in link.targets:
+        path, node = split_target(target)
+        if not path.endswith(".py"):
+            folder = path.rstrip("/")
+            if not reach.covers(folder):
+                missing.append(f"{folder}/ was not collected in whole")
+            continue
+        found = [file for file in collected_files if suffix_match(file, path)]
+        if not reach.whole and disk is not None:
+            found.extend(file for file in disk.named(path) if file not in found)
+        for file in found:
+            if file not in collected_files:
+                missing.append(f"{file} was not collected")
+            elif reach.partial(file, node):
+                missing.append(f"{file} was collected only in part")
+    return list(dict.fromkeys(missing))
