@@ -7,8 +7,9 @@ A ticked sub-task fails the gate when:
    "deferred to CI", "could not be run", ...);
 2. an open blocker report lists it;
 3. its linked tests failed, errored, or were all skipped in the evidence;
-4. it asks for a test run (or is linked by a ``task`` marker or a ``<!-- tests: -->``
-   comment) and has no passing evidence at all.
+4. it is linked to tests by any rule (marker, explicit link, file name, step, suite) and
+   has no ``passed`` evidence covering its scope;
+5. its evidence contradicts itself (``passed`` with a failed or unrun test, or none).
 
 Red-phase sub-tasks ("run tests to verify they fail") are judged by rules 1 and 2 only:
 their tests are meant to pass later. Sub-tasks no test can verify (implementation,
