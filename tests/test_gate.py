@@ -157,7 +157,7 @@ def test_all_skipped_evidence_fails_the_gate(
         (
             "blocker",
             "has an open blocker: pr_info/.tasktracker/blockers/unverifiable-skipped-step-1.md "
-            "(unverifiable)",
+            "(unverifiable: every test linked to 1.1, 1.2, 1.4 was skipped or deselected)",
         ),
         ("evidence", "every linked test was skipped, which proves nothing"),
     ]
@@ -205,10 +205,10 @@ def test_an_open_blocker_fails_the_gate_and_check_refuses_it(
     code, out, err = cli_in(pytester, capsys, "check", "1.4")
     assert (code, out) == (1, "")
     assert err == (
-        f"tasktracker: refused to tick 1.4: it has an open blocker: {blocker} "
+        f"tasktracker: refused to tick 1.4: has an open blocker: {blocker} "
         "(collection-error: tests/test_cache.py could not be collected, so none of its "
-        "tests ran); fix it and let `pytest --tracker pr_info/TASK_TRACKER.md "
-        "--tracker-update` tick it, or pass --force\n"
+        f"tests ran); follow the remedies in {blocker}, then run `pytest --tracker "
+        "pr_info/TASK_TRACKER.md --tracker-update`; or pass --force\n"
     )
     assert path.read_text() == TRACKER.replace("[x]", "[ ]")
     code, out, _ = cli_in(pytester, capsys, "check", "1.4", "--force")
@@ -233,7 +233,8 @@ def test_check_refuses_a_sub_task_whose_tests_failed(
     code, _, err = cli_in(pytester, capsys, "check", "Run tests to verify they pass")
     assert code == 1
     assert err.startswith(
-        "tasktracker: refused to tick 1.1: its linked tests failed: tests/test_cache.py::test_a;"
+        "tasktracker: refused to tick 1.1: its linked tests failed "
+        "(tests/test_cache.py::test_a); fix them and run"
     )
 
 
@@ -265,7 +266,7 @@ def test_the_tracker_gate_option_fails_a_passing_run(
             "Run the integration tests (BLOCKED: no database): ticked with a claim*",
             "pr_info/TASK_TRACKER.md:6: 1.5 Run the integration tests (BLOCKED: no database): "
             "ticked with a claim, not evidence ('BLOCKED')*",
-            "gate failed: 1 ticked sub-tasks lack evidence (1.5)",
+            "gate failed: 1 of 5 ticked sub-tasks lack evidence (1.5)",
         ]
     )
     monkeypatch.delenv("GITHUB_ACTIONS")

@@ -234,16 +234,15 @@ def _cmd_edit(tracker: Tracker, settings: Settings, args: argparse.Namespace, ou
     targets = [tracker.find(reference) for reference in args.ids]  # all resolve, or none
     forced: dict[str, str] = {}
     if done:
-        from pytest_tasktracker.judging import read_record, refusal
+        from pytest_tasktracker.judging import read_record, refusal, rerun_command
 
         record = read_record(settings)
-        refused = {s.id: why for s in targets if not s.done and (why := refusal(s, record))}
+        rerun = rerun_command(tracker)
+        refused = {s.id: why for s in targets if not s.done and (why := refusal(s, record, rerun))}
         if refused and not args.force:
             for subtask_id, why in refused.items():
                 sys.stderr.write(
-                    f"tasktracker: refused to tick {subtask_id}: {why}; fix it and let "
-                    f"`pytest --tracker {tracker.path} --tracker-update` tick it, or pass "
-                    "--force\n"
+                    f"tasktracker: refused to tick {subtask_id}: {why}; or pass --force\n"
                 )
             return EXIT_FAILED
         forced = refused

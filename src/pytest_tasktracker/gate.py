@@ -86,6 +86,15 @@ def open_blockers(folder: Path, shown: str) -> list[OpenBlocker]:
     return found
 
 
+def blocked_ids(blockers: Sequence[OpenBlocker]) -> dict[str, OpenBlocker]:
+    """The first open blocker of each sub-task it lists."""
+    blocked: dict[str, OpenBlocker] = {}
+    for blocker in blockers:
+        for subtask_id in blocker.affected:
+            blocked.setdefault(subtask_id, blocker)
+    return blocked
+
+
 def judge(
     tracker: Tracker,
     evidence: Mapping[str, Evidence],
@@ -93,23 +102,25 @@ def judge(
     rerun: str,
 ) -> list[Offender]:
     """The ticked sub-tasks that fail the gate; ``rerun`` is the command that verifies."""
-    blocked: dict[str, OpenBlocker] = {}
-    for blocker in blockers:
-        for subtask_id in blocker.affected:
-            blocked.setdefault(subtask_id, blocker)
+    blocked = blocked_ids(blockers)
     offenders = []
     for subtask in tracker.subtasks:
         if not subtask.done:
             continue
-        reasons = _reasons(subtask, evidence.get(subtask.id), blocked.get(subtask.id), rerun)
+        reasons = verdict(subtask, evidence.get(subtask.id), blocked.get(subtask.id), rerun)
         if reasons:
             offenders.append(Offender(subtask, reasons))
     return offenders
 
 
-def _reasons(
+def verdict(
     subtask: SubTask, evidence: Evidence | None, blocker: OpenBlocker | None, rerun: str
 ) -> list[Reason]:
+    """Why a tick of ``subtask`` is not backed by evidence; empty when it is.
+
+    The one rule every tick answers to: the gate asks it of ticked sub-tasks, and
+    ``tasktracker check`` of the sub-task it is asked to tick.
+    """
     reasons = []
     untick = f"untick it, fix the cause, and let `{rerun}` tick it"
     claim = unverified_claim(subtask)
@@ -119,7 +130,7 @@ def _reasons(
         reasons.append(
             Reason(
                 "blocker",
-                f"has an open blocker: {blocker.path} ({blocker.kind})",
+                f"has an open blocker: {blocker.path} ({blocker.kind}: {blocker.summary})",
                 f"follow the remedies in {blocker.path}, then run `{rerun}`",
             )
         )
@@ -128,48 +139,59 @@ def _reasons(
     if intent.red_phase or not linked:
         return reasons
     if evidence is not None and evidence.text == subtask.text:
-        outcome = evidence.outcome
-        contradiction = evidence.contradiction()
-        if contradiction:
-            reasons.append(
-                Reason(
-                    "evidence",
-                    f"its evidence contradicts itself ({contradiction})",
-                    f"run `{rerun}` to record evidence again",
-                )
-            )
+        problem = _evidence_problem(evidence)
+        if problem is not None:
+            reasons.append(problem.with_todo(rerun))
             return reasons
-        if outcome in ("failed", "error"):
-            failing = [n for n, o in evidence.tests if o in ("failed", "error")]
-            reasons.append(
-                Reason(
-                    "evidence",
-                    f"its linked tests {outcome} ({', '.join(failing[:3]) or evidence.reason})",
-                    f"fix them and run `{rerun}` (which unticks regressions)",
-                )
-            )
+        if evidence.outcome == "passed":
             return reasons
-        if outcome == "skipped":
-            reasons.append(
-                Reason(
-                    "evidence",
-                    "every linked test was skipped, which proves nothing",
-                    f"make the tests run (install what they skip for), then run `{rerun}`",
-                )
-            )
-            return reasons
-        if outcome == "passed":
-            return reasons
-    if linked:
-        asks = "asks for a test run" if intent.runs_tests else "is linked to tests"
-        reasons.append(
-            Reason(
-                "no-evidence",
-                f"{asks} and has no passing evidence",
-                f"run `{rerun}`; it ticks what passes",
-            )
+    asks = "asks for a test run" if intent.runs_tests else "is linked to tests"
+    reasons.append(
+        Reason(
+            "no-evidence",
+            f"{asks} and has no passing evidence",
+            f"run `{rerun}`; it ticks what passes",
         )
+    )
     return reasons
+
+
+@dataclass(frozen=True)
+class _Problem:
+    why: str
+    todo: str  # with {rerun} for the command
+
+    def with_todo(self, rerun: str) -> Reason:
+        return Reason("evidence", self.why, self.todo.format(rerun=rerun))
+
+
+def _evidence_problem(evidence: Evidence) -> _Problem | None:
+    """What in a sub-task's evidence speaks against a tick: failures, all-skipped, a
+    blocked run, or evidence that contradicts itself."""
+    contradiction = evidence.contradiction()
+    if contradiction:
+        return _Problem(
+            f"its evidence contradicts itself ({contradiction})",
+            "run `{rerun}` to record evidence again",
+        )
+    outcome = evidence.outcome
+    if outcome in ("failed", "error"):
+        failing = [n for n, o in evidence.tests if o in ("failed", "error")]
+        return _Problem(
+            f"its linked tests {outcome} ({', '.join(failing[:3]) or evidence.reason})",
+            "fix them and run `{rerun}` (which unticks regressions)",
+        )
+    if outcome == "skipped":
+        return _Problem(
+            "every linked test was skipped, which proves nothing",
+            "make the tests run (install what they skip for), then run `{rerun}`",
+        )
+    if outcome == "blocked":
+        return _Problem(
+            f"the last run could not verify it ({evidence.reason})",
+            "fix the blocker, then run `{rerun}`",
+        )
+    return None
 
 
 def _linked(evidence: Evidence | None) -> bool:
@@ -177,6 +199,22 @@ def _linked(evidence: Evidence | None) -> bool:
     if evidence is None or evidence.outcome == "unlinked":
         return False
     return evidence.rule is not None or bool(evidence.tests)
+
+
+def render(path: str, offenders: Sequence[Offender], ticked: int, github: bool) -> list[str]:
+    """The gate's verdict as lines, the same for ``tasktracker gate`` and
+    ``pytest --tracker-gate``: GitHub annotations when ``github``, one line per
+    offender, then the summary line."""
+    lines = [annotation(path, offender) for offender in offenders] if github else []
+    lines.extend(offender.line(path) for offender in offenders)
+    if offenders:
+        ids = ", ".join(offender.subtask.id for offender in offenders)
+        lines.append(
+            f"gate failed: {len(offenders)} of {ticked} ticked sub-tasks lack evidence ({ids})"
+        )
+    else:
+        lines.append(f"gate passed: every one of {ticked} ticked sub-tasks is backed by evidence")
+    return lines
 
 
 def annotation(path: str, offender: Offender) -> str:

@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from pytest_tasktracker.evidence import Evidence, ResultsError, evidence_by_id
-from pytest_tasktracker.gate import Offender, OpenBlocker, annotation, judge, open_blockers
+from pytest_tasktracker.gate import (
+    Offender,
+    OpenBlocker,
+    blocked_ids,
+    judge,
+    open_blockers,
+    render,
+    verdict,
+)
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.tracker import SubTask, Tracker
@@ -61,18 +69,9 @@ def write_gate(tracker: Tracker, offenders: list[Offender], as_json: bool, out: 
         }
         out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
         return
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        for offender in offenders:
-            out.write(annotation(tracker.path, offender) + "\n")
-    for offender in offenders:
-        out.write(offender.line(tracker.path) + "\n")
-    if offenders:
-        out.write(
-            f"gate failed: {len(offenders)} of {ticked} ticked sub-tasks lack evidence "
-            f"({', '.join(o.subtask.id for o in offenders)})\n"
-        )
-    else:
-        out.write(f"gate passed: every one of {ticked} ticked sub-tasks is backed by evidence\n")
+    github = os.environ.get("GITHUB_ACTIONS") == "true"
+    for line in render(tracker.path, offenders, ticked, github):
+        out.write(line + "\n")
 
 
 def blockers(settings: Settings, as_json: bool, out: TextIO) -> int:
@@ -116,18 +115,11 @@ def blockers(settings: Settings, as_json: bool, out: TextIO) -> int:
     return 1 if rows else 0
 
 
-def refusal(subtask: SubTask, record: Record) -> str | None:
-    """Why ``check`` must not tick ``subtask``, or None when it may."""
-    for blocker in record.blockers:
-        if subtask.id in blocker.affected:
-            return f"it has an open blocker: {blocker.path} ({blocker.kind}: {blocker.summary})"
-    evidence = record.evidence.get(subtask.id)
-    if evidence is not None and evidence.text == subtask.text:
-        if evidence.outcome in ("failed", "error"):
-            failing = [n for n, o in evidence.tests if o in ("failed", "error")]
-            return f"its linked tests {evidence.outcome}: {', '.join(failing[:3])}"
-        if evidence.outcome == "skipped":
-            return "every linked test was skipped: nothing proves it"
-        if evidence.outcome == "blocked":
-            return f"the last run could not verify it ({evidence.reason})"
-    return None
+def refusal(subtask: SubTask, record: Record, rerun: str) -> str | None:
+    """Why ``check`` must not tick ``subtask``, or None when it may: the gate's verdict
+    on the sub-task as if it were ticked."""
+    blocker = blocked_ids(record.blockers).get(subtask.id)
+    reasons = verdict(subtask, record.evidence.get(subtask.id), blocker, rerun)
+    if not reasons:
+        return None
+    return f"{reasons[0].why}; {reasons[0].todo}"

@@ -56,7 +56,7 @@ class RunHooks:
             self.run.from_workers = Collected.from_json(data)
 
     @pytest.hookimpl(optionalhook=True)
-    def pytest_handlecrashitem(self, crashitem: str, report: Any, sched: Any) -> None:
+    def pytest_handlecrashitem(self, crashitem: str, report: Any) -> None:
         self.run.facts.crashes.append((crashitem, str(getattr(report, "longrepr", ""))))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -86,7 +86,7 @@ class RunHooks:
             len(self.run.worker_ids),
         )
         self.run.finish(int(exitstatus), _reach(self.config, self.run), info, self._command)
-        if self.run.gate_lines and session.exitstatus == pytest.ExitCode.OK:
+        if self.run.gate_failed and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # --tracker-gate
 
     def _command(self) -> dict[str, Any]:
@@ -120,7 +120,7 @@ class RunHooks:
                 terminalreporter.write_line(row, red=row.startswith("BLOCKED"))
             terminalreporter.write_line(f"evidence: {run.display(run.settings.results_file)}")
         for line in run.gate_lines:
-            terminalreporter.write_line(line, red=True)
+            terminalreporter.write_line(line, red=run.gate_failed, green=not run.gate_failed)
         for warning in run.warnings:
             terminalreporter.write_line(f"task tracker warning: {warning}", yellow=True)
 

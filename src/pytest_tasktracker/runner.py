@@ -15,9 +15,8 @@ from typing import Any, TextIO
 import pytest
 
 from pytest_tasktracker.paths import shown
+from pytest_tasktracker.plugin import RUN_PLUGIN
 from pytest_tasktracker.settings import Settings
-
-RUN_PLUGIN = "tasktracker-run"  # the name plugin.py registers its run hooks under
 
 
 class _EarlyWatch:

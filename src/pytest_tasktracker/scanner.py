@@ -142,7 +142,6 @@ class Scan:
     lines: list[tuple[int, str, str]]
     headings: list[Heading]
     items: list[CheckboxItem]
-    front_matter_end: int  # lines before this index are YAML front matter
 
 
 def _strip_quotes(line: str) -> tuple[int, str, int, list[int]]:
@@ -423,7 +422,7 @@ def scan(text: str) -> Scan:
     for checkbox_item in found:
         if checkbox_item.end_line < 0:
             checkbox_item.end_line = len(lines)
-    return Scan(lines, headings, found, start)
+    return Scan(lines, headings, found)
 
 
 def _starts_block(stripped: str, outdented: bool) -> bool:

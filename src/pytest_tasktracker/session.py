@@ -50,7 +50,8 @@ class TrackerRun:
     warnings: list[str] = field(default_factory=list)
     finished: bool = False
     printed: bool = False
-    gate_lines: list[str] = field(default_factory=list)  # --tracker-gate offenders
+    gate_lines: list[str] = field(default_factory=list)  # --tracker-gate's verdict
+    gate_failed: bool = False
 
     @property
     def collected(self) -> Collected:
@@ -174,29 +175,24 @@ class TrackerRun:
         if self.blocked is not None:
             self.warnings.extend(self.blocked.warnings)
         if self.settings.gate:
-            self.gate_lines = self._gate()
+            self.gate_lines, self.gate_failed = self._gate()
         self.finished = True
 
-    def _gate(self) -> list[str]:
+    def _gate(self) -> tuple[list[str], bool]:
         """The gate, on the tracker as this run left it (after its ticks)."""
         from pytest_tasktracker.editing import load
-        from pytest_tasktracker.gate import annotation, judge
+        from pytest_tasktracker.gate import judge, render
         from pytest_tasktracker.judging import read_record, rerun_command
 
         try:
             tracker = load(self.settings.tracker, self.tracker_name)
         except TrackerError as error:
-            return [f"gate could not read the tracker: {error}"]
+            return [f"gate could not read the tracker: {error}"], True
         record = read_record(self.settings)
         offenders = judge(tracker, record.evidence, record.blockers, rerun_command(tracker))
-        lines: list[str] = []
-        if os.environ.get("GITHUB_ACTIONS") == "true":
-            lines.extend(annotation(tracker.path, offender) for offender in offenders)
-        lines.extend(offender.line(tracker.path) for offender in offenders)
-        if offenders:
-            ids = ", ".join(offender.subtask.id for offender in offenders)
-            lines.append(f"gate failed: {len(offenders)} ticked sub-tasks lack evidence ({ids})")
-        return lines
+        ticked = sum(1 for subtask in tracker.subtasks if subtask.done)
+        github = os.environ.get("GITHUB_ACTIONS") == "true"
+        return render(tracker.path, offenders, ticked, github), bool(offenders)
 
     def _write_evidence(self, tracker: Tracker, run: RunInfo, exit_code: int) -> bool:
         """Write results.json; False when it could not be written."""

@@ -74,7 +74,6 @@ class SubTask:
     continuation: tuple[str, ...]  # the item's further lines, up to the next checkbox
     depth: int
     optional: bool  # "[ ]*": Kiro's optional task
-    explicit_id: bool  # the id was written in the item ("T001", "2.1")
     source: str = ""  # the checkbox line as written
 
     @property
@@ -316,13 +315,13 @@ def _parse(text: str, path: str) -> Tracker:
             current = open_step(_StepBuilder(section, section_title, item.line + 1, "section", 0))
         counters[current.id] = counters.get(current.id, 0) + 1
         if explicit is not None and explicit.group(1) is not None:
-            subtask_id, explicit_id = explicit.group(1), True
+            subtask_id = explicit.group(1)
             body = body[explicit.end() :].strip()
         elif explicit is not None and current.kind != "heading":
-            subtask_id, explicit_id = explicit.group(2), True
+            subtask_id = explicit.group(2)
             body = body[explicit.end() :].strip()
         else:
-            subtask_id, explicit_id = f"{current.id}.{counters[current.id]}", False
+            subtask_id = f"{current.id}.{counters[current.id]}"
         end = item.end_line
         while end > item.line + 1 and not lines[end - 1][1].strip():
             end -= 1
@@ -338,7 +337,6 @@ def _parse(text: str, path: str) -> Tracker:
                 continuation=continuation,
                 depth=item.depth,
                 optional=item.optional,
-                explicit_id=explicit_id,
                 source=lines[item.line][1],
             )
         )
@@ -359,7 +357,6 @@ def _parse(text: str, path: str) -> Tracker:
                     continuation=(),
                     depth=0,
                     optional=False,
-                    explicit_id=True,
                 )
             ]
         if builder.kind == "section" and not subtasks:
