@@ -11,12 +11,17 @@ from typing import Any
 
 import pytest
 
-from pytest_tasktracker.collection import Collected
-from pytest_tasktracker.evidence import ResultsError, earlier_entries, render, write_results
-from pytest_tasktracker.linking import link
-from pytest_tasktracker.outcomes import judge_all, outcomes_of
+from pytest_tasktracker.plugin.collection import Collected
+from pytest_tasktracker.rules.evidence import (
+    ResultsError,
+    earlier_entries,
+    results_text,
+    write_results,
+)
+from pytest_tasktracker.rules.linking import link
+from pytest_tasktracker.rules.outcomes import judge_subtasks, outcomes_of
 from pytest_tasktracker.runinfo import RunInfo
-from pytest_tasktracker.tracker import parse
+from pytest_tasktracker.tracker.model import parse
 
 
 def report(nodeid: str, when: str, outcome: str, **extra: Any) -> SimpleNamespace:
@@ -82,8 +87,8 @@ def test_results_are_written_one_sub_task_a_line_with_every_linked_test() -> Non
     )
     nodeids = ["tests/test_cache.py::test_a", 'tests/test_cache.py::test_b["q\\u00e9\t"]']
     links = link(tracker, nodeids, {})
-    results = judge_all(links, {nodeids[0]: "passed"}, None)
-    text = render({}, tracker, results, RUN, 1, "TRACKER.md")
+    results = judge_subtasks(links, {nodeids[0]: "passed"}, None)
+    text = results_text({}, tracker, results, RUN, 1, "TRACKER.md")
     run = (
         '{"time": "2026-11-25T10:00:00+00:00", "argv": ["-q"], "git_head": null, '
         '"pytest": "9.2.0", "python": "CPython 3.11.7", "workers": 0}'
@@ -114,10 +119,10 @@ def test_a_sub_task_this_run_did_not_verify_keeps_its_earlier_evidence(
     tracker = parse("### Step 1: A\n- [ ] Run pytest on tests/test_a.py\n- [ ] Docs\n", "T.md")
     path = tmp_path / "results.json"
     test = "tests/test_a.py::test_x"
-    verified = judge_all(link(tracker, [test], {}), {test: "passed"}, None)
+    verified = judge_subtasks(link(tracker, [test], {}), {test: "passed"}, None)
     assert write_results(path, tracker, verified, RUN, 0, "T.md") is None
     earlier = json.loads(path.read_text())
-    unselected = judge_all(link(tracker, [], {}), {}, None)
+    unselected = judge_subtasks(link(tracker, [], {}), {}, None)
     assert write_results(path, tracker, unselected, RUN, 5, "T.md") is None
     kept = json.loads(path.read_text())
     assert kept["subtasks"] == earlier["subtasks"]
@@ -125,12 +130,12 @@ def test_a_sub_task_this_run_did_not_verify_keeps_its_earlier_evidence(
 
 
 def written(tmp_path: Path, ids: int) -> Path:
-    """A results file as render() writes it, for sub-tasks 1.1 .. 1.<ids>."""
+    """A results file as results_text() writes it, for sub-tasks 1.1 .. 1.<ids>."""
     tracker = parse("### Step 1: A\n" + "- [ ] Run pytest on tests/test_a.py\n" * ids, "T.md")
     tests = ["tests/test_a.py::test_x", "tests/test_a.py::test_y"]
-    results = judge_all(link(tracker, tests, {}), dict.fromkeys(tests, "passed"), None)
+    results = judge_subtasks(link(tracker, tests, {}), dict.fromkeys(tests, "passed"), None)
     path = tmp_path / "results.json"
-    path.write_text(render({}, tracker, results, RUN, 0, "T.md"))
+    path.write_text(results_text({}, tracker, results, RUN, 0, "T.md"))
     return path
 
 

@@ -57,7 +57,7 @@ def test_an_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_a_file_over_the_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pytest_tasktracker import fileio
+    from pytest_tasktracker.tracker import fileio
 
     path = tmp_path / "t.md"
     path.write_text("- [ ] a\n" * 10)

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 
 from conftest import run_cli
 from pytest_tasktracker import TrackerReadError, load, parse
-from pytest_tasktracker.blocker_file import file_name, render
+from pytest_tasktracker.blockers.reports import file_name, report_text
 
 
 def test_a_50_mb_tracker_is_refused_quickly_and_untouched(
@@ -57,8 +57,8 @@ def test_a_50_mb_tracker_is_refused_quickly_and_untouched(
     ],
 )
 def test_a_1_mb_line_is_linear(line: str) -> None:
-    from pytest_tasktracker.intent import read_intent, unverified_claim
     from pytest_tasktracker.redact import redact_text
+    from pytest_tasktracker.rules.intent import read_intent, unverified_claim
 
     start = time.perf_counter()
     tracker = parse(f"### Step 1: x\n{line}\n- [x] after\n")
@@ -134,7 +134,7 @@ def test_hostile_text_comes_out_literally_and_the_front_matter_reads_back(hostil
                     "python": "python", "python_version": "3", "pytest": "9", "plugins": {}},
         "first_seen": "t", "last_seen": "t", "occurrences": 1,
     }  # fmt: skip
-    text = render(front)
+    text = report_text(front)
     end = text.index("\n---\n", 4)
     back = YAML(typ="safe", pure=True).load(text[4 : end + 1])
     assert back == front

@@ -79,7 +79,7 @@ def test_without_a_tracker_the_plugin_is_silent_and_imports_nothing_heavy(
     pytester.makeconftest(
         "import sys\n"
         "def pytest_sessionfinish():\n"
-        "    heavy = [m for m in ('jinja2', 'ruamel.yaml', 'pytest_tasktracker.tracker')"
+        "    heavy = [m for m in ('jinja2', 'ruamel.yaml', 'pytest_tasktracker.tracker.model')"
         " if m in sys.modules]\n"
         "    print('HEAVY', heavy)\n"
     )

@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from pytest_tasktracker import parse, set_status
-from pytest_tasktracker.scanner import split_lines
+from pytest_tasktracker.tracker.scanner import split_lines
 
 settings.register_profile("ci", max_examples=60, deadline=None)
 settings.register_profile(

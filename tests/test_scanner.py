@@ -7,7 +7,7 @@ from textwrap import dedent
 import pytest
 
 from pytest_tasktracker import parse
-from pytest_tasktracker.scanner import indent_width, scan, split_lines
+from pytest_tasktracker.tracker.scanner import indent_width, scan, split_lines
 
 
 def texts(markdown: str) -> list[str]:

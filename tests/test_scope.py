@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_tasktracker.linking import Link, link, split_target
-from pytest_tasktracker.outcomes import judge
-from pytest_tasktracker.scope import DiskFiles, Reach, gaps, missing_parts
-from pytest_tasktracker.tracker import parse
+from pytest_tasktracker.rules.linking import Link, link, split_target
+from pytest_tasktracker.rules.outcomes import judge_subtask
+from pytest_tasktracker.rules.scope import DiskFiles, Reach, gaps, missing_parts
+from pytest_tasktracker.tracker.model import parse
 
 SUITE = ("tests",)
 WHOLE = Reach(SUITE, SUITE)
@@ -187,12 +187,12 @@ def test_a_sub_task_passes_only_when_its_whole_scope_ran_and_passed(
     found = one_link("Fix it <!-- tests: t.py -->", ["t.py::a", "t.py::b"])
     ran = {f"t.py::{name}": outcome for name, outcome in tests.items()}
     chosen = None if selected is None else {f"t.py::{name}" for name in selected}
-    result = judge(found, ran, chosen, missing)
+    result = judge_subtask(found, ran, chosen, missing)
     assert (result.outcome, result.reason) == expected
     assert Counter(o for _, o in result.tests).total() == 2
 
 
 def test_a_scope_with_no_collected_test_is_not_run() -> None:
     found = one_link("Fix it <!-- tests: t.py -->", [])
-    result = judge(found, {}, None)
+    result = judge_subtask(found, {}, None)
     assert (result.outcome, result.reason) == ("not-run", "no collected test matches t.py")

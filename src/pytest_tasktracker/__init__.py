@@ -14,7 +14,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pytest_tasktracker.editing import Applied, Change, apply_changes, load, set_status
     from pytest_tasktracker.errors import (
         ConcurrentEditError,
         EmptyTrackerError,
@@ -23,26 +22,27 @@ if TYPE_CHECKING:
         TrackerReadError,
         TrackerWriteError,
     )
-    from pytest_tasktracker.tracker import Step, SubTask, Tracker, parse
+    from pytest_tasktracker.tracker.editing import Applied, Change, apply_changes, load, set_status
+    from pytest_tasktracker.tracker.model import Step, SubTask, Tracker, parse
 
     __version__: str
 
 _EXPORTS = {
-    "Applied": "editing",
-    "Change": "editing",
-    "apply_changes": "editing",
-    "load": "editing",
-    "set_status": "editing",
+    "Applied": "tracker.editing",
+    "Change": "tracker.editing",
+    "apply_changes": "tracker.editing",
+    "load": "tracker.editing",
+    "set_status": "tracker.editing",
     "ConcurrentEditError": "errors",
     "EmptyTrackerError": "errors",
     "SubTaskReferenceError": "errors",
     "TrackerError": "errors",
     "TrackerReadError": "errors",
     "TrackerWriteError": "errors",
-    "Step": "tracker",
-    "SubTask": "tracker",
-    "Tracker": "tracker",
-    "parse": "tracker",
+    "Step": "tracker.model",
+    "SubTask": "tracker.model",
+    "Tracker": "tracker.model",
+    "parse": "tracker.model",
 }
 
 __all__ = [

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from pytest_tasktracker.editing import Change, apply_changes, load
 from pytest_tasktracker.errors import (
     EmptyTrackerError,
     SubTaskReferenceError,
@@ -20,7 +19,8 @@ from pytest_tasktracker.errors import (
 from pytest_tasktracker.inifile import find_inifile
 from pytest_tasktracker.paths import shown
 from pytest_tasktracker.settings import Settings, SettingsError, resolve
-from pytest_tasktracker.tracker import Step, SubTask, Tracker
+from pytest_tasktracker.tracker.editing import Change, apply_changes, load
+from pytest_tasktracker.tracker.model import Step, SubTask, Tracker
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -234,7 +234,7 @@ def _cmd_edit(tracker: Tracker, settings: Settings, args: argparse.Namespace, ou
     targets = [tracker.find(reference) for reference in args.ids]  # all resolve, or none
     forced: dict[str, str] = {}
     if done:
-        from pytest_tasktracker.judging import read_record, refusal, rerun_command
+        from pytest_tasktracker.state import read_record, refusal, rerun_command
 
         record = read_record(settings)
         rerun = rerun_command(tracker)
@@ -296,11 +296,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         settings = _settings(args.tracker, args.tracker_state)
         if args.command == "blockers":
-            from pytest_tasktracker.judging import blockers
+            from pytest_tasktracker.cli.verdicts import blockers
 
             return blockers(settings, args.json, out)
         if args.command == "run":
-            from pytest_tasktracker.runner import main_args, run_pytest
+            from pytest_tasktracker.cli.runner import main_args, run_pytest
 
             return run_pytest(main_args(args.pytest_args), settings, sys.stderr)
         tracker = _load(settings)
@@ -309,7 +309,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "next":
             return _cmd_next(tracker, args, out)
         if args.command == "gate":
-            from pytest_tasktracker.judging import gate
+            from pytest_tasktracker.cli.verdicts import gate
 
             return gate(tracker, settings, args.json, out, sys.stderr)
         return _cmd_edit(tracker, settings, args, out)

@@ -9,36 +9,16 @@ from __future__ import annotations
 import re
 import shlex
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_tasktracker.facts import Facts
+from pytest_tasktracker.blockers.facts import Facts
+from pytest_tasktracker.blockers.model import Blocker, Remedy
+from pytest_tasktracker.blockers.usage import path_not_found, usage_error
 from pytest_tasktracker.redact import redact_argv, redact_text
 
 _LOCATION = re.compile(r'File "(?P<a>[^"]+)", line (?P<b>\d+)|^(?P<c>[^\s:]+\.py):(?P<d>\d+)', re.M)
 _NO_MODULE = re.compile(r"No module named '([^']+)'")
-
-
-@dataclass
-class Remedy:
-    command: str
-    why: str
-
-
-@dataclass
-class Blocker:
-    kind: str
-    key: str  # what makes the cause this cause, for the stable file name
-    summary: str
-    error: str
-    exit_code: int
-    location: dict[str, Any] | None = None
-    cause: dict[str, Any] = field(default_factory=dict)
-    remedies: list[Remedy] = field(default_factory=list)
-    paths: list[str] = field(default_factory=list)  # files or folders whose tests it stops
-    nodeids: list[str] = field(default_factory=list)  # tests it stops
-    subtask_ids: list[str] = field(default_factory=list)  # sub-tasks it stops, when known
 
 
 def _exception_text(error: BaseException) -> str:
@@ -102,7 +82,6 @@ def diagnose(facts: Facts) -> list[Blocker]:
     error = facts.exception
     if error is not None and type(error).__name__ == "ConftestImportFailure":
         return [_conftest_error(error, facts)]
-    from pytest_tasktracker.usage import path_not_found, usage_error
 
     if error is not None and type(error).__name__ == "UsageError":
         return usage_error(str(error), facts)

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_tasktracker.run_hooks import RunHooks
-    from pytest_tasktracker.session import TrackerRun
+    from pytest_tasktracker.plugin.run_hooks import RunHooks
+    from pytest_tasktracker.plugin.tracker_run import TrackerRun
     from pytest_tasktracker.settings import Settings
 
 INI_KEYS = ("tracker", "tracker_update", "tracker_gate", "tracker_state", "tracker_blocked_file")
@@ -108,9 +108,9 @@ def _start(config: pytest.Config) -> TrackerRun | None:
         return None
     import shlex
 
-    from pytest_tasktracker.facts import Facts
+    from pytest_tasktracker.blockers.facts import Facts
     from pytest_tasktracker.paths import relative
-    from pytest_tasktracker.session import TrackerRun
+    from pytest_tasktracker.plugin.tracker_run import TrackerRun
 
     addopts = config.getini("addopts")
     try:
@@ -133,7 +133,7 @@ def _start(config: pytest.Config) -> TrackerRun | None:
 def _register_run(config: pytest.Config, run: TrackerRun) -> RunHooks:
     """The run hooks for ``run``, with their cleanup, which runs even when pytest stops
     before its session begins."""
-    from pytest_tasktracker.run_hooks import RunHooks
+    from pytest_tasktracker.plugin.run_hooks import RunHooks
 
     hooks = RunHooks(config, run)
     config.pluginmanager.register(hooks, RUN_PLUGIN)
@@ -157,7 +157,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from pytest_tasktracker.paths import relative
 
     name = relative(settings.tracker, config.invocation_params.dir)
-    from pytest_tasktracker.collect_hooks import CollectHooks
+    from pytest_tasktracker.plugin.collect_hooks import CollectHooks
 
     collect = CollectHooks(config, settings.tracker, name)
     config.pluginmanager.register(collect, COLLECT_PLUGIN)
@@ -173,8 +173,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except TrackerError as error:
         raise pytest.UsageError(f"{settings.tracker_source}: {error}") from None
     if hooks is None:  # not started early (the plugin was loaded late, by -p)
-        from pytest_tasktracker.facts import Facts
-        from pytest_tasktracker.session import TrackerRun
+        from pytest_tasktracker.blockers.facts import Facts
+        from pytest_tasktracker.plugin.tracker_run import TrackerRun
 
         facts = Facts([str(a) for a in config.invocation_params.args],
                       config.invocation_params.dir, config.rootpath, config.inipath)  # fmt: skip

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_tasktracker.scope import Reach
-    from pytest_tasktracker.session import TrackerRun
+    from pytest_tasktracker.plugin.tracker_run import TrackerRun
+    from pytest_tasktracker.rules.scope import Reach
 
 
 class RunHooks:
@@ -44,7 +44,11 @@ class RunHooks:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
-        from pytest_tasktracker.collection import WORKER_ERROR_KEY, WORKEROUTPUT_KEY, Collected
+        from pytest_tasktracker.plugin.collection import (
+            WORKER_ERROR_KEY,
+            WORKEROUTPUT_KEY,
+            Collected,
+        )
 
         self.run.worker_ids.add(str(getattr(getattr(node, "gateway", None), "id", node)))
         output = getattr(node, "workeroutput", {})
@@ -90,7 +94,7 @@ class RunHooks:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # --tracker-gate
 
     def _command(self) -> dict[str, Any]:
-        from pytest_tasktracker.blocking import command_info
+        from pytest_tasktracker.blockers.record import command_info
 
         plugins = {
             dist.project_name: dist.version
@@ -99,7 +103,7 @@ class RunHooks:
         return command_info(self.run.facts, pytest.__version__, dict(sorted(plugins.items())))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        from pytest_tasktracker import summary
+        from pytest_tasktracker.plugin import summary
 
         run = self.run
         if not run.finished or run.tracker is None:
@@ -162,7 +166,7 @@ def _reach(config: pytest.Config, run: TrackerRun) -> Reach:
     """How much of the configured suite this run collected (scope.Reach)."""
     import shlex
 
-    from pytest_tasktracker.scope import PATHS_ONLY, Reach
+    from pytest_tasktracker.rules.scope import PATHS_ONLY, Reach
 
     rootdir = config.rootpath
     base = config.invocation_params.dir

@@ -15,16 +15,16 @@ import pytest
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from pytest_tasktracker.linking import KnownIds
-    from pytest_tasktracker.session import TrackerRun
-    from pytest_tasktracker.tracker import Tracker
+    from pytest_tasktracker.plugin.tracker_run import TrackerRun
+    from pytest_tasktracker.rules.linking import KnownIds
+    from pytest_tasktracker.tracker.model import Tracker
 
 
 class CollectHooks:
     """Collection-time work, in a serial run and in every xdist worker."""
 
     def __init__(self, config: pytest.Config, path: Path, name: str) -> None:
-        from pytest_tasktracker.collection import Collected
+        from pytest_tasktracker.plugin.collection import Collected
 
         self.config = config
         self.path = path
@@ -42,7 +42,7 @@ class CollectHooks:
     def tracker(self) -> Tracker:
         """The tracker, read once: raises TrackerError when it cannot be read."""
         if self._tracker is None:
-            from pytest_tasktracker.editing import load
+            from pytest_tasktracker.tracker.editing import load
 
             self._tracker = load(self.path, self.name)
         return self._tracker
@@ -64,7 +64,7 @@ class CollectHooks:
         return report
 
     def _marker_problems(self, collector: pytest.Collector, nodes: Sequence[Any]) -> list[str]:
-        from pytest_tasktracker.collection import task_ids
+        from pytest_tasktracker.plugin.collection import task_ids
 
         # The marks of the collector's chain (session, package, module, class) are the same
         # for every item it made: read them once, then only each item's own marks.
@@ -97,7 +97,7 @@ class CollectHooks:
         from pytest_tasktracker.errors import TrackerError
 
         if self._known is None:
-            from pytest_tasktracker.linking import KnownIds
+            from pytest_tasktracker.rules.linking import KnownIds
 
             try:
                 self._known = KnownIds(self.tracker())
@@ -155,7 +155,7 @@ class CollectHooks:
 
     def _read_marks(self, items: Sequence[pytest.Item], nodeids: Sequence[str]) -> None:
         """Marker ids of tests that came from elsewhere than the collect reports read."""
-        from pytest_tasktracker.collection import task_ids
+        from pytest_tasktracker.plugin.collection import task_ids
 
         for item, nodeid in zip(items, nodeids, strict=True):
             ids = self.marks.get(nodeid) or task_ids(list(item.iter_markers("task")))[0]
@@ -166,7 +166,7 @@ class CollectHooks:
         self.collected.deselected.update(item.nodeid for item in items)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        from pytest_tasktracker.collection import WORKEROUTPUT_KEY
+        from pytest_tasktracker.plugin.collection import WORKEROUTPUT_KEY
 
         if self.collected.selected is None:  # collection stopped before modifyitems
             self.collected.selected = [item.nodeid for item in session.items]
@@ -182,7 +182,7 @@ class CollectHooks:
         INTERNALERROR (a bad -k expression) or "no tests ran" (a missing path)."""
         import sys
 
-        from pytest_tasktracker.collection import WORKER_ERROR_KEY
+        from pytest_tasktracker.plugin.collection import WORKER_ERROR_KEY
 
         workeroutput = getattr(self.config, "workeroutput", None)
         error = sys.exc_info()[1]

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tasktracker.errors import TrackerError
-from pytest_tasktracker.fileio import atomic_write, locked
-from pytest_tasktracker.outcomes import SubTaskResult
+from pytest_tasktracker.rules.outcomes import SubTaskResult
 from pytest_tasktracker.runinfo import RunInfo
-from pytest_tasktracker.tracker import Tracker
+from pytest_tasktracker.tracker.fileio import atomic_write, locked
+from pytest_tasktracker.tracker.model import Tracker
 
 SCHEMA = "pytest-tasktracker/results/1"
 _string = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept, in C
@@ -97,14 +97,14 @@ def _parse(path: Path, raw: bytes) -> dict[str, Any]:
     return data
 
 
-_ENTRY = '    {"id": "'  # how render() starts each sub-task's line
+_ENTRY = '    {"id": "'  # how results_text() starts each sub-task's line
 _DECODER = json.JSONDecoder()
 
 
 def earlier_entries(path: Path, wanted: Collection[str]) -> dict[str, dict[str, Any]]:
     """The earlier file's entries for the ``wanted`` ids; {} when there is no file.
 
-    A file render() wrote has one entry a line, and only the lines of wanted ids are
+    A file results_text() wrote has one entry a line, and only the lines of wanted ids are
     decoded: a whole-suite sub-task's line lists every collected test, and a run needs
     the earlier entries only of sub-tasks it did not verify. A file in any other layout
     is decoded whole. Raises ResultsError when the file is not a results file.
@@ -133,7 +133,7 @@ def earlier_entries(path: Path, wanted: Collection[str]) -> dict[str, dict[str, 
             if isinstance(head, dict) and head.get("schema") == SCHEMA:
                 return entries
         except ValueError:
-            pass  # not render()'s layout, or damaged: decode it whole
+            pass  # not results_text()'s layout, or damaged: decode it whole
     subtasks = _parse(path, raw)["subtasks"]
     return {str(e["id"]): e for e in subtasks if isinstance(e, dict) and str(e.get("id")) in wanted}
 
@@ -182,7 +182,7 @@ def _entry(result: SubTaskResult, tracker_status: str, run: str) -> str:
     return f'{_json(fields)[:-1]}, "tests": [{tests}], "run": {run}}}'
 
 
-def render(
+def results_text(
     old: Mapping[str, dict[str, Any]],
     tracker: Tracker,
     results: Sequence[SubTaskResult],
@@ -255,6 +255,6 @@ def write_results(
             os.replace(path, aside)
             warning = f"{error}; moved it to {aside.name} and started a new one"
             old = {}
-        text = render(old, tracker, results, run, exit_code, tracker_name)
+        text = results_text(old, tracker, results, run, exit_code, tracker_name)
         atomic_write(path, text.encode("utf-8"), durable=False)
     return warning

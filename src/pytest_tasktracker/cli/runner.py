@@ -59,13 +59,13 @@ def run_pytest(args: Sequence[str], settings: Settings, err: TextIO) -> int:
 
 
 def _report(error: BaseException, argv: list[str], settings: Settings, code: int) -> list[str]:
-    from pytest_tasktracker.blocking import command_info, record
-    from pytest_tasktracker.diagnose import diagnose
-    from pytest_tasktracker.editing import load
+    from pytest_tasktracker.blockers.diagnose import diagnose
+    from pytest_tasktracker.blockers.facts import Facts
+    from pytest_tasktracker.blockers.record import command_info, record
     from pytest_tasktracker.errors import TrackerError
-    from pytest_tasktracker.facts import Facts
     from pytest_tasktracker.inifile import find_inifile
-    from pytest_tasktracker.session import guess_paths
+    from pytest_tasktracker.plugin.tracker_run import guess_paths
+    from pytest_tasktracker.tracker.editing import load
 
     cwd = Path.cwd()
     try:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, Literal
 
-from pytest_tasktracker.linking import Link
+from pytest_tasktracker.rules.linking import Link
 
 TestOutcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
 Outcome = Literal["passed", "failed", "error", "skipped", "not-run", "blocked", "unlinked"]
@@ -83,7 +83,7 @@ class SubTaskResult:
         return dict(Counter(outcome for _, outcome in self.tests))
 
 
-def judge(
+def judge_subtask(
     link: Link,
     tests: Mapping[str, str],
     selected: Collection[str] | None,
@@ -140,7 +140,7 @@ def _partly(total: int, seen: Counter[str], missing: Sequence[str]) -> str:
     return text
 
 
-def judge_all(
+def judge_subtasks(
     links: Iterable[Link],
     tests: Mapping[str, str],
     selected: Collection[str] | None,
@@ -149,4 +149,6 @@ def judge_all(
     """Judge every sub-task; ``missing`` maps a sub-task id to the parts of its scope the
     run did not collect."""
     missing = missing or {}
-    return [judge(link, tests, selected, missing.get(link.subtask.id, ())) for link in links]
+    return [
+        judge_subtask(link, tests, selected, missing.get(link.subtask.id, ())) for link in links
+    ]

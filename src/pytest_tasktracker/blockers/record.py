@@ -8,16 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_tasktracker.diagnose import Blocker
+from pytest_tasktracker.blockers.facts import Facts
+from pytest_tasktracker.blockers.model import Blocker
 from pytest_tasktracker.errors import TrackerError
-from pytest_tasktracker.facts import Facts
-from pytest_tasktracker.linking import Link, link
-from pytest_tasktracker.outcomes import SubTaskResult
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.redact import redact_argv, redact_text
+from pytest_tasktracker.rules.linking import Link, link
+from pytest_tasktracker.rules.outcomes import SubTaskResult
 from pytest_tasktracker.runinfo import now
 from pytest_tasktracker.settings import Settings
-from pytest_tasktracker.tracker import SubTask, Tracker
+from pytest_tasktracker.tracker.model import SubTask, Tracker
 
 VERDICTS = frozenset({"passed", "failed", "error"})
 MAX_BLOCKED_LINE = 500
@@ -110,7 +110,7 @@ def unverifiable(results: Sequence[SubTaskResult], exit_code: int) -> Blocker | 
 
 
 @dataclass
-class Outcome:
+class BlockerUpdate:
     """What the blocker handling did, for the terminal."""
 
     written: list[tuple[Path, dict[str, Any]]] = field(default_factory=list)
@@ -150,11 +150,11 @@ def record(
     facts: Facts,
     command: dict[str, Any],
     verified: Sequence[str],
-) -> Outcome:
+) -> BlockerUpdate:
     """Write (or update) one report per blocker, and the one-line blocked file."""
-    from pytest_tasktracker import blocker_file
+    from pytest_tasktracker.blockers import reports as blocker_file
 
-    outcome = Outcome()
+    outcome = BlockerUpdate()
     stamp = now()
     following = tracker.next_step()
     for blocker in blockers:
@@ -193,7 +193,7 @@ def record(
         line = line.replace("\n", " ")[:MAX_BLOCKED_LINE]
         try:
             settings.blocked_file.parent.mkdir(parents=True, exist_ok=True)
-            from pytest_tasktracker.fileio import atomic_write
+            from pytest_tasktracker.tracker.fileio import atomic_write
 
             atomic_write(settings.blocked_file, (line + "\n").encode("utf-8"))
         except (OSError, TrackerError) as error:
@@ -201,11 +201,11 @@ def record(
     return outcome
 
 
-def resolve(
+def resolve_reports(
     settings: Settings, results: Sequence[SubTaskResult], written: Sequence[Path]
 ) -> tuple[list[Path], list[str]]:
     """Mark resolved the open reports whose affected sub-tasks this run verified."""
-    from pytest_tasktracker import blocker_file
+    from pytest_tasktracker.blockers import reports as blocker_file
 
     verdicts = {r.link.subtask.id for r in results if r.outcome in VERDICTS}
     resolved: list[Path] = []
@@ -225,7 +225,7 @@ def resolve(
             done = bool(verdicts.intersection(ids)) if ids else bool(verdicts)
         if done:
             try:
-                blocker_file.resolve(path, front, stamp)
+                blocker_file.mark_resolved(path, front, stamp)
                 resolved.append(path)
             except (OSError, TrackerError) as error:
                 warnings.append(f"blocker {path.name} not updated: {error}")

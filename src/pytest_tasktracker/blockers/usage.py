@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pytest_tasktracker.diagnose import Blocker, Remedy
-from pytest_tasktracker.facts import Facts
-from pytest_tasktracker.known_plugins import Provider, provider_of, takes_value
+from pytest_tasktracker.blockers.facts import Facts
+from pytest_tasktracker.blockers.known_plugins import Provider, provider_of, takes_value
+from pytest_tasktracker.blockers.model import Blocker, Remedy
 from pytest_tasktracker.redact import redact_argv, redact_text
 
 _UNRECOGNIZED = re.compile(r"unrecognized arguments: (.*)")

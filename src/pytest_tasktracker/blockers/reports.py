@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tasktracker.errors import TrackerError
-from pytest_tasktracker.fileio import atomic_write, locked
+from pytest_tasktracker.rules.gate import OpenBlocker
+from pytest_tasktracker.tracker.fileio import atomic_write, locked
 
 SCHEMA = "pytest-tasktracker/blocker/1"
 _NAME = re.compile(r"[^a-z0-9]+")
@@ -71,7 +72,7 @@ def _fence_length(*texts: str) -> int:
     return max(3, longest + 1)
 
 
-def render(front: dict[str, Any]) -> str:
+def report_text(front: dict[str, Any]) -> str:
     """The whole file: front matter, then the body rendered from it."""
     import jinja2
     from ruamel.yaml import YAML
@@ -168,7 +169,7 @@ def write(folder: Path, name: str, front: dict[str, Any], now: str) -> Written:
                 aside = path.with_name(path.name + ".corrupt")
                 path.replace(aside)
                 warning = f"{error}; moved it to {aside.name} and wrote a new report"
-        atomic_write(path, render(data).encode("utf-8"))
+        atomic_write(path, report_text(data).encode("utf-8"))
     return Written(path, data, warning)
 
 
@@ -207,9 +208,24 @@ def open_reports(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
     return found
 
 
-def resolve(path: Path, front: dict[str, Any], now: str) -> None:
+def mark_resolved(path: Path, front: dict[str, Any], now: str) -> None:
     data = dict(front)
     data["status"] = "resolved"
     data["resolved_at"] = now
     with locked(path.parent):
-        atomic_write(path, render(data).encode("utf-8"))
+        atomic_write(path, report_text(data).encode("utf-8"))
+
+
+def open_blockers(folder: Path, shown: str) -> list[OpenBlocker]:
+    """The open blocker reports in ``folder``; ``shown`` is how to print the folder."""
+    found = []
+    for path, front in open_reports(folder):
+        affected = tuple(
+            str(entry.get("id")) for entry in front.get("affected") or [] if isinstance(entry, dict)
+        )
+        found.append(
+            OpenBlocker(
+                f"{shown}/{path.name}", str(front.get("kind")), str(front.get("summary")), affected
+            )
+        )
+    return found

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from pytest_tasktracker.evidence import Evidence
-from pytest_tasktracker.intent import read_intent, unverified_claim
-from pytest_tasktracker.tracker import SubTask, Tracker
+from pytest_tasktracker.rules.evidence import Evidence
+from pytest_tasktracker.rules.intent import read_intent, unverified_claim
+from pytest_tasktracker.tracker.model import SubTask, Tracker
 
 
 @dataclass(frozen=True)
@@ -69,23 +68,6 @@ class OpenBlocker:
     affected: tuple[str, ...]
 
 
-def open_blockers(folder: Path, shown: str) -> list[OpenBlocker]:
-    """The open blocker reports in ``folder``; ``shown`` is how to print the folder."""
-    from pytest_tasktracker.blocker_file import open_reports
-
-    found = []
-    for path, front in open_reports(folder):
-        affected = tuple(
-            str(entry.get("id")) for entry in front.get("affected") or [] if isinstance(entry, dict)
-        )
-        found.append(
-            OpenBlocker(
-                f"{shown}/{path.name}", str(front.get("kind")), str(front.get("summary")), affected
-            )
-        )
-    return found
-
-
 def blocked_ids(blockers: Sequence[OpenBlocker]) -> dict[str, OpenBlocker]:
     """The first open blocker of each sub-task it lists."""
     blocked: dict[str, OpenBlocker] = {}
@@ -95,7 +77,7 @@ def blocked_ids(blockers: Sequence[OpenBlocker]) -> dict[str, OpenBlocker]:
     return blocked
 
 
-def judge(
+def find_offenders(
     tracker: Tracker,
     evidence: Mapping[str, Evidence],
     blockers: Sequence[OpenBlocker],
@@ -201,7 +183,7 @@ def _linked(evidence: Evidence | None) -> bool:
     return evidence.rule is not None or bool(evidence.tests)
 
 
-def render(path: str, offenders: Sequence[Offender], ticked: int, github: bool) -> list[str]:
+def gate_lines(path: str, offenders: Sequence[Offender], ticked: int, github: bool) -> list[str]:
     """The gate's verdict as lines, the same for ``tasktracker gate`` and
     ``pytest --tracker-gate``: GitHub annotations when ``github``, one line per
     offender, then the summary line."""

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_tasktracker.editing import Change, apply_changes, load
 from pytest_tasktracker.errors import ConcurrentEditError, TrackerError
-from pytest_tasktracker.outcomes import SubTaskResult
-from pytest_tasktracker.tracker import Tracker
+from pytest_tasktracker.rules.outcomes import SubTaskResult
+from pytest_tasktracker.tracker.editing import Change, apply_changes, load
+from pytest_tasktracker.tracker.model import Tracker
 
 
 def plan(results: Sequence[SubTaskResult]) -> list[Change]:

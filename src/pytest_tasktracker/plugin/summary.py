@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from pytest_tasktracker.outcomes import SubTaskResult
-from pytest_tasktracker.update import UpdateReport
+from pytest_tasktracker.rules.outcomes import SubTaskResult
+from pytest_tasktracker.rules.update import UpdateReport
 
 ORDER = ("passed", "failed", "error", "skipped", "not-run", "blocked", "unlinked")
 

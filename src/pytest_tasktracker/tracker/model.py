@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pytest_tasktracker.errors import SubTaskReferenceError
-from pytest_tasktracker.scanner import CheckboxItem, Heading, scan
+from pytest_tasktracker.tracker.scanner import CheckboxItem, Heading, scan
 
 State = Literal["done", "open", "other"]
 StepKind = Literal["heading", "item", "section"]

@@ -1,59 +1,23 @@
-"""The CLI commands that judge ticks against evidence: ``gate``, ``blockers`` and the
-guard of ``check``."""
+"""The CLI commands that judge ticks against evidence: ``gate`` and ``blockers``."""
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from typing import Any, TextIO
 
-from pytest_tasktracker.evidence import Evidence, ResultsError, evidence_by_id
-from pytest_tasktracker.gate import (
-    Offender,
-    OpenBlocker,
-    blocked_ids,
-    judge,
-    open_blockers,
-    render,
-    verdict,
-)
 from pytest_tasktracker.paths import relative
+from pytest_tasktracker.rules.gate import Offender, find_offenders, gate_lines
 from pytest_tasktracker.settings import Settings
-from pytest_tasktracker.tracker import SubTask, Tracker
-
-
-@dataclass
-class Record:
-    """What the state folder says: the evidence and the open blockers."""
-
-    evidence: dict[str, Evidence]
-    blockers: list[OpenBlocker]
-    warning: str | None = None
-
-
-def read_record(settings: Settings) -> Record:
-    warning = None
-    try:
-        evidence = evidence_by_id(settings.results_file)
-    except ResultsError as error:
-        evidence, warning = {}, f"{error}; judging as if there were no evidence"
-    return Record(
-        evidence,
-        open_blockers(settings.blockers_folder, relative(settings.blockers_folder)),
-        warning,
-    )
-
-
-def rerun_command(tracker: Tracker) -> str:
-    return f"pytest --tracker {tracker.path} --tracker-update"
+from pytest_tasktracker.state import read_record, rerun_command
+from pytest_tasktracker.tracker.model import Tracker
 
 
 def gate(tracker: Tracker, settings: Settings, as_json: bool, out: TextIO, err: TextIO) -> int:
     record = read_record(settings)
     if record.warning:
         err.write(f"tasktracker: warning: {record.warning}\n")
-    offenders = judge(tracker, record.evidence, record.blockers, rerun_command(tracker))
+    offenders = find_offenders(tracker, record.evidence, record.blockers, rerun_command(tracker))
     write_gate(tracker, offenders, as_json, out)
     return 1 if offenders else 0
 
@@ -70,13 +34,13 @@ def write_gate(tracker: Tracker, offenders: list[Offender], as_json: bool, out: 
         out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
         return
     github = os.environ.get("GITHUB_ACTIONS") == "true"
-    for line in render(tracker.path, offenders, ticked, github):
+    for line in gate_lines(tracker.path, offenders, ticked, github):
         out.write(line + "\n")
 
 
 def blockers(settings: Settings, as_json: bool, out: TextIO) -> int:
     """List the open blockers; exit 1 while there are any."""
-    from pytest_tasktracker.blocker_file import BlockerFileError, iter_reports
+    from pytest_tasktracker.blockers.reports import BlockerFileError, iter_reports
 
     rows: list[dict[str, Any]] = []
     unreadable = []
@@ -113,13 +77,3 @@ def blockers(settings: Settings, as_json: bool, out: TextIO) -> int:
     if not rows:
         out.write(f"no open blockers in {relative(settings.blockers_folder)}\n")
     return 1 if rows else 0
-
-
-def refusal(subtask: SubTask, record: Record, rerun: str) -> str | None:
-    """Why ``check`` must not tick ``subtask``, or None when it may: the gate's verdict
-    on the sub-task as if it were ticked."""
-    blocker = blocked_ids(record.blockers).get(subtask.id)
-    reasons = verdict(subtask, record.evidence.get(subtask.id), blocker, rerun)
-    if not reasons:
-        return None
-    return f"{reasons[0].why}; {reasons[0].todo}"

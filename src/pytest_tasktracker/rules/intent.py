@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pytest_tasktracker.tracker import SubTask
+from pytest_tasktracker.tracker.model import SubTask
 
 # <!-- tests: tests/test_cache.py, tests/test_x.py::test_y -->
 _EXPLICIT = re.compile(r"<!--\s*tests?\s*:\s*([^>]{0,4000}?)\s*-->", re.IGNORECASE)

@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_tasktracker.linking import Link, split_target
+from pytest_tasktracker.rules.linking import Link, split_target
 
 # pytest's own default for ``norecursedirs``.
 DEFAULT_NORECURSE = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv",

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from pytest_tasktracker.intent import Intent, read_intent
-from pytest_tasktracker.tracker import SubTask, Tracker
+from pytest_tasktracker.rules.intent import Intent, read_intent
+from pytest_tasktracker.tracker.model import SubTask, Tracker
 
 Rule = Literal["marker", "explicit", "named", "step", "suite"]
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_tasktracker.errors import ConcurrentEditError, TrackerWriteError
-from pytest_tasktracker.fileio import atomic_write, decode, locked, read_bytes
-from pytest_tasktracker.tracker import SubTask, Tracker, parse
+from pytest_tasktracker.tracker.fileio import atomic_write, decode, locked, read_bytes
+from pytest_tasktracker.tracker.model import SubTask, Tracker, parse
 
 
 def set_status(text: str, subtask: SubTask, done: bool) -> str:

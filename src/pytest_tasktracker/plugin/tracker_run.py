@@ -9,19 +9,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_tasktracker.collection import Collected
+from pytest_tasktracker.blockers.facts import Facts
 from pytest_tasktracker.errors import TrackerError
-from pytest_tasktracker.facts import Facts
 from pytest_tasktracker.paths import relative
+from pytest_tasktracker.plugin.collection import Collected
 from pytest_tasktracker.settings import Settings
 
 if TYPE_CHECKING:  # the rest is imported when the run ends: xdist workers never need it
-    from pytest_tasktracker.blocking import Outcome
-    from pytest_tasktracker.outcomes import SubTaskResult
+    from pytest_tasktracker.blockers.record import BlockerUpdate
+    from pytest_tasktracker.rules.outcomes import SubTaskResult
+    from pytest_tasktracker.rules.scope import Reach
+    from pytest_tasktracker.rules.update import UpdateReport
     from pytest_tasktracker.runinfo import RunInfo
-    from pytest_tasktracker.scope import Reach
-    from pytest_tasktracker.tracker import Tracker
-    from pytest_tasktracker.update import UpdateReport
+    from pytest_tasktracker.tracker.model import Tracker
 
 # Options whose value is not a path, for guessing the paths a run was given.
 _VALUE_OPTIONS = frozenset(
@@ -46,7 +46,7 @@ class TrackerRun:
     run_paths: list[str] = field(default_factory=list)
     results: list[SubTaskResult] = field(default_factory=list)
     update: UpdateReport | None = None
-    blocked: Outcome | None = None
+    blocked: BlockerUpdate | None = None
     warnings: list[str] = field(default_factory=list)
     finished: bool = False
     printed: bool = False
@@ -64,7 +64,7 @@ class TrackerRun:
 
     def load_tracker(self) -> Tracker | None:
         if self.tracker is None:
-            from pytest_tasktracker.editing import load
+            from pytest_tasktracker.tracker.editing import load
 
             try:
                 self.tracker = load(self.settings.tracker, self.tracker_name)
@@ -94,10 +94,10 @@ class TrackerRun:
     def _finish(
         self, exit_code: int, reach: Reach, run: RunInfo, command: Callable[[], dict[str, Any]]
     ) -> None:
-        from pytest_tasktracker.linking import link
-        from pytest_tasktracker.outcomes import SubTaskResult, judge_all, outcomes_of
-        from pytest_tasktracker.scope import gaps
-        from pytest_tasktracker.update import UpdateReport, apply, plan
+        from pytest_tasktracker.rules.linking import link
+        from pytest_tasktracker.rules.outcomes import SubTaskResult, judge_subtasks, outcomes_of
+        from pytest_tasktracker.rules.scope import gaps
+        from pytest_tasktracker.rules.update import UpdateReport, apply, plan
 
         tracker = self.load_tracker()
         if tracker is None:
@@ -109,23 +109,23 @@ class TrackerRun:
         chosen = set(collected.selected or ())
         selected = None if chosen.issuperset(known) else chosen
         missing = gaps(links, reach, known)
-        results = judge_all(links, outcomes_of(self.reports), selected, missing)
+        results = judge_subtasks(links, outcomes_of(self.reports), selected, missing)
         # A clean run (the usual case) needs no diagnosis, and no blocker module at all.
         blockers = []
         if self.facts.troubled():
-            from pytest_tasktracker.diagnose import diagnose
+            from pytest_tasktracker.blockers.diagnose import diagnose
 
             blockers = diagnose(self.facts)
         partial = None
         if not blockers and any(r.outcome in ("skipped", "not-run") for r in results):
-            from pytest_tasktracker.blocking import unverifiable
+            from pytest_tasktracker.blockers.record import unverifiable
 
             partial = unverifiable(results, exit_code)
         verified = [
             r.link.subtask.id for r in results if r.outcome in ("passed", "failed", "error")
         ]
         if blockers or partial:
-            from pytest_tasktracker.blocking import record
+            from pytest_tasktracker.blockers.record import record
 
             self.blocked = record(
                 [*blockers, *([partial] if partial else [])],
@@ -165,11 +165,11 @@ class TrackerRun:
             else:
                 self.update = apply(self.settings.tracker, self.tracker_name, tracker, changes)
         if not blockers and self.settings.blockers_folder.is_dir():
-            from pytest_tasktracker.blocking import Outcome, resolve
+            from pytest_tasktracker.blockers.record import BlockerUpdate, resolve_reports
 
-            self.blocked = self.blocked or Outcome()
+            self.blocked = self.blocked or BlockerUpdate()
             written = [path for path, _ in self.blocked.written]
-            resolved, warnings = resolve(self.settings, results, written)
+            resolved, warnings = resolve_reports(self.settings, results, written)
             self.blocked.resolved.extend(resolved)
             self.blocked.warnings.extend(warnings)
         if self.blocked is not None:
@@ -180,23 +180,25 @@ class TrackerRun:
 
     def _gate(self) -> tuple[list[str], bool]:
         """The gate, on the tracker as this run left it (after its ticks)."""
-        from pytest_tasktracker.editing import load
-        from pytest_tasktracker.gate import judge, render
-        from pytest_tasktracker.judging import read_record, rerun_command
+        from pytest_tasktracker.rules.gate import find_offenders, gate_lines
+        from pytest_tasktracker.state import read_record, rerun_command
+        from pytest_tasktracker.tracker.editing import load
 
         try:
             tracker = load(self.settings.tracker, self.tracker_name)
         except TrackerError as error:
             return [f"gate could not read the tracker: {error}"], True
         record = read_record(self.settings)
-        offenders = judge(tracker, record.evidence, record.blockers, rerun_command(tracker))
+        offenders = find_offenders(
+            tracker, record.evidence, record.blockers, rerun_command(tracker)
+        )
         ticked = sum(1 for subtask in tracker.subtasks if subtask.done)
         github = os.environ.get("GITHUB_ACTIONS") == "true"
-        return render(tracker.path, offenders, ticked, github), bool(offenders)
+        return gate_lines(tracker.path, offenders, ticked, github), bool(offenders)
 
     def _write_evidence(self, tracker: Tracker, run: RunInfo, exit_code: int) -> bool:
         """Write results.json; False when it could not be written."""
-        from pytest_tasktracker.evidence import write_results
+        from pytest_tasktracker.rules.evidence import write_results
 
         try:
             warning = write_results(
@@ -221,8 +223,8 @@ class TrackerRun:
         tracker = self.load_tracker()
         if tracker is None:
             return
-        from pytest_tasktracker.blocking import record
-        from pytest_tasktracker.diagnose import diagnose
+        from pytest_tasktracker.blockers.diagnose import diagnose
+        from pytest_tasktracker.blockers.record import record
 
         blockers = diagnose(self.facts)
         if not blockers:

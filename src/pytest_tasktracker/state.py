@@ -1,0 +1,49 @@
+"""The state folder as the judges read it: the evidence in results.json and the open
+blocker reports, and the one question every tick answers to (``refusal``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pytest_tasktracker.blockers.reports import open_blockers
+from pytest_tasktracker.paths import relative
+from pytest_tasktracker.rules.evidence import Evidence, ResultsError, evidence_by_id
+from pytest_tasktracker.rules.gate import OpenBlocker, blocked_ids, verdict
+from pytest_tasktracker.settings import Settings
+from pytest_tasktracker.tracker.model import SubTask, Tracker
+
+
+@dataclass
+class Record:
+    """What the state folder says: the evidence and the open blockers."""
+
+    evidence: dict[str, Evidence]
+    blockers: list[OpenBlocker]
+    warning: str | None = None
+
+
+def read_record(settings: Settings) -> Record:
+    warning = None
+    try:
+        evidence = evidence_by_id(settings.results_file)
+    except ResultsError as error:
+        evidence, warning = {}, f"{error}; judging as if there were no evidence"
+    return Record(
+        evidence,
+        open_blockers(settings.blockers_folder, relative(settings.blockers_folder)),
+        warning,
+    )
+
+
+def rerun_command(tracker: Tracker) -> str:
+    return f"pytest --tracker {tracker.path} --tracker-update"
+
+
+def refusal(subtask: SubTask, record: Record, rerun: str) -> str | None:
+    """Why ``check`` must not tick ``subtask``, or None when it may: the gate's verdict
+    on the sub-task as if it were ticked."""
+    blocker = blocked_ids(record.blockers).get(subtask.id)
+    reasons = verdict(subtask, record.evidence.get(subtask.id), blocker, rerun)
+    if not reasons:
+        return None
+    return f"{reasons[0].why}; {reasons[0].todo}"
