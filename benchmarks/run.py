@@ -197,12 +197,26 @@ def instructions(suite: Path, args: Sequence[str]) -> int | None:
         return None
     shutil.copyfile(suite / "TRACKER.orig", suite / "TRACKER.md")
     result = subprocess.run(
-        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--trace-children=yes",
-         "--cachegrind-out-file=/dev/null", sys.executable, "-m", "pytest", "-q",
-         "-p", "no:cacheprovider", *args],
-        cwd=suite, capture_output=True, text=True, check=False,
+        [
+            "valgrind",
+            "--tool=cachegrind",
+            "--cache-sim=no",
+            "--trace-children=yes",
+            "--cachegrind-out-file=/dev/null",
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *args,
+        ],
+        cwd=suite,
+        capture_output=True,
+        text=True,
+        check=False,
         env={**environment(), "PYTHONHASHSEED": "0"},
-    )  # fmt: skip
+    )
     counts = re.findall(r"I\s+refs:\s+([\d,]+)", result.stderr)
     if result.returncode not in (0, 5) or not counts:
         return None
@@ -297,10 +311,23 @@ def real_suite(folder: Path, rounds: int) -> str | None:
     """A real test suite nobody here wrote: more-itertools' tests from its sdist."""
     download = folder / "sdist"
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-         "--quiet", "-d", str(download), "more-itertools==10.5.0"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "--quiet",
+            "-d",
+            str(download),
+            "more-itertools==10.5.0",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     archives = list(download.glob("*.tar.gz"))
     if result.returncode != 0 or not archives:
         return f"(real suite skipped: the sdist could not be downloaded: {result.stderr[-200:]})"

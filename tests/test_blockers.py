@@ -516,14 +516,21 @@ def test_the_seed_a_missing_xdist_from_addopts_blocks_2_11_of_the_7129c046_track
     (folder / "test_orchestrator_cache.py").write_text("def test_cache():\n    pass\n")
     check = subprocess.run(
         [sys.executable, "-S", "-c", "import importlib.util as u; print(u.find_spec('xdist'))"],
-        env=without_xdist, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        env=without_xdist,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert check.stdout == "None\n"  # the replay really has no pytest-xdist
 
     result = subprocess.run(
         [sys.executable, "-S", "-m", "pytest", "--tracker", "pr_info/TASK_TRACKER.md"],
-        cwd=pytester.path, env=without_xdist, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=pytester.path,
+        env=without_xdist,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 4
     assert "unrecognized arguments: -n" in result.stderr
     assert "BLOCKED (missing-plugin): option -n (from addopts in pyproject.toml) needs " in (

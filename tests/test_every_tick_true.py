@@ -256,9 +256,15 @@ def test_the_gate_rejects_evidence_that_contradicts_itself(
     path = project(pytester, f"### Step 1: F\n- [x] {text}\n")
     write_results(
         pytester,
-        {"id": "1.1", "text": text, "outcome": "passed", "reason": "", "rule": "named",
-         "tests": tests},
-    )  # fmt: skip
+        {
+            "id": "1.1",
+            "text": text,
+            "outcome": "passed",
+            "reason": "",
+            "rule": "named",
+            "tests": tests,
+        },
+    )
     code, out, _ = run_cli(capsys, "gate", "--tracker", str(path))
     assert code == 1, out
     assert "contradicts" in out

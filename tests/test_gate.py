@@ -289,8 +289,10 @@ def test_the_gate_is_also_a_real_command(seed_project: Path) -> None:
 
     result = subprocess.run(
         [sys.executable, "-m", "pytest_tasktracker", "gate"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 1
     assert result.stdout.endswith(
         "gate failed: 9 of 23 ticked sub-tasks lack evidence "

@@ -130,10 +130,20 @@ def test_hostile_text_comes_out_literally_and_the_front_matter_reads_back(hostil
         "affected": [{"id": "1.1", "text": hostile, "line": 3, "step": "1"}],
         "verified": [],
         "tracker": "t.md",
-        "command": {"argv": [hostile], "cwd": "/p", "rootdir": "/p", "inifile": None,
-                    "python": "python", "python_version": "3", "pytest": "9", "plugins": {}},
-        "first_seen": "t", "last_seen": "t", "occurrences": 1,
-    }  # fmt: skip
+        "command": {
+            "argv": [hostile],
+            "cwd": "/p",
+            "rootdir": "/p",
+            "inifile": None,
+            "python": "python",
+            "python_version": "3",
+            "pytest": "9",
+            "plugins": {},
+        },
+        "first_seen": "t",
+        "last_seen": "t",
+        "occurrences": 1,
+    }
     text = report_text(front)
     end = text.index("\n---\n", 4)
     back = YAML(typ="safe", pure=True).load(text[4 : end + 1])
@@ -192,8 +202,12 @@ def test_secrets_in_the_environment_and_argv_never_reach_a_file(
     }
     subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     written = [p for p in (tmp_path / "pr_info").rglob("*") if p.is_file()]
     assert any(p.name == "results.json" or p.suffix == ".md" for p in written if p != tracker)
     for path in written:

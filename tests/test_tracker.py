@@ -142,8 +142,19 @@ def test_kiro_numbered_items_are_steps_with_dotted_children() -> None:
 def test_flat_kiro_children_belong_to_the_step_above_them() -> None:
     tracker = load(corpus_tracker("RockyBoyRC"))
     assert ids(tracker) == [
-        "1.1", "1.2", "2.1", "2.2", "3", "3.1", "3.2", "4.1", "4.2", "5.1", "6.1", "7.1",
-    ]  # fmt: skip
+        "1.1",
+        "1.2",
+        "2.1",
+        "2.2",
+        "3",
+        "3.1",
+        "3.2",
+        "4.1",
+        "4.2",
+        "5.1",
+        "6.1",
+        "7.1",
+    ]
     assert [s.id for s in tracker.steps] == ["1", "2", "3", "3", "4", "5", "6", "7"]
 
 

@@ -101,12 +101,14 @@ def unverifiable(results: Sequence[SubTaskResult], exit_code: int) -> Blocker | 
         f"{' and more' if len(ids) > 6 else ''} was skipped or deselected",
         error=reasons,
         exit_code=exit_code,
-        cause={"skipped": [r.link.subtask.id for r in skipped],
-               "deselected": [r.link.subtask.id for r in deselected if not verified_any]},
+        cause={
+            "skipped": [r.link.subtask.id for r in skipped],
+            "deselected": [r.link.subtask.id for r in deselected if not verified_any],
+        },
         remedies=[],
         subtask_ids=ids,
         nodeids=[n for r in chosen for n, _ in r.tests],
-    )  # fmt: skip
+    )
 
 
 @dataclass

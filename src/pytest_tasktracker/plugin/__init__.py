@@ -176,8 +176,12 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_tasktracker.blockers.facts import Facts
         from pytest_tasktracker.plugin.tracker_run import TrackerRun
 
-        facts = Facts([str(a) for a in config.invocation_params.args],
-                      config.invocation_params.dir, config.rootpath, config.inipath)  # fmt: skip
+        facts = Facts(
+            [str(a) for a in config.invocation_params.args],
+            config.invocation_params.dir,
+            config.rootpath,
+            config.inipath,
+        )
         hooks = _register_run(config, TrackerRun(settings, name, facts))
     hooks.run.settings = settings
     hooks.run.tracker = tracker

@@ -69,9 +69,11 @@ class CollectHooks:
         # The marks of the collector's chain (session, package, module, class) are the same
         # for every item it made: read them once, then only each item's own marks.
         inherited = [
-            mark for node in collector.listchain() for mark in node.own_markers
+            mark
+            for node in collector.listchain()
+            for mark in node.own_markers
             if mark.name == "task"
-        ]  # fmt: skip
+        ]
         problems: list[str] = []
         is_item = self._is_item
         for node in nodes:
@@ -89,8 +91,10 @@ class CollectHooks:
                 continue
             ids, bad = task_ids([*own, *reversed(inherited)])
             self.marks[node.nodeid] = ids
-            problems.extend(f"{node.nodeid}: {problem} in tracker {self.name} (@pytest.mark.task)"
-                            for problem in [*bad, *self._unknown(ids)])  # fmt: skip
+            problems.extend(
+                f"{node.nodeid}: {problem} in tracker {self.name} (@pytest.mark.task)"
+                for problem in [*bad, *self._unknown(ids)]
+            )
         return problems
 
     def _unknown(self, ids: list[str]) -> list[str]:

@@ -25,10 +25,31 @@ if TYPE_CHECKING:  # the rest is imported when the run ends: xdist workers never
 
 # Options whose value is not a path, for guessing the paths a run was given.
 _VALUE_OPTIONS = frozenset(
-    {"-k", "-m", "-p", "-o", "-c", "-n", "--tracker", "--tracker-state", "--rootdir",
-     "--basetemp", "--confcutdir", "--deselect", "--ignore", "--ignore-glob", "-W", "--tb",
-     "--junitxml", "--junit-xml", "--maxfail", "--durations", "--import-mode", "-r"}
-)  # fmt: skip
+    {
+        "-k",
+        "-m",
+        "-p",
+        "-o",
+        "-c",
+        "-n",
+        "--tracker",
+        "--tracker-state",
+        "--rootdir",
+        "--basetemp",
+        "--confcutdir",
+        "--deselect",
+        "--ignore",
+        "--ignore-glob",
+        "-W",
+        "--tb",
+        "--junitxml",
+        "--junit-xml",
+        "--maxfail",
+        "--durations",
+        "--import-mode",
+        "-r",
+    }
+)
 
 
 @dataclass

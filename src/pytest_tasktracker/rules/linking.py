@@ -81,8 +81,11 @@ class _Index:
                 for nodeid in self.all
                 if nodeid.startswith(folder) or f"/{folder}" in _split(nodeid)[0]
             ]
-        paths = [p for p in self.by_name.get(path.rpartition("/")[2], ())
-                 if p == path or p.endswith("/" + path)]  # fmt: skip
+        paths = [
+            p
+            for p in self.by_name.get(path.rpartition("/")[2], ())
+            if p == path or p.endswith("/" + path)
+        ]
         found = [nodeid for p in paths for nodeid in self.by_path[p]]
         if len(paths) > 1:
             found = list(self.sort(found))

@@ -46,8 +46,9 @@ def outcomes_of(reports: Iterable[Any]) -> dict[str, TestOutcome]:
             )
     for nodeid in (*fixtures, *xfail):
         phases = fixtures.get(nodeid, {})
-        outcome = _outcome(phases.get("setup"), calls.get(nodeid), phases.get("teardown"),
-                           nodeid in xfail)  # fmt: skip
+        outcome = _outcome(
+            phases.get("setup"), calls.get(nodeid), phases.get("teardown"), nodeid in xfail
+        )
         if outcome is not None:
             judged[nodeid] = outcome
     return judged

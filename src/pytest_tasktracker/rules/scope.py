@@ -21,8 +21,17 @@ from pathlib import Path
 from pytest_tasktracker.rules.linking import Link, split_target
 
 # pytest's own default for ``norecursedirs``.
-DEFAULT_NORECURSE = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv",
-                     "{arch}")  # fmt: skip
+DEFAULT_NORECURSE = (
+    "*.egg",
+    ".*",
+    "_darcs",
+    "build",
+    "CVS",
+    "dist",
+    "node_modules",
+    "venv",
+    "{arch}",
+)
 
 
 @dataclass(frozen=True)

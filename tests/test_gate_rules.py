@@ -1,0 +1,177 @@
+"""The one verdict on a tick (rules.gate.verdict), table-driven and fast: every reason the
+gate and ``check`` give, from the sub-task's words, its evidence and its blockers."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_tasktracker.rules.evidence import Evidence
+from pytest_tasktracker.rules.gate import OpenBlocker, find_offenders, gate_lines, verdict
+from pytest_tasktracker.tracker.model import SubTask, parse
+
+RERUN = "pytest --tracker T.md --tracker-update"
+
+
+def subtask(text: str) -> SubTask:
+    (found,) = parse(f"### Step 1: S\n- [x] {text}\n").subtasks
+    return found
+
+
+def evidence(
+    text: str, outcome: str, tests: tuple[tuple[str, str], ...] = (), rule: str | None = "named"
+) -> Evidence:
+    return Evidence("1.1", text, outcome, "a reason", tests, None, rule)
+
+
+PASSED = (("t.py::a", "passed"),)
+NO_EVIDENCE = ("no-evidence", "is linked to tests and has no passing evidence")
+RUN_NO_EVIDENCE = ("no-evidence", "asks for a test run and has no passing evidence")
+BLOCKER = OpenBlocker("b/x.md", "conftest-error", "conftest.py fails", ("1.1",))
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome", "tests", "rule", "expected"),
+    [
+        ("Fix test_a.py", None, (), None, [NO_EVIDENCE]),
+        ("Run tests to verify they pass", None, (), None, [RUN_NO_EVIDENCE]),
+        ("Fix test_a.py", "passed", PASSED, "named", []),
+        ("Fix test_a.py", "passed", (("t.py::a", "passed"), ("t.py::b", "skipped")), "named", []),
+        ("Fix test_a.py", "passed", (("t.py::a", "xfailed"),), "named", []),
+        (
+            "Fix test_a.py",
+            "failed",
+            (("t.py::a", "failed"), ("t.py::b", "passed")),
+            "named",
+            [("evidence", "its linked tests failed (t.py::a)")],
+        ),
+        (
+            "Fix test_a.py",
+            "error",
+            (("t.py::a", "error"),),
+            "named",
+            [("evidence", "its linked tests error (t.py::a)")],
+        ),
+        (
+            "Fix test_a.py",
+            "skipped",
+            (("t.py::a", "skipped"),),
+            "named",
+            [("evidence", "every linked test was skipped, which proves nothing")],
+        ),
+        (
+            "Fix test_a.py",
+            "blocked",
+            (),
+            "named",
+            [("evidence", "the last run could not verify it (a reason)")],
+        ),
+        ("Fix test_a.py", "not-run", PASSED, "named", [NO_EVIDENCE]),
+        (
+            "Fix test_a.py",
+            "passed",
+            (),
+            "named",
+            [("evidence", "its evidence contradicts itself (it says passed but lists no test)")],
+        ),
+        (
+            "Fix test_a.py",
+            "passed",
+            (("t.py::a", "passed"), ("t.py::b", "failed")),
+            "named",
+            [
+                (
+                    "evidence",
+                    "its evidence contradicts itself (it says passed but lists t.py::b failed)",
+                )
+            ],
+        ),
+        (
+            "Fix test_a.py",
+            "passed",
+            (("t.py::a", "skipped"),),
+            "named",
+            [
+                (
+                    "evidence",
+                    "its evidence contradicts itself "
+                    "(it says passed but every test it lists was skipped)",
+                )
+            ],
+        ),
+        # Linked by a marker: the words say nothing, the evidence's rule does.
+        ("Implement the cache", None, (), None, []),
+        (
+            "Implement the cache",
+            "failed",
+            (("t.py::a", "failed"),),
+            "marker",
+            [("evidence", "its linked tests failed (t.py::a)")],
+        ),
+        ("Implement the cache", "not-run", (), "marker", [NO_EVIDENCE]),
+        ("Implement the cache", "unlinked", (), None, []),
+        # The red phase is never judged on evidence.
+        (
+            "Run tests to verify they fail (TDD approach)",
+            "failed",
+            (("t.py::a", "failed"),),
+            "step",
+            [],
+        ),
+        (
+            "Run tests (BLOCKED: no xdist)",
+            None,
+            (),
+            None,
+            [("claim", "ticked with a claim, not evidence ('BLOCKED')"), RUN_NO_EVIDENCE],
+        ),
+    ],
+)
+def test_the_verdict_on_a_tick(
+    text: str,
+    outcome: str | None,
+    tests: tuple[tuple[str, str], ...],
+    rule: str | None,
+    expected: list[tuple[str, str]],
+) -> None:
+    found = subtask(text)
+    proof = None if outcome is None else evidence(text, outcome, tests, rule)
+    assert [(r.rule, r.why) for r in verdict(found, proof, None, RERUN)] == expected
+
+
+def test_evidence_for_other_words_is_no_evidence() -> None:
+    found = subtask("Fix test_a.py and test_b.py")
+    proof = evidence("Fix test_a.py", "passed", PASSED)
+    assert [r.rule for r in verdict(found, proof, None, RERUN)] == ["no-evidence"]
+
+
+def test_an_open_blocker_names_its_file_and_what_to_do() -> None:
+    (reason,) = verdict(subtask("Implement the cache"), None, BLOCKER, RERUN)
+    assert (reason.rule, reason.why, reason.todo) == (
+        "blocker",
+        "has an open blocker: b/x.md (conftest-error: conftest.py fails)",
+        f"follow the remedies in b/x.md, then run `{RERUN}`",
+    )
+
+
+def test_the_gate_judges_every_ticked_box_also_after_an_open_one() -> None:
+    tracker = parse(
+        "### Step 1: S\n- [ ] Fix test_a.py\n- [x] Implement it\n- [x] Fix test_b.py\n"
+        "### Step 2: T\n- [ ] Run tests\n- [x] Fix test_c.py (deferred to CI)\n",
+        "T.md",
+    )
+    offenders = find_offenders(tracker, {}, [], RERUN)
+    assert [o.subtask.id for o in offenders] == ["1.3", "2.2"]
+    assert gate_lines("T.md", offenders, 3, github=False) == [
+        "T.md:4: 1.3 Fix test_b.py: is linked to tests and has no passing evidence; "
+        f"run `{RERUN}`; it ticks what passes",
+        "T.md:7: 2.2 Fix test_c.py (deferred to CI): ticked with a claim, not evidence "
+        f"('deferred to CI') (and 1 more); untick it, fix the cause, and let `{RERUN}` tick it",
+        "gate failed: 2 of 3 ticked sub-tasks lack evidence (1.3, 2.2)",
+    ]
+    assert gate_lines("T.md", [], 3, github=True) == [
+        "gate passed: every one of 3 ticked sub-tasks is backed by evidence"
+    ]
+    assert gate_lines("T.md", offenders[:1], 3, github=True)[0] == (
+        "::error file=T.md,line=4,title=tasktracker gate%3A 1.3::1.3 Fix test_b.py: is linked "
+        f"to tests and has no passing evidence; run `{RERUN}`; it ticks what passes"
+    )

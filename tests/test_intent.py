@@ -1,0 +1,165 @@
+"""What a sub-task's words ask for, table-driven: one row per alternative of each rule,
+so that deleting any phrase from a pattern turns a row red."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_tasktracker.rules.intent import Intent, read_intent, unverified_claim
+from pytest_tasktracker.tracker.model import SubTask, parse
+
+
+def subtask(text: str, notes: str = "") -> SubTask:
+    (found,) = parse(f"### Step 1: S\n- [x] {text}\n{notes}").subtasks
+    return found
+
+
+@pytest.mark.parametrize(
+    ("text", "claim"),
+    [
+        ("Run tests (BLOCKED: no xdist)", "BLOCKED"),
+        ("Tests pass, verified via code review", "verified via code review"),
+        ("Checked, verified by reading the diff", "verified by reading"),
+        ("Verified through inspection", "Verified through inspection"),
+        ("Verified with code reading", "Verified with code reading"),
+        ("Backward compatible by code review", "by code review"),
+        ("Done; deferred to CI", "deferred to CI"),
+        ("pytest could not be run here", "could not be run"),
+        ("pytest couldn't execute", "couldn't execute"),
+        ("the suite could not collect", "could not collect"),
+        ("could not be verified locally", "could not be verified"),
+        ("tests could not be tested", "could not be tested"),
+        ("the checker cannot run", "cannot run"),
+        ("the suite can't be executed", "can't be executed"),
+        ("this cannot be verified", "cannot be verified"),
+        ("unable to run pytest", "unable to run"),
+        ("unable to execute the tests", "unable to execute"),
+        ("unable to verify", "unable to verify"),
+        ("tests not run yet", "not run"),
+        ("never executed", "never executed"),
+        ("not been verified", "not been verified"),
+        ("never tested on Windows", "never tested"),
+        ("should pass when xdist is installed", "should pass when"),
+        ("skipped the tests", "skipped the tests"),
+        ("skipped tests for now", "skipped tests"),
+    ],
+)
+def test_every_claim_phrase_is_caught_in_the_text(text: str, claim: str) -> None:
+    assert unverified_claim(subtask(text)) == claim
+
+
+def test_a_claim_in_a_continuation_line_is_caught() -> None:
+    found = subtask("Run tests to verify they pass", "  - could not run: deferred to CI\n")
+    assert unverified_claim(found) == "could not run"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Run tests to verify they pass",
+        "Unblock the release job",
+        "Review the code",
+        "Implement verification of the cache",
+        "Add a not-run outcome",
+    ],
+)
+def test_ordinary_words_are_not_claims(text: str) -> None:
+    assert unverified_claim(subtask(text)) is None
+
+
+def intent(**fields: object) -> Intent:
+    base: dict[str, object] = {
+        "explicit": (),
+        "named": (),
+        "runs_tests": False,
+        "whole_suite": False,
+        "red_phase": False,
+        "other_checks": False,
+    }
+    base.update(fields)
+    return Intent(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Run tests to verify they pass", intent(runs_tests=True)),
+        ("Re-run the specs", intent(runs_tests=True)),
+        ("Execute pytest", intent(runs_tests=True)),
+        ("Rerun the test suite", intent(runs_tests=True)),
+        ("Make sure the tests are green", intent(runs_tests=True)),
+        ("The test suite passes", intent(runs_tests=True)),
+        ("Check pytest output", intent(runs_tests=True)),
+        ("Run the full test suite", intent(runs_tests=True, whole_suite=True)),
+        ("Run the entire test suite", intent(runs_tests=True, whole_suite=True)),
+        ("Run the whole tests", intent(runs_tests=True, whole_suite=True)),
+        ("Run the complete pytest suite", intent(runs_tests=True, whole_suite=True)),
+        ("Checkpoint - Ensure all tests pass", intent(runs_tests=True, whole_suite=True)),
+        ("Ensure every test passes", intent(runs_tests=True)),
+        ("Make sure all the tests pass", intent(runs_tests=True, whole_suite=True)),
+        ("Run the entire test file", intent(runs_tests=True, whole_suite=True)),
+        ("Run tests to verify they fail (TDD approach)", intent(runs_tests=True, red_phase=True)),
+        ("Run the tests: red phase", intent(runs_tests=True, red_phase=True)),
+        ("Write the failing tests (red)", intent(red_phase=True)),
+        ("Check that it fails to pass", intent()),
+        ("Implement the cache", intent()),
+        ("Run pylint and fix all issues", intent(other_checks=True)),
+        ("Quality checks: pylint, pytest, mypy", intent(runs_tests=True, other_checks=True)),
+    ],
+)
+def test_what_a_sub_task_asks_for(text: str, expected: Intent) -> None:
+    assert read_intent(subtask(text)) == expected
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "pylint",
+        "mypy",
+        "ruff",
+        "flake8",
+        "black",
+        "isort",
+        "pyright",
+        "pyre",
+        "bandit",
+        "eslint",
+        "tsc",
+        "lint",
+        "linting",
+        "linter",
+        "typecheck",
+        "type-checks",
+        "type checking",
+        "manual",
+        "manually",
+        "review",
+        "browser",
+        "format",
+        "formatting",
+    ],
+)
+def test_every_other_check_is_named(word: str) -> None:
+    assert read_intent(subtask(f"Do the {word} pass")).other_checks
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("Run pytest on test_a.py", ("test_a.py",)),
+        ("Fix tests/unit/test_b.py::TestX::test_y[1]", ("tests/unit/test_b.py::TestX::test_y[1]",)),
+        ("Run a_test.py and tests\\c_test.py", ("a_test.py", "tests/c_test.py")),
+        ("Fix test_a.py twice: test_a.py", ("test_a.py",)),
+        ("Edit conftest.py and setup.py", ()),
+        ("Fix mytest_a.py", ()),
+    ],
+)
+def test_the_test_files_a_sub_task_names(text: str, named: tuple[str, ...]) -> None:
+    assert read_intent(subtask(text)).named == named
+
+
+def test_explicit_links_come_from_a_tests_comment_in_the_notes_too() -> None:
+    found = subtask(
+        "Cache <!-- tests: tests/a.py, tests/b.py::t -->", "  <!-- test: tests/c/ -->\n"
+    )
+    assert read_intent(found).explicit == ("tests/a.py", "tests/b.py::t", "tests/c/")
