@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from pytest_tasktracker import load
+from pytest_tasktracker import Change, apply_changes, load
 
 WRITER = """
 import sys, time
@@ -69,3 +69,6 @@ def test_a_writer_killed_at_any_moment_leaves_the_old_or_the_new_file(tmp_path: 
         writer.stdout.close()
         assert path.read_bytes() in (untouched, ticked)
     assert len(load(path).subtasks) == 2
+    # The next write clears the temporary files that the killed writers left behind.
+    apply_changes(path, [Change("tasks.1", True)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["TASK_TRACKER.md"]

@@ -148,7 +148,17 @@ def test_a_read_only_tracker_is_refused_and_untouched(tmp_path: Path) -> None:
     assert path.read_text() == "- [ ] a\n"
 
 
-def test_a_read_only_tracker_is_refused_even_for_root(
+def test_a_read_only_tracker_is_refused_even_for_root(tmp_path: Path) -> None:
+    """Its mode bits decide, not access(), which says yes to root."""
+    path = tmp_path / "t.md"
+    path.write_text("- [ ] a\n")
+    path.chmod(0o444)
+    with pytest.raises(TrackerWriteError, match=r"t\.md: is read-only; nothing was changed$"):
+        apply_changes(path, [Change("tasks.1", True)], "t.md")
+    assert path.read_text() == "- [ ] a\n"
+
+
+def test_a_tracker_that_access_refuses_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "t.md"
@@ -157,6 +167,66 @@ def test_a_read_only_tracker_is_refused_even_for_root(
     with pytest.raises(TrackerWriteError, match=r"t\.md: is read-only; nothing was changed$"):
         apply_changes(path, [Change("tasks.1", True)], "t.md")
     assert path.read_text() == "- [ ] a\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another user")
+def test_a_tracker_of_another_user_stays_theirs(tmp_path: Path) -> None:
+    path = tmp_path / "t.md"
+    path.write_text("- [ ] a\n")
+    os.chown(path, 4321, 4321)
+    path.chmod(0o600)
+    apply_changes(path, [Change("tasks.1", True)])
+    info = path.stat()
+    assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (4321, 4321, 0o600)
+    assert path.read_text() == "- [x] a\n"
+
+
+def test_extended_attributes_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "t.md"
+    path.write_text("- [ ] a\n")
+    try:
+        os.setxattr(path, "user.origin", b"agent")
+    except (OSError, AttributeError):
+        pytest.skip("this filesystem has no user extended attributes")
+    apply_changes(path, [Change("tasks.1", True)])
+    assert os.getxattr(path, "user.origin") == b"agent"
+
+
+def test_a_hard_linked_tracker_is_ticked_for_every_link(tmp_path: Path) -> None:
+    path = tmp_path / "t.md"
+    path.write_text("- [ ] a\n- [ ] b\n")
+    other = tmp_path / "linked.md"
+    os.link(path, other)
+    apply_changes(path, [Change("tasks.2", True)])
+    assert other.read_text() == "- [ ] a\n- [x] b\n"
+    assert path.stat().st_ino == other.stat().st_ino
+
+
+def test_an_edit_that_changes_the_length_of_a_hard_linked_tracker_replaces_it(
+    tmp_path: Path,
+) -> None:
+    """An empty ``[]`` gains a byte: the file is replaced, and the link keeps the old text
+    (docs/limits.md says so)."""
+    path = tmp_path / "t.md"
+    path.write_text("- [] a\n")
+    other = tmp_path / "linked.md"
+    os.link(path, other)
+    apply_changes(path, [Change("tasks.1", True)])
+    assert path.read_text() == "- [x] a\n"
+    assert other.read_text() == "- [] a\n"
+
+
+def test_only_our_own_stale_temporary_files_are_removed(tmp_path: Path) -> None:
+    path = tmp_path / "t.md"
+    path.write_text("- [ ] a\n")
+    ours = tmp_path / ".t.md.abcd1234.tmp"
+    ours.write_text("left by a killed writer")
+    theirs = [tmp_path / ".t.md.swp", tmp_path / ".other.md.abcd1234.tmp", tmp_path / "t.md.tmp"]
+    for file in theirs:
+        file.write_text("not ours")
+    apply_changes(path, [Change("tasks.1", True)])
+    assert not ours.exists()
+    assert all(file.exists() for file in theirs)
 
 
 def test_a_symlinked_tracker_is_edited_through_the_link(tmp_path: Path) -> None:

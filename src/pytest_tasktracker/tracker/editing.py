@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_tasktracker.errors import ConcurrentEditError, TrackerWriteError
-from pytest_tasktracker.tracker.fileio import atomic_write, decode, locked, read_bytes
+from pytest_tasktracker.tracker.fileio import (
+    clean_stale_temporaries,
+    decode,
+    locked,
+    read_bytes,
+    read_settled,
+    replace_if_unchanged,
+    writable_by_mode,
+)
 from pytest_tasktracker.tracker.model import SubTask, Tracker, parse
 
 
@@ -45,6 +53,9 @@ class Applied:
     changed: bool  # False when the box already had the asked-for status
 
 
+MAX_ATTEMPTS = 20
+
+
 def apply_changes(
     path: Path,
     changes: Sequence[Change],
@@ -53,48 +64,63 @@ def apply_changes(
 ) -> list[Applied]:
     """Apply ``changes`` to the tracker at ``path`` in one locked, atomic write.
 
-    The file is re-read under the lock, so an edit made by someone else since our last
-    read is kept. Each change is checked against the fresh parse: an unknown id raises
+    The file is read under the lock once it is not being written, and replaced only if
+    it is still the file that was read (``fileio.replace_if_unchanged``); when an editor
+    saved it in between, the whole read-modify-write is done again, so a concurrent edit
+    is never lost. Each change is checked against the fresh parse: an unknown id raises
     before anything is written, and a sub-task whose text changed raises
-    ``ConcurrentEditError``. A read-only tracker is refused, never replaced.
-    ``known`` is a parse the caller already holds: when the file still has exactly its
-    text, it is used instead of parsing the file again.
+    ``ConcurrentEditError``. A read-only tracker (by its mode bits, also for root) is
+    refused, never replaced. ``known`` is a parse the caller already holds: when the file
+    still has exactly its text, it is used instead of parsing the file again.
     """
     shown = name or str(path)
     real = Path(os.path.realpath(path))
     with locked(real.parent):
-        text = decode(Path(shown), read_bytes(real, name=shown))
-        tracker = known if known is not None and known.text == text else parse(text, shown)
-        planned: list[tuple[SubTask, bool]] = []
-        for change in changes:
-            subtask = tracker.find(change.id)
-            if change.text is not None and subtask.text != change.text:
-                raise ConcurrentEditError(
-                    shown,
-                    f"sub-task {change.id} changed since it was read "
-                    f"(now {subtask.text[:60]!r}); nothing was written",
-                )
-            planned.append((subtask, change.done))
-        changed: dict[int, bool] = {}
-        new_text = text
-        # Edit from the end so earlier offsets stay valid when an empty box gains a byte.
-        for index, (subtask, done) in sorted(
-            enumerate(planned), key=lambda pair: pair[1][0].offset, reverse=True
-        ):
-            edited = set_status(new_text, subtask, done)
-            changed[index] = edited != new_text
-            new_text = edited
-        applied = [  # in the order asked for
-            Applied(subtask, done, changed[index]) for index, (subtask, done) in enumerate(planned)
-        ]
-        if new_text != text:
-            if not os.access(real, os.W_OK):
+        clean_stale_temporaries(real)
+        for _ in range(MAX_ATTEMPTS):
+            data, was = read_settled(real, shown)
+            text = decode(Path(shown), data)
+            tracker = known if known is not None and known.text == text else parse(text, shown)
+            planned = _plan(tracker, changes, shown)
+            new_text = text
+            changed: dict[int, bool] = {}
+            # Edit from the end so earlier offsets stay valid when an empty box gains a byte.
+            for index, (subtask, done) in sorted(
+                enumerate(planned), key=lambda pair: pair[1][0].offset, reverse=True
+            ):
+                edited = set_status(new_text, subtask, done)
+                changed[index] = edited != new_text
+                new_text = edited
+            applied = [  # in the order asked for
+                Applied(subtask, done, changed[index])
+                for index, (subtask, done) in enumerate(planned)
+            ]
+            if new_text == text:
+                return applied
+            if not writable_by_mode(os.stat(real)) or not os.access(real, os.W_OK):
                 raise TrackerWriteError(shown, "is read-only; nothing was changed")
             try:
-                atomic_write(real, new_text.encode("utf-8"))
+                if replace_if_unchanged(real, new_text.encode("utf-8"), data, was):
+                    return applied
             except TrackerWriteError as error:
                 raise TrackerWriteError(shown, error.problem) from None
-        return applied
+    raise ConcurrentEditError(
+        shown, "kept changing while it was edited (an editor is saving it?); nothing was written"
+    )
+
+
+def _plan(tracker: Tracker, changes: Sequence[Change], shown: str) -> list[tuple[SubTask, bool]]:
+    planned = []
+    for change in changes:
+        subtask = tracker.find(change.id)
+        if change.text is not None and subtask.text != change.text:
+            raise ConcurrentEditError(
+                shown,
+                f"sub-task {change.id} changed since it was read "
+                f"(now {subtask.text[:60]!r}); nothing was written",
+            )
+        planned.append((subtask, change.done))
+    return planned
 
 
 def load(path: Path, name: str | None = None) -> Tracker:

@@ -15,9 +15,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pytest_tasktracker.errors import TrackerReadError, TrackerWriteError
+from pytest_tasktracker.errors import ConcurrentEditError, TrackerReadError, TrackerWriteError
 
 MAX_TRACKER_BYTES = 32 * 1024 * 1024  # 100,000 sub-tasks take about 8 MB
 LOCK_TIMEOUT = 60.0
@@ -92,6 +94,237 @@ def decode(path: Path, data: bytes) -> str:
             path,
             f"is not UTF-8 (byte 0x{data[error.start]:02x} on line {line}, offset {error.start})",
         ) from None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What tells one version of a file from another without reading it."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int  # not ctime: renaming a file changes its ctime, not its content
+
+    @classmethod
+    def of(cls, info: os.stat_result) -> Identity:
+        return cls(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def identity(path: Path) -> Identity:
+    return Identity.of(os.stat(path))
+
+
+RECENT_NS = 100_000_000  # a file changed in the last 100 ms may still be being written
+RECHECK_SECONDS = 0.02
+_WRITTEN: dict[Path, Identity] = {}  # what this process last wrote, per file
+
+
+def read_settled(path: Path, name: str, timeout: float = 2.0) -> tuple[bytes, Identity]:
+    """The file's bytes and identity, read when it is not being written.
+
+    An editor that saves in place truncates the file, then writes it line by line: its
+    identity (size, modification time) then changes between two looks. A read counts
+    when the identity is the same before and after it and the bytes are as many as the
+    file's size; when the file changed in the last moment, the identity must also stay
+    the same over a short pause. Raises ConcurrentEditError when the file keeps changing
+    for ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            before = identity(path)
+        except OSError as error:
+            problem = "no such file" if isinstance(error, FileNotFoundError) else None
+            raise TrackerReadError(name, problem or f"cannot be read: {_describe(error)}") from None
+        data = read_bytes(path, name=name)
+        after = identity(path)
+        if before == after and len(data) == after.size:
+            if time.time_ns() - after.mtime_ns > RECENT_NS or _WRITTEN.get(path) == after:
+                return data, after
+            time.sleep(RECHECK_SECONDS)
+            if identity(path) == after:
+                return data, after
+        if time.monotonic() > deadline:
+            raise ConcurrentEditError(
+                name, "kept changing while it was read (an editor saving it?); nothing was written"
+            )
+        time.sleep(RECHECK_SECONDS)
+
+
+def replace_if_unchanged(path: Path, data: bytes, read: bytes, was: Identity) -> bool:
+    """Replace ``path`` with ``data`` if it is still the file that was read (``read``,
+    ``was``), keeping its mode, owner, group and extended attributes (ACLs among them).
+    Returns False, and writes nothing, when the file changed since: the caller reads it
+    again and redoes its edit.
+
+    On Linux the new file is swapped in with ``renameat2(RENAME_EXCHANGE)``, and what was
+    swapped out is checked: if an editor saved in the moment between the check and the
+    swap, its file is swapped back. Elsewhere the check is made just before the replace.
+    A file with several hard links is edited in place when the edit keeps its length (a
+    tick does), so every link sees it.
+    """
+    info = os.stat(path)
+    if Identity.of(info) != was or read_bytes(path) != read:
+        return False
+    if not writable_by_mode(info):
+        raise TrackerWriteError(path, "is read-only; nothing was changed")
+    if info.st_nlink > 1 and len(data) == len(read):
+        _write_in_place(path, data, read)
+        return True
+    temp = _temp_copy(path, data, info)
+    try:
+        if _exchange(temp, path):
+            swapped_out = os.stat(temp)
+            if Identity.of(swapped_out) != was or read_bytes(Path(temp)) != read:
+                _exchange(temp, path)  # an editor's save came in between: give it back
+                return False
+            os.unlink(temp)
+        else:
+            if Identity.of(os.stat(path)) != was:
+                return False
+            os.replace(temp, path)
+    except OSError as error:
+        raise TrackerWriteError(path, f"cannot be written: {_problem(error)}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+    _fsync_folder(path.parent)
+    with contextlib.suppress(OSError):
+        _WRITTEN[path] = identity(path)
+    return True
+
+
+def _write_in_place(path: Path, data: bytes, read: bytes) -> None:
+    """Write only the bytes that differ, into the file itself (hard links share it)."""
+    try:
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            for offset, (old, new) in enumerate(zip(read, data, strict=True)):
+                if old != new:
+                    os.pwrite(fd, bytes([new]), offset)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as error:
+        raise TrackerWriteError(path, f"cannot be written: {_problem(error)}") from None
+
+
+def _temp_copy(path: Path, data: bytes, info: os.stat_result) -> str:
+    """A temporary file beside ``path`` with ``data`` and ``path``'s metadata."""
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise TrackerWriteError(path, f"cannot be written: {_problem(error)}") from None
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+            _copy_metadata(path, fd, info)
+        finally:
+            os.close(fd)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        if isinstance(error, OSError):
+            raise TrackerWriteError(path, f"cannot be written: {_problem(error)}") from None
+        raise
+    return temp
+
+
+def _copy_metadata(path: Path, fd: int, info: os.stat_result) -> None:
+    """Mode, owner and group (root ticking another user's file keeps it theirs), and
+    extended attributes, where the system and the filesystem allow."""
+    os.fchmod(fd, stat.S_IMODE(info.st_mode))
+    if hasattr(os, "fchown") and (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
+        with contextlib.suppress(OSError):
+            os.fchown(fd, info.st_uid, info.st_gid)
+            os.fchmod(fd, stat.S_IMODE(info.st_mode))  # chown may clear set-id bits
+    if hasattr(os, "listxattr"):
+        with contextlib.suppress(OSError):
+            for attribute in os.listxattr(path):
+                with contextlib.suppress(OSError):
+                    os.setxattr(fd, attribute, os.getxattr(path, attribute))
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(first: str | Path, second: str | Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2``); False where that is not possible."""
+    renameat2 = _renameat2()
+    if renameat2 is None:
+        return False
+    result = renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    if result != 0:
+        import ctypes
+
+        code = ctypes.get_errno()
+        if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+            return False
+        raise OSError(code, os.strerror(code), str(second))
+    return True
+
+
+_RENAMEAT2: list[Any] = []
+
+
+def _renameat2() -> Any:
+    if not _RENAMEAT2:
+        function = None
+        if sys.platform.startswith("linux"):
+            import ctypes
+            import ctypes.util
+
+            with contextlib.suppress(OSError, AttributeError):
+                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+                function = libc.renameat2
+                function.argtypes = [
+                    ctypes.c_int,
+                    ctypes.c_char_p,
+                    ctypes.c_int,
+                    ctypes.c_char_p,
+                    ctypes.c_uint,
+                ]
+                function.restype = ctypes.c_int
+        _RENAMEAT2.append(function)
+    return _RENAMEAT2[0]
+
+
+def clean_stale_temporaries(path: Path) -> None:
+    """Remove temporary files an earlier writer of ``path`` left when it was killed.
+
+    Call it under the folder's lock: then no writer of ours is alive to own one. Only
+    names this module makes (``.<name>.<8 characters>.tmp``) are touched.
+    """
+    prefix = f".{path.name}."
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path.parent):
+            name = entry.name
+            if (
+                name.startswith(prefix)
+                and name.endswith(".tmp")
+                and len(name) == len(prefix) + 8 + 4
+                and entry.is_file(follow_symlinks=False)
+            ):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def writable_by_mode(info: os.stat_result) -> bool:
+    """Whether the file's mode bits let anyone write it: a 0444 tracker is read-only,
+    also for root, who may write anything."""
+    return bool(info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+def _problem(error: OSError) -> str:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    return _describe(error)
 
 
 def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
