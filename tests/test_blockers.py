@@ -330,7 +330,7 @@ def test_no_tests_collected(pytester: pytest.Pytester, mode: list[str]) -> None:
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
     name, front, _ = only_report(pytester)
     assert (name, front["kind"], front["exit_code"]) == (
-        "no-tests-no-tests-step-1.md",
+        "no-tests-step-1.md",
         "no-tests",
         5,
     )
@@ -459,16 +459,15 @@ def test_a_corrupt_earlier_blocker_file_is_moved_aside(pytester: pytest.Pytester
     project(pytester)
     folder = pytester.path / "pr_info" / ".tasktracker" / "blockers"
     folder.mkdir(parents=True)
-    (folder / "no-tests-no-tests-step-1.md").write_text("---\n: : not yaml [\n---\n")
+    (folder / "no-tests-step-1.md").write_text("---\n: : not yaml [\n---\n")
     for path in (pytester.path / "tests").iterdir():
         path.unlink()
     result = run(pytester)
     result.stdout.fnmatch_lines(
-        ["task tracker warning: *moved it to no-tests-no-tests-step-1.md.corrupt*"]
+        ["task tracker warning: *moved it to no-tests-step-1.md.corrupt*"]
     )
-    assert (
-        folder / "no-tests-no-tests-step-1.md.corrupt"
-    ).read_text() == "---\n: : not yaml [\n---\n"
+    (aside,) = folder.glob("no-tests-step-1.md.corrupt-*")
+    assert aside.read_text() == "---\n: : not yaml [\n---\n"
     assert only_report(pytester)[1]["occurrences"] == 1
 
 

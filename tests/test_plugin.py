@@ -178,6 +178,26 @@ def test_a_missing_tracker_is_a_usage_error_naming_where_it_came_from(
     result.stderr.fnmatch_lines(["ERROR: --tracker: pr_info/NOPE.md: no such file"])
 
 
+@pytest.mark.parametrize("source", ["ini", "env"])
+def test_a_configured_tracker_that_is_gone_leaves_the_plugin_idle(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: list[str], source: str
+) -> None:
+    """mcp-coder deletes pr_info/ when it makes the pull request: every later run works."""
+    make_project(pytester, broken=False)
+    (pytester.path / "pr_info" / "TASK_TRACKER.md").unlink()
+    ini = 'tracker = "pr_info/TASK_TRACKER.md"\n' if source == "ini" else ""
+    if source == "env":
+        monkeypatch.setenv("PYTEST_TRACKER", "pr_info/TASK_TRACKER.md")
+    pytester.makepyprojecttoml(f'[tool.pytest.ini_options]\ntestpaths = ["tests"]\n{ini}')
+    result = pytester.runpytest(*mode)
+    assert result.ret == 0
+    where = "'tracker' in pyproject.toml" if source == "ini" else "$PYTEST_TRACKER"
+    result.stdout.fnmatch_lines(
+        [f"tracker pr_info/TASK_TRACKER.md not found ({where}): tracking off"]
+    )
+    assert not (pytester.path / "pr_info" / ".tasktracker").exists()
+
+
 def test_a_bad_ini_boolean_is_a_usage_error_naming_the_key(pytester: pytest.Pytester) -> None:
     make_project(pytester, broken=False)
     pytester.makepyprojecttoml(
@@ -520,5 +540,24 @@ def test_a_corrupt_results_file_is_moved_aside_not_lost(pytester: pytest.Pyteste
     result = pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["task tracker warning: *results.json: is not valid JSON*"])
-    assert (state / "results.json.corrupt").read_text() == "{ not json"
+    (aside,) = state.glob("results.json.corrupt-*")
+    assert aside.read_text() == "{ not json"
+    assert results(pytester)["subtasks"]
+    # A second damaged file gets a name of its own: the first copy is never overwritten.
+    (state / "results.json").write_text("[1, 2")
+    pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md")
+    copies = sorted(p.read_text() for p in state.glob("results.json.corrupt-*"))
+    assert copies == ["[1, 2", "{ not json"]
+
+
+def test_results_nested_thousands_deep_are_set_aside_and_keep_the_exit_code(
+    pytester: pytest.Pytester,
+) -> None:
+    make_project(pytester, broken=False)
+    state = pytester.path / "pr_info" / ".tasktracker"
+    state.mkdir()
+    (state / "results.json").write_text("[" * 5000 + "]" * 5000)
+    result = pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["task tracker warning: *nested too deeply*"])
     assert results(pytester)["subtasks"]

@@ -16,7 +16,7 @@ from typing import Any
 
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.rules.gate import OpenBlocker
-from pytest_tasktracker.tracker.fileio import atomic_write, locked
+from pytest_tasktracker.tracker.fileio import atomic_write, locked, set_aside
 
 SCHEMA = "pytest-tasktracker/blocker/1"
 _NAME = re.compile(r"[^a-z0-9]+")
@@ -55,7 +55,8 @@ class BlockerFileError(TrackerError):
 
 def file_name(kind: str, key: str, step: str | None) -> str:
     """A stable, safe file name: the same cause and step always give the same name."""
-    base = _NAME.sub("-", f"{kind}-{key}".lower()).strip("-") or kind
+    cause = kind if key in ("", kind) else f"{kind}-{key}"  # not no-tests
+    base = _NAME.sub("-", cause.lower()).strip("-") or kind
     step_slug = _NAME.sub("-", step.lower()).strip("-")[:20].strip("-") if step else ""
     suffix = f"-step-{step_slug}" if step_slug else ""
     base = base[: MAX_NAME - len(suffix)].rstrip("-")
@@ -151,7 +152,8 @@ class Written:
 def write(folder: Path, name: str, front: dict[str, Any], now: str) -> Written:
     """Create or update a blocker file; a repeat keeps first_seen and counts occurrences.
 
-    An earlier file that cannot be read is moved aside (``.corrupt``), never overwritten.
+    An earlier file that cannot be read is set aside (``.corrupt-<time>``), never
+    overwritten.
     """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
@@ -166,8 +168,7 @@ def write(folder: Path, name: str, front: dict[str, Any], now: str) -> Written:
                 data["first_seen"] = earlier.get("first_seen", now)
                 data["occurrences"] = int(earlier.get("occurrences", 0)) + 1
             except (BlockerFileError, ValueError, TypeError) as error:
-                aside = path.with_name(path.name + ".corrupt")
-                path.replace(aside)
+                aside = set_aside(path)
                 warning = f"{error}; moved it to {aside.name} and wrote a new report"
         atomic_write(path, report_text(data).encode("utf-8"))
     return Written(path, data, warning)

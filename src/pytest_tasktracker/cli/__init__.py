@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pytest_tasktracker.errors import (
-    EmptyTrackerError,
     SubTaskReferenceError,
     TrackerError,
     TrackerReadError,
@@ -150,8 +149,6 @@ def _load(settings: Settings) -> Tracker:
     except TrackerReadError as error:
         hint = "" if settings.tracker_source == "--tracker" else f" ({settings.tracker_source})"
         raise TrackerReadError(f"{shown}{hint}", error.problem) from None
-    if not tracker.subtasks:
-        raise EmptyTrackerError(shown, "no sub-tasks found (no '- [ ]' items outside code)")
     return tracker
 
 
@@ -191,6 +188,9 @@ def _subtask_line(subtask: SubTask) -> str:
     return f"  {subtask.mark:<5} {subtask.id:<6} {subtask.text}"
 
 
+NO_SUBTASKS = "no sub-tasks yet (no '- [ ]' items outside code)"
+
+
 def _cmd_status(tracker: Tracker, args: argparse.Namespace, out: TextIO) -> int:
     following = tracker.next_step()
     if args.json:
@@ -202,6 +202,9 @@ def _cmd_status(tracker: Tracker, args: argparse.Namespace, out: TextIO) -> int:
             "steps": [_step_json(step) for step in tracker.steps],
         }
         out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    if not tracker.subtasks:
+        out.write(f"{tracker.path}: {NO_SUBTASKS}\n")
         return EXIT_OK
     out.write(f"{tracker.path}: {tracker.done_count} of {len(tracker)} sub-tasks done\n")
     for step in tracker.steps:
@@ -221,7 +224,8 @@ def _cmd_next(tracker: Tracker, args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
     if step is None:
-        out.write(f"{tracker.path}: every sub-task is done\n")
+        done = "every sub-task is done" if tracker.subtasks else NO_SUBTASKS
+        out.write(f"{tracker.path}: {done}\n")
         return EXIT_OK
     out.write(_step_heading(step) + "\n")
     for subtask in step.open_subtasks:
@@ -303,6 +307,18 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             from pytest_tasktracker.cli.runner import main_args, run_pytest
 
             return run_pytest(main_args(args.pytest_args), settings, sys.stderr)
+        if (
+            args.command == "gate"
+            and settings.tracker_source != "--tracker"
+            and not settings.tracker.exists()
+        ):
+            # Workflows delete pr_info/ when the pull request is made: on main, a gate
+            # with no tracker has nothing to judge. Named with --tracker, it must exist.
+            out.write(
+                f"gate passed: no tracker at {display(settings.tracker)} "
+                f"({settings.tracker_source}), nothing to judge\n"
+            )
+            return EXIT_OK
         tracker = _load(settings)
         if args.command == "status":
             return _cmd_status(tracker, args, out)
@@ -313,7 +329,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
             return gate(tracker, settings, args.json, out, sys.stderr)
         return _cmd_edit(tracker, settings, args, out)
-    except (SettingsError, SubTaskReferenceError, TrackerReadError, EmptyTrackerError) as error:
+    except (SettingsError, SubTaskReferenceError, TrackerReadError) as error:
         sys.stderr.write(f"tasktracker: error: {error}\n")
         return EXIT_USAGE
     except TrackerError as error:

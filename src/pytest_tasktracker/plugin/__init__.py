@@ -59,7 +59,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("tracker_blocked_file", "file that gets a one-line reason when blocked")
 
 
+_IDLE = pytest.StashKey[str]()  # why a configured tracker left the plugin idle
+
+
 def _settings(config: pytest.Config, namespace: Any) -> Settings | None:
+    """The settings, or None when no tracker is set, or when a tracker set by the ini
+    file or $PYTEST_TRACKER does not exist: workflows delete ``pr_info/`` when the pull
+    request is made, and every later run must still work. Only ``--tracker`` for a
+    missing file is a usage error."""
+    settings = _resolve(config, namespace)
+    if settings is None or settings.tracker_source == "--tracker" or settings.tracker.exists():
+        return settings
+    from pytest_tasktracker.paths import relative
+
+    name = relative(settings.tracker, config.invocation_params.dir)
+    config.stash[_IDLE] = f"tracker {name} not found ({settings.tracker_source}): tracking off"
+    return None
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return config.stash.get(_IDLE, None)
+
+
+def _resolve(config: pytest.Config, namespace: Any) -> Settings | None:
     from pytest_tasktracker.settings import resolve
 
     return resolve(

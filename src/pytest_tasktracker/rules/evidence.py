@@ -9,7 +9,6 @@ merge instead of overwriting each other.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.rules.outcomes import SubTaskResult
 from pytest_tasktracker.runinfo import RunInfo
-from pytest_tasktracker.tracker.fileio import atomic_write, locked
+from pytest_tasktracker.tracker.fileio import atomic_write, locked, set_aside
 from pytest_tasktracker.tracker.model import Tracker
 
 SCHEMA = "pytest-tasktracker/results/1"
@@ -90,6 +89,8 @@ def _parse(path: Path, raw: bytes) -> dict[str, Any]:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise ResultsError(path, f"is not valid JSON ({error})") from None
+    except RecursionError:
+        raise ResultsError(path, "is nested too deeply to be results") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ResultsError(path, f"is not a {SCHEMA} file")
     if not isinstance(data.get("subtasks"), list):
@@ -241,8 +242,8 @@ def write_results(
 ) -> str | None:
     """Merge and write results.json; return a warning when an earlier file was corrupt.
 
-    A corrupt earlier file is never overwritten: it is moved aside to
-    ``results.json.corrupt`` so nothing in it is lost.
+    A corrupt earlier file is never overwritten: it is set aside as
+    ``results.json.corrupt-<time>`` so nothing in it is lost.
     """
     warning = None
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -251,8 +252,7 @@ def write_results(
         try:
             old = earlier_entries(path, wanted)
         except ResultsError as error:
-            aside = path.with_name(path.name + ".corrupt")
-            os.replace(path, aside)
+            aside = set_aside(path)
             warning = f"{error}; moved it to {aside.name} and started a new one"
             old = {}
         text = results_text(old, tracker, results, run, exit_code, tracker_name)

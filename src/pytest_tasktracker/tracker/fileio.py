@@ -327,6 +327,27 @@ def _problem(error: OSError) -> str:
     return _describe(error)
 
 
+def set_aside(path: Path) -> Path:
+    """Move a damaged file of ours out of the way under a name of its own,
+    ``<name>.corrupt-<UTC time>[-n]``: a second damaged file never overwrites the first."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    for number in range(1000):
+        suffix = f".corrupt-{stamp}" + (f"-{number}" if number else "")
+        aside = path.with_name(path.name + suffix)
+        try:
+            os.link(path, aside)  # fails, and overwrites nothing, when the name is taken
+        except FileExistsError:
+            continue
+        except OSError:
+            if aside.exists():
+                continue
+            os.replace(path, aside)
+            return aside
+        os.unlink(path)
+        return aside
+    raise TrackerWriteError(path, "cannot be set aside: too many damaged copies")
+
+
 def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     """Replace ``path`` with ``data`` atomically, keeping the file's mode.
 
