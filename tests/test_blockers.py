@@ -463,9 +463,7 @@ def test_a_corrupt_earlier_blocker_file_is_moved_aside(pytester: pytest.Pytester
     for path in (pytester.path / "tests").iterdir():
         path.unlink()
     result = run(pytester)
-    result.stdout.fnmatch_lines(
-        ["task tracker warning: *moved it to no-tests-step-1.md.corrupt*"]
-    )
+    result.stdout.fnmatch_lines(["task tracker warning: *moved it to no-tests-step-1.md.corrupt*"])
     (aside,) = folder.glob("no-tests-step-1.md.corrupt-*")
     assert aside.read_text() == "---\n: : not yaml [\n---\n"
     assert only_report(pytester)[1]["occurrences"] == 1

@@ -18,6 +18,7 @@ import pytest
 from pytest_tasktracker import Change, apply_changes
 from pytest_tasktracker.errors import ConcurrentEditError
 
+
 def tracker_text(counter: int, lines: int) -> str:
     body = "".join(f"  - note line {n}\n" for n in range(lines))
     return f"### Step 1: S\n- [ ] Run pytest on test_a.py\n{body}counter: {counter}\n"
