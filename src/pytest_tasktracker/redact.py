@@ -1,41 +1,76 @@
 """Keep secrets and environment values out of everything we write.
 
-Two rules: a value that has the shape of a secret (a GitHub, AWS, Slack, OpenAI-style or
-other token, ``password=...``, credentials in a URL, the value of an option named like a
-secret) is replaced by ``[REDACTED]``; and the value of any environment variable that
-could be sensitive or that is long enough to identify is replaced by ``$NAME``.
+Two rules: a value that has the shape of a secret is replaced by ``[REDACTED]``; and the
+value of any environment variable that could identify something is replaced by
+``$NAME``. Shapes: token prefixes that their issuers document (GitHub, GitLab, AWS,
+Slack, Stripe, OpenAI and Anthropic, Google, Hugging Face, npm, PyPI, SendGrid), JWTs,
+private key blocks (PEM and PGP), ``Authorization`` headers, ``key=value`` and JSON or
+dict entries whose key names a secret, credentials in URLs, secret query parameters,
+webhook URLs, ``--password value`` and ``-u user -pPASSWORD``.
+
+Only values are replaced, never code: in ``hook(session=session)`` the value is a plain
+name, not a secret. Text is redacted before it is cut, so a cut never leaves a secret's
+tail behind.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 REDACTED = "[REDACTED]"
 _SECRET_NAME = (
     r"(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth|credential"
-    r"|private[_-]?key|session|cookie|bearer)"
+    r"|private[_-]?key|session|cookie|bearer|account[_-]?key|shared[_-]?access[_-]?key"
+    r"|client[_-]?secret|signature)"
 )
 _PATTERNS = [
     re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}\b"),  # GitHub tokens
     re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}\b"),
     re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),  # AWS access key ids
     re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"),  # Slack
+    re.compile(r"\bxapp-[0-9]-[A-Za-z0-9-]{10,}\b"),  # Slack app-level tokens
     re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}\b"),  # OpenAI / Anthropic style
+    re.compile(r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b"),  # Stripe
     re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"),  # GitLab
     re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),  # Google API keys
+    re.compile(r"\bya29\.[0-9A-Za-z_-]{20,}"),  # Google OAuth access tokens
+    re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"),  # Hugging Face
+    re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"),  # npm
+    re.compile(r"\bpypi-[A-Za-z0-9_-]{50,}"),  # PyPI upload tokens
+    re.compile(r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"),  # SendGrid
     re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b"),  # JWT
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"),
+    re.compile(
+        r"-----BEGIN (?:[A-Z ]*PRIVATE KEY|PGP PRIVATE KEY BLOCK)-----[\s\S]*?"
+        r"(?:-----END (?:[A-Z ]*PRIVATE KEY|PGP PRIVATE KEY BLOCK)-----|$)"
+    ),
+    re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+"),
+    re.compile(r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]+/[\w-]+"),
 ]
-# key=value or key: value where the key names a secret
+# Authorization: Bearer <token>, Basic <base64>
+_AUTH_HEADER = re.compile(r"(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}")
+# key=value, key: value, "key": "value", 'key': 'value', where the key names a secret
 _ASSIGNMENT = re.compile(
-    rf"(?i)(\b[\w.-]{{0,64}}{_SECRET_NAME}[\w.-]{{0,64}}\s{{0,8}}[=:]\s{{0,8}})"
-    r"(\"[^\"]{0,4096}\"|'[^']{0,4096}'|[^\s,;&\"']+)"
+    rf"(?i)(\b[\w.-]{{0,64}}{_SECRET_NAME}[\w.-]{{0,64}}[\"']?\s{{0,8}}[=:]\s{{0,8}})"
+    r"(\"[^\"]{0,4096}\"|'[^']{0,4096}'|[^\s,;&\"'})\]]+)"
 )
-# scheme://user:password@host
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):([^/\s@]+)@")
+# scheme://user:password@host, the password may hold "@"
+_URL_CREDENTIALS = re.compile(
+    r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):(\S+?)@(?=[^@\s/]*(?:[/\s]|$))"
+)
+# ?key=..., &token=..., in URLs
+_QUERY = re.compile(rf"(?i)([?&](?:key|{_SECRET_NAME}|sig|access_token)=)[^&\s#]+")
+# --password value, --api-token=value in free text (a command in a remedy, an error)
+_OPTION_VALUE = re.compile(rf"(?i)(--?[\w-]*{_SECRET_NAME}[\w-]*)([ =])(?!-)(\S+)")
+# mysql -u user -pPASSWORD
+_MYSQL = re.compile(r"(-u\s*\S+\s+-p)(?=\S)(\S+)")
 _SECRET_OPTION = re.compile(rf"(?i)^--?[\w-]*{_SECRET_NAME}[\w-]*$")
+# A value that is code, not a secret: an attribute (``self.token``, ``config.option``), or
+# a keyword argument passed on under its own name (``session=session``).
+_ATTRIBUTE = re.compile(r"[a-z_][a-z_0-9]*(?:\.[a-z_][a-z_0-9]*)+\Z")
+_KEY = re.compile(r"([\w-]+)[\"']?\s*[=:]\s*\Z")
 _MIN_ENV_VALUE = 8
 _SAFE_ENV_VALUES = {"true", "false", "utf-8", "xterm-256color"}
 
@@ -44,9 +79,86 @@ def redact_text(text: str, environ: Mapping[str, str] | None = None) -> str:
     """``text`` with secret-shaped values and environment values replaced."""
     for pattern in _PATTERNS:
         text = pattern.sub(REDACTED, text)
-    text = _ASSIGNMENT.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _AUTH_HEADER.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _ASSIGNMENT.sub(_assignment, text)
     text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+    text = _QUERY.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _OPTION_VALUE.sub(_option_value, text)
+    text = _MYSQL.sub(lambda m: m.group(1) + REDACTED, text)
     return _replace_env_values(text, os.environ if environ is None else environ)
+
+
+def _is_code(key: str, value: str) -> bool:
+    name = _KEY.search(key)
+    return bool(_ATTRIBUTE.match(value)) or (name is not None and value == name.group(1))
+
+
+def _assignment(match: re.Match[str]) -> str:
+    value = match.group(2)
+    if value.startswith(REDACTED) or _is_code(match.group(1), value):
+        return match.group(0)
+    if value.lower() in ("bearer", "basic"):  # the scheme of an Authorization header
+        return match.group(0)
+    return match.group(1) + REDACTED
+
+
+def _option_value(match: re.Match[str]) -> str:
+    value = match.group(3)
+    if value.startswith(REDACTED) or _ATTRIBUTE.match(value):
+        return match.group(0)
+    return f"{match.group(1)}{match.group(2)}{REDACTED}"
+
+
+def redact_all(value: Any, environ: Mapping[str, str] | None = None) -> Any:
+    """Every string inside ``value`` (dicts, lists) redacted."""
+    if isinstance(value, str):
+        return redact_long(value, environ)
+    if isinstance(value, dict):
+        return {key: redact_all(item, environ) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_all(item, environ) for item in value]
+    return value
+
+
+# Control characters, ANSI escapes among them: never sent to a terminal as they are.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """Control characters (ANSI escapes among them) shown as text, never interpreted."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying so. Redact first, then cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+MAX_ERROR = 64 * 1024
+# A one-line text (a summary) may be cut to this before it is redacted and cut to its
+# final length: whatever a cut here splits lies far past the final length.
+PRE_CUT = 4000
+
+
+def capped(text: str, redact: Any, limit: int = MAX_ERROR) -> str:
+    """``text`` redacted by ``redact``, its head and tail kept when it is longer than
+    ``limit``, saying how much was left out. It is cut at line ends first, so no secret is
+    split; then each part is redacted: linear in the kept size, not in the whole text."""
+    if len(text) <= limit:
+        return str(redact(text))
+    half = limit // 2
+    head_end = text.rfind("\n", 0, half) + 1 or half
+    tail_start = text.find("\n", len(text) - half) + 1 or len(text) - half
+    left_out = tail_start - head_end
+    lines = text.count("\n", head_end, tail_start)
+    note = f"\n[... {left_out:,} characters ({lines:,} lines) left out ...]\n"
+    return f"{redact(text[:head_end])}{note}{redact(text[tail_start:])}"
+
+
+def redact_long(text: str, environ: Mapping[str, str] | None = None) -> str:
+    """pytest's text (an error, a traceback) without secrets, only its head and tail kept
+    when it is very long."""
+    return capped(text, lambda part: redact_text(part, environ))
 
 
 def _replace_env_values(text: str, environ: Mapping[str, str]) -> str:
@@ -57,7 +169,7 @@ def _replace_env_values(text: str, environ: Mapping[str, str]) -> str:
             if len(value) >= _MIN_ENV_VALUE
             and value in text  # first: the cheap test that rules most out
             and value.lower() not in _SAFE_ENV_VALUES
-            and not _is_plain_path(value)
+            and not _is_plain_path(value, name)
         ),
         reverse=True,
         key=lambda pair: len(pair[0]),
@@ -68,16 +180,53 @@ def _replace_env_values(text: str, environ: Mapping[str, str]) -> str:
     return text
 
 
-def _is_plain_path(value: str) -> bool:
+_SECRET_VARIABLE = re.compile(rf"(?i){_SECRET_NAME}|pass|key")
+_PATH_VARIABLE = re.compile(
+    r"(?i)\A(?:_|PWD|OLDPWD|SHELL|TMPDIR|TEMP|TMP)\Z|(?:PATH|DIR|HOME|ROOT|_ENV)\Z"
+)
+
+
+def _is_plain_path(value: str, name: str = "") -> bool:
     """Folder paths and path lists (HOME, PATH, VIRTUAL_ENV) name places, not secrets;
-    replacing them would garble every file name. A value that looks like a secret is
-    never treated as a path."""
+    replacing them would garble every file name. A value counts as a path when it reads
+    as one and either its variable is named as one (``*PATH``, ``*_DIR``, ``*HOME``,
+    ``PWD``) or every part of it exists here: about one AWS secret key in 64 starts with
+    ``/``, and a variable named like a secret is never a path."""
+    if _SECRET_VARIABLE.search(name) and not _PATH_VARIABLE.search(name):  # not PWD
+        return False
     if any(pattern.search(value) for pattern in _PATTERNS) or _ASSIGNMENT.search(value):
         return False
     parts = [part for part in value.split(os.pathsep) if part]
-    return bool(parts) and all(
-        part.startswith(("/", "~", ".")) or (len(part) > 2 and part[1] == ":") for part in parts
+    looks = bool(parts) and all(
+        part.startswith(("/", "~", ".", "\\")) or (len(part) > 2 and part[1] == ":")
+        for part in parts
     )
+    if not looks:
+        return False
+    if _PATH_VARIABLE.search(name):
+        return True
+    return all(os.path.exists(os.path.expanduser(part)) for part in parts)
+
+
+# A parametrize id long enough to hold a secret or an environment value.
+_MAYBE_SECRET = re.compile(r"[\w./+=@:%-]{8,}")
+
+
+def secret_nodeids(
+    nodeids: Iterable[str], environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The test ids whose parametrize values hold a secret, each mapped to its redacted
+    form. Ids without parameters, or with only short ones, cannot hold one and are not
+    read further: usually the answer is empty and costs one look at each id."""
+    found: dict[str, str] = {}
+    for nodeid in set(nodeids):
+        bracket = nodeid.find("[")
+        if bracket < 0 or not _MAYBE_SECRET.search(nodeid, bracket):
+            continue
+        redacted = redact_text(nodeid, environ)
+        if redacted != nodeid:
+            found[nodeid] = redacted
+    return found
 
 
 def redact_argv(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> list[str]:

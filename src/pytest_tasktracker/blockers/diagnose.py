@@ -15,7 +15,7 @@ from typing import Any
 from pytest_tasktracker.blockers.facts import Facts
 from pytest_tasktracker.blockers.model import Blocker, Remedy
 from pytest_tasktracker.blockers.usage import path_not_found, usage_error
-from pytest_tasktracker.redact import redact_argv, redact_text
+from pytest_tasktracker.redact import PRE_CUT, redact_argv, redact_long
 
 _LOCATION = re.compile(r'File "(?P<a>[^"]+)", line (?P<b>\d+)|^(?P<c>[^\s:]+\.py):(?P<d>\d+)', re.M)
 _NO_MODULE = re.compile(r"No module named '([^']+)'")
@@ -96,7 +96,7 @@ def diagnose(facts: Facts) -> list[Blocker]:
     for missing in facts.missing_paths:
         blockers.append(path_not_found(missing, facts))
     if facts.internal_error:
-        text = redact_text(facts.internal_error)
+        text = redact_long(facts.internal_error)
         location = _location_in(text, None, facts)
         blockers.append(
             Blocker(
@@ -122,9 +122,9 @@ def diagnose(facts: Facts) -> list[Blocker]:
                 kind="worker-crash",
                 key=nodeid,
                 summary=f"a pytest-xdist worker crashed while running {nodeid}",
-                error=redact_text(worker_error),
+                error=redact_long(worker_error),
                 exit_code=facts.exit_code if facts.exit_code is not None else 1,
-                cause={"test": nodeid, "worker_error": redact_text(worker_error)},
+                cause={"test": nodeid, "worker_error": redact_long(worker_error)},
                 remedies=[
                     Remedy(
                         facts.pytest_command([nodeid, "-n", "0"]),
@@ -136,7 +136,7 @@ def diagnose(facts: Facts) -> list[Blocker]:
             )
         )
     for nodeid, text in facts.collect_errors.items():
-        text = redact_text(text)
+        text = redact_long(text)
         module = nodeid.split("::")[0] or "."
         blockers.append(
             Blocker(
@@ -157,9 +157,9 @@ def diagnose(facts: Facts) -> list[Blocker]:
                 kind="interrupted",
                 key="interrupted",
                 summary="the run was interrupted before it finished",
-                error=redact_text(facts.interrupted),
+                error=redact_long(facts.interrupted),
                 exit_code=facts.exit_code if facts.exit_code is not None else 2,
-                cause={"reason": redact_text(facts.interrupted).splitlines()[0][:200]},
+                cause={"reason": (redact_long(facts.interrupted).splitlines() or [""])[0]},
                 remedies=[Remedy(facts.pytest_command(), "run the same command again to the end")],
             )
         )
@@ -213,12 +213,12 @@ def _conftest_error(error: BaseException, facts: Facts) -> Blocker:
         [f"ImportError while loading conftest '{file}'.", *frames]
         + [f"E   {line_}" for line_ in _exception_text(cause).splitlines()]
     )
-    text = redact_text(text)
+    text = redact_long(text)
     folder = str(Path(file).parent)
     return Blocker(
         kind="conftest-error",
         key=file,
-        summary=f"{file} fails to import ({_exception_text(cause).splitlines()[-1][:120]}), "
+        summary=f"{file} fails to import ({_exception_text(cause).splitlines()[-1][:PRE_CUT]}), "
         "so pytest cannot start",
         error=text,
         exit_code=facts.exit_code if facts.exit_code is not None else 4,

@@ -12,15 +12,25 @@ from pytest_tasktracker.blockers.facts import Facts
 from pytest_tasktracker.blockers.model import Blocker
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.paths import relative
-from pytest_tasktracker.redact import redact_argv, redact_text
+from pytest_tasktracker.redact import (
+    MAX_ERROR,
+    capped,
+    cut,
+    printable,
+    redact_all,
+    redact_argv,
+    redact_text,
+)
 from pytest_tasktracker.rules.linking import Link, link
 from pytest_tasktracker.rules.outcomes import SubTaskResult
 from pytest_tasktracker.runinfo import now
 from pytest_tasktracker.settings import Settings
+from pytest_tasktracker.tracker.fileio import set_aside
 from pytest_tasktracker.tracker.model import SubTask, Tracker
 
 VERDICTS = frozenset({"passed", "failed", "error"})
 MAX_BLOCKED_LINE = 500
+MAX_SUMMARY = 200
 
 
 def _under(target: str, path: str) -> bool:
@@ -123,7 +133,8 @@ class BlockerUpdate:
     def lines(self, cwd: Path) -> list[str]:
         out = []
         for path, front in self.written:
-            out.append(f"BLOCKED ({front['kind']}): {front['summary']} -> {relative(path, cwd)}")
+            summary = printable(str(front["summary"]))
+            out.append(f"BLOCKED ({front['kind']}): {summary} -> {relative(path, cwd)}")
         out.extend(f"resolved blocker {relative(path, cwd)}" for path in self.resolved)
         return out
 
@@ -168,17 +179,20 @@ def record(
             "status": "open",
             "kind": blocker.kind,
             "exit_code": blocker.exit_code,
-            "summary": redact_text(blocker.summary),
-            "error": redact_text(blocker.error),
-            "location": blocker.location,
-            "cause": blocker.cause,
-            "remedies": [{"command": r.command, "why": r.why} for r in blocker.remedies],
+            "summary": cut(redact_text(blocker.summary), MAX_SUMMARY),
+            "error": capped(blocker.error, redact_text, MAX_ERROR + 200),
+            "location": redact_all(blocker.location),
+            "cause": redact_all(blocker.cause),
+            "remedies": [
+                {"command": redact_text(r.command), "why": redact_text(r.why)}
+                for r in blocker.remedies
+            ],
             "affected": [{"id": s.id, "text": s.text, "line": s.line, "step": s.step} for s in hit],
             "verified": list(verified),
             "tracker": tracker_name,
             "command": command,
         }
-        name = blocker_file.file_name(blocker.kind, blocker.key, step)
+        name = blocker_file.file_name(blocker.kind, redact_text(blocker.key), step)
         try:
             written = blocker_file.write(settings.blockers_folder, name, front, stamp)
         except (OSError, TrackerError) as error:
@@ -214,13 +228,19 @@ def resolve_reports(
     warnings: list[str] = []
     stamp = now()
     try:
-        reports = blocker_file.open_reports(settings.blockers_folder)
+        reports, unreadable = blocker_file.open_reports(settings.blockers_folder)
     except OSError as error:
         return [], [f"blockers not read: {error}"]
+    for problem in unreadable:  # a hand-edited or damaged report: set aside, never trusted
+        try:
+            aside = set_aside(Path(problem.path))
+            warnings.append(f"{problem}; set it aside as {aside.name}")
+        except (OSError, TrackerError) as error:
+            warnings.append(f"{problem}; and it could not be set aside: {error}")
     for path, front in reports:
         if path in written:
             continue
-        ids = [str(a.get("id")) for a in front.get("affected") or [] if isinstance(a, dict)]
+        ids = [str(entry["id"]) for entry in front["affected"]]
         if front.get("kind") == "unverifiable":
             done = bool(ids) and all(i in verdicts for i in ids)
         else:

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tasktracker.errors import TrackerError
-from pytest_tasktracker.rules.gate import OpenBlocker
+from pytest_tasktracker.redact import CONTROL, printable
+from pytest_tasktracker.rules.gate import EVERY, OpenBlocker
 from pytest_tasktracker.tracker.fileio import atomic_write, locked, set_aside
 
 SCHEMA = "pytest-tasktracker/blocker/1"
 _NAME = re.compile(r"[^a-z0-9]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
 # A literal block loses trailing blanks, and cannot start with an indented line.
 _TRAILING_BLANK = re.compile(r"[ \t]$|\A[ \t]", re.M)
 MAX_NAME = 80
@@ -63,11 +63,6 @@ def file_name(kind: str, key: str, step: str | None) -> str:
     return f"{base}{suffix}.md"
 
 
-def _printable(text: str) -> str:
-    """Control characters (ANSI escapes among them) shown as text, never interpreted."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-
-
 def _fence_length(*texts: str) -> int:
     longest = max((len(run) for text in texts for run in re.findall(r"`+", text)), default=0)
     return max(3, longest + 1)
@@ -85,7 +80,7 @@ def report_text(front: dict[str, Any]) -> str:
     yaml.allow_unicode = True
     data = dict(front)
     error = data["error"]
-    if "\n" in error and not _CONTROL.search(error) and not _TRAILING_BLANK.search(error):
+    if "\n" in error and not CONTROL.search(error) and not _TRAILING_BLANK.search(error):
         data["error"] = LiteralScalarString(error)  # readable; otherwise YAML quotes it
     stream = io.StringIO()
     yaml.dump(data, stream)
@@ -108,7 +103,7 @@ def report_text(front: dict[str, Any]) -> str:
 def _printable_all(value: Any) -> Any:
     """Every string inside ``value`` made printable, for the markdown body."""
     if isinstance(value, str):
-        return _printable(value)
+        return printable(value)
     if isinstance(value, dict):
         return {key: _printable_all(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -117,21 +112,62 @@ def _printable_all(value: Any) -> Any:
 
 
 def parse_front_matter(text: str, path: Path) -> dict[str, Any]:
+    """The report's front matter, checked against what every reader relies on. A file
+    that fails (a hand edit, a YAML alias bomb) raises BlockerFileError: it is set aside,
+    never trusted."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.events import AliasEvent
 
     if not text.startswith("---\n"):
         raise BlockerFileError(path, "has no YAML front matter")
     end = text.find("\n---\n", 4)
     if end < 0:
         raise BlockerFileError(path, "has no end to its YAML front matter")
+    front = text[4 : end + 1]
+    yaml = YAML(typ="safe", pure=True)
     try:
-        data = YAML(typ="safe", pure=True).load(text[4 : end + 1])
-    except YAMLError as error:
+        if any(isinstance(event, AliasEvent) for event in yaml.parse(front)):
+            raise BlockerFileError(path, "uses YAML aliases, which reports never do")
+        data = yaml.load(front)
+    except (YAMLError, RecursionError) as error:
         raise BlockerFileError(path, f"has front matter that is not YAML ({error})") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise BlockerFileError(path, f"is not a {SCHEMA} report")
+    problem = _invalid(data)
+    if problem:
+        raise BlockerFileError(path, f"is not a valid report: {problem}")
     return data
+
+
+_TEXT_FIELDS = ("status", "kind", "summary", "error")
+
+
+def _invalid(data: dict[str, Any]) -> str | None:
+    """What in a report's front matter is not as the schema says, for the fields read."""
+    for key in _TEXT_FIELDS:
+        if not isinstance(data.get(key), str):
+            return f"{key!r} is not text"
+    if data["status"] not in ("open", "resolved"):
+        return "'status' is neither open nor resolved"
+    affected = data.get("affected")
+    if not isinstance(affected, list) or not all(
+        isinstance(entry, dict) and isinstance(entry.get("id"), str) for entry in affected
+    ):
+        return "'affected' is not a list of sub-tasks with ids"
+    remedies = data.get("remedies")
+    if not isinstance(remedies, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("command"), str) and isinstance(r.get("why"), str)
+        for r in remedies
+    ):
+        return "'remedies' is not a list of commands with reasons"
+    occurrences = data.get("occurrences", 1)
+    if type(occurrences) is not int or occurrences < 0:
+        return "'occurrences' is not a count"
+    for key in ("first_seen", "last_seen"):
+        if key in data and not isinstance(data[key], str):
+            return f"{key!r} is not a time"
+    return None
 
 
 def read(path: Path) -> dict[str, Any]:
@@ -187,26 +223,31 @@ def iter_reports(folder: Path) -> Iterator[tuple[Path, dict[str, Any] | BlockerF
 _OPEN = re.compile(r"^status: open$", re.M)
 
 
-def open_reports(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """The open reports; resolved ones are skipped without parsing their YAML."""
+def open_reports(folder: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[BlockerFileError]]:
+    """The open reports, and the reports that cannot be read (never skipped in silence:
+    an unreadable report may hide an open blocker). Resolved ones are passed over
+    without parsing their YAML."""
     found: list[tuple[Path, dict[str, Any]]] = []
+    unreadable: list[BlockerFileError] = []
     if not folder.is_dir():
-        return found
+        return found, unreadable
     for path in sorted(folder.glob("*.md")):
         try:
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+        except (OSError, UnicodeDecodeError) as error:
+            unreadable.append(BlockerFileError(path, f"cannot be read ({error})"))
             continue
         end = text.find("\n---\n", 4)
-        if not _OPEN.search(text, 0, end if end > 0 else len(text)):
+        if not _OPEN.search(text, 0, end if end > 0 else len(text)) and text.startswith("---\n"):
             continue
         try:
             data = parse_front_matter(text, path)
-        except BlockerFileError:
+        except BlockerFileError as error:
+            unreadable.append(error)
             continue
         if data.get("status") == "open":
             found.append((path, data))
-    return found
+    return found, unreadable
 
 
 def mark_resolved(path: Path, front: dict[str, Any], now: str) -> None:
@@ -218,15 +259,21 @@ def mark_resolved(path: Path, front: dict[str, Any], now: str) -> None:
 
 
 def open_blockers(folder: Path, shown: str) -> list[OpenBlocker]:
-    """The open blocker reports in ``folder``; ``shown`` is how to print the folder."""
-    found = []
-    for path, front in open_reports(folder):
-        affected = tuple(
-            str(entry.get("id")) for entry in front.get("affected") or [] if isinstance(entry, dict)
+    """The open blocker reports in ``folder``; ``shown`` is how to print the folder. A
+    report that cannot be read counts as open for every sub-task, until a run sets it
+    aside or a person fixes it."""
+    reports, unreadable = open_reports(folder)
+    found = [
+        OpenBlocker(
+            f"{shown}/{path.name}",
+            str(front["kind"]),
+            str(front["summary"]),
+            tuple(str(entry["id"]) for entry in front["affected"]),
         )
-        found.append(
-            OpenBlocker(
-                f"{shown}/{path.name}", str(front.get("kind")), str(front.get("summary")), affected
-            )
-        )
+        for path, front in reports
+    ]
+    found.extend(
+        OpenBlocker(f"{shown}/{Path(error.path).name}", "unreadable", error.problem, (EVERY,))
+        for error in unreadable
+    )
     return found

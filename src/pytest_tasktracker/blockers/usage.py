@@ -17,7 +17,7 @@ from typing import Any
 from pytest_tasktracker.blockers.facts import Facts
 from pytest_tasktracker.blockers.known_plugins import Provider, provider_of, takes_value
 from pytest_tasktracker.blockers.model import Blocker, Remedy
-from pytest_tasktracker.redact import redact_argv, redact_text
+from pytest_tasktracker.redact import PRE_CUT, redact_argv, redact_long
 
 _UNRECOGNIZED = re.compile(r"unrecognized arguments: (.*)")
 _REQUIRED = re.compile(r"Missing required plugins: (.*)")
@@ -175,7 +175,7 @@ def _missing_plugin(flag: str, facts: Facts, error: str) -> Blocker:
 def usage_error(raw: str, facts: Facts) -> list[Blocker]:
     """Blockers from a UsageError's text; ``raw`` is read, only its redaction is kept."""
     exit_code = facts.exit_code if facts.exit_code is not None else 4
-    error = redact_text(raw)
+    error = redact_long(raw)
     unrecognized = _UNRECOGNIZED.search(raw)
     if unrecognized:
         flags = [
@@ -246,7 +246,7 @@ def usage_error(raw: str, facts: Facts) -> list[Blocker]:
         Blocker(
             kind="usage-error",
             key=re.sub(r"[^a-z0-9]+", "-", headline.lower())[:40],
-            summary=f"pytest rejected its arguments: {headline[:200]}",
+            summary=f"pytest rejected its arguments: {headline[:PRE_CUT]}",
             error=error,
             exit_code=exit_code,
             location=location,

@@ -7,6 +7,7 @@ import os
 from typing import Any, TextIO
 
 from pytest_tasktracker.paths import relative
+from pytest_tasktracker.redact import printable
 from pytest_tasktracker.rules.gate import Offender, find_offenders, gate_lines
 from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.state import read_record, rerun_command
@@ -67,13 +68,13 @@ def blockers(settings: Settings, as_json: bool, out: TextIO) -> int:
     for row in rows:
         affected = ", ".join(row["affected"]) or "nothing named"
         out.write(
-            f"{row['file']}: {row['kind']}: {row['summary']} "
+            f"{row['file']}: {row['kind']}: {printable(row['summary'])} "
             f"(affects {affected}; seen {row['occurrences']}x, last {row['last_seen']})\n"
         )
         if row["remedies"]:
-            out.write(f"  fix: {row['remedies'][0]['command']}\n")
+            out.write(f"  fix: {printable(row['remedies'][0]['command'])}\n")
     for problem in unreadable:
-        out.write(f"unreadable: {problem}\n")
+        out.write(f"unreadable: {printable(problem)}\n")
     if not rows:
         out.write(f"no open blockers in {relative(settings.blockers_folder)}\n")
     return 1 if rows else 0

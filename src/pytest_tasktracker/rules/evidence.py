@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tasktracker.errors import TrackerError
+from pytest_tasktracker.redact import secret_nodeids
 from pytest_tasktracker.rules.outcomes import SubTaskResult
 from pytest_tasktracker.runinfo import RunInfo
 from pytest_tasktracker.tracker.fileio import atomic_write, locked, set_aside
@@ -159,10 +160,13 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _entry(result: SubTaskResult, tracker_status: str, run: str) -> str:
+def _entry(
+    result: SubTaskResult, tracker_status: str, run: str, secret_ids: Mapping[str, str]
+) -> str:
     """One sub-task's entry as a line of JSON. Its tests, up to one row per collected
     test, are written by the C string encoder: building and encoding a dict per row
-    takes five times as long."""
+    takes five times as long. ``secret_ids`` maps the few node ids that hold a secret
+    (a parametrize value) to their redacted form."""
     link = result.link
     subtask = link.subtask
     fields = {
@@ -176,9 +180,12 @@ def _entry(result: SubTaskResult, tracker_status: str, run: str) -> str:
         "rule": link.rule,
         "targets": list(link.targets),
     }
+    rows = result.tests
+    if secret_ids:
+        rows = tuple((secret_ids.get(nodeid, nodeid), outcome) for nodeid, outcome in rows)
     tests = ", ".join(
         f'{{"nodeid": {_string(nodeid)}, "outcome": {_string(outcome)}}}'
-        for nodeid, outcome in result.tests
+        for nodeid, outcome in rows
     )
     return f'{_json(fields)[:-1]}, "tests": [{tests}], "run": {run}}}'
 
@@ -194,6 +201,7 @@ def results_text(
     """This run's results merged with the earlier entries of the sub-tasks it did not
     verify (``old``, by id), as the file's text: one sub-task a line, readable in a diff.
     """
+    secret_ids = secret_nodeids(nodeid for result in results for nodeid, _ in result.tests)
     run_json = run.to_json()
     run_text = _json(run_json)
     entries = []
@@ -216,7 +224,7 @@ def results_text(
             entry.update(line=subtask.line, step=subtask.step, status=subtask.status)
             entries.append(_json(entry))
         else:
-            entries.append(_entry(result, subtask.status, run_text))
+            entries.append(_entry(result, subtask.status, run_text, secret_ids))
     counts: dict[str, int] = {}
     for result in results:
         counts[result.outcome] = counts.get(result.outcome, 0) + 1

@@ -68,12 +68,25 @@ class OpenBlocker:
     affected: tuple[str, ...]
 
 
-def blocked_ids(blockers: Sequence[OpenBlocker]) -> dict[str, OpenBlocker]:
+EVERY = "*"  # in OpenBlocker.affected: every sub-task (a report that cannot be read)
+
+
+@dataclass
+class Blocked:
+    """The first open blocker of each sub-task, by id; one listing EVERY blocks all."""
+
+    by_id: dict[str, OpenBlocker] = field(default_factory=dict)
+
+    def get(self, subtask_id: str) -> OpenBlocker | None:
+        return self.by_id.get(subtask_id) or self.by_id.get(EVERY)
+
+
+def blocked_ids(blockers: Sequence[OpenBlocker]) -> Blocked:
     """The first open blocker of each sub-task it lists."""
-    blocked: dict[str, OpenBlocker] = {}
+    blocked = Blocked()
     for blocker in blockers:
         for subtask_id in blocker.affected:
-            blocked.setdefault(subtask_id, blocker)
+            blocked.by_id.setdefault(subtask_id, blocker)
     return blocked
 
 

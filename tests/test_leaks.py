@@ -1,0 +1,251 @@
+"""Nothing leaked, no crash on our own files: secrets in errors, options and test ids
+never reach a report, and hand-edited or hostile state files are set aside, never
+trusted and never a crash."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import run_cli
+from pytest_tasktracker.redact import REDACTED, cut, redact_text
+
+TRACKER = "### Step 1: S\n- [ ] Run pytest on test_a.py\n- [ ] Implement it\n"
+
+
+def project(pytester: pytest.Pytester, conftest: str = "", ini: str = "") -> Path:
+    pytester.makepyprojecttoml(f'[tool.pytest.ini_options]\ntestpaths = ["tests"]\n{ini}')
+    (pytester.path / "tests").mkdir(exist_ok=True)
+    (pytester.path / "tests" / "test_a.py").write_text("def test_a():\n    pass\n")
+    if conftest:
+        (pytester.path / "conftest.py").write_text(conftest)
+    path = pytester.path / "TASKS.md"
+    path.write_text(TRACKER)
+    return path
+
+
+def everything_written(pytester: pytest.Pytester) -> str:
+    state = pytester.path / ".tasktracker"
+    return "\n".join(p.read_text() for p in state.rglob("*") if p.is_file())
+
+
+def test_an_environment_value_in_a_conftest_error_is_redacted_everywhere(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "/Zq8+kP2vW9xR4mT7nB1"  # an AWS-style secret key that starts with "/"
+    monkeypatch.setenv("DB_PASSWORD", secret)
+    project(
+        pytester, 'import os\nraise RuntimeError("cannot connect: " + os.environ["DB_PASSWORD"])\n'
+    )
+    result = pytester.runpytest("--tracker", "TASKS.md")
+    written = everything_written(pytester)
+    assert "cannot connect: $DB_PASSWORD" in written
+    assert secret not in written
+    assert not [
+        line for line in result.outlines + result.errlines if "BLOCKED" in line and secret in line
+    ]
+
+
+def test_a_summary_is_redacted_before_it_is_cut(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4"
+    project(pytester, f'raise RuntimeError("{"x" * 170} {token}")\n')
+    result = pytester.runpytest("--tracker", "TASKS.md")
+    blocked = [line for line in result.outlines + result.errlines if line.startswith("BLOCKED")]
+    assert blocked
+    for text in (everything_written(pytester), *blocked):
+        for size in range(8, len(token)):
+            assert token[-size:] not in text, size
+
+
+def test_credentials_in_addopts_stay_out_of_the_remedies(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(pytester, ini='addopts = "-n 2 --db-url=postgres://admin:Pw0rd123@db/app"\n')
+    pytester.runpytest("--tracker", "TASKS.md", "-p", "no:xdist")
+    written = everything_written(pytester)
+    assert "missing-plugin" in written
+    assert "Pw0rd123" not in written
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(pytester.path)
+        _, out, _ = run_cli(capsys, "blockers", "--json", "--tracker", "TASKS.md")
+    assert "Pw0rd123" not in out
+    assert json.loads(out)["open"]
+
+
+def test_a_secret_parametrize_value_never_reaches_results(pytester: pytest.Pytester) -> None:
+    token = "ghp_" + "Q" * 36
+    project(pytester)
+    (pytester.path / "tests" / "test_a.py").write_text(
+        f"import pytest\n\n@pytest.mark.parametrize('t', ['{token}', 'ok'])\ndef test_a(t):\n"
+        "    pass\n"
+    )
+    pytester.runpytest("--tracker", "TASKS.md")
+    text = (pytester.path / ".tasktracker" / "results.json").read_text()
+    assert token not in text
+    assert f"tests/test_a.py::test_a[{REDACTED}]" in text
+    assert "tests/test_a.py::test_a[ok]" in text
+
+
+def test_escape_sequences_never_reach_the_terminal(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(pytester, 'raise RuntimeError("\\x1b[2J\\x1b[31mgone")\n')
+    result = pytester.runpytest("--tracker", "TASKS.md")
+    blocked = [line for line in result.outlines + result.errlines if line.startswith("BLOCKED")]
+    assert blocked
+    assert "\x1b" not in "".join(blocked)
+    assert "\\x1b[31mgone" in "".join(blocked)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(pytester.path)
+        _, out, _ = run_cli(capsys, "blockers", "--tracker", "TASKS.md")
+    assert "\x1b" not in out
+
+
+def test_a_ten_megabyte_error_is_handled_in_linear_time_and_kept_short(
+    pytester: pytest.Pytester,
+) -> None:
+    project(pytester, 'raise RuntimeError("boom\\n" * 1_250_000)\n')
+    start = time.perf_counter()
+    pytester.runpytest("--tracker", "TASKS.md")
+    took = time.perf_counter() - start
+    (report,) = (pytester.path / ".tasktracker" / "blockers").glob("*.md")
+    text = report.read_text()
+    assert len(text) < 300_000
+    assert "lines) left out ...]" in text
+    assert took < 30  # pytest alone takes several seconds to print it
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "config.hook.pytest_collection(session=session)",
+        "self.token = token",
+        "auth=config.option.auth",
+        "def f(password=password):",
+    ],
+)
+def test_code_is_not_mangled(text: str) -> None:
+    assert redact_text(text, {}) == text
+
+
+SHAPES = {
+    "github": ("ghp_", st.text("abcdefXYZ0123456789", min_size=36, max_size=40)),
+    "stripe": ("sk_live_", st.text("abcXYZ0123456789", min_size=24, max_size=30)),
+    "stripe-restricted": ("rk_live_", st.text("abcXYZ0123456789", min_size=24, max_size=30)),
+    "huggingface": ("hf_", st.text("abcdXYZ012345", min_size=34, max_size=38)),
+    "npm": ("npm_", st.text("abcXYZ0123456789", min_size=36, max_size=36)),
+    "pypi": ("pypi-", st.text("abcXYZ0123456789_-", min_size=60, max_size=80)),
+    "google-oauth": ("ya29.", st.text("abcXYZ0123456789_-", min_size=30, max_size=60)),
+    "slack-app": ("xapp-1-", st.text("ABC0123456789abc-", min_size=20, max_size=40)),
+    "bearer": (
+        "Authorization: Bearer ",
+        st.text("abcXYZ0123456789._~+/", min_size=12, max_size=40),
+    ),
+    "url": ("postgres://admin:", st.text("abcXYZ0123456789@!", min_size=8, max_size=20)),
+    "json": ('{"password": "', st.text("abcXYZ0123456789!#", min_size=8, max_size=20)),
+    "dict": ("{'api_key': '", st.text("abcXYZ0123456789!#", min_size=8, max_size=20)),
+    "query": ("https://x.example/v1?key=", st.text("abcXYZ0123456789", min_size=12, max_size=30)),
+    "azure": ("AccountKey=", st.text("abcXYZ0123456789+/=", min_size=20, max_size=40)),
+    "option": ("--password ", st.text("abcXYZ0123456789!#", min_size=8, max_size=20)),
+    "mysql": ("mysql -u root -p", st.text("abcXYZ0123456789!#", min_size=8, max_size=20)),
+}
+TAILS = {"url": "@db.example/app", "json": '"}', "dict": "'}"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    shape=st.sampled_from(sorted(SHAPES)),
+    data=st.data(),
+    before=st.text("abc xyz.,:()", max_size=30),
+)
+def test_every_secret_shape_is_redacted_wherever_it_stands(
+    shape: str, data: st.DataObject, before: str
+) -> None:
+    prefix, bodies = SHAPES[shape]
+    body = data.draw(bodies.filter(lambda b: b.strip() and b[0] not in "-@"))
+    text = f"{before} {prefix}{body}{TAILS.get(shape, '')} and then more"
+    redacted = redact_text(text, {})
+    assert REDACTED in redacted
+    assert body not in redacted
+    assert cut(redacted, 40) == redacted[:39] + "\u2026" or len(redacted) <= 40
+
+
+HOSTILE_BLOCKERS = {
+    "affected-not-a-list": "affected: 5",
+    "no-error": None,
+    "infinite-count": "occurrences: .inf",
+    "alias-bomb": "a: &a ['x','x']\nb: &b [*a,*a]\nc: &c [*b,*b]\nd: &d [*c,*c]\ne: [*d,*d]",
+}
+BASE_FRONT = (
+    "schema: pytest-tasktracker/blocker/1\nstatus: open\nkind: conftest-error\nexit_code: 4\n"
+    "summary: s\nerror: e\nremedies: []\naffected:\n- {id: '1.1', text: t}\n"
+)
+
+
+@pytest.mark.parametrize("name", HOSTILE_BLOCKERS)
+def test_a_hostile_blocker_file_is_set_aside_never_trusted_never_a_crash(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    path = project(pytester)
+    folder = pytester.path / ".tasktracker" / "blockers"
+    folder.mkdir(parents=True)
+    change = HOSTILE_BLOCKERS[name]
+    front = BASE_FRONT.replace("error: e\n", "") if change is None else BASE_FRONT
+    if change and change.startswith("affected"):
+        front = front.split("affected:")[0] + change + "\n"
+    elif change:
+        front += change + "\n"
+    (folder / "hostile.md").write_text(f"---\n{front}---\n\nbody\n")
+    path.write_text(TRACKER.replace("- [ ] Implement", "- [x] Implement"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(pytester.path)
+        code, out, _ = run_cli(capsys, "gate", "--tracker", "TASKS.md")
+        assert code == 1
+        assert "hostile.md (unreadable: " in out
+        code, _, err = run_cli(capsys, "check", "1.1", "--tracker", "TASKS.md")
+        assert code == 1
+        assert "hostile.md (unreadable" in err
+        code, out, _ = run_cli(capsys, "blockers", "--tracker", "TASKS.md")
+        assert "unreadable:" in out
+    result = pytester.runpytest("--tracker", "TASKS.md")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*hostile.md*set it aside as hostile.md.corrupt-*"])
+    assert not (folder / "hostile.md").exists()
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"id": "1.1", "subtasks": [1]},
+        {"text": "no id"},
+        {"id": "1.1", "text": "Run pytest on test_a.py", "outcome": "passed", "tests": [1, 2]},
+        {"id": "1.1", "text": "Run pytest on test_a.py", "outcome": "passed", "tests": "x"},
+        "not an object",
+    ],
+)
+def test_a_hand_edited_results_entry_is_not_trusted_and_not_a_crash(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], entry: object
+) -> None:
+    path = project(pytester)
+    path.write_text(TRACKER.replace("- [ ] Run", "- [x] Run"))
+    state = pytester.path / ".tasktracker"
+    state.mkdir()
+    (state / "results.json").write_text(
+        json.dumps({"schema": "pytest-tasktracker/results/1", "subtasks": [entry]})
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(pytester.path)
+        code, out, _ = run_cli(capsys, "gate", "--tracker", "TASKS.md")
+        assert code == 1
+        assert "1.1 Run pytest on test_a.py: asks for a test run and has no passing" in out
+        path.write_text(TRACKER)
+        code, _, err = run_cli(capsys, "check", "1.1", "--tracker", "TASKS.md")
+        assert (code, "refused to tick 1.1" in err) == (1, True)
+    assert pytester.runpytest("--tracker", "TASKS.md").ret == 0
