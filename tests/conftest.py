@@ -38,6 +38,15 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
     return code, out, err
 
 
+def absent(*modules: str) -> pytest.MarkDecorator:
+    """Skip a test that needs these plugins not to be installed (it shows the blocker
+    their missing option makes)."""
+    import importlib.util
+
+    found = [name for name in modules if importlib.util.find_spec(name) is not None]
+    return pytest.mark.skipif(bool(found), reason=f"installed here: {', '.join(found)}")
+
+
 def corpus_tracker(name: str) -> Path:
     """The corpus tracker whose file name contains ``name``."""
     (match,) = [path for path in TRACKERS if name in path.name]

@@ -11,6 +11,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
+from conftest import absent
+
 SCHEMA = json.loads(
     (
         Path(__file__).parent.parent / "src/pytest_tasktracker/schemas/blocker.schema.json"
@@ -82,6 +84,7 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     )
 
 
+@absent("pytest_timeout")
 def test_a_missing_plugin_from_addopts_names_the_option_package_and_remedies(
     pytester: pytest.Pytester, mode: list[str]
 ) -> None:
@@ -144,6 +147,7 @@ def test_the_second_remedy_really_runs(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*4 passed*"])
 
 
+@absent("pytest_timeout", "pytest_rerunfailures")
 def test_an_option_from_pytest_addopts_does_not_leak_the_variable(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
