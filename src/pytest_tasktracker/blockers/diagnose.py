@@ -209,21 +209,21 @@ def _conftest_error(error: BaseException, facts: Facts) -> Blocker:
         for frame in traceback.extract_tb(cause.__traceback__)
         if Path(frame.filename) == path
     ]
-    text = "\n".join(
-        [f"ImportError while loading conftest '{file}'.", *frames]
-        + [f"E   {line_}" for line_ in _exception_text(cause).splitlines()]
-    )
-    text = redact_long(text)
+    # Capped first: a message of many megabytes is handled in time linear in what is kept.
+    message = redact_long(_exception_text(cause))
+    last = message[message.rfind("\n") + 1 :]
+    error_lines = "\n".join(f"E   {line_}" for line_ in message.splitlines())
+    head = "\n".join([f"ImportError while loading conftest '{file}'.", *frames])
+    text = f"{head}\n{error_lines}"
     folder = str(Path(file).parent)
     return Blocker(
         kind="conftest-error",
         key=file,
-        summary=f"{file} fails to import ({_exception_text(cause).splitlines()[-1][:PRE_CUT]}), "
-        "so pytest cannot start",
+        summary=f"{file} fails to import ({last[:PRE_CUT]}), so pytest cannot start",
         error=text,
         exit_code=facts.exit_code if facts.exit_code is not None else 4,
         location={"file": file, "line": line},
-        cause={"conftest": file, "exception": _exception_text(cause).splitlines()[-1]},
+        cause={"conftest": file, "exception": last},
         remedies=_import_remedies(facts, text, file),
         paths=[] if folder == "." else [folder],
     )
