@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_tasktracker.rules.intent import Intent, read_intent, unverified_claim
+from pytest_tasktracker.rules.intent import (
+    MAX_NOTES,
+    MAX_TEXT,
+    Intent,
+    read_intent,
+    unverified_claim,
+)
 from pytest_tasktracker.tracker.model import SubTask, parse
 
 
@@ -163,3 +169,30 @@ def test_explicit_links_come_from_a_tests_comment_in_the_notes_too() -> None:
         "Cache <!-- tests: tests/a.py, tests/b.py::t -->", "  <!-- test: tests/c/ -->\n"
     )
     assert read_intent(found).explicit == ("tests/a.py", "tests/b.py::t", "tests/c/")
+
+
+@pytest.mark.parametrize(
+    ("fields", "verifiable"),
+    [
+        ({}, False),
+        ({"explicit": ("t.py",)}, True),
+        ({"named": ("test_a.py",)}, True),
+        ({"runs_tests": True}, True),
+        ({"other_checks": True, "red_phase": True, "whole_suite": True}, False),
+    ],
+)
+def test_a_sub_task_is_verifiable_when_any_rule_can_link_it(
+    fields: dict[str, object], verifiable: bool
+) -> None:
+    assert intent(**fields).verifiable is verifiable
+
+
+def test_words_are_read_from_a_bounded_start_and_no_further() -> None:
+    """A phrase that ends one character past the bound is not read; one that ends at it is."""
+    source_prefix = len("- [x] ")
+    at_bound = "a" * (MAX_NOTES - source_prefix - len(" BLOCKED")) + " BLOCKED"
+    assert unverified_claim(subtask(at_bound)) == "BLOCKED"
+    assert unverified_claim(subtask("a" + at_bound)) is None
+    text_at_bound = "a" * (MAX_TEXT - len(" pytest")) + " pytest"
+    assert read_intent(subtask(text_at_bound)).runs_tests
+    assert not read_intent(subtask("a" + text_at_bound)).runs_tests

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,8 @@ def report_text(front: dict[str, Any]) -> str:
     template = environment.get_template("blocker.md.j2")
     body_data = _printable_all(front)
     body_data["explanation"] = EXPLANATIONS.get(front["kind"], "")
+    # As a shell would read it: -k "a and b" is one argument, not three.
+    body_data["command_line"] = printable(shlex.join(front["command"]["argv"]))
     body_data["fence_length"] = _fence_length(
         body_data["error"], *(r["command"] for r in front["remedies"])
     )

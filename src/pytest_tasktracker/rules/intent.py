@@ -26,8 +26,7 @@ _RUN_TESTS = re.compile(
 )
 _WHOLE_SUITE = re.compile(
     r"\b(?:full|entire|whole|complete)\s+(?:test[- ]suite|tests?|pytest\s+suite)\b"
-    r"|\b(?:all|every)\s+(?:the\s+)?tests\b"
-    r"|\bentire\s+test\b",
+    r"|\b(?:all|every)\s+(?:the\s+)?tests\b",
     re.IGNORECASE,
 )
 _RED_PHASE = re.compile(
