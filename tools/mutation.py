@@ -35,10 +35,10 @@ PACKAGE = ROOT / "src" / "pytest_tasktracker"
 # module (relative to the package) -> the fast tests that should kill its mutants
 TARGETS = {
     "rules/intent.py": ["tests/test_intent.py"],
-    "rules/gate.py": ["tests/test_gate_rules.py", "tests/test_gate.py"],
+    "rules/gate.py": ["tests/test_gate_rules.py"],
     "rules/scope.py": ["tests/test_scope.py"],
     "rules/outcomes.py": ["tests/test_scope.py", "tests/test_evidence.py"],
-    "rules/linking.py": ["tests/test_linking.py", "tests/test_scope.py"],
+    "rules/linking.py": ["tests/test_linking.py", "tests/test_scope.py", "tests/test_intent.py"],
     "rules/evidence.py": ["tests/test_evidence.py", "tests/test_gate_rules.py"],
     "tracker/model.py": ["tests/test_tracker.py"],
     "tracker/editing.py": ["tests/test_editing.py"],

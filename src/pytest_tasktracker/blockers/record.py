@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -57,16 +58,29 @@ def _meant(links: Sequence[Link], run_paths: Sequence[str]) -> list[SubTask]:
     return [lk.subtask for lk in linked]
 
 
+def _test_files(rootdir: Path | None) -> list[str]:
+    """The project's test files on disk, as pytest would find them by default: what a
+    run that stopped before collecting would have collected, near enough."""
+    if rootdir is None:
+        return []
+    from pytest_tasktracker.rules.scope import DiskFiles
+
+    names = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test)\.py$")
+    return [file for file in DiskFiles(rootdir, [""], ()).files() if names.search(file)]
+
+
 def affected(
     blocker: Blocker,
     tracker: Tracker,
     links: Sequence[Link] | None,
     run_paths: Sequence[str],
+    rootdir: Path | None = None,
 ) -> list[SubTask]:
-    """The sub-tasks a blocker stops: those it names, those linked to what it broke, or
-    else every sub-task the run was meant to verify."""
-    if links is None:  # nothing was collected: link by the tracker's own words
-        links = link(tracker, [], {})
+    """The sub-tasks a blocker stops: those it names, those whose scope holds what it
+    broke (a whole-suite sub-task's scope holds everything), or else every sub-task the
+    run was meant to verify."""
+    if links is None:  # nothing was collected: link the tracker's words to the files here
+        links = link(tracker, _test_files(rootdir), {})
     if blocker.subtask_ids:
         wanted = set(blocker.subtask_ids)
         return [subtask for subtask in tracker.subtasks if subtask.id in wanted]
@@ -79,8 +93,11 @@ def affected(
         hit = [
             lk.subtask
             for lk in links
-            if lk.rule is not None
-            and any(_under(t, p) for p in blocker.paths for t in (*lk.targets, *lk.nodeids))
+            if lk.rule == "suite"
+            or (
+                lk.rule is not None
+                and any(_under(t, p) for p in blocker.paths for t in (*lk.targets, *lk.nodeids))
+            )
         ]
         if hit:
             return hit
@@ -171,7 +188,7 @@ def record(
     stamp = now()
     following = tracker.next_step()
     for blocker in blockers:
-        hit = affected(blocker, tracker, links, run_paths)
+        hit = affected(blocker, tracker, links, run_paths, facts.rootdir)
         steps = list(dict.fromkeys(subtask.step for subtask in hit))
         step = steps[0] if len(steps) == 1 else (following.id if following else None)
         front: dict[str, Any] = {
