@@ -5,13 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_tasktracker.rules.intent import (
-    MAX_NOTES,
-    MAX_TEXT,
-    Intent,
-    read_intent,
-    unverified_claim,
-)
+from pytest_tasktracker.rules.intent import Intent, read_intent, unverified_claim
 from pytest_tasktracker.tracker.model import SubTask, parse
 
 
@@ -185,6 +179,10 @@ def test_a_sub_task_is_verifiable_when_any_rule_can_link_it(
     fields: dict[str, object], verifiable: bool
 ) -> None:
     assert intent(**fields).verifiable is verifiable
+
+
+MAX_NOTES = 20_000  # characters of a sub-task and its notes read for claims and links
+MAX_TEXT = 4_000  # characters of its first paragraph read for what it asks
 
 
 def test_words_are_read_from_a_bounded_start_and_no_further() -> None:
