@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str, limit: int | None = None) -> str:
+    """``text`` as a piece of a file name or an id: lower case, runs of anything but
+    letters and digits as one ``-``, at most ``limit`` characters; "" when nothing is left.
+    The one slug rule: section ids and blocker file names both use it."""
+    found = _SLUG.sub("-", text.lower()).strip("-")
+    return found if limit is None else found[:limit].rstrip("-")
 
 
 def shown(path: Path, base: Path) -> str:

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tasktracker.errors import TrackerError
+from pytest_tasktracker.paths import slug
 from pytest_tasktracker.redact import CONTROL, printable
 from pytest_tasktracker.rules.gate import EVERY, OpenBlocker
 from pytest_tasktracker.tracker.fileio import atomic_write, locked, set_aside
 
 SCHEMA = "pytest-tasktracker/blocker/1"
-_NAME = re.compile(r"[^a-z0-9]+")
 # A literal block loses trailing blanks, and cannot start with an indented line.
 _TRAILING_BLANK = re.compile(r"[ \t]$|\A[ \t]", re.M)
 MAX_NAME = 80
@@ -57,8 +57,8 @@ class BlockerFileError(TrackerError):
 def file_name(kind: str, key: str, step: str | None) -> str:
     """A stable, safe file name: the same cause and step always give the same name."""
     cause = kind if key in ("", kind) else f"{kind}-{key}"  # not no-tests
-    base = _NAME.sub("-", cause.lower()).strip("-") or kind
-    step_slug = _NAME.sub("-", step.lower()).strip("-")[:20].strip("-") if step else ""
+    base = slug(cause) or kind
+    step_slug = slug(step, 20) if step else ""
     suffix = f"-step-{step_slug}" if step_slug else ""
     base = base[: MAX_NAME - len(suffix)].rstrip("-")
     return f"{base}{suffix}.md"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pytest_tasktracker.errors import SubTaskReferenceError
+from pytest_tasktracker.paths import slug
 from pytest_tasktracker.tracker.scanner import CheckboxItem, Heading, scan
 
 State = Literal["done", "open", "other"]
@@ -33,7 +34,6 @@ _ID_STARTS = frozenset("T0123456789")
 _TRAILING_LINK = re.compile(r"\s+[-\u2013\u2014]\s+\[[^\]]*\]\([^)]*\)\s*$")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"\*\*|__|`")
-_SLUG = re.compile(r"[^a-z0-9]+")
 _SPACE = re.compile(r"\s+")
 
 
@@ -57,8 +57,7 @@ def strip_comments(text: str) -> str:
 
 
 def slugify(text: str) -> str:
-    slug = _SLUG.sub("-", _plain(text).lower()).strip("-")
-    return slug[:48].rstrip("-") or "section"
+    return slug(_plain(text), 48) or "section"
 
 
 @dataclass(frozen=True, slots=True)
