@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 
 from pytest_tasktracker.rules.evidence import Evidence
-from pytest_tasktracker.rules.gate import OpenBlocker, find_offenders, gate_lines, verdict
+from pytest_tasktracker.rules.gate import (
+    EVERY,
+    OpenBlocker,
+    blocked_ids,
+    find_offenders,
+    gate_lines,
+    verdict,
+)
 from pytest_tasktracker.tracker.model import SubTask, parse
 
 RERUN = "pytest --tracker T.md --tracker-update"
@@ -175,3 +182,45 @@ def test_the_gate_judges_every_ticked_box_also_after_an_open_one() -> None:
         "::error file=T.md,line=4,title=tasktracker gate%3A 1.3::1.3 Fix test_b.py: is linked "
         f"to tests and has no passing evidence; run `{RERUN}`; it ticks what passes"
     )
+
+
+def test_a_long_text_is_cut_at_sixty_characters_in_the_line() -> None:
+    sixty = "Fix test_a.py " + "x" * 46
+    tracker = parse(f"### Step 1: S\n- [x] {sixty}\n- [x] {sixty}y\n", "T.md")
+    lines = gate_lines("T.md", find_offenders(tracker, {}, [], RERUN), 2, github=False)
+    assert lines[0].startswith(f"T.md:2: 1.1 {sixty}: is linked")
+    assert lines[1].startswith(f"T.md:3: 1.2 {sixty[:59]}\u2026: is linked")
+
+
+def test_at_most_three_failing_tests_are_named() -> None:
+    rows = tuple((f"t.py::{name}", "failed") for name in "abcd")
+    (reason,) = verdict(
+        subtask("Fix test_a.py"), evidence("Fix test_a.py", "failed", rows), None, RERUN
+    )
+    assert reason.why == "its linked tests failed (t.py::a, t.py::b, t.py::c)"
+
+
+def test_an_unreadable_report_blocks_every_sub_task() -> None:
+    unreadable = OpenBlocker("b/bad.md", "unreadable", "'affected' is not a list", (EVERY,))
+    named = OpenBlocker("b/x.md", "conftest-error", "s", ("1.2",))
+    blocked = blocked_ids([named, unreadable])
+    assert blocked.get("1.2") is named
+    assert blocked.get("1.1") is unreadable
+    assert blocked_ids([named]).get("1.1") is None
+
+
+def test_an_offender_as_json() -> None:
+    tracker = parse("### Step 1: S\n- [x] Fix test_a.py\n", "T.md")
+    (offender,) = find_offenders(tracker, {}, [], RERUN)
+    assert offender.to_json() == {
+        "id": "1.1",
+        "line": 2,
+        "text": "Fix test_a.py",
+        "reasons": [
+            {
+                "rule": "no-evidence",
+                "why": "is linked to tests and has no passing evidence",
+                "todo": f"run `{RERUN}`; it ticks what passes",
+            }
+        ],
+    }
