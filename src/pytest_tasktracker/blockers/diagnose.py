@@ -85,6 +85,8 @@ def diagnose(facts: Facts) -> list[Blocker]:
 
     if error is not None and type(error).__name__ == "UsageError":
         return usage_error(str(error), facts)
+    if error is not None and type(error).__name__ == "PluginValidationError":
+        return [_hook_error(error, facts)]
     if error is not None and isinstance(error, ImportError):  # pytest 8: -p / pytest_plugins
         text = str(error)
         if "Error importing plugin" not in text:
@@ -191,6 +193,46 @@ def _last_error_line(text: str) -> str:
             return line[1:].strip()
     lines = text.strip().splitlines()
     return lines[-1].strip() if lines else ""
+
+
+_PLUGIN_FILE = re.compile(r"Plugin '([^']+)' for hook '(\w+)'")
+_HOOK_ARGS = re.compile(r"Argument\(s\) \{([^}]*)\} are declared")
+
+
+def _hook_error(error: BaseException, facts: Facts) -> Blocker:
+    """A conftest or plugin whose hook pluggy cannot register (its arguments are not the
+    hookspec's: pytest 9 removed the py.path ``path`` and ``fspath`` arguments)."""
+    text = redact_long(str(error))
+    plugin = _PLUGIN_FILE.search(text)
+    file = facts.rel(plugin.group(1)) if plugin else "a plugin"
+    hook = plugin.group(2) if plugin else "a hook"
+    arguments = _HOOK_ARGS.search(text)
+    bad = sorted(a.strip(" '\"") for a in arguments.group(1).split(",")) if arguments else []
+    line = None
+    if plugin and Path(plugin.group(1)).is_file():
+        source = Path(plugin.group(1)).read_text(encoding="utf-8", errors="replace")
+        found = re.search(rf"^\s*def {hook}\(", source, re.M)
+        line = source.count("\n", 0, found.start()) + 1 if found else None
+    renamed = {"path": "collection_path", "fspath": "file_path"}
+    hint = ", ".join(f"{a} -> {renamed[a]}" for a in bad if a in renamed)
+    why = (
+        f"rename the hook's arguments to the ones pytest passes ({hint}: pytest 9 removed the "
+        "py.path arguments), then check that pytest starts"
+        if hint
+        else f"give {hook} the arguments its hookspec names, then check that pytest starts"
+    )
+    return Blocker(
+        kind="conftest-error" if file.endswith("conftest.py") else "internal-error",
+        key=f"{file}-{hook}",
+        summary=f"{file} defines {hook} with arguments pytest does not pass "
+        f"({', '.join(bad) or 'see the error'}), so pytest cannot start",
+        error=text,
+        exit_code=facts.exit_code if facts.exit_code is not None else 1,
+        location={"file": file, "line": line},
+        cause={"file": file, "hook": hook, "unknown_arguments": bad},
+        remedies=[Remedy(facts.pytest_command(["--collect-only", "-q"]), why)],
+        paths=[str(Path(file).parent)] if file.endswith(".py") and "/" in file else [],
+    )
 
 
 def _conftest_error(error: BaseException, facts: Facts) -> Blocker:

@@ -52,6 +52,10 @@ def run_pytest(args: Sequence[str], settings: Settings, err: TextIO) -> int:
         watch.error = error
         err.write(f"ERROR: {error}\n")
         code = 1
+    except Exception as error:  # a hook pluggy cannot register escapes pytest.main too
+        watch.error = watch.error or error
+        err.write(f"ERROR: {type(error).__name__}: {error}\n")
+        code = 1
     if watch.error is not None and not watch.plugin_started:
         for line in _report(watch.error, argv, settings, code):
             err.write(line + "\n")

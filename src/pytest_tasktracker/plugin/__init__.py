@@ -25,7 +25,10 @@ RUN_PLUGIN = "tasktracker-run"
 COLLECT_PLUGIN = "tasktracker-collect"
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    config = pluginmanager.get_plugin("pytestconfig")
+    if isinstance(config, pytest.Config):
+        config.add_cleanup(lambda: _stopped_before_start(config))
     group = parser.getgroup("tasktracker", "task tracker (pytest-tasktracker)")
     group.addoption(
         "--tracker",
@@ -57,6 +60,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("tracker_gate", "fail the run on ticks without evidence (true/false)")
     parser.addini("tracker_state", "folder for results.json and blockers/")
     parser.addini("tracker_blocked_file", "file that gets a one-line reason when blocked")
+
+
+def _stopped_before_start(config: pytest.Config) -> None:
+    """pytest checked ``required_plugins`` and stopped with a usage error before its first
+    hook that a plugin can wrap: start the run late, so the error becomes a blocker."""
+    import sys
+
+    error = sys.exc_info()[1]
+    if type(error).__name__ != "UsageError" or config.pluginmanager.has_plugin(RUN_PLUGIN):
+        return
+    if getattr(config, "known_args_namespace", None) is None:
+        return
+    run = _start(config)
+    if run is not None:
+        run.facts.exception = error
+        hooks = config.pluginmanager.get_plugin(RUN_PLUGIN)
+        if hooks is not None:
+            hooks.cleanup()
 
 
 _IDLE = pytest.StashKey[str]()  # why a configured tracker left the plugin idle

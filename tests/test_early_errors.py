@@ -1,0 +1,78 @@
+"""Errors that pytest raises before any hook a plugin can wrap still become blockers."""
+
+from __future__ import annotations
+
+import pytest
+from ruamel.yaml import YAML
+
+
+@pytest.mark.parametrize("mode", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_missing_required_plugin_is_a_blocker(pytester: pytest.Pytester, mode: list[str]) -> None:
+    pytester.makepyprojecttoml(
+        '[tool.pytest.ini_options]\nrequired_plugins = ["pytest-not-installed-anywhere"]\n'
+    )
+    pytester.makepyfile(test_a="def test_a():\n    pass\n")
+    tracker = pytester.path / "TASKS.md"
+    tracker.write_text("### Step 1: S\n- [ ] Run pytest on test_a.py\n")
+    result = pytester.runpytest_subprocess("--tracker", "TASKS.md", *mode)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "BLOCKED (missing-plugin): required_plugins names pytest-not-installed-anywhere, "
+            "which is not installed -> *missing-plugin-pytest-not-installed-anywhere-step-1.md",
+            "ERROR: Missing required plugins: pytest-not-installed-anywhere",
+        ]
+    )
+    (report,) = (pytester.path / ".tasktracker" / "blockers").glob("*.md")
+    text = report.read_text()
+    front = YAML(typ="safe").load(text[4 : text.index("\n---\n", 4)])
+    assert [entry["id"] for entry in front["affected"]] == ["1.1"]
+    assert front["remedies"][0]["command"].endswith("-m pip install pytest-not-installed-anywhere")
+    assert front["location"]["file"] == "pyproject.toml"
+    assert tracker.read_text() == "### Step 1: S\n- [ ] Run pytest on test_a.py\n"
+
+
+HOOK_CONFTEST = "def pytest_ignore_collect(path, config):\n    return None\n"
+
+
+def test_a_conftest_hook_pytest_cannot_register_is_a_blocker(pytester: pytest.Pytester) -> None:
+    """boltons 24.1.0 does this on pytest 9: a hook with the removed py.path argument."""
+    if int(pytest.__version__.split(".")[0]) < 9:
+        pytest.skip("pytest 8 still passes the py.path argument")
+    pytester.makeconftest(HOOK_CONFTEST)
+    pytester.makepyfile(test_a="def test_a():\n    pass\n")
+    (pytester.path / "TASKS.md").write_text("### Step 1: S\n- [ ] Run pytest on test_a.py\n")
+    result = pytester.runpytest_subprocess("--tracker", "TASKS.md")
+    assert result.ret == 1  # pytest's own: a traceback
+    result.stderr.fnmatch_lines(
+        ["BLOCKED (conftest-error): conftest.py defines pytest_ignore_collect*"]
+    )
+    (report,) = (pytester.path / ".tasktracker" / "blockers").glob("*.md")
+    text = report.read_text()
+    front = YAML(typ="safe").load(text[4 : text.index("\n---\n", 4)])
+    assert front["location"] == {"file": "conftest.py", "line": 1}
+    assert front["cause"]["unknown_arguments"] == ["path"]
+    assert "path -> collection_path" in front["remedies"][0]["why"]
+    assert [entry["id"] for entry in front["affected"]] == ["1.1"]
+    # The remedy's advice, followed, gets past the blocker.
+    pytester.makeconftest(HOOK_CONFTEST.replace("(path,", "(collection_path,"))
+    fixed = pytester.runpytest_subprocess("--tracker", "TASKS.md")
+    assert fixed.ret == 0
+    fixed.stdout.fnmatch_lines(["resolved blocker *conftest-error-conftest-py-*"])
+
+
+def test_tasktracker_run_reports_it_instead_of_crashing(pytester: pytest.Pytester) -> None:
+    if int(pytest.__version__.split(".")[0]) < 9:
+        pytest.skip("pytest 8 still passes the py.path argument")
+    import sys
+
+    pytester.makeconftest(HOOK_CONFTEST)
+    pytester.makepyfile(test_a="def test_a():\n    pass\n")
+    (pytester.path / "TASKS.md").write_text("### Step 1: S\n- [ ] Run pytest on test_a.py\n")
+    result = pytester.run(
+        sys.executable, "-m", "pytest_tasktracker", "--tracker", "TASKS.md", "run"
+    )
+    assert result.ret == 1
+    assert "Traceback" not in result.stderr.str()
+    result.stderr.fnmatch_lines(["ERROR: PluginValidationError: *pytest_ignore_collect*"])
+    assert list((pytester.path / ".tasktracker" / "blockers").glob("conftest-error-*.md"))
