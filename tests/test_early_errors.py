@@ -76,3 +76,33 @@ def test_tasktracker_run_reports_it_instead_of_crashing(pytester: pytest.Pyteste
     assert "Traceback" not in result.stderr.str()
     result.stderr.fnmatch_lines(["ERROR: PluginValidationError: *pytest_ignore_collect*"])
     assert list((pytester.path / ".tasktracker" / "blockers").glob("conftest-error-*.md"))
+
+
+@pytest.mark.parametrize("source", ["command-line", "addopts"])
+def test_a_missing_dash_p_plugin_has_a_remedy_that_works_when_run(
+    pytester: pytest.Pytester, source: str
+) -> None:
+    import shlex
+    import sys
+
+    addopts = 'addopts = "-p pytest_not_installed_anywhere -q"\n' if source == "addopts" else ""
+    pytester.makepyprojecttoml(f"[tool.pytest.ini_options]\n{addopts}")
+    pytester.makepyfile(test_a="def test_a():\n    pass\n")
+    (pytester.path / "TASKS.md").write_text("### Step 1: S\n- [ ] Run pytest on test_a.py\n")
+    extra = ["--", "-p", "pytest_not_installed_anywhere"] if source == "command-line" else []
+    result = pytester.run(
+        sys.executable, "-m", "pytest_tasktracker", "--tracker", "TASKS.md", "run", *extra
+    )
+    assert result.ret != 0
+    (report,) = (pytester.path / ".tasktracker" / "blockers").glob("*.md")
+    text = report.read_text()
+    front = YAML(typ="safe").load(text[4 : text.index("\n---\n", 4)])
+    where = "addopts in pyproject.toml" if source == "addopts" else "the command line"
+    assert front["cause"]["source"] == where
+    if source == "addopts":
+        assert front["location"] == {"file": "pyproject.toml", "line": 2}
+    command = front["remedies"][1]["command"]
+    assert "pytest_not_installed_anywhere" not in command
+    fixed = pytester.run(*shlex.split(command))
+    assert fixed.ret == 0, fixed.stdout.str()
+    fixed.stdout.fnmatch_lines(["resolved blocker *missing-plugin-pytest-not-installed-anywhere*"])

@@ -72,7 +72,7 @@ def the_report(project: Path) -> dict[str, Any]:
             None,
             ["-p", "missing_plugin_xyz"],
             "missing-plugin",
-            "plugin 'missing_plugin_xyz' cannot be imported",
+            "plugin 'missing_plugin_xyz' (from the command line) cannot be imported",
             None,
         ),
     ],

@@ -172,6 +172,84 @@ def _missing_plugin(flag: str, facts: Facts, error: str) -> Blocker:
     )
 
 
+def _without_plugin(args: list[str], name: str) -> list[str]:
+    """``args`` without ``-p NAME`` (also written ``-pNAME`` or ``-p=NAME``); other
+    ``-p`` options stay."""
+    out: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "-p" and index + 1 < len(args):
+            if args[index + 1] != name:
+                out.extend(args[index : index + 2])
+            index += 2
+            continue
+        if arg not in (f"-p{name}", f"-p={name}"):
+            out.append(arg)
+        index += 1
+    return out
+
+
+def _unimportable_plugin(name: str, facts: Facts, error: str, exit_code: int) -> Blocker:
+    """``-p NAME`` (or ``pytest_plugins``) names a module that cannot be imported."""
+    python = shlex.quote(facts.python)
+
+    def asks(args: list[str]) -> bool:
+        return _without_plugin(args, name) != args
+
+    remedies = [
+        Remedy(
+            f"{python} -m pip install {shlex.quote(name)}",
+            f"install the distribution that provides {name!r} into {facts.python}",
+        )
+    ]
+    location = None
+    if asks(facts.argv):
+        where = "the command line"
+        remedies.append(
+            Remedy(
+                facts.pytest_command(_without_plugin(facts.argv, name)), f"run without -p {name}"
+            )
+        )
+    elif asks(facts.addopts):
+        where = f"addopts in {facts.rel(facts.inifile) if facts.inifile else 'the ini file'}"
+        override = shlex.quote("addopts=" + shlex.join(_without_plugin(facts.addopts, name)))
+        remedies.append(
+            Remedy(
+                f"{python} -m pytest -o {override} {shlex.join(redact_argv(facts.argv))}".strip(),
+                f"run without -p {name}: the same addopts minus it (then remove it there)",
+            )
+        )
+        if facts.inifile is not None:
+            location = {"file": facts.rel(facts.inifile), "line": _ini_line(facts, "addopts")}
+    elif asks(facts.env_addopts):
+        where = "the PYTEST_ADDOPTS environment variable"
+        remedies.append(
+            Remedy(
+                f"env -u PYTEST_ADDOPTS {facts.pytest_command()}",
+                f"PYTEST_ADDOPTS asks for -p {name}; run without it, or remove it from there",
+            )
+        )
+    else:
+        where = "pytest_plugins in a conftest"
+        remedies.append(
+            Remedy(
+                f"grep -rn --include=conftest.py pytest_plugins {shlex.quote(str(facts.rootdir))}",
+                f"find the conftest whose pytest_plugins names {name!r} and remove it there",
+            )
+        )
+    return Blocker(
+        kind="missing-plugin",
+        key=name,
+        summary=f"plugin {name!r} (from {where}) cannot be imported",
+        error=error,
+        exit_code=exit_code,
+        location=location,
+        cause={"plugin": name, "source": where, "installed": False, "python": facts.python},
+        remedies=remedies,
+    )
+
+
 def usage_error(raw: str, facts: Facts) -> list[Blocker]:
     """Blockers from a UsageError's text; ``raw`` is read, only its redaction is kept."""
     exit_code = facts.exit_code if facts.exit_code is not None else 4
@@ -207,27 +285,7 @@ def usage_error(raw: str, facts: Facts) -> list[Blocker]:
         ]
     importing = _IMPORTING_PLUGIN.search(raw)
     if importing:
-        name = importing.group(1)
-        return [
-            Blocker(
-                kind="missing-plugin",
-                key=name,
-                summary=f"plugin {name!r} cannot be imported",
-                error=error,
-                exit_code=exit_code,
-                cause={"plugin": name, "installed": False, "python": facts.python},
-                remedies=[
-                    Remedy(
-                        f"{shlex.quote(facts.python)} -m pip install {shlex.quote(name)}",
-                        f"install the distribution that provides {name!r} into {facts.python}",
-                    ),
-                    Remedy(
-                        facts.pytest_command(_without(facts.argv, "-p")),
-                        f"or stop asking for {name!r} (-p or pytest_plugins)",
-                    ),
-                ],
-            )
-        ]
+        return [_unimportable_plugin(importing.group(1), facts, error, exit_code)]
     not_found = _NOT_FOUND.search(raw)
     if not_found:
         return [path_not_found(not_found.group(1), facts, error)]

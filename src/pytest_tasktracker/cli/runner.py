@@ -8,6 +8,8 @@ its configuration file, so it never sees a bad option value (``--tb=bogus``), a 
 
 from __future__ import annotations
 
+import os
+import shlex
 from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -47,7 +49,7 @@ def run_pytest(args: Sequence[str], settings: Settings, err: TextIO) -> int:
         argv = ["--tracker", shown(settings.tracker, Path.cwd()), *argv]
     watch = _EarlyWatch()
     try:
-        code = int(pytest.main(argv, plugins=[watch]))
+        code = int(pytest.main(list(argv), plugins=[watch]))  # pytest adds addopts to it
     except ImportError as error:  # pytest 8 lets a failing -p NAME escape pytest.main
         watch.error = error
         err.write(f"ERROR: {error}\n")
@@ -76,8 +78,12 @@ def _report(error: BaseException, argv: list[str], settings: Settings, code: int
         tracker = load(settings.tracker, shown(settings.tracker, cwd))
     except TrackerError as problem:
         return [f"task tracker warning: no blocker report: {problem}"]
-    inifile = find_inifile(cwd).path
-    facts = Facts(argv=argv, cwd=cwd, rootdir=cwd, inifile=inifile, exception=error)
+    ini = find_inifile(cwd)
+    facts = Facts(argv=argv, cwd=cwd, rootdir=cwd, inifile=ini.path, exception=error)
+    facts.addopts, facts.env_addopts = (
+        _split(ini.values.get("addopts", "")),
+        _split(os.environ.get("PYTEST_ADDOPTS", "")),
+    )
     facts.exit_code = code
     blockers = diagnose(facts)
     if not blockers:
@@ -95,6 +101,13 @@ def _report(error: BaseException, argv: list[str], settings: Settings, code: int
         verified=[],
     )
     return outcome.lines(cwd) + [f"task tracker warning: {w}" for w in outcome.warnings]
+
+
+def _split(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return []
 
 
 def main_args(argv: Sequence[str]) -> list[str]:
