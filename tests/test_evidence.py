@@ -179,3 +179,64 @@ def test_a_workers_collection_record_survives_the_trip_to_the_controller(
     collected = Collected(["a.py::t1", "a.py::t2"], {"a.py::t2": ["1.1"]}, {"a.py::t1"}, selected)
     data = json.loads(json.dumps(collected.to_json()))  # execnet carries plain data
     assert Collected.from_json(data) == collected
+
+
+def test_a_file_in_the_written_layout_is_read_line_by_line_without_decoding_it_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_tasktracker.rules import evidence
+
+    path = written(tmp_path, 3)
+    everything = {e["id"]: e for e in json.loads(path.read_text())["subtasks"]}
+
+    def whole(*_args: object) -> None:
+        raise AssertionError("decoded whole")
+
+    monkeypatch.setattr(evidence, "_parse", whole)
+    assert earlier_entries(path, {"1.1", "1.3"}) == {i: everything[i] for i in ("1.1", "1.3")}
+    # A line that is not the layout's own (indented otherwise, a missing comma, a missing
+    # end) is not trusted line by line: the file is decoded whole.
+    text = path.read_text()
+    path.write_text(text.replace('\n    {"id": "1.2"', '\n  {"id": "1.2"', 1))
+    with pytest.raises(AssertionError, match="decoded whole"):
+        earlier_entries(path, {"1.1"})
+    path.write_text(text)
+    for cut in ("},\n", "]}\n"):
+        text = path.read_text()
+        path.write_text(text.replace(cut, cut[:-2] + "\n", 1))
+        with pytest.raises(AssertionError, match="decoded whole"):
+            earlier_entries(path, {"1.1"})
+        path.write_text(text)
+
+
+def test_evidence_is_read_entry_by_entry_and_a_bad_entry_is_left_out(tmp_path: Path) -> None:
+    from pytest_tasktracker.rules.evidence import Evidence, evidence_by_id
+
+    path = tmp_path / "results.json"
+    good = {
+        "id": "1.1",
+        "text": "Run pytest on tests/test_a.py",
+        "outcome": "passed",
+        "reason": "2 linked test(s) passed",
+        "rule": "named",
+        "tests": [{"nodeid": "t.py::a", "outcome": "passed"}],
+        "run": {"time": "2026-11-28T10:00:00+00:00"},
+    }
+    bad = [{"text": "no id"}, {"id": "1.2", "tests": [1]}, "not an entry"]
+    unlinked = {"id": "1.3", "outcome": "unlinked", "rule": None}
+    path.write_text(
+        json.dumps({"schema": "pytest-tasktracker/results/1", "subtasks": [good, *bad, unlinked]})
+    )
+    assert evidence_by_id(path) == {
+        "1.1": Evidence(
+            "1.1",
+            "Run pytest on tests/test_a.py",
+            "passed",
+            "2 linked test(s) passed",
+            (("t.py::a", "passed"),),
+            "2026-11-28T10:00:00+00:00",
+            "named",
+        ),
+        "1.3": Evidence("1.3", "", "unlinked", "", (), None, None),
+    }
+    assert evidence_by_id(tmp_path / "none.json") == {}
