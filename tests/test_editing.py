@@ -254,3 +254,29 @@ def test_a_full_disk_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.undo()
     assert path.read_text() == "- [ ] a\n"
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_a_box_already_as_asked_is_reported_unchanged_and_not_written(tmp_path: Path) -> None:
+    path = tmp_path / "t.md"
+    path.write_text("- [x] a\n")
+    before = path.stat().st_mtime_ns
+    (applied,) = apply_changes(path, [Change("tasks.1", True)])
+    assert (applied.subtask.id, applied.done, applied.changed) == ("tasks.1", True, False)
+    assert path.stat().st_mtime_ns == before
+
+
+def test_a_parse_the_caller_holds_is_used_only_while_the_file_still_has_its_text(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "t.md"
+    path.write_text("- [ ] a\n- [ ] b\n")
+    stale = load(path)
+    path.write_text("Notes added since.\n\n- [ ] a\n- [ ] b\n")
+    apply_changes(path, [Change("tasks.2", True)], known=stale)
+    assert path.read_text() == "Notes added since.\n\n- [ ] a\n- [x] b\n"
+
+
+def test_a_sub_task_that_does_not_point_at_its_box_is_refused() -> None:
+    tracker = parse("- [ ] a\n")
+    with pytest.raises(ValueError, match="does not point at its checkbox"):
+        set_status("- ( ) a\n", tracker.subtasks[0], True)
