@@ -241,3 +241,25 @@ def test_the_console_script_runs_as_a_real_process(seed_project: Path) -> None:
         "ticked 2.12 (line 54): Run mypy on modified files and fix all type errors\n",
         "",
     )
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "### Step 1: Build the cache [step_1.md](./steps/step_1.md)",
+        "### Step 1: Build the cache - [Details](./steps/step_1.md)",
+    ],
+)
+def test_a_step_title_is_shown_without_its_link_which_json_keeps(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    heading: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.md").write_text(f"{heading}\n- [ ] Implement it\n")
+    code, out, _ = run_cli(capsys, "--tracker", "t.md", "next")
+    assert (code, out.splitlines()[0]) == (0, "Step 1: Build the cache (line 1) - 0 of 1 done")
+    code, out, _ = run_cli(capsys, "--tracker", "t.md", "status", "--json")
+    (step,) = json.loads(out)["steps"]
+    assert (step["title"], step["link"]) == ("Build the cache", "./steps/step_1.md")

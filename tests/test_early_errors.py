@@ -106,3 +106,34 @@ def test_a_missing_dash_p_plugin_has_a_remedy_that_works_when_run(
     fixed = pytester.run(*shlex.split(command))
     assert fixed.ret == 0, fixed.stdout.str()
     fixed.stdout.fnmatch_lines(["resolved blocker *missing-plugin-pytest-not-installed-anywhere*"])
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [
+        ("tests/test_lru.py::test_alpah", "tests/test_lru.py::test_alpha"),
+        ("tests/test_lruu.py", "tests/test_lru.py"),
+        ("tests_lru.py", "tests/test_lru.py"),
+        ("tests/test_lr.py", "tests/test_lru.py"),
+    ],
+)
+def test_a_mistyped_test_or_file_gets_the_nearest_real_name_as_a_remedy_that_works(
+    pytester: pytest.Pytester, given: str, meant: str
+) -> None:
+    import shlex
+
+    pytester.mkdir("tests")
+    (pytester.path / "tests" / "test_lru.py").write_text(
+        "def test_alpha():\n    pass\n\ndef test_omega():\n    pass\n"
+    )
+    (pytester.path / "TASKS.md").write_text("### Step 1: S\n- [ ] Run pytest on test_lru.py\n")
+    result = pytester.runpytest_subprocess("--tracker", "TASKS.md", given)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    (report,) = (pytester.path / ".tasktracker" / "blockers").glob("path-not-found-*.md")
+    text = report.read_text()
+    front = YAML(typ="safe").load(text[4 : text.index("\n---\n", 4)])
+    assert front["cause"]["similar"][0] == meant
+    command = front["remedies"][0]["command"]
+    assert command.endswith(f" {meant}")
+    fixed = pytester.run(*shlex.split(command))
+    assert fixed.ret == 0

@@ -328,23 +328,60 @@ def _headline(error: str, facts: Facts) -> str:
 
 
 def _similar_paths(missing: str, facts: Facts) -> list[str]:
-    name = Path(missing.split("::")[0]).name
-    found: list[str] = []
-    skip = {".git", ".tox", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache"}
-    for seen, path in enumerate(facts.rootdir.rglob(name)):
-        if seen > 20 or len(found) >= 3:
-            break
-        if not skip.intersection(path.parts):
-            found.append(facts.rel(path))
-    return found
+    """What the user probably meant: the nearest test names in the file when the file
+    exists (``test_alpah`` -> ``test_alpha``), else the nearest files by name."""
+    import difflib
+
+    file, _, node = missing.partition("::")
+    path = facts.cwd / file
+    if node and path.is_file():
+        names = _test_names(path)
+        wanted = node.split("::")[-1].split("[")[0]
+        parent = node.rpartition("::")[0]
+        close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.6)
+        shown = facts.rel(path)
+        return [f"{shown}::{parent + '::' if parent else ''}{name}" for name in close]
+    from pytest_tasktracker.rules.scope import DiskFiles
+
+    files = DiskFiles(facts.rootdir, [""], ()).files()
+    by_name: dict[str, list[str]] = {}
+    for found in files:
+        by_name.setdefault(found.rpartition("/")[2], []).append(found)
+    name = Path(file).name
+    close = [name] if name in by_name else difflib.get_close_matches(name, by_name, 3, 0.75)
+    return [facts.rel(facts.rootdir / found) for name in close for found in by_name[name]][:3]
+
+
+_DEFINES = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+(\w+)", re.M)
+
+
+def _test_names(path: Path) -> list[str]:
+    try:
+        source = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return list(dict.fromkeys(_DEFINES.findall(source)))
+
+
+def _same(arg: str, missing: str, facts: Facts) -> bool:
+    """Whether a command-line argument is the missing path (pytest may report it
+    absolute)."""
+    if arg == missing:
+        return True
+    try:
+        return (facts.cwd / arg).resolve() == Path(missing).resolve()
+    except (OSError, ValueError):
+        return False
 
 
 def path_not_found(missing: str, facts: Facts, error: str | None = None) -> Blocker:
     similar = _similar_paths(missing, facts)
     remedies = []
     if similar:
-        fixed = [similar[0] if arg == missing else arg for arg in facts.argv]
-        remedies.append(Remedy(facts.pytest_command(fixed), f"{similar[0]} exists; run that"))
+        fixed = [similar[0] if _same(arg, missing, facts) else arg for arg in facts.argv]
+        remedies.append(
+            Remedy(facts.pytest_command(fixed), f"{similar[0]} exists: did you mean it?")
+        )
     remedies.append(
         Remedy(
             facts.pytest_command(["--collect-only", "-q"]),

@@ -168,7 +168,8 @@ def _subtask_json(subtask: SubTask) -> dict[str, Any]:
 def _step_json(step: Step) -> dict[str, Any]:
     return {
         "id": step.id,
-        "title": step.title,
+        "title": step.plain_title,
+        "link": step.link,
         "kind": step.kind,
         "line": step.line,
         "done": step.done_count,
@@ -178,9 +179,10 @@ def _step_json(step: Step) -> dict[str, Any]:
 
 
 def _step_heading(step: Step) -> str:
-    label = step.title if step.kind == "section" else f"Step {step.id}: {step.title}"
+    title = step.plain_title
+    label = title if step.kind == "section" else f"Step {step.id}: {title}"
     if step.id == "pull-request":
-        label = step.title
+        label = title
     return f"{label} (line {step.line}) - {step.done_count} of {len(step.subtasks)} done"
 
 

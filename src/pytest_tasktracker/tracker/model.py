@@ -33,6 +33,7 @@ _EXPLICIT_ID = re.compile(r"^(T\d+|\d+(?:\.\d+)+)\.?(?=\s|$)|^(\d+)\.(?=\s|$)")
 _ID_STARTS = frozenset("T0123456789")
 _TRAILING_LINK = re.compile(r"\s+[-\u2013\u2014]\s+\[[^\]]*\]\([^)]*\)\s*$")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_TITLE_LINK = re.compile(r"\s*(?:[-\u2013\u2014]\s*)?\[[^\]]*\]\(([^)\s]*)\)\s*$")
 _EMPHASIS = re.compile(r"\*\*|__|`")
 _SPACE = re.compile(r"\s+")
 
@@ -115,6 +116,18 @@ class Step:
     @property
     def done_count(self) -> int:
         return sum(1 for subtask in self.subtasks if subtask.done)
+
+    @property
+    def plain_title(self) -> str:
+        """The title without the link that mcp-coder puts after it
+        (``Build the cache [step_1.md](./steps/step_1.md)`` -> ``Build the cache``)."""
+        return _TITLE_LINK.sub("", self.title).strip() or self.title
+
+    @property
+    def link(self) -> str | None:
+        """The target of that link (``./steps/step_1.md``), if the title ends with one."""
+        match = _TITLE_LINK.search(self.title)
+        return match.group(1) if match else None
 
     @property
     def open_subtasks(self) -> tuple[SubTask, ...]:
