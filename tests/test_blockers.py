@@ -311,7 +311,10 @@ def test_a_path_that_does_not_exist(pytester: pytest.Pytester, mode: list[str]) 
     assert front["kind"] == "path-not-found"
     assert front["summary"] == "tests/test_orchestrator.py does not exist, so none of its tests ran"
     assert front["error"] == "file or directory not found: tests/test_orchestrator.py"
-    assert front["cause"] == {"path": "tests/test_orchestrator.py", "similar": ["tests/test_orch.py"]}
+    assert front["cause"] == {
+        "path": "tests/test_orchestrator.py",
+        "similar": ["tests/test_orch.py"],
+    }
     assert affected_ids(front) == ["1.1", "1.2", "1.3", "2.1"]
     assert tracker.read_text() == TRACKER
 

@@ -137,3 +137,25 @@ def test_a_mistyped_test_or_file_gets_the_nearest_real_name_as_a_remedy_that_wor
     assert command.endswith(f" {meant}")
     fixed = pytester.run(*shlex.split(command))
     assert fixed.ret == 0
+
+
+def test_a_collection_error_raised_through_a_warning_points_at_the_test_module(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\nfilterwarnings = ["error"]\n')
+    pytester.mkdir("tests")
+    (pytester.path / "tests" / "test_w.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.parametrize('x', (i for i in range(2)))\n"
+        "def test_gen(x):\n    pass\n"
+    )
+    if pytester.runpytest("-p", "no:tasktracker").ret == 0:
+        pytest.skip("this pytest does not deprecate a generator for parametrize")
+    (pytester.path / "TASKS.md").write_text("### Step 1: S\n- [ ] Run pytest on test_w.py\n")
+    pytester.runpytest("--tracker", "TASKS.md")
+    (report,) = (pytester.path / ".tasktracker" / "blockers").glob("*.md")
+    text = report.read_text()
+    front = YAML(typ="safe").load(text[4 : text.index("\n---\n", 4)])
+    assert front["location"] == {"file": "tests/test_w.py", "line": 4}
+    assert front["cause"]["exception"].startswith("pytest.PytestRemovedIn")
+    assert "non-Collection iterable" in front["cause"]["exception"]

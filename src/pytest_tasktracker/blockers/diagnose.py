@@ -147,7 +147,7 @@ def diagnose(facts: Facts) -> list[Blocker]:
                 summary=f"{module} could not be collected, so none of its tests ran",
                 error=text,
                 exit_code=facts.exit_code if facts.exit_code is not None else 2,
-                location=_location_in(text, module, facts) or {"file": module, "line": None},
+                location=_module_location(text, module, facts),
                 cause={"module": module, "exception": _last_error_line(text)},
                 remedies=_import_remedies(facts, text, module),
                 paths=[module],
@@ -187,12 +187,38 @@ def diagnose(facts: Facts) -> list[Blocker]:
     return blockers
 
 
+_EXCEPTION_LINE = re.compile(r"^E\s+[\w.]*(?:Error|Warning|Exception|Failure|Exit)\b.*:")
+
+
 def _last_error_line(text: str) -> str:
-    for line in reversed(text.strip().splitlines()):
-        if line.startswith("E "):
-            return line[1:].strip()
+    """The line that names the exception (``E   pytest.PytestRemovedIn10Warning: ...``),
+    not the last line of its message (a docs link)."""
     lines = text.strip().splitlines()
-    return lines[-1].strip() if lines else ""
+    errors = [line for line in lines if line.startswith("E ")]
+    named = [line for line in errors if _EXCEPTION_LINE.match(line)]
+    chosen = named[-1] if named else (errors[-1] if errors else (lines[-1] if lines else ""))
+    return chosen[1:].strip() if chosen.startswith("E ") else chosen.strip()
+
+
+_TEST_NAMED = re.compile(r"\bTest: (\S+::(\w+))")
+
+
+def _module_location(text: str, module: str, facts: Facts) -> dict[str, Any]:
+    """Where in the test module a collection error is, when the traceback points only
+    into pytest or a plugin (a warning raised as an error): the test it names."""
+    found = _location_in(text, module, facts)
+    if found is not None and found["file"] == facts.rel(module):
+        return found
+    named = _TEST_NAMED.search(text)
+    path = facts.cwd / module
+    if named and path.is_file():
+        source = path.read_text(encoding="utf-8", errors="replace")
+        match = re.search(rf"^\s*(?:async\s+)?def {named.group(2)}\b", source, re.M)
+        if match:
+            return {"file": module, "line": source.count("\n", 0, match.start()) + 1}
+    if found is not None and not Path(found["file"]).is_absolute():
+        return found
+    return {"file": module, "line": None}
 
 
 _PLUGIN_FILE = re.compile(r"Plugin '([^']+)' for hook '(\w+)'")
