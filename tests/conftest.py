@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,26 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def cli_in(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[int, str, str]:
+    """``tasktracker ARGV`` run in the pytester project, outside GitHub Actions."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(pytester.path)
+        patch.delenv("GITHUB_ACTIONS", raising=False)
+        return run_cli(capsys, *argv)
+
+
+def blocker_front(folder: Path, pattern: str = "*.md") -> dict[str, Any]:
+    """The front matter of the one blocker report in ``folder`` that matches ``pattern``."""
+    from ruamel.yaml import YAML
+
+    (report,) = folder.glob(pattern)
+    text = report.read_text()
+    front: dict[str, Any] = YAML(typ="safe").load(text[4 : text.index("\n---\n", 4)])
+    return front
 
 
 def absent(*modules: str) -> pytest.MarkDecorator:

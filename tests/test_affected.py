@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ruamel.yaml import YAML
 
-from conftest import run_cli
+from conftest import blocker_front, cli_in
 
 TRACKER = """\
 ### Step 1: Feature
@@ -35,9 +34,7 @@ def project(pytester: pytest.Pytester) -> Path:
 
 
 def affected_ids(pytester: pytest.Pytester) -> list[str]:
-    (report,) = (pytester.path / ".tasktracker" / "blockers").glob("*.md")
-    text = report.read_text()
-    front = YAML(typ="safe").load(text[4 : text.index("\n---\n", 4)])
+    front = blocker_front(pytester.path / ".tasktracker" / "blockers")
     return [entry["id"] for entry in front["affected"]]
 
 
@@ -48,9 +45,7 @@ def test_a_conftest_error_names_sub_tasks_that_name_their_file_by_bare_name(
     (pytester.path / "tests" / "conftest.py").write_text("import not_installed_anywhere\n")
     pytester.runpytest("--tracker", "TASKS.md", *mode)
     assert affected_ids(pytester) == ["1.1", "1.2", "1.4"]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(pytester.path)
-        code, _, err = run_cli(capsys, "check", "1.1", "--tracker", "TASKS.md")
+    code, _, err = cli_in(pytester, capsys, "check", "1.1", "--tracker", "TASKS.md")
     assert code == 1
     assert "has an open blocker" in err
 
@@ -62,8 +57,6 @@ def test_a_collection_error_names_whole_suite_sub_tasks(
     (pytester.path / "tests" / "test_b.py").write_text("import not_installed_anywhere\n")
     pytester.runpytest("--tracker", "TASKS.md", *mode)
     assert affected_ids(pytester) == ["1.2", "1.4"]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(pytester.path)
-        code, _, err = run_cli(capsys, "check", "1.4", "--tracker", "TASKS.md")
+    code, _, err = cli_in(pytester, capsys, "check", "1.4", "--tracker", "TASKS.md")
     assert code == 1
     assert "has an open blocker" in err

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from ruamel.yaml import YAML
+
+from conftest import blocker_front
 
 
 @pytest.mark.parametrize("mode", [[], ["-n", "2"]], ids=["serial", "xdist"])
@@ -23,9 +24,7 @@ def test_a_missing_required_plugin_is_a_blocker(pytester: pytest.Pytester, mode:
             "ERROR: Missing required plugins: pytest-not-installed-anywhere",
         ]
     )
-    (report,) = (pytester.path / ".tasktracker" / "blockers").glob("*.md")
-    text = report.read_text()
-    front = YAML(typ="safe").load(text[4 : text.index("\n---\n", 4)])
+    front = blocker_front(pytester.path / ".tasktracker" / "blockers", "*.md")
     assert [entry["id"] for entry in front["affected"]] == ["1.1"]
     assert front["remedies"][0]["command"].endswith("-m pip install pytest-not-installed-anywhere")
     assert front["location"]["file"] == "pyproject.toml"
@@ -47,9 +46,7 @@ def test_a_conftest_hook_pytest_cannot_register_is_a_blocker(pytester: pytest.Py
     result.stderr.fnmatch_lines(
         ["BLOCKED (conftest-error): conftest.py defines pytest_ignore_collect*"]
     )
-    (report,) = (pytester.path / ".tasktracker" / "blockers").glob("*.md")
-    text = report.read_text()
-    front = YAML(typ="safe").load(text[4 : text.index("\n---\n", 4)])
+    front = blocker_front(pytester.path / ".tasktracker" / "blockers", "*.md")
     assert front["location"] == {"file": "conftest.py", "line": 1}
     assert front["cause"]["unknown_arguments"] == ["path"]
     assert "path -> collection_path" in front["remedies"][0]["why"]
@@ -94,9 +91,7 @@ def test_a_missing_dash_p_plugin_has_a_remedy_that_works_when_run(
         sys.executable, "-m", "pytest_tasktracker", "--tracker", "TASKS.md", "run", *extra
     )
     assert result.ret != 0
-    (report,) = (pytester.path / ".tasktracker" / "blockers").glob("*.md")
-    text = report.read_text()
-    front = YAML(typ="safe").load(text[4 : text.index("\n---\n", 4)])
+    front = blocker_front(pytester.path / ".tasktracker" / "blockers", "*.md")
     where = "addopts in pyproject.toml" if source == "addopts" else "the command line"
     assert front["cause"]["source"] == where
     if source == "addopts":
@@ -129,9 +124,7 @@ def test_a_mistyped_test_or_file_gets_the_nearest_real_name_as_a_remedy_that_wor
     (pytester.path / "TASKS.md").write_text("### Step 1: S\n- [ ] Run pytest on test_lru.py\n")
     result = pytester.runpytest_subprocess("--tracker", "TASKS.md", given)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    (report,) = (pytester.path / ".tasktracker" / "blockers").glob("path-not-found-*.md")
-    text = report.read_text()
-    front = YAML(typ="safe").load(text[4 : text.index("\n---\n", 4)])
+    front = blocker_front(pytester.path / ".tasktracker" / "blockers", "path-not-found-*.md")
     assert front["cause"]["similar"][0] == meant
     command = front["remedies"][0]["command"]
     assert command.endswith(f" {meant}")
@@ -153,9 +146,7 @@ def test_a_collection_error_raised_through_a_warning_points_at_the_test_module(
         pytest.skip("this pytest does not deprecate a generator for parametrize")
     (pytester.path / "TASKS.md").write_text("### Step 1: S\n- [ ] Run pytest on test_w.py\n")
     pytester.runpytest("--tracker", "TASKS.md")
-    (report,) = (pytester.path / ".tasktracker" / "blockers").glob("*.md")
-    text = report.read_text()
-    front = YAML(typ="safe").load(text[4 : text.index("\n---\n", 4)])
+    front = blocker_front(pytester.path / ".tasktracker" / "blockers", "*.md")
     assert front["location"] == {"file": "tests/test_w.py", "line": 4}
     assert front["cause"]["exception"].startswith("pytest.PytestRemovedIn")
     assert "non-Collection iterable" in front["cause"]["exception"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import cli_in, run_cli
 
 RERUN = "`pytest --tracker pr_info/TASK_TRACKER.md --tracker-update`"
 
@@ -98,16 +98,6 @@ def project(pytester: pytest.Pytester, tests: str, tracker: str = TRACKER) -> Pa
     (pytester.path / "tests").mkdir(exist_ok=True)
     (pytester.path / "tests" / "test_cache.py").write_text(tests)
     return path
-
-
-def cli_in(
-    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], *argv: str
-) -> tuple[int, str, str]:
-    """``tasktracker ARGV`` run in the pytester project, outside GitHub Actions."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(pytester.path)
-        patch.delenv("GITHUB_ACTIONS", raising=False)
-        return run_cli(capsys, *argv)
 
 
 def gate(pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import run_cli
+from conftest import cli_in
 from pytest_tasktracker.redact import REDACTED, cut, redact_text
 
 TRACKER = "### Step 1: S\n- [ ] Run pytest on test_a.py\n- [ ] Implement it\n"
@@ -72,9 +72,7 @@ def test_credentials_in_addopts_stay_out_of_the_remedies(
     written = everything_written(pytester)
     assert "missing-plugin" in written
     assert "Pw0rd123" not in written
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(pytester.path)
-        _, out, _ = run_cli(capsys, "blockers", "--json", "--tracker", "TASKS.md")
+    _, out, _ = cli_in(pytester, capsys, "blockers", "--json", "--tracker", "TASKS.md")
     assert "Pw0rd123" not in out
     assert json.loads(out)["open"]
 
@@ -102,9 +100,7 @@ def test_escape_sequences_never_reach_the_terminal(
     assert blocked
     assert "\x1b" not in "".join(blocked)
     assert "\\x1b[31mgone" in "".join(blocked)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(pytester.path)
-        _, out, _ = run_cli(capsys, "blockers", "--tracker", "TASKS.md")
+    _, out, _ = cli_in(pytester, capsys, "blockers", "--tracker", "TASKS.md")
     assert "\x1b" not in out
 
 
@@ -204,16 +200,14 @@ def test_a_hostile_blocker_file_is_set_aside_never_trusted_never_a_crash(
         front += change + "\n"
     (folder / "hostile.md").write_text(f"---\n{front}---\n\nbody\n")
     path.write_text(TRACKER.replace("- [ ] Implement", "- [x] Implement"))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(pytester.path)
-        code, out, _ = run_cli(capsys, "gate", "--tracker", "TASKS.md")
-        assert code == 1
-        assert "hostile.md (unreadable: " in out
-        code, _, err = run_cli(capsys, "check", "1.1", "--tracker", "TASKS.md")
-        assert code == 1
-        assert "hostile.md (unreadable" in err
-        code, out, _ = run_cli(capsys, "blockers", "--tracker", "TASKS.md")
-        assert "unreadable:" in out
+    code, out, _ = cli_in(pytester, capsys, "gate", "--tracker", "TASKS.md")
+    assert code == 1
+    assert "hostile.md (unreadable: " in out
+    code, _, err = cli_in(pytester, capsys, "check", "1.1", "--tracker", "TASKS.md")
+    assert code == 1
+    assert "hostile.md (unreadable" in err
+    code, out, _ = cli_in(pytester, capsys, "blockers", "--tracker", "TASKS.md")
+    assert "unreadable:" in out
     result = pytester.runpytest("--tracker", "TASKS.md")
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*hostile.md*set it aside as hostile.md.corrupt-*"])
@@ -240,12 +234,10 @@ def test_a_hand_edited_results_entry_is_not_trusted_and_not_a_crash(
     (state / "results.json").write_text(
         json.dumps({"schema": "pytest-tasktracker/results/1", "subtasks": [entry]})
     )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(pytester.path)
-        code, out, _ = run_cli(capsys, "gate", "--tracker", "TASKS.md")
-        assert code == 1
-        assert "1.1 Run pytest on test_a.py: asks for a test run and has no passing" in out
-        path.write_text(TRACKER)
-        code, _, err = run_cli(capsys, "check", "1.1", "--tracker", "TASKS.md")
-        assert (code, "refused to tick 1.1" in err) == (1, True)
+    code, out, _ = cli_in(pytester, capsys, "gate", "--tracker", "TASKS.md")
+    assert code == 1
+    assert "1.1 Run pytest on test_a.py: asks for a test run and has no passing" in out
+    path.write_text(TRACKER)
+    code, _, err = cli_in(pytester, capsys, "check", "1.1", "--tracker", "TASKS.md")
+    assert (code, "refused to tick 1.1" in err) == (1, True)
     assert pytester.runpytest("--tracker", "TASKS.md").ret == 0
