@@ -95,13 +95,13 @@ def test_a_missing_plugin_from_addopts_names_the_option_package_and_remedies(
         [
             "BLOCKED (missing-plugin): option --timeout (from addopts in pyproject.toml) needs "
             "pytest-timeout, which is not installed -> "
-            "pr_info/.tasktracker/blockers/missing-plugin-timeout-step-1.md",
+            "pr_info/.tasktracker/blockers/missing-plugin-timeout.md",
             "ERROR: usage: *",
             "*error: unrecognized arguments: --timeout*",
         ]
     )
     name, front, body = only_report(pytester)
-    assert name == "missing-plugin-timeout-step-1.md"
+    assert name == "missing-plugin-timeout.md"
     assert front["schema"] == "pytest-tasktracker/blocker/1"
     assert (front["status"], front["kind"], front["exit_code"]) == ("open", "missing-plugin", 4)
     assert "unrecognized arguments: --timeout" in front["error"]
@@ -157,10 +157,10 @@ def test_an_option_from_pytest_addopts_does_not_leak_the_variable(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     found = reports(pytester)
     assert sorted(found) == [
-        "missing-plugin-reruns-step-1.md",
-        "missing-plugin-timeout-step-1.md",
+        "missing-plugin-reruns.md",
+        "missing-plugin-timeout.md",
     ]
-    front, _body = found["missing-plugin-timeout-step-1.md"]
+    front, _body = found["missing-plugin-timeout.md"]
     assert front["cause"]["source"] == "the PYTEST_ADDOPTS environment variable"
     assert front["remedies"][1]["command"].startswith("env -u PYTEST_ADDOPTS ")
     for name, (front, _) in found.items():
@@ -258,7 +258,7 @@ def test_a_conftest_that_fails_to_import(
     result = run(pytester, "--tracker-update", *mode)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     name, front, _body = only_report(pytester)
-    assert name == "conftest-error-conftest-py-step-1.md"
+    assert name == "conftest-error-conftest-py.md"
     assert front["kind"] == "conftest-error"
     assert front["location"] == {"file": "conftest.py", "line": line}
     from fnmatch import fnmatch
@@ -337,7 +337,7 @@ def test_no_tests_collected(pytester: pytest.Pytester, mode: list[str]) -> None:
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
     name, front, _ = only_report(pytester)
     assert (name, front["kind"], front["exit_code"]) == (
-        "no-tests-step-1.md",
+        "no-tests.md",
         "no-tests",
         5,
     )
@@ -434,7 +434,7 @@ def test_the_blocked_file_gets_one_line(pytester: pytest.Pytester) -> None:
     line = (pytester.path / "pr_info" / ".blocked.txt").read_text()
     assert line == (
         "missing-plugin: option --timeout (from the command line) needs pytest-timeout, which"
-        " is not installed (see pr_info/.tasktracker/blockers/missing-plugin-timeout-step-1.md)\n"
+        " is not installed (see pr_info/.tasktracker/blockers/missing-plugin-timeout.md)\n"
     )
 
 
@@ -466,12 +466,12 @@ def test_a_corrupt_earlier_blocker_file_is_moved_aside(pytester: pytest.Pytester
     project(pytester)
     folder = pytester.path / "pr_info" / ".tasktracker" / "blockers"
     folder.mkdir(parents=True)
-    (folder / "no-tests-step-1.md").write_text("---\n: : not yaml [\n---\n")
+    (folder / "no-tests.md").write_text("---\n: : not yaml [\n---\n")
     for path in (pytester.path / "tests").iterdir():
         path.unlink()
     result = run(pytester)
-    result.stdout.fnmatch_lines(["task tracker warning: *moved it to no-tests-step-1.md.corrupt*"])
-    (aside,) = folder.glob("no-tests-step-1.md.corrupt-*")
+    result.stdout.fnmatch_lines(["task tracker warning: *moved it to no-tests.md.corrupt*"])
+    (aside,) = folder.glob("no-tests.md.corrupt-*")
     assert aside.read_text() == "---\n: : not yaml [\n---\n"
     assert only_report(pytester)[1]["occurrences"] == 1
 
@@ -541,7 +541,7 @@ def test_the_seed_a_missing_xdist_from_addopts_blocks_2_11_of_the_7129c046_track
         result.stderr
     )
     name, front, body = only_report(pytester)
-    assert name == "missing-plugin-n-step-2.md"
+    assert name == "missing-plugin-n.md"
     assert front["cause"] == {
         "option": "-n",
         "source": "addopts in pyproject.toml",

@@ -39,7 +39,7 @@ def test_the_demo_blocks_then_verifies_then_passes_the_gate() -> None:
     assert "BLOCKED (missing-plugin): option -n (from addopts in pyproject.toml) needs" in out
     assert "(exit code 4)" in out
     assert "the tracker is unchanged: nothing was ticked" in out
-    assert "resolved blocker pr_info/.tasktracker/blockers/missing-plugin-n-step-1.md" in out
+    assert "resolved blocker pr_info/.tasktracker/blockers/missing-plugin-n.md" in out
     assert "ticked 1.1, 1.2, 1.3, 2.1, 2.2" in out
     assert "gate passed: every one of 5 ticked sub-tasks is backed by evidence" in out
     assert "  [ ]   1.4    Run pylint on modified files and fix all issues" in out

@@ -186,11 +186,10 @@ def record(
 
     outcome = BlockerUpdate()
     stamp = now()
-    following = tracker.next_step()
     for blocker in blockers:
         hit = affected(blocker, tracker, links, run_paths, facts.rootdir)
         steps = list(dict.fromkeys(subtask.step for subtask in hit))
-        step = steps[0] if len(steps) == 1 else (following.id if following else None)
+        step = steps[0] if len(steps) == 1 else None  # several steps: the name says none
         front: dict[str, Any] = {
             "schema": blocker_file.SCHEMA,
             "status": "open",
