@@ -278,5 +278,6 @@ def test_a_parse_the_caller_holds_is_used_only_while_the_file_still_has_its_text
 
 def test_a_sub_task_that_does_not_point_at_its_box_is_refused() -> None:
     tracker = parse("- [ ] a\n")
-    with pytest.raises(ValueError, match="does not point at its checkbox"):
-        set_status("- ( ) a\n", tracker.subtasks[0], True)
+    for moved in ("- ( ) a\n", "- [ ) a\n", "- ( ] a\n"):
+        with pytest.raises(ValueError, match="does not point at its checkbox"):
+            set_status(moved, tracker.subtasks[0], True)
