@@ -71,3 +71,11 @@ def test_a_resolved_report_says_so() -> None:
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(text)
     assert text == golden.read_text()
+
+
+def test_a_report_that_says_retrying_will_not_help() -> None:
+    text = report_text({**front("missing-plugin"), "repeats": 3, "stop_retrying": True})
+    golden = GOLDEN / "stop-retrying.md"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text)
+    assert text == golden.read_text()

@@ -14,6 +14,7 @@ ENV_TRACKER = "PYTEST_TRACKER"
 DEFAULT_TRACKER = Path("pr_info") / "TASK_TRACKER.md"
 STATE_FOLDER_NAME = ".tasktracker"
 
+DEFAULT_RETRY_LIMIT = 3
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -30,6 +31,7 @@ class Settings:
     update: bool = False
     gate: bool = False
     blocked_file: Path | None = None
+    retry_limit: int = DEFAULT_RETRY_LIMIT  # identical blocked runs before "stop retrying"
 
     @property
     def results_file(self) -> Path:
@@ -47,6 +49,15 @@ def parse_bool(value: str, source: str) -> bool:
     if text in _FALSE:
         return False
     raise SettingsError(f"{source}: expected true or false, got {value!r}")
+
+
+def parse_count(value: str, source: str, default: int) -> int:
+    text = value.strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise SettingsError(f"{source}: expected a whole number of at least 1, got {value!r}")
+    return int(text)
 
 
 def resolve(
@@ -98,4 +109,9 @@ def resolve(
         update=update,
         gate=gate,
         blocked_file=ini_folder / blocked if blocked else None,
+        retry_limit=parse_count(
+            ini.get("tracker_retry_limit", ""),
+            f"'tracker_retry_limit' in {ini_name}",
+            DEFAULT_RETRY_LIMIT,
+        ),
     )

@@ -32,6 +32,10 @@ from pytest_tasktracker.tracker.model import SubTask, Tracker
 VERDICTS = frozenset({"passed", "failed", "error"})
 MAX_BLOCKED_LINE = 500
 MAX_SUMMARY = 200
+STOP_RETRYING = (
+    "the same blocker, {repeats} runs in a row: retrying will not help; stop, and hand "
+    "the report's remedies to a person"
+)
 
 
 def _under(target: str, path: str) -> bool:
@@ -152,6 +156,8 @@ class BlockerUpdate:
         for path, front in self.written:
             summary = printable(str(front["summary"]))
             out.append(f"BLOCKED ({front['kind']}): {summary} -> {relative(path, cwd)}")
+            if front.get("stop_retrying"):
+                out.append(f"BLOCKED: {STOP_RETRYING.format(repeats=front['repeats'])}")
         out.extend(f"resolved blocker {relative(path, cwd)}" for path in self.resolved)
         return out
 
@@ -210,7 +216,9 @@ def record(
         }
         name = blocker_file.file_name(blocker.kind, redact_text(blocker.key), step)
         try:
-            written = blocker_file.write(settings.blockers_folder, name, front, stamp)
+            written = blocker_file.write(
+                settings.blockers_folder, name, front, stamp, settings.retry_limit
+            )
         except (OSError, TrackerError) as error:
             outcome.warnings.append(f"blocker report not written: {error}")
             continue
@@ -222,6 +230,8 @@ def record(
     if outcome.written and settings.blocked_file is not None:
         path, front = outcome.written[0]
         line = f"{front['kind']}: {front['summary']} (see {relative(path, facts.cwd)})"
+        if front.get("stop_retrying"):
+            line += f"; {STOP_RETRYING.format(repeats=front['repeats'])}"
         line = line.replace("\n", " ")[:MAX_BLOCKED_LINE]
         try:
             settings.blocked_file.parent.mkdir(parents=True, exist_ok=True)

@@ -94,6 +94,8 @@ def report_text(front: dict[str, Any]) -> str:
     template = environment.get_template("blocker.md.j2")
     body_data = _printable_all(front)
     body_data["explanation"] = EXPLANATIONS.get(front["kind"], "")
+    body_data.setdefault("stop_retrying", False)
+    body_data.setdefault("repeats", 1)
     # As a shell would read it: -k "a and b" is one argument, not three.
     body_data["command_line"] = printable(shlex.join(front["command"]["argv"]))
     body_data["fence_length"] = _fence_length(
@@ -188,8 +190,12 @@ class Written:
     warning: str | None = None
 
 
-def write(folder: Path, name: str, front: dict[str, Any], now: str) -> Written:
-    """Create or update a blocker file; a repeat keeps first_seen and counts occurrences.
+def write(
+    folder: Path, name: str, front: dict[str, Any], now: str, retry_limit: int = 3
+) -> Written:
+    """Create or update a blocker file; a repeat keeps first_seen and counts occurrences,
+    and ``repeats`` counts the identical runs in a row (the same error from the same
+    command): at ``retry_limit`` the report says that retrying will not help.
 
     An earlier file that cannot be read is set aside (``.corrupt-<time>``), never
     overwritten.
@@ -201,16 +207,32 @@ def write(folder: Path, name: str, front: dict[str, Any], now: str) -> Written:
     with locked(folder):
         data = dict(front)
         data["first_seen"], data["last_seen"], data["occurrences"] = now, now, 1
+        data["fingerprint"], data["repeats"] = fingerprint(front), 1
         if path.exists():
             try:
                 earlier = read(path)
                 data["first_seen"] = earlier.get("first_seen", now)
                 data["occurrences"] = int(earlier.get("occurrences", 0)) + 1
+                same = earlier.get("fingerprint") == data["fingerprint"]
+                if same and earlier.get("status") == "open":
+                    data["repeats"] = int(earlier.get("repeats", 1)) + 1
             except (BlockerFileError, ValueError, TypeError) as error:
                 aside = set_aside(path)
                 warning = f"{error}; moved it to {aside.name} and wrote a new report"
+        data["stop_retrying"] = data["repeats"] >= retry_limit
         atomic_write(path, report_text(data).encode("utf-8"))
     return Written(path, data, warning)
+
+
+def fingerprint(front: dict[str, Any]) -> str:
+    """What makes two blocked runs the same: the same error from the same command."""
+    import hashlib
+
+    command = front.get("command") or {}
+    text = "\0".join(
+        [str(front.get("kind")), str(front.get("error")), *map(str, command.get("argv", []))]
+    )
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
 
 
 def iter_reports(folder: Path) -> Iterator[tuple[Path, dict[str, Any] | BlockerFileError]]:

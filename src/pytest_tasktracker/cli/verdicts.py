@@ -6,6 +6,7 @@ import json
 import os
 from typing import Any, TextIO
 
+from pytest_tasktracker.blockers.record import STOP_RETRYING
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.redact import printable
 from pytest_tasktracker.rules.gate import Offender, find_offenders, gate_lines
@@ -59,6 +60,8 @@ def blockers(settings: Settings, as_json: bool, out: TextIO) -> int:
                 "affected": [a.get("id") for a in front.get("affected") or []],
                 "remedies": front.get("remedies") or [],
                 "occurrences": front.get("occurrences"),
+                "repeats": front.get("repeats", 1),
+                "stop_retrying": bool(front.get("stop_retrying")),
                 "last_seen": front.get("last_seen"),
             }
         )
@@ -71,6 +74,8 @@ def blockers(settings: Settings, as_json: bool, out: TextIO) -> int:
             f"{row['file']}: {row['kind']}: {printable(row['summary'])} "
             f"(affects {affected}; seen {row['occurrences']}x, last {row['last_seen']})\n"
         )
+        if row["stop_retrying"]:
+            out.write(f"  {STOP_RETRYING.format(repeats=row['repeats'])}\n")
         if row["remedies"]:
             out.write(f"  fix: {printable(row['remedies'][0]['command'])}\n")
     for problem in unreadable:

@@ -20,7 +20,14 @@ if TYPE_CHECKING:
     from pytest_tasktracker.plugin.tracker_run import TrackerRun
     from pytest_tasktracker.settings import Settings
 
-INI_KEYS = ("tracker", "tracker_update", "tracker_gate", "tracker_state", "tracker_blocked_file")
+INI_KEYS = (
+    "tracker",
+    "tracker_update",
+    "tracker_gate",
+    "tracker_state",
+    "tracker_blocked_file",
+    "tracker_retry_limit",
+)
 RUN_PLUGIN = "tasktracker-run"
 COLLECT_PLUGIN = "tasktracker-collect"
 
@@ -60,6 +67,11 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     parser.addini("tracker_gate", "fail the run on ticks without evidence (true/false)")
     parser.addini("tracker_state", "folder for results.json and blockers/")
     parser.addini("tracker_blocked_file", "file that gets a one-line reason when blocked")
+    parser.addini(
+        "tracker_retry_limit",
+        "identical blocked runs in a row before a report says that retrying will not help "
+        "(default 3)",
+    )
 
 
 def _stopped_before_start(config: pytest.Config) -> None:
