@@ -47,6 +47,12 @@ EXPLANATIONS = {
     "reports the test as failed and goes on, but the test never finished: it proves nothing.",
     "unverifiable": "Every test linked to these sub-tasks was skipped or deselected, so the "
     "run says nothing about them.",
+    "timeout": "Under `tasktracker run --timeout`, the run did not finish in time: a test "
+    "hung (a lock, a network call, an endless loop). The run was stopped, so the tests that "
+    "did not finish prove nothing.",
+    "crash": "The pytest process died before its session ended (a segfault, os._exit, or "
+    "a kill from outside or by the OOM killer): nothing after that point ran or was "
+    "reported.",
 }
 
 

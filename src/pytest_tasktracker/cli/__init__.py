@@ -33,7 +33,8 @@ exit codes:
   {EXIT_USAGE}  bad usage or bad input: no tracker, not UTF-8, unknown or ambiguous id
   {EXIT_WRITE}  the tracker or the state folder could not be written (nothing was lost)
   run: pytest's own exit code (0 all passed, 1 tests failed, 2 interrupted,
-       3 internal error, 4 usage error, 5 no tests)
+       3 internal error, 4 usage error, 5 no tests); 124 it passed --timeout and was
+       stopped; 125 it died before its session ended (a signal, os._exit)
 """
 
 
@@ -47,6 +48,16 @@ def agent_help() -> str:
 def display(path: Path, cwd: Path | None = None) -> str:
     """A path as the user should read it: relative to the working folder when inside it."""
     return shown(path, cwd or Path.cwd())
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return value
 
 
 def _add_common(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -97,6 +108,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="run pytest in-process; also report errors that come before any plugin loads",
         description="Run pytest with the tracker enabled. Arguments after -- go to pytest.",
     )
+    run.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="stop pytest (its whole process group) after this long and write a timeout "
+        "blocker naming the test that was running",
+    )
+    run.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST ARGS")
 
     for name, verb in (("check", "tick"), ("uncheck", "untick")):
@@ -308,7 +327,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "run":
             from pytest_tasktracker.cli.runner import main_args, run_pytest
 
-            return run_pytest(main_args(args.pytest_args), settings, sys.stderr)
+            if args.in_process:  # the supervised child
+                return run_pytest(main_args(args.pytest_args), settings, sys.stderr)
+            from pytest_tasktracker.cli.supervisor import supervise
+
+            return supervise(main_args(args.pytest_args), settings, args.timeout, sys.stderr)
         if (
             args.command == "gate"
             and settings.tracker_source != "--tracker"

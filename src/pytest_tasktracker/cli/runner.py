@@ -12,13 +12,17 @@ import os
 import shlex
 from collections.abc import Generator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import pytest
 
 from pytest_tasktracker.paths import shown
 from pytest_tasktracker.plugin import RUN_PLUGIN
 from pytest_tasktracker.settings import Settings
+
+if TYPE_CHECKING:
+    from pytest_tasktracker.blockers.facts import Facts
+    from pytest_tasktracker.blockers.model import Blocker
 
 
 class _EarlyWatch:
@@ -66,10 +70,32 @@ def run_pytest(args: Sequence[str], settings: Settings, err: TextIO) -> int:
 
 def _report(error: BaseException, argv: list[str], settings: Settings, code: int) -> list[str]:
     from pytest_tasktracker.blockers.diagnose import diagnose
+
+    facts = _facts(argv, error, code)
+    blockers = diagnose(facts)
+    return write_blockers(blockers, argv, settings, facts) if blockers else []
+
+
+def _facts(argv: list[str], error: BaseException | None, code: int | None) -> Facts:
     from pytest_tasktracker.blockers.facts import Facts
+    from pytest_tasktracker.inifile import find_inifile
+
+    cwd = Path.cwd()
+    ini = find_inifile(cwd)
+    facts = Facts(argv=argv, cwd=cwd, rootdir=cwd, inifile=ini.path, exception=error)
+    facts.addopts = _split(ini.values.get("addopts", ""))
+    facts.env_addopts = _split(os.environ.get("PYTEST_ADDOPTS", ""))
+    facts.exit_code = code
+    return facts
+
+
+def write_blockers(
+    blockers: Sequence[Blocker], argv: list[str], settings: Settings, facts: Facts | None = None
+) -> list[str]:
+    """Write reports for ``blockers`` of a run of pytest with ``argv`` that the plugin
+    could not report itself; the terminal lines that say so."""
     from pytest_tasktracker.blockers.record import command_info, record
     from pytest_tasktracker.errors import TrackerError
-    from pytest_tasktracker.inifile import find_inifile
     from pytest_tasktracker.plugin.tracker_run import guess_paths
     from pytest_tasktracker.tracker.editing import load
 
@@ -78,16 +104,7 @@ def _report(error: BaseException, argv: list[str], settings: Settings, code: int
         tracker = load(settings.tracker, shown(settings.tracker, cwd))
     except TrackerError as problem:
         return [f"task tracker warning: no blocker report: {problem}"]
-    ini = find_inifile(cwd)
-    facts = Facts(argv=argv, cwd=cwd, rootdir=cwd, inifile=ini.path, exception=error)
-    facts.addopts, facts.env_addopts = (
-        _split(ini.values.get("addopts", "")),
-        _split(os.environ.get("PYTEST_ADDOPTS", "")),
-    )
-    facts.exit_code = code
-    blockers = diagnose(facts)
-    if not blockers:
-        return []
+    facts = facts or _facts(argv, None, blockers[0].exit_code if blockers else None)
     command: dict[str, Any] = command_info(facts, pytest.__version__, {})
     outcome = record(
         blockers,

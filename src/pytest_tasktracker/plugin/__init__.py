@@ -221,6 +221,12 @@ def pytest_configure(config: pytest.Config) -> None:
         if hooks is not None:  # workers never write: the controller does
             config.pluginmanager.unregister(hooks)
         return  # the controller has read the tracker; a worker reads it for a marked test
+    if os.environ.get("TASKTRACKER_STATUS"):  # under `tasktracker run`: its heartbeat
+        from pytest_tasktracker.plugin import supervised
+
+        status = supervised.wanted()
+        if status is not None and status.is_file():
+            config.pluginmanager.register(supervised.Recorder(status), "tasktracker-heartbeat")
     from pytest_tasktracker.errors import TrackerError
 
     try:

@@ -1,0 +1,225 @@
+"""``tasktracker run``: pytest in a child process, supervised.
+
+The child is ``tasktracker run --in-process`` (pytest in-process with the early watch of
+``runner``), in a process group of its own, its output streamed live. The supervisor
+stops the whole group when ``--timeout`` passes (SIGTERM, then SIGKILL after a grace
+period), and notices a child that died before its session ended (a signal, ``os._exit``,
+the OOM killer). Either becomes a blocker (``timeout``, ``crash``) naming the test that
+was running, from the heartbeat the plugin keeps (``plugin/supervised.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Any, TextIO
+
+from pytest_tasktracker.plugin import supervised
+from pytest_tasktracker.settings import Settings
+
+EXIT_TIMEOUT = 124  # as timeout(1) says it
+EXIT_CRASH = 125
+GRACE_SECONDS = 5.0
+_TAIL = 64 * 1024
+
+
+def supervise(argv: list[str], settings: Settings, timeout: float | None, err: TextIO) -> int:
+    status_file = settings.state / "run.status"
+    supervised.create(status_file)
+    chosen = settings.tracker_source != "the default" or settings.tracker.is_file()
+    tracker = ["--tracker", str(settings.tracker)] if chosen else []
+    command = [
+        sys.executable,
+        "-m",
+        "pytest_tasktracker",
+        *tracker,
+        "--tracker-state",
+        str(settings.state),
+        "run",
+        "--in-process",
+        "--",
+        *argv,
+    ]
+    env = {**os.environ, supervised.STATUS_ENV: str(status_file)}
+    child = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, start_new_session=True)
+    tail = _Tee(child, err)
+    started = time.monotonic()
+    try:
+        try:
+            code = child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _stop(child, signal.SIGTERM)
+            tail.join()
+            status = supervised.read(status_file)
+            _blocker(
+                "timeout",
+                argv,
+                settings,
+                err,
+                status,
+                tail.text(),
+                timeout=timeout,
+                elapsed=time.monotonic() - started,
+            )
+            return EXIT_TIMEOUT
+    except KeyboardInterrupt:  # the child is in a group of its own: pass Ctrl-C on
+        _stop(child, signal.SIGINT)
+        tail.join()
+        return child.returncode if child.returncode is not None else 2
+    tail.join()
+    status = supervised.read(status_file)
+    if code < 0 or (status.plugin_started and not status.ended):
+        _blocker("crash", argv, settings, err, status, tail.text(), code=code)
+        return EXIT_CRASH
+    return code
+
+
+def _stop(child: subprocess.Popen[bytes], first: signal.Signals) -> None:
+    """Stop the child's whole process group: ``first``, then SIGKILL after the grace."""
+    for sent in (first, signal.SIGKILL):
+        try:
+            os.killpg(child.pid, sent)
+        except ProcessLookupError:
+            return
+        try:
+            child.wait(timeout=GRACE_SECONDS)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+class _Tee:
+    """The child's stderr, passed on as it comes, its last 64 KB kept (a faulthandler
+    traceback is there)."""
+
+    def __init__(self, child: subprocess.Popen[bytes], err: TextIO) -> None:
+        self._chunks: list[bytes] = []
+        self._size = 0
+        assert child.stderr is not None
+        self._stream = child.stderr
+        self._err = err
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        read = getattr(self._stream, "read1", self._stream.read)
+        while chunk := read(65536):
+            self._err.write(chunk.decode("utf-8", "replace"))
+            self._err.flush()
+            self._chunks.append(chunk)
+            self._size += len(chunk)
+            while self._size > _TAIL and len(self._chunks) > 1:
+                self._size -= len(self._chunks.pop(0))
+
+    def join(self) -> None:
+        self._thread.join(timeout=10)
+
+    def text(self) -> str:
+        return b"".join(self._chunks)[-_TAIL:].decode("utf-8", "replace")
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
+def _memory_was_high() -> bool:
+    """Whether the child's peak memory was more than half of this machine's."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return False
+    return peak > total / 2
+
+
+def _blocker(
+    kind: str,
+    argv: list[str],
+    settings: Settings,
+    err: TextIO,
+    status: supervised.Status,
+    output: str,
+    **facts: Any,
+) -> None:
+    from pytest_tasktracker.blockers.model import Blocker, Remedy
+    from pytest_tasktracker.cli.runner import write_blockers
+
+    running = status.running
+    python = sys.executable
+    alone = [python, "-m", "pytest", running] if running else [python, "-m", "pytest", *argv]
+    done = f"{status.finished} test(s) finished before it"
+    if kind == "timeout":
+        timeout = facts["timeout"]
+        since = (
+            f", running for {time.time() - status.running_since:.0f} s"
+            if (status.running_since)
+            else ""
+        )
+        what = f"test {running}{since}" if running else "pytest (before any test started)"
+        summary = (
+            f"the run passed its {timeout:g} s timeout while {what} was running; it was stopped"
+        )
+        cause: dict[str, Any] = {"timeout_s": timeout, "test": running, "finished": status.finished}
+        remedies = [
+            Remedy(
+                " ".join([*alone, "-x", "-vv"]),
+                f"run the test that hung alone, and see where it waits ({done})",
+            )
+        ]
+        import importlib.util
+
+        if importlib.util.find_spec("pytest_timeout") is not None:
+            remedies.append(
+                Remedy(
+                    " ".join([*alone, "--timeout", str(int(timeout))]),
+                    "pytest-timeout is installed: it stops the hanging test and shows its "
+                    "traceback",
+                )
+            )
+        error = f"no result after {facts['elapsed']:.0f} s; stopped with SIGTERM, then SIGKILL"
+        code = EXIT_TIMEOUT
+    else:
+        returned = facts["code"]
+        if returned < 0:
+            how = f"was killed by {_signal_name(returned)}"
+            if -returned == signal.SIGKILL:
+                how += (
+                    " (its memory was high: the OOM killer is the likely cause)"
+                    if _memory_was_high()
+                    else " (from outside, or by the OOM killer)"
+                )
+        else:
+            how = f"exited with code {returned} before its session ended (os._exit?)"
+        what = f"while {running} was running" if running else "between tests"
+        summary = f"pytest {how} {what}"
+        cause = {"returncode": returned, "test": running, "finished": status.finished}
+        remedies = [
+            Remedy(
+                " ".join([*alone, "-p", "faulthandler", "-vv"]),
+                f"run the test that died alone and read its traceback ({done})",
+            )
+        ]
+        marker = output.rfind("Fatal Python error")
+        error = output[marker:] if marker >= 0 else output[-4000:]
+        code = EXIT_CRASH
+    blocker = Blocker(
+        kind=kind,
+        key=running or kind,
+        summary=summary,
+        error=error or summary,
+        exit_code=code,
+        cause=cause,
+        remedies=remedies,
+        nodeids=[running] if running else [],
+    )
+    for line in write_blockers([blocker], argv, settings):
+        err.write(line + "\n")

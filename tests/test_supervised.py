@@ -1,0 +1,149 @@
+"""`tasktracker run` supervises pytest in a child process: hangs and hard crashes become
+blockers that name the test, and the process group is gone afterwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import blocker_front
+
+TRACKER = "### Step 1: S\n- [ ] Run pytest on test_a.py\n- [ ] Run pytest on test_b.py\n"
+
+
+def project(pytester: pytest.Pytester, body: str) -> Path:
+    pytester.makepyfile(test_a="def test_first():\n    pass\n\n" + body)
+    pytester.makepyfile(test_b="def test_b():\n    pass\n")
+    (pytester.path / "TASKS.md").write_text(TRACKER)
+    return pytester.path
+
+
+def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_tasktracker", "--tracker", "TASKS.md", "run", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def no_process_left(marker: Path) -> bool:
+    """The hanging test wrote its pid: that process is gone."""
+    pid = int(marker.read_text())
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+HANG = """\
+import os, signal, time
+
+def test_hangs():
+    {ignore}
+    with open("pid.txt", "w") as file:
+        file.write(str(os.getpid()))
+    time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("ignore", ["pass", "signal.signal(signal.SIGTERM, signal.SIG_IGN)"])
+def test_a_hang_past_the_timeout_is_stopped_and_names_the_test(
+    pytester: pytest.Pytester, ignore: str
+) -> None:
+    root = project(pytester, HANG.format(ignore=ignore))
+    start = time.monotonic()
+    result = run(root, "--timeout", "3", "--", "-p", "no:cacheprovider")
+    assert result.returncode == 124, result.stderr
+    assert time.monotonic() - start < 60
+    assert no_process_left(root / "pid.txt")
+    assert "BLOCKED (timeout): the run passed its 3 s timeout while test " in result.stderr
+    front = blocker_front(root / ".tasktracker" / "blockers")
+    assert front["kind"] == "timeout"
+    assert front["cause"]["test"] == "test_a.py::test_hangs"
+    assert front["cause"]["finished"] == 1
+    assert [entry["id"] for entry in front["affected"]] == ["1.1", "1.2"]  # none finished
+    assert "test_a.py::test_hangs" in front["remedies"][0]["command"]
+    assert (root / "TASKS.md").read_text() == TRACKER
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ("import os\n\ndef test_dies():\n    os._exit(3)\n", "exited with code 3 before"),
+        (
+            "import os, signal\n\ndef test_dies():\n    os.kill(os.getpid(), signal.SIGSEGV)\n",
+            "was killed by SIGSEGV",
+        ),
+        (
+            "import os, signal\n\ndef test_dies():\n    os.kill(os.getpid(), signal.SIGKILL)\n",
+            "was killed by SIGKILL",
+        ),
+    ],
+    ids=["os._exit", "SIGSEGV", "SIGKILL"],
+)
+def test_a_hard_crash_in_a_serial_run_is_a_blocker_naming_the_test(
+    pytester: pytest.Pytester, body: str, said: str
+) -> None:
+    root = project(pytester, body)
+    result = run(root, "--", "-p", "no:cacheprovider")
+    assert result.returncode == 125, result.stderr
+    assert f"BLOCKED (crash): pytest {said}" in result.stderr
+    front = blocker_front(root / ".tasktracker" / "blockers")
+    assert (front["kind"], front["cause"]["test"]) == ("crash", "test_a.py::test_dies")
+    assert [entry["id"] for entry in front["affected"]] == ["1.1", "1.2"]  # none finished
+    if "SIGSEGV" in said:
+        assert "Fatal Python error" in front["error"]
+
+
+def test_a_finished_run_keeps_pytests_exit_code_and_writes_no_blocker(
+    pytester: pytest.Pytester,
+) -> None:
+    root = project(pytester, "def test_fails():\n    assert 0\n")
+    result = run(root, "--timeout", "60")
+    assert result.returncode == 1
+    assert not (root / ".tasktracker" / "blockers").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "soon", "inf"])
+def test_a_bad_timeout_is_one_line_and_exit_2(pytester: pytest.Pytester, value: str) -> None:
+    root = project(pytester, "")
+    result = run(root, "--timeout", value)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"tasktracker run: error: argument --timeout: expected a number of seconds above 0, "
+        f"got {value!r}"
+    )
+
+
+def test_ctrl_c_stops_the_child_and_leaves_an_interrupted_blocker(
+    pytester: pytest.Pytester,
+) -> None:
+    root = project(pytester, HANG.format(ignore="pass"))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pytest_tasktracker", "--tracker", "TASKS.md", "run"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for _ in range(100):
+        if (root / "pid.txt").exists() and (root / "pid.txt").read_text():
+            break
+        time.sleep(0.1)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 2, err
+    assert no_process_left(root / "pid.txt")
+    assert blocker_front(root / ".tasktracker" / "blockers")["kind"] == "interrupted"
