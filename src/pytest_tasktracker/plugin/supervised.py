@@ -20,36 +20,39 @@ SIZE = 8192
 _MAX_ID = SIZE - _HEAD.size
 
 
+_COUNTS = struct.Struct("<QQd")  # started, finished, start time: at offset 1
+_ENDED_AT = 1 + _COUNTS.size
+_LENGTH = struct.Struct("<H")  # at _ENDED_AT + 1
+
+
 class Recorder:
-    """pytest hooks that keep the status file current (controller or serial run)."""
+    """pytest hooks that keep the status file current (controller or serial run): per
+    test one ``pack_into`` at its start (with its id) and one at its end."""
 
     def __init__(self, path: Path) -> None:
         with path.open("r+b") as file:
             self._map = mmap.mmap(file.fileno(), SIZE)
         self.started = 0
         self.finished = 0
-        self._write("", 0.0, ended=False)
-
-    def _write(self, nodeid: str, since: float, ended: bool) -> None:
-        data = nodeid.encode("utf-8", "replace")[:_MAX_ID]
-        self._map[_HEAD.size : _HEAD.size + len(data)] = data
-        self._map[: _HEAD.size] = _HEAD.pack(
-            1, self.started, self.finished, since, ended, len(data)
-        )
+        _HEAD.pack_into(self._map, 0, 1, 0, 0, 0.0, False, 0)
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
+        data = nodeid.encode("utf-8", "replace")[:_MAX_ID]
+        self._map[_HEAD.size : _HEAD.size + len(data)] = data
+        _LENGTH.pack_into(self._map, _ENDED_AT + 1, len(data))
         self.started += 1
-        self._write(nodeid, time.time(), ended=False)
+        _COUNTS.pack_into(self._map, 1, self.started, self.finished, time.time())
 
-    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+    def pytest_runtest_logfinish(self) -> None:
         self.finished += 1
-        head = _HEAD.unpack(self._map[: _HEAD.size])
-        self._map[: _HEAD.size] = _HEAD.pack(1, self.started, self.finished, *head[3:])
+        _FINISHED.pack_into(self._map, 1 + 8, self.finished)
 
     def pytest_unconfigure(self) -> None:
-        head = _HEAD.unpack(self._map[: _HEAD.size])
-        self._map[: _HEAD.size] = _HEAD.pack(*head[:4], True, head[5])
+        self._map[_ENDED_AT] = 1
         self._map.flush()
+
+
+_FINISHED = struct.Struct("<Q")
 
 
 @dataclass(frozen=True)
