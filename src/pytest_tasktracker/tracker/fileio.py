@@ -211,6 +211,13 @@ def _write_in_place(path: Path, data: bytes, read: bytes) -> None:
 
 def _temp_copy(path: Path, data: bytes, info: os.stat_result) -> str:
     """A temporary file beside ``path`` with ``data`` and ``path``'s metadata."""
+    return _write_temp(path, data, True, lambda fd: _copy_metadata(path, fd, info))
+
+
+def _write_temp(path: Path, data: bytes, durable: bool, finish: Callable[[int], None]) -> str:
+    """A temporary file beside ``path`` holding ``data`` (flushed to disk when
+    ``durable``), then ``finish`` on its descriptor (its mode, say); removed again and a
+    TrackerWriteError raised when any of it fails."""
     try:
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
@@ -220,8 +227,9 @@ def _temp_copy(path: Path, data: bytes, info: os.stat_result) -> str:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            os.fsync(fd)
-            _copy_metadata(path, fd, info)
+            if durable:
+                os.fsync(fd)
+            finish(fd)
         finally:
             os.close(fd)
     except BaseException as error:
@@ -355,40 +363,21 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     the tracker needs that. Evidence that any run can write again does not: readers still
     see the old file or the new one, never a part, and no run waits for the disk.
     """
-    folder = path.parent
     try:
-        mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
+        mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
-        mode = None
+        mode = 0o666 & ~_umask()
+    temp = _write_temp(path, data, durable, lambda fd: os.fchmod(fd, mode))
     try:
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise TrackerWriteError(path, f"cannot be written: {_describe(error)}") from None
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            if durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.chmod(temp, mode if mode is not None else 0o666 & ~_umask())
         os.replace(temp, path)
     except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         if isinstance(error, OSError):
-            problem = (
-                "the disk is full"
-                if error.errno in (errno.ENOSPC, errno.EDQUOT)
-                else _describe(error)
-            )
-            raise TrackerWriteError(path, f"cannot be written: {problem}") from None
+            raise TrackerWriteError(path, f"cannot be written: {_problem(error)}") from None
         raise
     if durable:
-        _fsync_folder(folder)
+        _fsync_folder(path.parent)
 
 
 def _umask() -> int:
