@@ -25,7 +25,7 @@ def gate(tracker: Tracker, settings: Settings, as_json: bool, out: TextIO, err: 
 
 
 def write_gate(tracker: Tracker, offenders: list[Offender], as_json: bool, out: TextIO) -> None:
-    ticked = sum(1 for subtask in tracker.subtasks if subtask.done)
+    ticked = tracker.done_count
     if as_json:
         payload = {
             "tracker": tracker.path,

@@ -213,7 +213,7 @@ class TrackerRun:
         offenders = find_offenders(
             tracker, record.evidence, record.blockers, rerun_command(tracker)
         )
-        ticked = sum(1 for subtask in tracker.subtasks if subtask.done)
+        ticked = tracker.done_count
         github = os.environ.get("GITHUB_ACTIONS") == "true"
         return gate_lines(tracker.path, offenders, ticked, github), bool(offenders)
 

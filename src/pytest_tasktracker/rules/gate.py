@@ -134,9 +134,9 @@ def verdict(
     if intent.red_phase or not linked:
         return reasons
     if evidence is not None and evidence.text == subtask.text:
-        problem = _evidence_problem(evidence)
+        problem = _evidence_problem(evidence, rerun)
         if problem is not None:
-            reasons.append(problem.with_todo(rerun))
+            reasons.append(problem)
             return reasons
         if evidence.outcome == "passed":
             return reasons
@@ -151,40 +151,35 @@ def verdict(
     return reasons
 
 
-@dataclass(frozen=True)
-class _Problem:
-    why: str
-    todo: str  # with {rerun} for the command
-
-    def with_todo(self, rerun: str) -> Reason:
-        return Reason("evidence", self.why, self.todo.format(rerun=rerun))
-
-
-def _evidence_problem(evidence: Evidence) -> _Problem | None:
+def _evidence_problem(evidence: Evidence, rerun: str) -> Reason | None:
     """What in a sub-task's evidence speaks against a tick: failures, all-skipped, a
     blocked run, or evidence that contradicts itself."""
     contradiction = evidence.contradiction()
     if contradiction:
-        return _Problem(
+        return Reason(
+            "evidence",
             f"its evidence contradicts itself ({contradiction})",
-            "run `{rerun}` to record evidence again",
+            f"run `{rerun}` to record evidence again",
         )
     outcome = evidence.outcome
     if outcome in ("failed", "error"):
         failing = [n for n, o in evidence.tests if o in ("failed", "error")]
-        return _Problem(
+        return Reason(
+            "evidence",
             f"its linked tests {outcome} ({', '.join(failing[:3]) or evidence.reason})",
-            "fix them and run `{rerun}` (which unticks regressions)",
+            f"fix them and run `{rerun}` (which unticks regressions)",
         )
     if outcome == "skipped":
-        return _Problem(
+        return Reason(
+            "evidence",
             "every linked test was skipped, which proves nothing",
-            "make the tests run (install what they skip for), then run `{rerun}`",
+            f"make the tests run (install what they skip for), then run `{rerun}`",
         )
     if outcome == "blocked":
-        return _Problem(
+        return Reason(
+            "evidence",
             f"the last run could not verify it ({evidence.reason})",
-            "fix the blocker, then run `{rerun}`",
+            f"fix the blocker, then run `{rerun}`",
         )
     return None
 
