@@ -59,7 +59,7 @@ def test_a_target_is_split_as_pytest_writes_node_ids(
             ["it asks for the whole suite, and this run collected only tests/unit"],
         ),
         (
-            Reach(SUITE, SUITE, "--ignore left files out"),
+            Reach(SUITE, SUITE, "--ignore left files out", filtered=True),
             "Implement it",  # linked by marker below
             ["its tests are found by @pytest.mark.task markers, and --ignore left files out"],
         ),
@@ -95,7 +95,7 @@ def test_a_target_is_split_as_pytest_writes_node_ids(
             ["tests/unit/ was not collected in whole"],
         ),
         (
-            Reach(SUITE, ("tests/unit",), "--ignore left files out"),
+            Reach(SUITE, ("tests/unit",), "--ignore left files out", filtered=True),
             "Check it <!-- tests: tests/unit/ -->",
             ["tests/unit/ was not collected in whole"],
         ),

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+def split_args(text: str) -> list[str]:
+    """Arguments as a shell splits them; none for text a shell could not split."""
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return []
+
+
+def addopts_from_environment() -> list[str]:
+    return split_args(os.environ.get("PYTEST_ADDOPTS", ""))
 
 
 @dataclass
@@ -17,7 +30,8 @@ class Facts:
     rootdir: Path
     inifile: Path | None
     addopts: list[str] = field(default_factory=list)
-    env_addopts: list[str] = field(default_factory=list)  # never written anywhere
+    # PYTEST_ADDOPTS, never written anywhere
+    env_addopts: list[str] = field(default_factory=addopts_from_environment)
     unknown_flags: list[str] = field(default_factory=list)
     exception: BaseException | None = None
     exit_code: int | None = None

@@ -8,8 +8,6 @@ its configuration file, so it never sees a bad option value (``--tb=bogus``), a 
 
 from __future__ import annotations
 
-import os
-import shlex
 from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -77,14 +75,13 @@ def _report(error: BaseException, argv: list[str], settings: Settings, code: int
 
 
 def _facts(argv: list[str], error: BaseException | None, code: int | None) -> Facts:
-    from pytest_tasktracker.blockers.facts import Facts
+    from pytest_tasktracker.blockers.facts import Facts, split_args
     from pytest_tasktracker.inifile import find_inifile
 
     cwd = Path.cwd()
     ini = find_inifile(cwd)
     facts = Facts(argv=argv, cwd=cwd, rootdir=cwd, inifile=ini.path, exception=error)
-    facts.addopts = _split(ini.values.get("addopts", ""))
-    facts.env_addopts = _split(os.environ.get("PYTEST_ADDOPTS", ""))
+    facts.addopts = split_args(ini.values.get("addopts", ""))
     facts.exit_code = code
     return facts
 
@@ -118,13 +115,6 @@ def write_blockers(
         verified=[],
     )
     return outcome.lines(cwd) + [f"task tracker warning: {w}" for w in outcome.warnings]
-
-
-def _split(text: str) -> list[str]:
-    try:
-        return shlex.split(text)
-    except ValueError:
-        return []
 
 
 def main_args(argv: Sequence[str]) -> list[str]:

@@ -161,24 +161,17 @@ def _start(config: pytest.Config) -> TrackerRun | None:
         return None  # pytest_configure raises it as a usage error
     if settings is None:
         return None
-    import shlex
-
     from pytest_tasktracker.blockers.facts import Facts
     from pytest_tasktracker.paths import relative
     from pytest_tasktracker.plugin.tracker_run import TrackerRun
 
     addopts = config.getini("addopts")
-    try:
-        env_addopts = shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
-    except ValueError:
-        env_addopts = []
     facts = Facts(
         argv=[str(arg) for arg in config.invocation_params.args],
         cwd=config.invocation_params.dir,
         rootdir=config.rootpath,
         inifile=config.inipath,
         addopts=[str(a) for a in (addopts if isinstance(addopts, list) else [])],
-        env_addopts=env_addopts,
     )
     run = TrackerRun(settings, relative(settings.tracker, config.invocation_params.dir), facts)
     _register_run(config, run)

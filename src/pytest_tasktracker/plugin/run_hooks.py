@@ -164,9 +164,7 @@ def _stopped_at_failure(text: str) -> bool:
 
 def _reach(config: pytest.Config, run: TrackerRun) -> Reach:
     """How much of the configured suite this run collected (scope.Reach)."""
-    import shlex
-
-    from pytest_tasktracker.rules.scope import PATHS_ONLY, Reach
+    from pytest_tasktracker.rules.scope import Reach, under
 
     rootdir = config.rootpath
     base = config.invocation_params.dir
@@ -180,26 +178,20 @@ def _reach(config: pytest.Config, run: TrackerRun) -> Reach:
     run_roots = [relative(base / arg) for arg in args if "::" not in arg]
     short = None
     if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
-        covered = all(
-            any(root_ == "" or s == root_ or s.startswith(root_ + "/") for root_ in run_roots)
-            for s in suite
-        )
+        covered = all(any(under(root, given) for given in run_roots) for root in suite)
         if not covered or any("::" in arg for arg in args):
             shown = ", ".join(_shown(relative(base / a.split("::")[0]), a) for a in args)
-            short = f"{PATHS_ONLY}{shown}"
-    try:
-        env_args = shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
-    except ValueError:
-        env_args = []
-    given = [str(a) for a in config.invocation_params.args] + env_args
+            short = f"this run collected only {shown}"
+    given = [str(a) for a in config.invocation_params.args] + run.facts.env_addopts
     ignores = [a for a in given if a.split("=")[0] in ("--ignore", "--ignore-glob")]
+    filtered = bool(ignores) or bool(getattr(config.option, "lf", False))
     if ignores:
         short = f"{ignores[0].split('=')[0]} left files out"
-    elif getattr(config.option, "lf", False):
+    elif filtered:
         short = "--lf may leave whole files out"
     pending = frozenset(run.collected.pending)
     norecurse = tuple(config.getini("norecursedirs"))
-    return Reach(tuple(suite), tuple(run_roots), short, pending, rootdir, norecurse)
+    return Reach(tuple(suite), tuple(run_roots), short, filtered, pending, rootdir, norecurse)
 
 
 def _shown(path: str, arg: str) -> str:

@@ -44,6 +44,7 @@ class Reach:
     suite_roots: tuple[str, ...]  # what `pytest` from the rootdir collects (testpaths)
     run_roots: tuple[str, ...]  # folders and files this run collected in whole
     short: str | None = None  # why the run did not collect the whole suite; None if it did
+    filtered: bool = False  # --ignore or --lf: files may be missing even under run_roots
     pending: frozenset[str] = field(default_factory=frozenset)  # collectors never expanded
     rootdir: Path | None = None  # for finding the files of the scope a run left out
     norecurse: tuple[str, ...] = DEFAULT_NORECURSE
@@ -59,19 +60,11 @@ class Reach:
     def whole(self) -> bool:
         return self.short is None
 
-    def in_suite(self, nodeid: str) -> bool:
-        return any(_under(nodeid.partition("::")[0], root) for root in self.suite_roots)
-
     def covers(self, folder: str) -> bool:
         """Whether this run collected everything under ``folder``."""
-        if self.whole and any(_under(folder, root) for root in self.suite_roots):
+        if self.whole and any(under(folder, root) for root in self.suite_roots):
             return True
-        return self.short_is_paths_only and any(_under(folder, r) for r in self.run_roots)
-
-    @property
-    def short_is_paths_only(self) -> bool:
-        """The run was narrowed by its paths alone (no --ignore, no --lf)."""
-        return self.short is None or self.short.startswith(PATHS_ONLY)
+        return not self.filtered and any(under(folder, root) for root in self.run_roots)
 
     def partial(self, path: str, node: str) -> bool:
         """Whether a collector at or above ``path::node`` (or below it) was never expanded."""
@@ -86,10 +79,8 @@ class Reach:
         return False
 
 
-PATHS_ONLY = "this run collected only "
-
-
-def _under(path: str, root: str) -> bool:
+def under(path: str, root: str) -> bool:
+    """Whether ``path`` is ``root`` or lies in it (both from the rootdir; "" is it)."""
     return not root or path == root or path.startswith(root.rstrip("/") + "/")
 
 
