@@ -105,7 +105,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
-        help="run pytest in-process; also report errors that come before any plugin loads",
+        help="run pytest supervised; also report errors before any plugin loads, hangs "
+        "(--timeout) and hard crashes",
         description="Run pytest with the tracker enabled. Arguments after -- go to pytest.",
     )
     run.add_argument(

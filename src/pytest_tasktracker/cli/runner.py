@@ -42,12 +42,16 @@ class _EarlyWatch:
             raise
 
 
+def tracks(settings: Settings) -> bool:
+    """Whether a run should enable the tracker: one was chosen, or the default exists."""
+    return settings.tracker_source != "the default" or settings.tracker.is_file()
+
+
 def run_pytest(args: Sequence[str], settings: Settings, err: TextIO) -> int:
     """Run pytest with ``args``; report a pre-plugin failure as a blocker. Returns pytest's
     exit code."""
     argv = list(args)
-    chosen = settings.tracker_source != "the default" or settings.tracker.is_file()
-    if chosen and "--tracker" not in argv:
+    if tracks(settings) and "--tracker" not in argv:
         argv = ["--tracker", shown(settings.tracker, Path.cwd()), *argv]
     watch = _EarlyWatch()
     try:

@@ -30,8 +30,9 @@ _TAIL = 64 * 1024
 def supervise(argv: list[str], settings: Settings, timeout: float | None, err: TextIO) -> int:
     status_file = settings.state / "run.status"
     supervised.create(status_file)
-    chosen = settings.tracker_source != "the default" or settings.tracker.is_file()
-    tracker = ["--tracker", str(settings.tracker)] if chosen else []
+    from pytest_tasktracker.cli.runner import tracks
+
+    tracker = ["--tracker", str(settings.tracker)] if tracks(settings) else []
     command = [
         sys.executable,
         "-m",
