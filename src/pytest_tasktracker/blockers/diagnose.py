@@ -200,6 +200,16 @@ def _last_error_line(text: str) -> str:
     return chosen[1:].strip() if chosen.startswith("E ") else chosen.strip()
 
 
+def _def_line(path: Path, name: str) -> int | None:
+    """The line where ``path`` defines the function ``name``, if it does."""
+    try:
+        source = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    found = re.search(rf"^\s*(?:async\s+)?def {re.escape(name)}\b", source, re.M)
+    return source.count("\n", 0, found.start()) + 1 if found else None
+
+
 _TEST_NAMED = re.compile(r"\bTest: (\S+::(\w+))")
 
 
@@ -210,12 +220,9 @@ def _module_location(text: str, module: str, facts: Facts) -> dict[str, Any]:
     if found is not None and found["file"] == facts.rel(module):
         return found
     named = _TEST_NAMED.search(text)
-    path = facts.cwd / module
-    if named and path.is_file():
-        source = path.read_text(encoding="utf-8", errors="replace")
-        match = re.search(rf"^\s*(?:async\s+)?def {named.group(2)}\b", source, re.M)
-        if match:
-            return {"file": module, "line": source.count("\n", 0, match.start()) + 1}
+    line = _def_line(facts.cwd / module, named.group(2)) if named else None
+    if line is not None:
+        return {"file": module, "line": line}
     if found is not None and not Path(found["file"]).is_absolute():
         return found
     return {"file": module, "line": None}
@@ -234,11 +241,7 @@ def _hook_error(error: BaseException, facts: Facts) -> Blocker:
     hook = plugin.group(2) if plugin else "a hook"
     arguments = _HOOK_ARGS.search(text)
     bad = sorted(a.strip(" '\"") for a in arguments.group(1).split(",")) if arguments else []
-    line = None
-    if plugin and Path(plugin.group(1)).is_file():
-        source = Path(plugin.group(1)).read_text(encoding="utf-8", errors="replace")
-        found = re.search(rf"^\s*def {hook}\(", source, re.M)
-        line = source.count("\n", 0, found.start()) + 1 if found else None
+    line = _def_line(Path(plugin.group(1)), hook) if plugin else None
     renamed = {"path": "collection_path", "fspath": "file_path"}
     hint = ", ".join(f"{a} -> {renamed[a]}" for a in bad if a in renamed)
     why = (
