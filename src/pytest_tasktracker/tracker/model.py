@@ -265,66 +265,85 @@ def parse(text: str, path: str = "<tracker>") -> Tracker:
 
 def _parse(text: str, path: str) -> Tracker:
     result = scan(text)
-    lines = result.lines
     events: list[Heading | CheckboxItem] = [*result.headings, *result.items]
     events.sort(key=lambda event: event.line)
-
-    steps: list[_StepBuilder] = []
-    current: _StepBuilder | None = None
-    section, section_title = "tasks", "Tasks"
-    counters: dict[str, int] = {}
-
-    def open_step(builder: _StepBuilder) -> _StepBuilder:
-        steps.append(builder)
-        return builder
-
+    builder = _TrackerBuilder(result.lines)
     for event in events:
         if isinstance(event, Heading):
-            named = _heading_step(event)
-            if named is not None:
-                current = open_step(
-                    _StepBuilder(named[0], named[1], event.line + 1, "heading", event.level)
-                )
-            elif current is not None and current.kind == "heading" and event.level > current.level:
-                pass  # a sub-heading inside the step, like Spec Kit's "### Tests for ..."
-            else:
-                current = None
-                if event.text:
-                    section, section_title = slugify(event.text), event.text
-            continue
+            builder.heading(event)
+        else:
+            builder.item(event)
+    steps = tuple(step for step in map(_built_step, builder.steps) if step is not None)
+    ordered = sorted((s for step in steps for s in step.subtasks), key=lambda s: s.offset)
+    return Tracker(text=text, steps=steps, subtasks=tuple(ordered), path=path)
 
-        item = event
+
+class _TrackerBuilder:
+    """Steps and their sub-tasks, built from the scan's headings and items in order."""
+
+    def __init__(self, lines: list[tuple[int, str, str]]) -> None:
+        self.lines = lines
+        self.steps: list[_StepBuilder] = []
+        self.current: _StepBuilder | None = None
+        self.section, self.section_title = "tasks", "Tasks"
+        self.counters: dict[str, int] = {}
+
+    def _open(self, step: _StepBuilder) -> _StepBuilder:
+        self.steps.append(step)
+        self.current = step
+        return step
+
+    def heading(self, heading: Heading) -> None:
+        current = self.current
+        named = _heading_step(heading)
+        if named is not None:
+            self._open(_StepBuilder(named[0], named[1], heading.line + 1, "heading", heading.level))
+        elif current is not None and current.kind == "heading" and heading.level > current.level:
+            pass  # a sub-heading inside the step, like Spec Kit's "### Tests for ..."
+        else:
+            self.current = None
+            if heading.text:
+                self.section, self.section_title = slugify(heading.text), heading.text
+
+    def item(self, item: CheckboxItem) -> None:
         body = _clean_text(item)
         if body[:1] in ("=", ":"):
-            continue  # "- [x] = Task complete": a legend explaining the notation
+            return  # "- [x] = Task complete": a legend explaining the notation
+        explicit = _EXPLICIT_ID.match(body) if body[:1] in _ID_STARTS else None
+        if not self._step_item(item, body, explicit):
+            self._subtask(item, body, explicit)
+
+    def _step_item(self, item: CheckboxItem, body: str, explicit: re.Match[str] | None) -> bool:
+        """An item that is a step ("- [ ] Step 2: ...", Kiro's "- [ ] 3. Title")."""
+        current = self.current
         step_match = (
             _ITEM_STEP.match(_plain(_TRAILING_LINK.sub("", body)))
             if _may_name_a_step(body)
             else None
         )
-        explicit = _EXPLICIT_ID.match(body) if body[:1] in _ID_STARTS else None
-        kiro_step = (
+        if step_match is not None:
+            step_id, title = step_match.group(1), step_match.group(2).strip(" *_")
+        elif (
             explicit is not None
             and explicit.group(2) is not None
             and item.depth == 0
             and (current is None or current.kind != "heading")
-        )
-        if step_match is not None or kiro_step:
-            if step_match is not None:
-                step_id, title = step_match.group(1), step_match.group(2).strip(" *_")
-            else:
-                assert explicit is not None
-                step_id, title = explicit.group(2), body[explicit.end() :].strip()
-            title = _TRAILING_LINK.sub("", title).strip(" *_") or body
-            if current is not None and current.kind == "heading" and current.id == step_id:
-                current.status, current.status_offset = item.status, item.status_offset
-            else:
-                current = open_step(_StepBuilder(step_id, title, item.line + 1, "item", 0))
-                current.status, current.status_offset = item.status, item.status_offset
-            continue
+        ):
+            step_id, title = explicit.group(2), body[explicit.end() :].strip()
+        else:
+            return False
+        title = _TRAILING_LINK.sub("", title).strip(" *_") or body
+        if current is None or current.kind != "heading" or current.id != step_id:
+            current = self._open(_StepBuilder(step_id, title, item.line + 1, "item", 0))
+        current.status, current.status_offset = item.status, item.status_offset
+        return True
 
+    def _subtask(self, item: CheckboxItem, body: str, explicit: re.Match[str] | None) -> None:
+        current = self.current
         if current is None:
-            current = open_step(_StepBuilder(section, section_title, item.line + 1, "section", 0))
+            section = _StepBuilder(self.section, self.section_title, item.line + 1, "section", 0)
+            current = self._open(section)
+        counters = self.counters
         counters[current.id] = counters.get(current.id, 0) + 1
         if explicit is not None and explicit.group(1) is not None:
             subtask_id = explicit.group(1)
@@ -334,10 +353,10 @@ def _parse(text: str, path: str) -> Tracker:
             body = body[explicit.end() :].strip()
         else:
             subtask_id = f"{current.id}.{counters[current.id]}"
+        lines = self.lines
         end = item.end_line
         while end > item.line + 1 and not lines[end - 1][1].strip():
             end -= 1
-        continuation = tuple(lines[i][1] for i in range(item.line + 1, end))
         current.subtasks.append(
             SubTask(
                 id=subtask_id,
@@ -346,43 +365,39 @@ def _parse(text: str, path: str) -> Tracker:
                 line=item.line + 1,
                 step=current.id,
                 offset=item.status_offset,
-                continuation=continuation,
+                continuation=tuple(lines[i][1] for i in range(item.line + 1, end)),
                 depth=item.depth,
                 optional=item.optional,
                 source=lines[item.line][1],
             )
         )
 
-    built: list[Step] = []
-    for builder in steps:
-        subtasks = builder.subtasks
-        if not subtasks and builder.kind == "item" and builder.status_offset is not None:
-            # A step item with no sub-tasks (Kiro's "- [ ] 3. Checkpoint") is its own sub-task.
-            subtasks = [
-                SubTask(
-                    id=builder.id,
-                    text=builder.title,
-                    status=builder.status or "",
-                    line=builder.line,
-                    step=builder.id,
-                    offset=builder.status_offset,
-                    continuation=(),
-                    depth=0,
-                    optional=False,
-                )
-            ]
-        if builder.kind == "section" and not subtasks:
-            continue
-        built.append(
-            Step(
+
+def _built_step(builder: _StepBuilder) -> Step | None:
+    subtasks = builder.subtasks
+    if not subtasks and builder.kind == "item" and builder.status_offset is not None:
+        # A step item with no sub-tasks (Kiro's "- [ ] 3. Checkpoint") is its own sub-task.
+        subtasks = [
+            SubTask(
                 id=builder.id,
-                title=builder.title,
+                text=builder.title,
+                status=builder.status or "",
                 line=builder.line,
-                kind=builder.kind,
-                subtasks=tuple(subtasks),
-                status=builder.status,
-                status_offset=builder.status_offset,
+                step=builder.id,
+                offset=builder.status_offset,
+                continuation=(),
+                depth=0,
+                optional=False,
             )
-        )
-    ordered = sorted((s for step in built for s in step.subtasks), key=lambda s: s.offset)
-    return Tracker(text=text, steps=tuple(built), subtasks=tuple(ordered), path=path)
+        ]
+    if builder.kind == "section" and not subtasks:
+        return None
+    return Step(
+        id=builder.id,
+        title=builder.title,
+        line=builder.line,
+        kind=builder.kind,
+        subtasks=tuple(subtasks),
+        status=builder.status,
+        status_offset=builder.status_offset,
+    )

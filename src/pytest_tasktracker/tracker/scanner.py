@@ -219,210 +219,289 @@ def _html_start(content: str, in_paragraph: bool) -> int:
     return 0
 
 
-def scan(text: str) -> Scan:
-    """Scan ``text`` for headings and checkbox list items."""
-    lines = split_lines(text)
-    headings: list[Heading] = []
-    found: list[CheckboxItem] = []
-    items: list[_Item] = []  # open list items, outermost first
-    block: _Block | None = None
-    paragraph = False  # the previous line is paragraph text
-    paragraph_lines: list[int] = []  # lines of the current top-level paragraph
-    owner: CheckboxItem | None = None  # checkbox whose first paragraph is still open
-    last_quote_depth = 0
-    start = _front_matter_end(lines)
+_BLOCK_STARTS = frozenset("`~<#")
+_MARKER_STARTS = frozenset("-+*0123456789")
+_NO_INDENTS: list[int] = []
 
-    def close_items(keep: int, line_no: int) -> None:
+
+class _Line:
+    """One line as the scanner sees it, block-quote markers and indentation measured."""
+
+    __slots__ = (
+        "blank",
+        "chars",
+        "cols",
+        "content",
+        "content_offset",
+        "index",
+        "quote_depth",
+        "quote_indents",
+        "start_col",
+        "stripped",
+    )
+
+    def __init__(self, index: int, offset: int, raw: str) -> None:
+        if index == 0 and raw.startswith("\ufeff"):
+            raw = raw[1:]
+            offset += 1
+        self.index = index
+        if ">" in raw:
+            quote_depth, content, start_col, quote_indents = _strip_quotes(raw)
+        else:
+            quote_depth, content, start_col, quote_indents = 0, raw, 0, _NO_INDENTS
+        self.quote_depth = quote_depth
+        self.quote_indents = quote_indents  # indentation before each quote's ">"
+        self.content = content  # the line after its block-quote markers
+        self.content_offset = offset + len(raw) - len(content)  # in the text
+        self.start_col = start_col  # column where ``content`` starts
+        if content[:1] in _BLANKS:
+            # indentation of ``stripped`` in columns from ``start_col``, and in characters
+            self.cols, self.chars = indent_width(content, start_col)
+            self.stripped = stripped = content[self.chars :]
+            self.blank = not stripped or stripped.isspace()
+        else:
+            self.cols = self.chars = 0
+            self.stripped = content  # ``content`` without its indentation
+            self.blank = not content
+
+
+class _Scanner:
+    """The state of one scan: open list items and blocks, and the paragraph in progress.
+
+    ``feed`` takes one line; each kind of line (a quote ending, a line inside a block, a
+    setext underline, a block start, a list item, paragraph text) has its own method,
+    which returns True when it consumed the line.
+    """
+
+    def __init__(self, lines: list[tuple[int, str, str]]) -> None:
+        self.lines = lines
+        self.headings: list[Heading] = []
+        self.found: list[CheckboxItem] = []
+        self.items: list[_Item] = []  # open list items, outermost first
+        self.block: _Block | None = None
+        self.paragraph = False  # the previous line is paragraph text
+        self.paragraph_lines: list[int] = []  # lines of the current top-level paragraph
+        self.owner: CheckboxItem | None = None  # checkbox whose first paragraph is open
+        self.last_quote_depth = 0
+
+    def finish(self) -> Scan:
+        end = len(self.lines)
+        self._close_items(0, end)
+        for item in self.found:
+            if item.end_line < 0:
+                item.end_line = end
+        return Scan(self.lines, self.headings, self.found)
+
+    def feed(self, line: _Line) -> None:
+        if line.quote_depth < self.last_quote_depth and self._quote_ended(line):
+            return
+        self.last_quote_depth = line.quote_depth
+        if self.block is not None and self._in_block(line):
+            return
+        if line.blank:
+            self._end_paragraph()
+            self.paragraph_lines = []
+            return
+        items = self.items
+        keep = self._items_kept(line) if items else 0
+        outdented = keep < len(items)
+        rel = line.cols - (items[keep - 1].content_col if keep else 0)
+        if self.paragraph and (
+            self._setext(line, rel) or self._continues_paragraph(line, rel, outdented)
+        ):
+            return
+        if outdented:
+            self._close_items(keep, line.index)
+        if rel >= 4:
+            self._end_paragraph()  # indented code
+            return
+        first = line.stripped[0]
+        if first in _BLOCK_STARTS and self._block_start(line):
+            return
+        if first in "-*_" and _THEMATIC.match(line.stripped):
+            self._end_paragraph()
+            return
+        if not (first in _MARKER_STARTS and self._list_item(line, outdented)):
+            self._paragraph_text(line.index)
+
+    def _end_paragraph(self) -> None:
+        self.paragraph = False
+        self.owner = None
+
+    def _continue_owner(self, stripped: str) -> None:
+        if self.owner is not None:
+            self.owner.extra.append(stripped.strip())
+
+    def _close_items(self, keep: int, line_no: int) -> None:
+        items = self.items
         while len(items) > keep:
             item = items.pop()
             if item.checkbox is not None and item.checkbox.end_line < 0:
                 item.checkbox.end_line = line_no
 
-    def end_continuations(line_no: int) -> None:
+    def _end_continuations(self, line_no: int) -> None:
         # A new checkbox or a heading ends the continuation lines of every open checkbox.
-        for item in items:
+        for item in self.items:
             if item.checkbox is not None and item.checkbox.end_line < 0:
                 item.checkbox.end_line = line_no
 
-    for index in range(start, len(lines)):
-        offset, raw, _ending = lines[index]
-        if index == 0 and raw.startswith("\ufeff"):
-            raw = raw[1:]
-            offset += 1
-        if ">" in raw:
-            quote_depth, content, start_col, quote_indents = _strip_quotes(raw)
-        else:
-            quote_depth, content, start_col, quote_indents = 0, raw, 0, []
-        content_offset = offset + len(raw) - len(content)
-        if content[:1] in _BLANKS:
-            cols, chars = indent_width(content, start_col)
-            stripped = content[chars:]
-            blank = not stripped or stripped.isspace()
-        else:
-            cols = chars = 0
-            stripped = content
-            blank = not content
-
-        if quote_depth < last_quote_depth:
-            lazy = paragraph and not blank and not _starts_block(stripped, True)
-            if lazy:
-                if owner is not None:
-                    owner.extra.append(stripped.strip())
-                continue
-            keep = 0
-            while keep < len(items) and items[keep].quote_depth <= quote_depth:
-                keep += 1
-            close_items(keep, index)
-            if block is not None and block.quote_depth > quote_depth:
-                block = None
-            paragraph = False
-            owner = None
-        last_quote_depth = quote_depth
-
-        if block is not None:
-            if not blank and block.container_col and cols < block.container_col:
-                block = None  # its container ended, and so did the block
-            elif block.fence_char:
-                if (
-                    cols - block.container_col < 4
-                    and stripped.startswith(block.fence_char * block.fence_len)
-                    and not stripped.rstrip().strip(block.fence_char)
-                ):
-                    block = None
-                continue
-            else:
-                if (block.html_end is None and blank) or (
-                    block.html_end is not None and block.html_end.search(content)
-                ):
-                    block = None
-                continue
-
-        if blank:
-            paragraph = False
-            paragraph_lines = []
-            owner = None
-            continue
-
-        first = stripped[0]
-        # Which open list items does this line stay inside? Outermost first: an item
-        # outside a block quote on this line is continued only by the indentation before
-        # that quote's ">".
+    def _quote_ended(self, line: _Line) -> bool:
+        """A line with fewer block-quote markers: a lazy continuation, or the quote ends."""
+        if self.paragraph and not line.blank and not _starts_block(line.stripped, True):
+            self._continue_owner(line.stripped)
+            return True
         keep = 0
-        while keep < len(items):
-            item = items[keep]
-            quoted = item.quote_depth < quote_depth
-            width = quote_indents[item.quote_depth] if quoted else cols
+        while keep < len(self.items) and self.items[keep].quote_depth <= line.quote_depth:
+            keep += 1
+        self._close_items(keep, line.index)
+        if self.block is not None and self.block.quote_depth > line.quote_depth:
+            self.block = None
+        self._end_paragraph()
+        return False
+
+    def _in_block(self, line: _Line) -> bool:
+        """A line inside an open fenced or HTML block, which may close it."""
+        block = self.block
+        assert block is not None
+        if not line.blank and block.container_col and line.cols < block.container_col:
+            self.block = None  # its container ended, and so did the block
+            return False
+        if block.fence_char:
+            stripped = line.stripped
+            if (
+                line.cols - block.container_col < 4
+                and stripped.startswith(block.fence_char * block.fence_len)
+                and not stripped.rstrip().strip(block.fence_char)
+            ):
+                self.block = None
+        elif (block.html_end is None and line.blank) or (
+            block.html_end is not None and block.html_end.search(line.content)
+        ):
+            self.block = None
+        return True
+
+    def _items_kept(self, line: _Line) -> int:
+        """How many open list items (outermost first) this line stays inside. An item
+        outside a block quote on this line is continued only by the indentation before
+        that quote's ">"."""
+        keep = 0
+        for item in self.items:
+            quoted = item.quote_depth < line.quote_depth
+            width = line.quote_indents[item.quote_depth] if quoted else line.cols
             if width < item.content_col:
                 break
             keep += 1
-        outdented = keep < len(items)
-        rel = cols - (items[keep - 1].content_col if keep else 0)
+        return keep
 
-        setext = paragraph and paragraph_lines and not items and rel < 4 and first in "=-"
-        if setext and _SETEXT.match(stripped):
-            heading_text = " ".join(lines[i][1].strip() for i in paragraph_lines)
-            headings.append(Heading(paragraph_lines[0], 1 if first == "=" else 2, heading_text))
-            paragraph = False
-            paragraph_lines = []
-            continue
+    def _setext(self, line: _Line, rel: int) -> bool:
+        """A setext underline below a top-level paragraph makes it a heading."""
+        first = line.stripped[0]
+        if not (self.paragraph_lines and not self.items and rel < 4):
+            return False
+        if first not in "=-" or not _SETEXT.match(line.stripped):
+            return False
+        lines = self.lines
+        text = " ".join(lines[i][1].strip() for i in self.paragraph_lines)
+        self.headings.append(Heading(self.paragraph_lines[0], 1 if first == "=" else 2, text))
+        self.paragraph = False
+        self.paragraph_lines = []
+        return True
 
-        if paragraph and (rel >= 4 or not _starts_block(stripped, outdented)):
-            # Paragraph continuation, lazy when it is less indented than its item.
-            if owner is not None:
-                owner.extra.append(stripped.strip())
-            elif not items:
-                paragraph_lines.append(index)
-            continue
+    def _continues_paragraph(self, line: _Line, rel: int, outdented: bool) -> bool:
+        """Paragraph continuation, lazy when it is less indented than its item."""
+        if rel < 4 and _starts_block(line.stripped, outdented):
+            return False
+        if self.owner is not None:
+            self._continue_owner(line.stripped)
+        elif not self.items:
+            self.paragraph_lines.append(line.index)
+        return True
 
-        close_items(keep, index)
-        container_col = items[-1].content_col if items else 0
-        if rel >= 4:
-            paragraph = False  # indented code
-            owner = None
-            continue
-
+    def _block_start(self, line: _Line) -> bool:
+        """A fence, an HTML block or an ATX heading."""
+        stripped = line.stripped
+        first = stripped[0]
+        container_col = self.items[-1].content_col if self.items else 0
         if first in "`~":
             fence = _FENCE_OPEN.match(stripped)
             if fence and not (fence.group(1)[0] == "`" and "`" in fence.group(2)):
-                block = _Block(quote_depth, container_col, fence.group(1)[0], len(fence.group(1)))
-                paragraph = False
-                owner = None
-                continue
+                char, length = fence.group(1)[0], len(fence.group(1))
+                self.block = _Block(line.quote_depth, container_col, char, length)
+                self._end_paragraph()
+                return True
         elif first == "<":
-            kind = _html_start(stripped, paragraph)
+            kind = _html_start(stripped, self.paragraph)
             if kind:
                 end = _HTML_END[kind]
                 if end is None or not end.search(stripped):
-                    block = _Block(quote_depth, container_col, html_end=end)
-                paragraph = False
-                owner = None
-                continue
+                    self.block = _Block(line.quote_depth, container_col, html_end=end)
+                self._end_paragraph()
+                return True
         elif first == "#":
             atx = _atx(stripped)
             if atx:
-                end_continuations(index)
-                headings.append(Heading(index, atx[0], atx[1]))
-                paragraph = False
-                owner = None
-                continue
+                self._end_continuations(line.index)
+                self.headings.append(Heading(line.index, atx[0], atx[1]))
+                self._end_paragraph()
+                return True
+        return False
 
-        if first in "-*_" and _THEMATIC.match(stripped):
-            paragraph = False
-            owner = None
-            continue
+    def _list_item(self, line: _Line, outdented: bool) -> bool:
+        stripped = line.stripped
+        marker = _LIST_MARKER.match(stripped)
+        if marker is None:
+            return False
+        after = stripped[marker.end() :]
+        marker_cols = line.cols + marker.end()
+        space_cols, space_chars = indent_width(after, line.start_col + marker_cols)
+        rest = after[space_chars:]
+        if self.paragraph and not outdented and (not rest or marker.group(2) not in (None, "1")):
+            # Within its paragraph's container, an item may not start empty or, when
+            # ordered, at a number other than 1: this line continues the text.
+            self._continue_owner(stripped)
+            return True
+        checkbox = None
+        if not rest or space_cols > 4:
+            content_col = marker_cols + 1  # empty, or the item starts with indented code
+        else:
+            content_col = marker_cols + space_cols
+            box = _CHECKBOX.match(rest) if rest[0] == "[" else None
+            if box is not None:
+                self._end_continuations(line.index)
+                rest_offset = line.content_offset + line.chars + marker.end() + space_chars
+                checkbox = CheckboxItem(
+                    line=line.index,
+                    depth=len(self.items),
+                    quote_depth=line.quote_depth,
+                    status=box.group(1),
+                    optional=bool(box.group(2)),
+                    status_offset=rest_offset + 1,
+                    text=rest[box.end() :].strip(),
+                )
+                self.found.append(checkbox)
+        self.items.append(_Item(content_col, line.quote_depth, checkbox))
+        self.paragraph = bool(rest) and space_cols <= 4
+        self.owner = checkbox
+        self.paragraph_lines = []
+        return True
 
-        marker = _LIST_MARKER.match(stripped) if first in "-+*0123456789" else None
-        if marker is not None:
-            after = stripped[marker.end() :]
-            marker_cols = cols + marker.end()
-            space_cols, space_chars = indent_width(after, start_col + marker_cols)
-            rest = after[space_chars:]
-            if paragraph and not outdented and (not rest or marker.group(2) not in (None, "1")):
-                # Within its paragraph's container, an item may not start empty or,
-                # when ordered, at a number other than 1: this line continues the text.
-                if owner is not None:
-                    owner.extra.append(stripped.strip())
-                continue
-            checkbox = None
-            if not rest:
-                content_col = marker_cols + 1
-            elif space_cols > 4:
-                content_col = marker_cols + 1  # the item starts with indented code
-            else:
-                content_col = marker_cols + space_cols
-                box = _CHECKBOX.match(rest) if rest[0] == "[" else None
-                if box is not None:
-                    end_continuations(index)
-                    rest_offset = content_offset + chars + marker.end() + space_chars
-                    checkbox = CheckboxItem(
-                        line=index,
-                        depth=len(items),
-                        quote_depth=quote_depth,
-                        status=box.group(1),
-                        optional=bool(box.group(2)),
-                        status_offset=rest_offset + 1,
-                        text=rest[box.end() :].strip(),
-                    )
-                    found.append(checkbox)
-            items.append(_Item(content_col, quote_depth, checkbox))
-            paragraph = bool(rest) and space_cols <= 4
-            owner = checkbox
-            paragraph_lines = []
-            continue
+    def _paragraph_text(self, index: int) -> None:
+        if not self.paragraph:
+            self.owner = None
+            self.paragraph_lines = [] if self.items else [index]
+        elif not self.items:
+            self.paragraph_lines.append(index)
+        self.paragraph = True
 
-        # Plain paragraph text.
-        if not paragraph:
-            owner = None
-            paragraph_lines = [] if items else [index]
-        elif not items:
-            paragraph_lines.append(index)
-        paragraph = True
 
-    close_items(0, len(lines))
-    for checkbox_item in found:
-        if checkbox_item.end_line < 0:
-            checkbox_item.end_line = len(lines)
-    return Scan(lines, headings, found)
+def scan(text: str) -> Scan:
+    """Scan ``text`` for headings and checkbox list items."""
+    lines = split_lines(text)
+    scanner = _Scanner(lines)
+    for index in range(_front_matter_end(lines), len(lines)):
+        offset, raw, _ending = lines[index]
+        scanner.feed(_Line(index, offset, raw))
+    return scanner.finish()
 
 
 def _starts_block(stripped: str, outdented: bool) -> bool:
