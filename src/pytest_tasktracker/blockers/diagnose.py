@@ -79,112 +79,126 @@ def _import_remedies(facts: Facts, text: str, file: str) -> list[Remedy]:
 
 def diagnose(facts: Facts) -> list[Blocker]:
     """Every blocker the run hit, most fundamental first."""
-    error = facts.exception
-    if error is not None and type(error).__name__ == "ConftestImportFailure":
-        return [_conftest_error(error, facts)]
+    early = _stopped_early(facts)
+    if early is not None:
+        return early
+    blockers = [path_not_found(missing, facts) for missing in facts.missing_paths]
+    if facts.internal_error:
+        blockers.append(_internal_error(facts.internal_error, facts))
+    blockers += [_worker_crash(nodeid, error, facts) for nodeid, error in facts.crashes]
+    blockers += [_collection_error(n, text, facts) for n, text in facts.collect_errors.items()]
+    if facts.interrupted and not blockers:
+        blockers.append(_interrupted(facts.interrupted, facts))
+    if not blockers and facts.exit_code == 5:
+        blockers.append(_no_tests(facts))
+    return blockers
 
-    if error is not None and type(error).__name__ == "UsageError":
+
+def _stopped_early(facts: Facts) -> list[Blocker] | None:
+    """The blockers of a run that stopped before collecting: one cause hides the rest."""
+    error = facts.exception
+    name = type(error).__name__ if error is not None else ""
+    if error is not None and name == "ConftestImportFailure":
+        return [_conftest_error(error, facts)]
+    if name == "UsageError":
         return usage_error(str(error), facts)
-    if error is not None and type(error).__name__ == "PluginValidationError":
+    if error is not None and name == "PluginValidationError":
         return [_hook_error(error, facts)]
-    if error is not None and isinstance(error, ImportError):  # pytest 8: -p / pytest_plugins
+    if isinstance(error, ImportError):  # pytest 8: -p / pytest_plugins
         text = str(error)
         if "Error importing plugin" not in text:
             text = f'Error importing plugin "{error.name}": {text}'
         return usage_error(text, facts)
     if facts.worker_errors:
         return usage_error(facts.worker_errors[0], facts)
-    blockers: list[Blocker] = []
-    for missing in facts.missing_paths:
-        blockers.append(path_not_found(missing, facts))
-    if facts.internal_error:
-        text = redact_long(facts.internal_error)
-        location = _location_in(text, None, facts)
-        blockers.append(
-            Blocker(
-                kind="internal-error",
-                key="internal-error",
-                summary="pytest hit an internal error: a plugin or conftest hook raised",
-                error=text,
-                exit_code=facts.exit_code if facts.exit_code is not None else 3,
-                location=location,
-                cause={"exception": text.strip().splitlines()[-1][:300] if text.strip() else ""},
-                remedies=[
-                    Remedy(
-                        facts.pytest_command([*facts.argv, "--full-trace"]),
-                        "see the whole traceback; fix the hook it ends in"
-                        + (f" ({location['file']}:{location['line']})" if location else ""),
-                    )
-                ],
+    return None
+
+
+def _internal_error(error: str, facts: Facts) -> Blocker:
+    text = redact_long(error)
+    location = _location_in(text, None, facts)
+    where = f" ({location['file']}:{location['line']})" if location else ""
+    return Blocker(
+        kind="internal-error",
+        key="internal-error",
+        summary="pytest hit an internal error: a plugin or conftest hook raised",
+        error=text,
+        exit_code=facts.code(3),
+        location=location,
+        cause={"exception": text.strip().splitlines()[-1][:300] if text.strip() else ""},
+        remedies=[
+            Remedy(
+                facts.pytest_command([*facts.argv, "--full-trace"]),
+                "see the whole traceback; fix the hook it ends in" + where,
             )
-        )
-    for nodeid, worker_error in facts.crashes:
-        blockers.append(
-            Blocker(
-                kind="worker-crash",
-                key=nodeid,
-                summary=f"a pytest-xdist worker crashed while running {nodeid}",
-                error=redact_long(worker_error),
-                exit_code=facts.exit_code if facts.exit_code is not None else 1,
-                cause={"test": nodeid, "worker_error": redact_long(worker_error)},
-                remedies=[
-                    Remedy(
-                        facts.pytest_command([nodeid, "-n", "0"]),
-                        "run the crashed test alone, without workers, to see why the process "
-                        "died (os._exit, a segfault, running out of memory)",
-                    )
-                ],
-                nodeids=[nodeid],
+        ],
+    )
+
+
+def _worker_crash(nodeid: str, worker_error: str, facts: Facts) -> Blocker:
+    return Blocker(
+        kind="worker-crash",
+        key=nodeid,
+        summary=f"a pytest-xdist worker crashed while running {nodeid}",
+        error=redact_long(worker_error),
+        exit_code=facts.code(1),
+        cause={"test": nodeid, "worker_error": redact_long(worker_error)},
+        remedies=[
+            Remedy(
+                facts.pytest_command([nodeid, "-n", "0"]),
+                "run the crashed test alone, without workers, to see why the process "
+                "died (os._exit, a segfault, running out of memory)",
             )
-        )
-    for nodeid, text in facts.collect_errors.items():
-        text = redact_long(text)
-        module = nodeid.split("::")[0] or "."
-        blockers.append(
-            Blocker(
-                kind="collection-error",
-                key=module,
-                summary=f"{module} could not be collected, so none of its tests ran",
-                error=text,
-                exit_code=facts.exit_code if facts.exit_code is not None else 2,
-                location=_module_location(text, module, facts),
-                cause={"module": module, "exception": _last_error_line(text)},
-                remedies=_import_remedies(facts, text, module),
-                paths=[module],
+        ],
+        nodeids=[nodeid],
+    )
+
+
+def _collection_error(nodeid: str, error: str, facts: Facts) -> Blocker:
+    text = redact_long(error)
+    module = nodeid.split("::")[0] or "."
+    return Blocker(
+        kind="collection-error",
+        key=module,
+        summary=f"{module} could not be collected, so none of its tests ran",
+        error=text,
+        exit_code=facts.code(2),
+        location=_module_location(text, module, facts),
+        cause={"module": module, "exception": _last_error_line(text)},
+        remedies=_import_remedies(facts, text, module),
+        paths=[module],
+    )
+
+
+def _interrupted(reason: str, facts: Facts) -> Blocker:
+    text = redact_long(reason)
+    return Blocker(
+        kind="interrupted",
+        key="interrupted",
+        summary="the run was interrupted before it finished",
+        error=text,
+        exit_code=facts.code(2),
+        cause={"reason": (text.splitlines() or [""])[0]},
+        remedies=[Remedy(facts.pytest_command(), "run the same command again to the end")],
+    )
+
+
+def _no_tests(facts: Facts) -> Blocker:
+    expression = f" (selection: {', '.join(facts.narrowing)})" if facts.narrowing else ""
+    return Blocker(
+        kind="no-tests",
+        key="no-tests",
+        summary=f"pytest collected no tests{expression}",
+        error="no tests ran",
+        exit_code=5,
+        cause={"selection": facts.narrowing, "arguments": redact_argv(facts.argv)},
+        remedies=[
+            Remedy(
+                facts.pytest_command(["--collect-only", "-q"]),
+                "see what pytest collects; check testpaths, python_files and the -k/-m expression",
             )
-        )
-    if facts.interrupted and not blockers:
-        blockers.append(
-            Blocker(
-                kind="interrupted",
-                key="interrupted",
-                summary="the run was interrupted before it finished",
-                error=redact_long(facts.interrupted),
-                exit_code=facts.exit_code if facts.exit_code is not None else 2,
-                cause={"reason": (redact_long(facts.interrupted).splitlines() or [""])[0]},
-                remedies=[Remedy(facts.pytest_command(), "run the same command again to the end")],
-            )
-        )
-    if not blockers and facts.exit_code == 5:
-        expression = f" (selection: {', '.join(facts.narrowing)})" if facts.narrowing else ""
-        blockers.append(
-            Blocker(
-                kind="no-tests",
-                key="no-tests",
-                summary=f"pytest collected no tests{expression}",
-                error="no tests ran",
-                exit_code=5,
-                cause={"selection": facts.narrowing, "arguments": redact_argv(facts.argv)},
-                remedies=[
-                    Remedy(
-                        facts.pytest_command(["--collect-only", "-q"]),
-                        "see what pytest collects; check testpaths, python_files and the "
-                        "-k/-m expression",
-                    )
-                ],
-            )
-        )
-    return blockers
+        ],
+    )
 
 
 _EXCEPTION_LINE = re.compile(r"^E\s+[\w.]*(?:Error|Warning|Exception|Failure|Exit)\b.*:")
@@ -256,7 +270,7 @@ def _hook_error(error: BaseException, facts: Facts) -> Blocker:
         summary=f"{file} defines {hook} with arguments pytest does not pass "
         f"({', '.join(bad) or 'see the error'}), so pytest cannot start",
         error=text,
-        exit_code=facts.exit_code if facts.exit_code is not None else 1,
+        exit_code=facts.code(1),
         location={"file": file, "line": line},
         cause={"file": file, "hook": hook, "unknown_arguments": bad},
         remedies=[Remedy(facts.pytest_command(["--collect-only", "-q"]), why)],
@@ -292,7 +306,7 @@ def _conftest_error(error: BaseException, facts: Facts) -> Blocker:
         key=file,
         summary=f"{file} fails to import ({last[:PRE_CUT]}), so pytest cannot start",
         error=text,
-        exit_code=facts.exit_code if facts.exit_code is not None else 4,
+        exit_code=facts.code(4),
         location={"file": file, "line": line},
         cause={"conftest": file, "exception": last},
         remedies=_import_remedies(facts, text, file),

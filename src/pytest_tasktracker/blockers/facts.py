@@ -57,6 +57,10 @@ class Facts:
             or self.exit_code not in (0, 1)
         )
 
+    def code(self, default: int) -> int:
+        """pytest's exit code for the blocker, or the code pytest uses for its kind."""
+        return self.exit_code if self.exit_code is not None else default
+
     def pytest_command(self, args: list[str] | None = None) -> str:
         from pytest_tasktracker.redact import redact_argv
 

@@ -17,6 +17,7 @@ from typing import Any
 from pytest_tasktracker.blockers.facts import Facts
 from pytest_tasktracker.blockers.known_plugins import Provider, provider_of, takes_value
 from pytest_tasktracker.blockers.model import Blocker, Remedy
+from pytest_tasktracker.paths import slug
 from pytest_tasktracker.redact import PRE_CUT, redact_argv, redact_long
 
 _UNRECOGNIZED = re.compile(r"unrecognized arguments: (.*)")
@@ -90,85 +91,89 @@ def _ini_line(facts: Facts, key: str) -> int | None:
     return None
 
 
-def _missing_plugin(flag: str, facts: Facts, error: str) -> Blocker:
-    provider: Provider | None = provider_of(flag)
-    source, where = _option_source(flag, facts)
-    name = flag.split("=", 1)[0]
+def _addopts_override(facts: Facts, rest: list[str]) -> str:
+    """The command that runs pytest with ``rest`` as its addopts, for one run."""
+    override = shlex.quote("addopts=" + shlex.join(rest))
+    argv = shlex.join(redact_argv(facts.argv))
+    return f"{shlex.quote(facts.python)} -m pytest -o {override} {argv}".strip()
+
+
+def _addopts_location(facts: Facts) -> dict[str, Any] | None:
+    if facts.inifile is None:
+        return None
+    return {"file": facts.rel(facts.inifile), "line": _ini_line(facts, "addopts")}
+
+
+def _provider_remedy(
+    name: str, where: str, provider: Provider | None, installed: bool, facts: Facts
+) -> tuple[str, Remedy]:
+    """The summary of an unrecognized option, and the remedy that provides it."""
     python = shlex.quote(facts.python)
-    version = sys.version.split()[0]
-    remedies = []
-    installed = provider is not None and _installed(provider.distribution)
-    if provider is not None and installed:
-        package = provider.distribution
-        summary = (
-            f"option {name} (from {where}) needs {package}, which is installed but not "
-            f"loaded (-p no:{provider.plugin} or PYTEST_DISABLE_PLUGIN_AUTOLOAD)"
-        )
-        remedies.append(
-            Remedy(
-                facts.pytest_command(_without(facts.argv, f"no:{provider.plugin}")),
-                f"let pytest load {package}: drop -p no:{provider.plugin} and unset "
-                "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
-            )
-        )
-    elif provider is not None:
-        package = provider.distribution
-        summary = f"option {name} (from {where}) needs {package}, which is not installed"
-        remedies.append(
-            Remedy(
-                f"{python} -m pip install {package}",
-                f"install {package} into the interpreter that ran pytest "
-                f"({facts.python}, Python {version})",
-            )
-        )
-    else:
-        package = None
-        summary = f"option {name} (from {where}) is not provided by any installed plugin"
-        remedies.append(
+    if provider is None:
+        return (
+            f"option {name} (from {where}) is not provided by any installed plugin",
             Remedy(
                 f"{python} -m pip list",
                 f"find the pytest plugin that adds {name} and install it into {facts.python}; "
                 "or remove the option if it is a typo",
-            )
+            ),
         )
-    if source == "addopts":
-        rest = _without(facts.addopts, flag)
-        override = shlex.quote("addopts=" + " ".join(rest))
-        remedies.append(
+    package, plugin = provider.distribution, provider.plugin
+    if installed:
+        return (
+            f"option {name} (from {where}) needs {package}, which is installed but not "
+            f"loaded (-p no:{plugin} or PYTEST_DISABLE_PLUGIN_AUTOLOAD)",
             Remedy(
-                f"{python} -m pytest -o {override} {shlex.join(redact_argv(facts.argv))}".strip(),
-                f"run without {name}: the same addopts minus the option",
-            )
+                facts.pytest_command(_without(facts.argv, f"no:{plugin}")),
+                f"let pytest load {package}: drop -p no:{plugin} and unset "
+                "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
+            ),
+        )
+    version = sys.version.split()[0]
+    return (
+        f"option {name} (from {where}) needs {package}, which is not installed",
+        Remedy(
+            f"{python} -m pip install {package}",
+            f"install {package} into the interpreter that ran pytest "
+            f"({facts.python}, Python {version})",
+        ),
+    )
+
+
+def _missing_plugin(flag: str, facts: Facts, error: str) -> Blocker:
+    """An option pytest does not know: which plugin adds it, and how to run without it."""
+    provider: Provider | None = provider_of(flag)
+    source, where = _option_source(flag, facts)
+    name = flag.split("=", 1)[0]
+    installed = provider is not None and _installed(provider.distribution)
+    summary, provide = _provider_remedy(name, where, provider, installed, facts)
+    if source == "addopts":
+        skip = Remedy(
+            _addopts_override(facts, _without(facts.addopts, flag)),
+            f"run without {name}: the same addopts minus the option",
         )
     elif source == "env":
-        remedies.append(
-            Remedy(
-                f"env -u PYTEST_ADDOPTS {facts.pytest_command()}",
-                f"PYTEST_ADDOPTS adds {name}; run without it, or remove {name} from it",
-            )
+        skip = Remedy(
+            f"env -u PYTEST_ADDOPTS {facts.pytest_command()}",
+            f"PYTEST_ADDOPTS adds {name}; run without it, or remove {name} from it",
         )
     else:
-        remedies.append(
-            Remedy(facts.pytest_command(_without(facts.argv, flag)), f"run without {name}")
-        )
-    location = None
-    if source == "addopts" and facts.inifile is not None:
-        location = {"file": facts.rel(facts.inifile), "line": _ini_line(facts, "addopts")}
+        skip = Remedy(facts.pytest_command(_without(facts.argv, flag)), f"run without {name}")
     return Blocker(
         kind="missing-plugin",
         key=name.lstrip("-"),
         summary=summary,
         error=error,
-        exit_code=facts.exit_code if facts.exit_code is not None else 4,
-        location=location,
+        exit_code=facts.code(4),
+        location=_addopts_location(facts) if source == "addopts" else None,
         cause={
             "option": name,
             "source": where,
-            "provided_by": package,
+            "provided_by": provider.distribution if provider is not None else None,
             "installed": installed,
             "python": facts.python,
         },
-        remedies=remedies,
+        remedies=[provide, skip],
     )
 
 
@@ -213,15 +218,13 @@ def _unimportable_plugin(name: str, facts: Facts, error: str, exit_code: int) ->
         )
     elif asks(facts.addopts):
         where = f"addopts in {facts.rel(facts.inifile) if facts.inifile else 'the ini file'}"
-        override = shlex.quote("addopts=" + shlex.join(_without_plugin(facts.addopts, name)))
         remedies.append(
             Remedy(
-                f"{python} -m pytest -o {override} {shlex.join(redact_argv(facts.argv))}".strip(),
+                _addopts_override(facts, _without_plugin(facts.addopts, name)),
                 f"run without -p {name}: the same addopts minus it (then remove it there)",
             )
         )
-        if facts.inifile is not None:
-            location = {"file": facts.rel(facts.inifile), "line": _ini_line(facts, "addopts")}
+        location = _addopts_location(facts)
     elif asks(facts.env_addopts):
         where = "the PYTEST_ADDOPTS environment variable"
         remedies.append(
@@ -252,7 +255,6 @@ def _unimportable_plugin(name: str, facts: Facts, error: str, exit_code: int) ->
 
 def usage_error(raw: str, facts: Facts) -> list[Blocker]:
     """Blockers from a UsageError's text; ``raw`` is read, only its redaction is kept."""
-    exit_code = facts.exit_code if facts.exit_code is not None else 4
     error = redact_long(raw)
     unrecognized = _UNRECOGNIZED.search(raw)
     if unrecognized:
@@ -262,61 +264,69 @@ def usage_error(raw: str, facts: Facts) -> list[Blocker]:
         return [_missing_plugin(flag, facts, error) for flag in flags]
     required = _REQUIRED.search(raw)
     if required:
-        names = [name.strip() for name in required.group(1).split(",")]
-        return [
-            Blocker(
-                kind="missing-plugin",
-                key=names[0],
-                summary=f"required_plugins names {', '.join(names)}, which is not installed",
-                error=error,
-                exit_code=exit_code,
-                location={
-                    "file": facts.rel(facts.inifile) if facts.inifile else "",
-                    "line": _ini_line(facts, "required_plugins"),
-                },
-                cause={"required_plugins": names, "installed": False, "python": facts.python},
-                remedies=[
-                    Remedy(
-                        shlex.join([facts.python, "-m", "pip", "install", *names]),
-                        f"install what required_plugins asks for into {facts.python}",
-                    )
-                ],
-            )
-        ]
+        return [_required_plugins(required.group(1), facts, error)]
     importing = _IMPORTING_PLUGIN.search(raw)
     if importing:
-        return [_unimportable_plugin(importing.group(1), facts, error, exit_code)]
+        return [_unimportable_plugin(importing.group(1), facts, error, facts.code(4))]
     not_found = _NOT_FOUND.search(raw)
     if not_found:
         return [path_not_found(not_found.group(1), facts, error)]
-    location: dict[str, Any] | None = None
-    if "config option" in error and facts.inifile is not None:
-        location = {"file": facts.rel(facts.inifile), "line": None}
+    return [_rejected_arguments(error, facts)]
+
+
+def _required_plugins(listed: str, facts: Facts, error: str) -> Blocker:
+    names = [name.strip() for name in listed.split(",")]
+    return Blocker(
+        kind="missing-plugin",
+        key=names[0],
+        summary=f"required_plugins names {', '.join(names)}, which is not installed",
+        error=error,
+        exit_code=facts.code(4),
+        location={
+            "file": facts.rel(facts.inifile) if facts.inifile else "",
+            "line": _ini_line(facts, "required_plugins"),
+        },
+        cause={"required_plugins": names, "installed": False, "python": facts.python},
+        remedies=[
+            Remedy(
+                shlex.join([facts.python, "-m", "pip", "install", *names]),
+                f"install what required_plugins asks for into {facts.python}",
+            )
+        ],
+    )
+
+
+def _config_location(error: str, facts: Facts) -> dict[str, Any] | None:
+    """The configuration file (and line) a usage error is about, when it names one."""
     in_file = _CONFIG_FILE_ERROR.match(error)
     if in_file:  # a broken pyproject.toml, or minversion
         line = _AT_LINE.search(error)
-        location = {
+        return {
             "file": facts.rel(in_file.group("file")),
             "line": int(line.group(1)) if line else None,
         }
+    if "config option" in error and facts.inifile is not None:
+        return {"file": facts.rel(facts.inifile), "line": None}
+    return None
+
+
+def _rejected_arguments(error: str, facts: Facts) -> Blocker:
     headline = _headline(error, facts)
-    return [
-        Blocker(
-            kind="usage-error",
-            key=re.sub(r"[^a-z0-9]+", "-", headline.lower())[:40],
-            summary=f"pytest rejected its arguments: {headline[:PRE_CUT]}",
-            error=error,
-            exit_code=exit_code,
-            location=location,
-            cause={"arguments": redact_argv(facts.argv)},
-            remedies=[
-                Remedy(
-                    f"{shlex.quote(facts.python)} -m pytest --help",
-                    "correct the argument, option or expression the error names, then run again",
-                )
-            ],
-        )
-    ]
+    return Blocker(
+        kind="usage-error",
+        key=slug(headline, 40),
+        summary=f"pytest rejected its arguments: {headline[:PRE_CUT]}",
+        error=error,
+        exit_code=facts.code(4),
+        location=_config_location(error, facts),
+        cause={"arguments": redact_argv(facts.argv)},
+        remedies=[
+            Remedy(
+                f"{shlex.quote(facts.python)} -m pytest --help",
+                "correct the argument, option or expression the error names, then run again",
+            )
+        ],
+    )
 
 
 def _headline(error: str, facts: Facts) -> str:
@@ -393,7 +403,7 @@ def path_not_found(missing: str, facts: Facts, error: str | None = None) -> Bloc
         key=missing,
         summary=f"{missing} does not exist, so none of its tests ran",
         error=error or f"file or directory not found: {missing}",
-        exit_code=facts.exit_code if facts.exit_code is not None else 4,
+        exit_code=facts.code(4),
         cause={"path": missing, "similar": similar},
         remedies=remedies,
         paths=[missing.split("::")[0]],
