@@ -3,6 +3,7 @@ blockers that name the test, and the process group is gone afterwards."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -76,6 +77,55 @@ def test_a_hang_past_the_timeout_is_stopped_and_names_the_test(
     assert [entry["id"] for entry in front["affected"]] == ["1.1", "1.2"]  # none finished
     assert "test_a.py::test_hangs" in front["remedies"][0]["command"]
     assert (root / "TASKS.md").read_text() == TRACKER
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_timeout_keeps_the_evidence_of_scopes_that_finished(
+    pytester: pytest.Pytester, workers: list[str]
+) -> None:
+    """test_a.py finished and passed before test_z.py hung: its sub-task keeps "passed"
+    evidence (and is ticked with --tracker-update); the hung file's sub-task is blocked by
+    the timeout, and test_b.py, which never ran, is not evidence of anything."""
+    pytester.makepyfile(test_a="def test_one():\n    pass\n\ndef test_two():\n    pass\n")
+    pytester.makepyfile(test_z=HANG.format(ignore="pass"))
+    tracker = (
+        "### Step 1: S\n- [ ] Run pytest on test_a.py\n- [ ] Run pytest on test_z.py\n"
+        "- [ ] Run pytest on test_b.py\n"
+    )
+    pytester.makepyfile(test_b="def test_b():\n    pass\n")
+    (pytester.path / "TASKS.md").write_text(tracker)
+    result = run(
+        pytester.path,
+        "--timeout",
+        "3",
+        "--",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "test_a.py",
+        "test_z.py",
+        "test_b.py",
+        "--tracker-update",
+        *workers,
+    )
+    assert result.returncode == 124, result.stderr
+    evidence = json.loads((pytester.path / ".tasktracker" / "results.json").read_text())
+    outcomes = {entry["id"]: entry["outcome"] for entry in evidence["subtasks"]}
+    # serially test_b.py never started; with two workers the other one may have run it
+    assert outcomes["1.1"] == "passed" and outcomes["1.2"] == "not-run"
+    assert outcomes["1.3"] in (("not-run",) if not workers else ("not-run", "passed"))
+    front = blocker_front(pytester.path / ".tasktracker" / "blockers")
+    assert front["kind"] == "timeout"
+    if not workers:  # with workers, the last test to start is the one named
+        assert front["cause"]["test"] == "test_z.py::test_hangs"
+        assert front["cause"]["finished"] == 2
+    ticked = tracker
+    for number, name in (("1.1", "test_a"), ("1.3", "test_b")):
+        if outcomes[number] == "passed":
+            ticked = ticked.replace(f"- [ ] Run pytest on {name}", f"- [x] Run pytest on {name}")
+    assert (pytester.path / "TASKS.md").read_text() == ticked
+    assert no_process_left(pytester.path / "pid.txt")
 
 
 @pytest.mark.parametrize(

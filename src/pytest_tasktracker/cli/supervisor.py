@@ -53,9 +53,10 @@ def supervise(argv: list[str], settings: Settings, timeout: float | None, err: T
         try:
             code = child.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            _stop(child, signal.SIGTERM)
+            status = supervised.read(status_file)  # before the stop: the test running now
+            stopped_at, elapsed = time.time(), time.monotonic() - started
+            killed = _stop(child, signal.SIGTERM)
             tail.join()
-            status = supervised.read(status_file)
             _blocker(
                 "timeout",
                 argv,
@@ -64,7 +65,9 @@ def supervise(argv: list[str], settings: Settings, timeout: float | None, err: T
                 status,
                 tail.text(),
                 timeout=timeout,
-                elapsed=time.monotonic() - started,
+                elapsed=elapsed,
+                killed=killed,
+                stopped_at=stopped_at,
             )
             return EXIT_TIMEOUT
     except KeyboardInterrupt:  # the child is in a group of its own: pass Ctrl-C on
@@ -79,18 +82,20 @@ def supervise(argv: list[str], settings: Settings, timeout: float | None, err: T
     return code
 
 
-def _stop(child: subprocess.Popen[bytes], first: signal.Signals) -> None:
-    """Stop the child's whole process group: ``first``, then SIGKILL after the grace."""
+def _stop(child: subprocess.Popen[bytes], first: signal.Signals) -> bool:
+    """Stop the child's whole process group: ``first``, then SIGKILL after the grace.
+    True when it took SIGKILL."""
     for sent in (first, signal.SIGKILL):
         try:
             os.killpg(child.pid, sent)
         except ProcessLookupError:
-            return
+            break
         try:
             child.wait(timeout=GRACE_SECONDS)
-            return
+            break
         except subprocess.TimeoutExpired:
             continue
+    return sent == signal.SIGKILL
 
 
 class _Tee:
@@ -161,7 +166,7 @@ def _blocker(
     if kind == "timeout":
         timeout = facts["timeout"]
         since = (
-            f", running for {time.time() - status.running_since:.0f} s"
+            f", running for {facts['stopped_at'] - status.running_since:.0f} s"
             if (status.running_since)
             else ""
         )
@@ -186,7 +191,8 @@ def _blocker(
                     "traceback",
                 )
             )
-        error = f"no result after {facts['elapsed']:.0f} s; stopped with SIGTERM, then SIGKILL"
+        how = "SIGTERM, then SIGKILL" if facts["killed"] else "SIGTERM"
+        error = f"no result after {facts['elapsed']:.0f} s; stopped with {how}"
         code = EXIT_TIMEOUT
     else:
         returned = facts["code"]

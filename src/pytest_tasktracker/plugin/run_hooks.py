@@ -38,6 +38,11 @@ class RunHooks:
         self.run.facts.internal_error = f"{earlier}\n{text}" if earlier else text
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        from pytest_tasktracker.plugin.supervised import Stopped
+
+        if isinstance(excinfo.value, Stopped):
+            self.run.stopped = True  # the supervisor reports the timeout
+            return
         text = excinfo.exconly()
         if "during collection" not in text and not _stopped_at_failure(text):
             self.run.facts.interrupted = text

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import mmap
 import os
+import signal
 import struct
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
+
+import pytest
 
 STATUS_ENV = "TASKTRACKER_STATUS"
 SIZE = 8192
@@ -24,16 +29,38 @@ _ID = _HEAD.size + 1
 _MAX_ID = SIZE - _ID
 
 
+class Stopped(KeyboardInterrupt):
+    """The supervisor stopped the run (its timeout passed). pytest ends the session as
+    after Ctrl-C, so the tests that finished are reported and judged: a sub-task whose
+    whole scope finished keeps its evidence; the rest are not run."""
+
+
 class Recorder:
     """One pytest hook that keeps the status file current (controller or serial run):
     at each test's start its id and one ``pack_into``. The test that was running is the
-    last one that started; those before it finished."""
+    last one that started; those before it finished.
+
+    It also turns the supervisor's SIGTERM into ``Stopped`` while tests run; once the
+    session is finishing, SIGTERM is ignored so that the evidence is written (the
+    supervisor's SIGKILL after its grace period still ends a run that takes too long)."""
 
     def __init__(self, path: Path) -> None:
         with path.open("r+b") as file:
             self._map = mmap.mmap(file.fileno(), SIZE)
         self.started = 0
+        self.finishing = False
         _HEAD.pack_into(self._map, 0, 1, 0, 0.0, 0)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._stop)
+
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        if not self.finishing:
+            self.finishing = True
+            raise Stopped("stopped by `tasktracker run`: its timeout passed")
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        self.finishing = True
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         data = nodeid.encode("utf-8", "replace")[:_MAX_ID]

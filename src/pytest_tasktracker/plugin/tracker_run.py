@@ -70,6 +70,7 @@ class TrackerRun:
     blocked: BlockerUpdate | None = None
     warnings: list[str] = field(default_factory=list)
     finished: bool = False
+    stopped: bool = False  # by the supervisor's timeout: it writes the blocker
     printed: bool = False
     gate_lines: list[str] = field(default_factory=list)  # --tracker-gate's verdict
     gate_failed: bool = False
@@ -138,7 +139,8 @@ class TrackerRun:
 
             blockers = diagnose(self.facts)
         partial = None
-        if not blockers and any(r.outcome in ("skipped", "not-run") for r in results):
+        unfinished = any(r.outcome in ("skipped", "not-run") for r in results)
+        if not blockers and not self.stopped and unfinished:
             from pytest_tasktracker.blockers.record import unverifiable
 
             partial = unverifiable(results, exit_code)
