@@ -42,8 +42,8 @@ TARGETS = {
     "rules/evidence.py": ["tests/test_evidence.py", "tests/test_gate_rules.py"],
     "tracker/model.py": ["tests/test_tracker.py"],
     "tracker/editing.py": ["tests/test_editing.py"],
-    "blockers/diagnose.py": ["tests/test_blockers.py"],
-    "blockers/usage.py": ["tests/test_blockers.py"],
+    "blockers/diagnose.py": ["tests/test_diagnosis.py"],
+    "blockers/usage.py": ["tests/test_diagnosis.py"],
 }
 
 _FLIP = {

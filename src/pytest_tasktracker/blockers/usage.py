@@ -279,7 +279,9 @@ def _required_plugins(listed: str, facts: Facts, error: str) -> Blocker:
     return Blocker(
         kind="missing-plugin",
         key=names[0],
-        summary=f"required_plugins names {', '.join(names)}, which is not installed",
+        summary=f"required_plugins names {', '.join(names)}, which "
+        + ("is" if len(names) == 1 else "are")
+        + " not installed",
         error=error,
         exit_code=facts.code(4),
         location={
