@@ -18,9 +18,9 @@ LAYERS = [
     {"tracker"},
     {"rules"},
     {"blockers"},
-    {"state"},
+    {"state", "views"},
     {"plugin"},
-    {"cli", "__main__"},
+    {"cli", "__main__", "agents"},
 ]
 PYTEST_FREE = set().union(*LAYERS[:5])  # everything below the plugin
 

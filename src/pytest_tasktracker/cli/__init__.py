@@ -18,7 +18,7 @@ from pytest_tasktracker.errors import (
 from pytest_tasktracker.inifile import find_inifile
 from pytest_tasktracker.paths import shown
 from pytest_tasktracker.settings import Settings, SettingsError, resolve
-from pytest_tasktracker.tracker.editing import Change, apply_changes, load
+from pytest_tasktracker.tracker.editing import load
 from pytest_tasktracker.tracker.model import Step, SubTask, Tracker
 
 EXIT_OK = 0
@@ -172,32 +172,6 @@ def _load(settings: Settings) -> Tracker:
     return tracker
 
 
-def _subtask_json(subtask: SubTask) -> dict[str, Any]:
-    return {
-        "id": subtask.id,
-        "text": subtask.text,
-        "status": subtask.status,
-        "state": subtask.state,
-        "done": subtask.done,
-        "optional": subtask.optional,
-        "line": subtask.line,
-        "step": subtask.step,
-    }
-
-
-def _step_json(step: Step) -> dict[str, Any]:
-    return {
-        "id": step.id,
-        "title": step.plain_title,
-        "link": step.link,
-        "kind": step.kind,
-        "line": step.line,
-        "done": step.done_count,
-        "total": len(step.subtasks),
-        "subtasks": [_subtask_json(subtask) for subtask in step.subtasks],
-    }
-
-
 def _step_heading(step: Step) -> str:
     title = step.plain_title
     label = title if step.kind == "section" else f"Step {step.id}: {title}"
@@ -214,16 +188,10 @@ NO_SUBTASKS = "no sub-tasks yet (no '- [ ]' items outside code)"
 
 
 def _cmd_status(tracker: Tracker, args: argparse.Namespace, out: TextIO) -> int:
-    following = tracker.next_step()
     if args.json:
-        payload = {
-            "tracker": tracker.path,
-            "done": tracker.done_count,
-            "total": len(tracker),
-            "next_step": following.id if following else None,
-            "steps": [_step_json(step) for step in tracker.steps],
-        }
-        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        from pytest_tasktracker.views import status_view
+
+        out.write(json.dumps(status_view(tracker), indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
     if not tracker.subtasks:
         out.write(f"{tracker.path}: {NO_SUBTASKS}\n")
@@ -239,11 +207,9 @@ def _cmd_status(tracker: Tracker, args: argparse.Namespace, out: TextIO) -> int:
 def _cmd_next(tracker: Tracker, args: argparse.Namespace, out: TextIO) -> int:
     step = tracker.next_step()
     if args.json:
-        payload: dict[str, Any] = {"tracker": tracker.path, "step": None}
-        if step is not None:
-            payload["step"] = _step_json(step)
-            payload["open"] = [subtask.id for subtask in step.open_subtasks]
-        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        from pytest_tasktracker.views import next_view
+
+        out.write(json.dumps(next_view(tracker), indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
     if step is None:
         done = "every sub-task is done" if tracker.subtasks else NO_SUBTASKS
@@ -256,51 +222,28 @@ def _cmd_next(tracker: Tracker, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_edit(tracker: Tracker, settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    done = args.command == "check"
-    targets = [tracker.find(reference) for reference in args.ids]  # all resolve, or none
-    forced: dict[str, str] = {}
-    if done:
-        from pytest_tasktracker.state import read_record, refusal, rerun_command
+    from pytest_tasktracker.views import edit
 
-        record = read_record(settings)
-        rerun = rerun_command(tracker)
-        refused = {s.id: why for s in targets if not s.done and (why := refusal(s, record, rerun))}
-        if refused and not args.force:
-            for subtask_id, why in refused.items():
-                sys.stderr.write(
-                    f"tasktracker: refused to tick {subtask_id}: {why}; or pass --force\n"
-                )
-            return EXIT_FAILED
-        forced = refused
-    changes = [Change(subtask.id, done, subtask.text) for subtask in targets]
-    applied = apply_changes(settings.tracker, changes, tracker.path, known=tracker)
+    done = args.command == "check"
+    result = edit(tracker, settings, args.ids, done, force=getattr(args, "force", False))
+    if not result.ok:
+        for subtask_id, why in result.refused.items():
+            sys.stderr.write(f"tasktracker: refused to tick {subtask_id}: {why}; or pass --force\n")
+        return EXIT_FAILED
     if args.json:
-        rows = [
-            {
-                "forced": item.subtask.id in forced,
-                "id": item.subtask.id,
-                "text": item.subtask.text,
-                "line": item.subtask.line,
-                "before": item.subtask.status,
-                "after": ("x" if done else " ") if item.changed else item.subtask.status,
-                "changed": item.changed,
-            }
-            for item in applied
-        ]
-        out.write(json.dumps({"tracker": tracker.path, "changes": rows}, indent=2) + "\n")
+        payload = {"tracker": tracker.path, "changes": result.rows}
+        out.write(json.dumps(payload, indent=2) + "\n")
         return EXIT_OK
     verb = "ticked" if done else "unticked"
-    for item in applied:
-        subtask = item.subtask
-        if item.changed and subtask.id in forced:
-            out.write(
-                f"ticked {subtask.id} (line {subtask.line}) WITHOUT evidence, because of "
-                f"--force: {forced[subtask.id]}\n"
-            )
-        elif item.changed:
-            out.write(f"{verb} {subtask.id} (line {subtask.line}): {subtask.text}\n")
+    for row in result.rows:
+        where = f"{row['id']} (line {row['line']})"
+        if row["changed"] and row["forced"]:
+            why = result.forced[row["id"]]
+            out.write(f"ticked {where} WITHOUT evidence, because of --force: {why}\n")
+        elif row["changed"]:
+            out.write(f"{verb} {where}: {row['text']}\n")
         else:
-            out.write(f"{subtask.id} was already {verb} (line {subtask.line}): {subtask.text}\n")
+            out.write(f"{row['id']} was already {verb} (line {row['line']}): {row['text']}\n")
     return EXIT_OK
 
 

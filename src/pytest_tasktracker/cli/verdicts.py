@@ -4,67 +4,37 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, TextIO
+from typing import TextIO
 
 from pytest_tasktracker.blockers.record import STOP_RETRYING
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.redact import printable
-from pytest_tasktracker.rules.gate import Offender, find_offenders, gate_lines
+from pytest_tasktracker.rules.gate import gate_lines
 from pytest_tasktracker.settings import Settings
-from pytest_tasktracker.state import read_record, rerun_command
 from pytest_tasktracker.tracker.model import Tracker
 
 
 def gate(tracker: Tracker, settings: Settings, as_json: bool, out: TextIO, err: TextIO) -> int:
-    record = read_record(settings)
-    if record.warning:
-        err.write(f"tasktracker: warning: {record.warning}\n")
-    offenders = find_offenders(tracker, record.evidence, record.blockers, rerun_command(tracker))
-    write_gate(tracker, offenders, as_json, out)
-    return 1 if offenders else 0
+    from pytest_tasktracker.views import find_gate_offenders, gate_view
 
-
-def write_gate(tracker: Tracker, offenders: list[Offender], as_json: bool, out: TextIO) -> None:
-    ticked = tracker.done_count
+    offenders, warning = find_gate_offenders(tracker, settings)
+    if warning:
+        err.write(f"tasktracker: warning: {warning}\n")
     if as_json:
-        payload = {
-            "tracker": tracker.path,
-            "ok": not offenders,
-            "ticked": ticked,
-            "offenders": [offender.to_json() for offender in offenders],
-        }
-        out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-        return
-    github = os.environ.get("GITHUB_ACTIONS") == "true"
-    for line in gate_lines(tracker.path, offenders, ticked, github):
-        out.write(line + "\n")
+        out.write(json.dumps(gate_view(tracker, offenders), indent=2, ensure_ascii=False) + "\n")
+    else:
+        github = os.environ.get("GITHUB_ACTIONS") == "true"
+        for line in gate_lines(tracker.path, offenders, tracker.done_count, github):
+            out.write(line + "\n")
+    return 1 if offenders else 0
 
 
 def blockers(settings: Settings, as_json: bool, out: TextIO) -> int:
     """List the open blockers; exit 1 while there are any."""
-    from pytest_tasktracker.blockers.reports import BlockerFileError, iter_reports
 
-    rows: list[dict[str, Any]] = []
-    unreadable = []
-    for path, front in iter_reports(settings.blockers_folder):
-        if isinstance(front, BlockerFileError):
-            unreadable.append(str(front))
-            continue
-        if front.get("status") != "open":
-            continue
-        rows.append(
-            {
-                "file": relative(path),
-                "kind": front.get("kind"),
-                "summary": front.get("summary"),
-                "affected": [a.get("id") for a in front.get("affected") or []],
-                "remedies": front.get("remedies") or [],
-                "occurrences": front.get("occurrences"),
-                "repeats": front.get("repeats", 1),
-                "stop_retrying": bool(front.get("stop_retrying")),
-                "last_seen": front.get("last_seen"),
-            }
-        )
+    from pytest_tasktracker.views import blocker_rows
+
+    rows, unreadable = blocker_rows(settings)
     if as_json:
         out.write(json.dumps({"open": rows, "unreadable": unreadable}, indent=2) + "\n")
         return 1 if rows else 0

@@ -1,0 +1,189 @@
+"""The tracker, its evidence and its blockers as plain data: what ``--json`` prints and
+what the MCP server returns. One place, so the two surfaces never disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pytest_tasktracker.settings import Settings
+from pytest_tasktracker.state import Record, read_record, refusal, rerun_command
+from pytest_tasktracker.tracker.editing import Change, apply_changes
+from pytest_tasktracker.tracker.model import Step, SubTask, Tracker
+
+if TYPE_CHECKING:
+    from pytest_tasktracker.rules.gate import Offender
+
+
+def subtask_view(subtask: SubTask) -> dict[str, Any]:
+    return {
+        "id": subtask.id,
+        "text": subtask.text,
+        "status": subtask.status,
+        "state": subtask.state,
+        "done": subtask.done,
+        "optional": subtask.optional,
+        "line": subtask.line,
+        "step": subtask.step,
+    }
+
+
+def step_view(step: Step) -> dict[str, Any]:
+    return {
+        "id": step.id,
+        "title": step.plain_title,
+        "link": step.link,
+        "kind": step.kind,
+        "line": step.line,
+        "done": step.done_count,
+        "total": len(step.subtasks),
+        "subtasks": [subtask_view(subtask) for subtask in step.subtasks],
+    }
+
+
+def status_view(tracker: Tracker, record: Record | None = None) -> dict[str, Any]:
+    """Every step and sub-task; with ``record``, each sub-task's latest evidence too."""
+    following = tracker.next_step()
+    steps = [step_view(step) for step in tracker.steps]
+    if record is not None:
+        for step in steps:
+            for row in step["subtasks"]:
+                row["evidence"] = evidence_view(record, row["id"])
+    return {
+        "tracker": tracker.path,
+        "done": tracker.done_count,
+        "total": len(tracker),
+        "next_step": following.id if following else None,
+        "steps": steps,
+    }
+
+
+def evidence_view(record: Record, subtask_id: str) -> dict[str, Any] | None:
+    found = record.evidence.get(subtask_id)
+    if found is None:
+        return None
+    return {
+        "outcome": found.outcome,
+        "reason": found.reason,
+        "time": found.time,
+        "tests": [{"nodeid": nodeid, "outcome": outcome} for nodeid, outcome in found.tests],
+    }
+
+
+def next_view(tracker: Tracker) -> dict[str, Any]:
+    """The first step with open sub-tasks, and what each open one is linked to by its
+    words (test files, node ids, ``<!-- tests: -->``, or "the tests" in general)."""
+    from pytest_tasktracker.rules.intent import read_intent
+
+    step = tracker.next_step()
+    payload: dict[str, Any] = {"tracker": tracker.path, "step": None, "open": []}
+    if step is None:
+        return payload
+    payload["step"] = step_view(step)
+    payload["open"] = [subtask.id for subtask in step.open_subtasks]
+    links = {}
+    for subtask in step.open_subtasks:
+        intent = read_intent(subtask)
+        links[subtask.id] = {
+            "tests": [*intent.explicit, *intent.named],
+            "whole_suite": intent.whole_suite,
+            "runs_tests": intent.runs_tests,
+            "red_phase": intent.red_phase,
+            "other_checks": intent.other_checks,
+        }
+    payload["links"] = links
+    return payload
+
+
+@dataclass
+class EditResult:
+    """What ``check``/``uncheck`` did: the rows of the changes, or the refusals."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # id -> why
+    forced: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused or bool(self.forced)
+
+
+def edit(
+    tracker: Tracker, settings: Settings, references: list[str], done: bool, force: bool = False
+) -> EditResult:
+    """Tick (``done``) or untick sub-tasks by id or text prefix, as ``check`` does: a tick
+    the evidence does not back is refused, unless ``force``. All references resolve, or
+    none is applied (``SubTaskReferenceError``)."""
+    targets = [tracker.find(reference) for reference in references]
+    result = EditResult()
+    if done:
+        record = read_record(settings)
+        rerun = rerun_command(tracker)
+        refused = {s.id: why for s in targets if not s.done and (why := refusal(s, record, rerun))}
+        if refused and not force:
+            result.refused = refused
+            return result
+        result.forced = refused
+    changes = [Change(subtask.id, done, subtask.text) for subtask in targets]
+    applied = apply_changes(settings.tracker, changes, tracker.path, known=tracker)
+    result.rows = [
+        {
+            "forced": item.subtask.id in result.forced,
+            "id": item.subtask.id,
+            "text": item.subtask.text,
+            "line": item.subtask.line,
+            "before": item.subtask.status,
+            "after": ("x" if done else " ") if item.changed else item.subtask.status,
+            "changed": item.changed,
+        }
+        for item in applied
+    ]
+    return result
+
+
+def blocker_rows(settings: Settings) -> tuple[list[dict[str, Any]], list[str]]:
+    """The open blocker reports, and the files that could not be read."""
+    from pytest_tasktracker.blockers.reports import BlockerFileError, iter_reports
+    from pytest_tasktracker.paths import relative
+
+    rows: list[dict[str, Any]] = []
+    unreadable = []
+    for path, front in iter_reports(settings.blockers_folder):
+        if isinstance(front, BlockerFileError):
+            unreadable.append(str(front))
+            continue
+        if front.get("status") != "open":
+            continue
+        rows.append(
+            {
+                "file": relative(path),
+                "kind": front.get("kind"),
+                "summary": front.get("summary"),
+                "error": front.get("error"),
+                "affected": [a.get("id") for a in front.get("affected") or []],
+                "remedies": front.get("remedies") or [],
+                "occurrences": front.get("occurrences"),
+                "repeats": front.get("repeats", 1),
+                "stop_retrying": bool(front.get("stop_retrying")),
+                "last_seen": front.get("last_seen"),
+            }
+        )
+    return rows, unreadable
+
+
+def find_gate_offenders(tracker: Tracker, settings: Settings) -> tuple[list[Offender], str | None]:
+    """The ticked sub-tasks the gate rejects, and a warning about the evidence file."""
+    from pytest_tasktracker.rules.gate import find_offenders
+
+    record = read_record(settings)
+    rerun = rerun_command(tracker)
+    return find_offenders(tracker, record.evidence, record.blockers, rerun), record.warning
+
+
+def gate_view(tracker: Tracker, offenders: list[Offender]) -> dict[str, Any]:
+    return {
+        "tracker": tracker.path,
+        "ok": not offenders,
+        "ticked": tracker.done_count,
+        "offenders": [offender.to_json() for offender in offenders],
+    }
