@@ -138,6 +138,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "GITHUB_ACTIONS=true also prints ::error annotations.",
     )
     gate.add_argument("--json", action="store_true", help="print JSON")
+    commands.add_parser(
+        "mcp",
+        help="serve the tracker's tools to a coding agent over MCP (stdio); needs the 'mcp' extra",
+    )
     blockers = commands.add_parser("blockers", help="list the open blocker reports")
     blockers.add_argument("--json", action="store_true", help="print JSON")
     for name, sub in commands.choices.items():
@@ -264,6 +268,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_USAGE
     try:
         settings = _settings(args.tracker, args.tracker_state)
+        if args.command == "mcp":
+            return _serve_mcp(args)
         if args.command == "blockers":
             from pytest_tasktracker.cli.verdicts import blockers
 
@@ -304,6 +310,20 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except TrackerError as error:
         sys.stderr.write(f"tasktracker: error: {error}\n")
         return EXIT_WRITE
+
+
+def _serve_mcp(args: argparse.Namespace) -> int:
+    try:
+        from pytest_tasktracker.agents.mcp_server import serve
+    except ImportError as error:
+        if error.name is None or not error.name.startswith("mcp"):
+            raise
+        sys.stderr.write(
+            "tasktracker: error: 'tasktracker mcp' needs the MCP SDK: "
+            "pip install 'pytest-tasktracker[mcp]'\n"
+        )
+        return EXIT_USAGE
+    return serve(args.tracker, args.tracker_state)
 
 
 def run_main() -> None:
