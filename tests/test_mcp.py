@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 pytest.importorskip("mcp")
-import anyio  # noqa: E402
-from mcp import Client, StdioServerParameters  # noqa: E402
+import anyio
+from mcp import Client, StdioServerParameters
 
-from pytest_tasktracker.agents.mcp_server import Project, build_server  # noqa: E402
+from pytest_tasktracker.agents.mcp_server import Project, build_server
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "cache-project"
 
@@ -56,7 +56,8 @@ def test_the_tools_have_output_schemas_and_the_server_says_how_to_work(project: 
         "gate",
     }
     for tool in names.values():
-        assert tool.output_schema is not None and tool.output_schema["type"] == "object"
+        assert tool.output_schema is not None
+        assert tool.output_schema["type"] == "object"
     assert "force" not in names["check"].input_schema["properties"]
     assert "Never tick a box" in instructions
 
@@ -89,8 +90,10 @@ def test_a_blocked_run_is_data_check_is_refused_and_the_remedy_fixes_it(project:
     blocked = calls["blocked"]
     assert blocked.is_error is False  # a blocked run is a result, not a protocol error
     data = blocked.structured_content
-    assert data["exit_code"] == 4 and data["verified"] is False
-    assert data["ticked"] == [] and data["unticked"] == []
+    assert data["exit_code"] == 4
+    assert data["verified"] is False
+    assert data["ticked"] == []
+    assert data["unticked"] == []
     (blocker,) = data["blockers"]
     assert blocker["kind"] == "missing-plugin"
     assert "needs pytest-xdist, which is installed but not loaded" in blocker["summary"]
@@ -99,18 +102,22 @@ def test_a_blocked_run_is_data_check_is_refused_and_the_remedy_fixes_it(project:
     assert blocked.content[0].text.startswith("BLOCKED (missing-plugin): option -n")
 
     refused = calls["check"].structured_content
-    assert refused["ok"] is False and refused["changes"] == []
-    assert "1.3" in refused["refused"] and "blocked" in refused["refused"]["1.3"]
+    assert refused["ok"] is False
+    assert refused["changes"] == []
+    assert "1.3" in refused["refused"]
+    assert "blocked" in refused["refused"]["1.3"]
     assert calls["tracker_while_blocked"] == before
     assert calls["blockers"].structured_content["open"][0]["file"] == blocker["file"]
     assert "-p no:xdist" not in calls["remedy"]  # the remedy: let pytest load xdist
 
     verified = calls["verified"].structured_content
-    assert verified["exit_code"] == 0 and verified["verified"] is True
+    assert verified["exit_code"] == 0
+    assert verified["verified"] is True
     assert verified["blockers"] == []
     assert verified["outcomes"]["1.3"] == "passed"
     assert verified["outcomes"]["2.1"] == "passed"
-    assert "1.3" in verified["ticked"] and "1.4" not in verified["ticked"]  # pylint: a person
+    assert "1.3" in verified["ticked"]
+    assert "1.4" not in verified["ticked"]
     assert calls["after"].structured_content["open"] == []
     assert calls["gate"].structured_content["ok"] is True
     rows = {
@@ -118,7 +125,8 @@ def test_a_blocked_run_is_data_check_is_refused_and_the_remedy_fixes_it(project:
         for step in calls["status"].structured_content["steps"]
         for row in step["subtasks"]
     }
-    assert rows["1.3"]["done"] is True and rows["1.3"]["evidence"]["outcome"] == "passed"
+    assert rows["1.3"]["done"] is True
+    assert rows["1.3"]["evidence"]["outcome"] == "passed"
 
 
 def test_uncheck_and_bad_ids_are_results_too(project: Path) -> None:

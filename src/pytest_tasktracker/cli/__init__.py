@@ -142,6 +142,20 @@ def _build_parser() -> argparse.ArgumentParser:
         "mcp",
         help="serve the tracker's tools to a coding agent over MCP (stdio); needs the 'mcp' extra",
     )
+    hook = commands.add_parser(
+        "hook",
+        help="a coding-agent hook (Claude Code): deny ticks without evidence, untick "
+        "what a shell ticked, keep the turn going while ticks lack evidence",
+        description="Reads one hook event as JSON on stdin and prints the decision. "
+        "Always exits 0: bad input is reported on stderr and the call is allowed.",
+    )
+    hook.add_argument(
+        "--edit-tool",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another tool that edits files (an MCP tool such as mcp__files__edit_file)",
+    )
     blockers = commands.add_parser("blockers", help="list the open blocker reports")
     blockers.add_argument("--json", action="store_true", help="print JSON")
     for name, sub in commands.choices.items():
@@ -150,8 +164,10 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(tracker_option: str | None, state_option: str | None = None) -> Settings:
-    cwd = Path.cwd()
+def _settings(
+    tracker_option: str | None, state_option: str | None = None, cwd: Path | None = None
+) -> Settings:
+    cwd = cwd or Path.cwd()
     ini = find_inifile(cwd)
     settings = resolve(
         cwd=cwd,
@@ -267,6 +283,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         sys.stderr.write("tasktracker: error: a command is required\n")
         return EXIT_USAGE
     try:
+        if args.command == "hook":
+            from pytest_tasktracker.agents.claude import handle
+
+            def settings_for(cwd: Path) -> Settings:
+                return _settings(args.tracker, args.tracker_state, cwd)
+
+            return handle(sys.stdin.read(), settings_for, out, sys.stderr, args.edit_tool)
         settings = _settings(args.tracker, args.tracker_state)
         if args.command == "mcp":
             return _serve_mcp(args)

@@ -1,0 +1,170 @@
+"""``tasktracker hook``: Claude Code's hook events in, its decisions out.
+
+Claude Code sends one event as JSON on stdin (``hook_event_name``, ``tool_name``,
+``tool_input``, ``cwd``, ...) and reads the decision from stdout:
+
+- PreToolUse on ``Edit``, ``MultiEdit``, ``Write`` (and the MCP edit tools named with
+  ``--edit-tool``): an edit that ticks a sub-task without evidence, or that writes into
+  the state folder, is denied with the reason; every other edit is allowed untouched.
+- PostToolUse after any other tool: what was ticked without evidence since the last look
+  is unticked, byte-exact, and the agent is told why.
+- Stop: the turn may not end while ticks lack evidence (let go when ``stop_hook_active``).
+
+The hook never breaks the agent's session: bad input is one line on stderr, and the call
+is allowed. The decisions are ``guard``'s; this module only speaks the JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from pytest_tasktracker.agents import guard
+from pytest_tasktracker.settings import Settings
+
+EDIT_TOOLS = ("Edit", "MultiEdit", "Write")
+# MCP file tools whose input is a path and edits or content (as the filesystem servers
+# name them); more with --edit-tool.
+MCP_EDIT_TOOLS = ("mcp__workspace__edit_file", "mcp__filesystem__edit_file")
+MCP_WRITE_TOOLS = ("mcp__workspace__save_file", "mcp__filesystem__write_file")
+
+
+class HookInputError(ValueError):
+    """The event cannot be read."""
+
+
+def _text(data: dict[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _replace(text: str, edit: dict[str, Any]) -> str | None:
+    old = _text(edit, "old_string", "old_text", "oldText")
+    new = _text(edit, "new_string", "new_text", "newText")
+    if old is None or new is None or old not in text:
+        return None  # the tool itself will refuse this edit
+    return text.replace(old, new) if edit.get("replace_all") else text.replace(old, new, 1)
+
+
+def edited_text(tool: str, tool_input: dict[str, Any], before: str) -> str | None:
+    """The file's text after the edit, or None when the edit cannot apply."""
+    content = _text(tool_input, "content")
+    if content is not None and (tool == "Write" or "edits" not in tool_input):
+        return content
+    edits = tool_input.get("edits")
+    if not isinstance(edits, list):
+        edits = [tool_input]
+    text: str | None = before
+    for edit in edits:
+        if not isinstance(edit, dict) or text is None:
+            return None
+        text = _replace(text, edit)
+    return text
+
+
+def _target(tool_input: dict[str, Any], cwd: Path) -> Path | None:
+    path = _text(tool_input, "file_path", "path", "filePath")
+    return cwd / path if path else None
+
+
+def _deny(reason: str) -> dict[str, Any]:
+    return {
+        "hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": "deny",
+            "permissionDecisionReason": reason,
+        }
+    }
+
+
+def pre_tool_use(
+    event: dict[str, Any], settings: Settings, cwd: Path, edit_tools: Sequence[str]
+) -> dict[str, Any] | None:
+    tool = str(event.get("tool_name", ""))
+    tool_input = event.get("tool_input")
+    if tool not in edit_tools or not isinstance(tool_input, dict):
+        return None
+    target = _target(tool_input, cwd)
+    if target is None:
+        return None
+    if guard.in_state_folder(settings, target):
+        return _deny(
+            f"{target} is in the tracker's state folder: evidence and blocker reports are "
+            "written only by test runs. Resolve a blocker by applying its remedy and running "
+            "the tests again (tasktracker run), not by editing or deleting its file."
+        )
+    if not guard.is_tracker(settings, target) or not target.is_file():
+        return None
+    before = target.read_text(encoding="utf-8")
+    after = edited_text(tool, tool_input, before)
+    if after is None:
+        return None
+    found = guard.false_ticks(settings, before, after)
+    if not found:
+        return None
+    lines = "\n".join(f"- {tick.line()}" for tick in found)
+    return _deny(
+        f"This edit ticks sub-tasks that no passing test run backs:\n{lines}\n"
+        "Run the tests instead (tasktracker run -- --tracker-update); a box is ticked by "
+        "the run that proves it. If the run is blocked, report the blocker; do not tick."
+    )
+
+
+def post_tool_use(event: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
+    unticked = guard.untick_false_ticks(settings)
+    if not unticked:
+        return None
+    lines = "\n".join(f"- {tick.line()}" for tick in unticked)
+    return {
+        "decision": "block",
+        "reason": f"tasktracker unticked sub-tasks ticked without passing evidence:\n{lines}\n"
+        "Tick them by running their tests (tasktracker run -- --tracker-update).",
+    }
+
+
+def stop(event: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
+    if event.get("stop_hook_active"):
+        return None  # Claude Code is already continuing because of this hook
+    found = guard.open_false_ticks(settings)
+    if not found:
+        return None
+    lines = "\n".join(f"- {tick.line()}" for tick in found)
+    return {
+        "decision": "block",
+        "reason": f"The tracker holds ticks without evidence:\n{lines}\nRun their tests "
+        "(tasktracker run -- --tracker-update), or untick them and say why they are not done.",
+    }
+
+
+def handle(
+    raw: str, settings_for: Any, out: TextIO, err: TextIO, edit_tools: Sequence[str] = ()
+) -> int:
+    """Read one event, write the decision; always 0 (a hook must not break the session)."""
+    try:
+        event = json.loads(raw)
+        if not isinstance(event, dict):
+            raise HookInputError("the event is not a JSON object")
+        name = event.get("hook_event_name")
+        cwd = Path(str(event.get("cwd") or os.getcwd()))
+        settings: Settings = settings_for(cwd)
+        tools = (*EDIT_TOOLS, *MCP_EDIT_TOOLS, *MCP_WRITE_TOOLS, *edit_tools)
+        if name == "PreToolUse":
+            decision = pre_tool_use(event, settings, cwd, tools)
+        elif name == "PostToolUse":
+            decision = post_tool_use(event, settings)
+        elif name == "Stop":
+            decision = stop(event, settings)
+        else:
+            decision = None
+    except Exception as error:  # never break the agent's session over our problem
+        err.write(f"tasktracker hook: {type(error).__name__}: {str(error)[:300]} (allowed)\n")
+        return 0
+    if decision is not None:
+        out.write(json.dumps(decision) + "\n")
+    return 0
