@@ -142,6 +142,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "mcp",
         help="serve the tracker's tools to a coding agent over MCP (stdio); needs the 'mcp' extra",
     )
+    init = commands.add_parser(
+        "init",
+        help="set the project up for coding agents: the ini tracker key, Claude Code "
+        "hooks, the MCP server, the agent guide in CLAUDE.md/AGENTS.md",
+        description="Adds what is missing, merges into existing files, never clobbers; "
+        "run it again at any time.",
+    )
+    init.add_argument("--dry-run", action="store_true", help="print what would change")
     hook = commands.add_parser(
         "hook",
         help="a coding-agent hook (Claude Code): deny ticks without evidence, untick "
@@ -291,6 +299,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
             return handle(sys.stdin.read(), settings_for, out, sys.stderr, args.edit_tool)
         settings = _settings(args.tracker, args.tracker_state)
+        if args.command == "init":
+            return _init(settings, args.dry_run, out)
         if args.command == "mcp":
             return _serve_mcp(args)
         if args.command == "blockers":
@@ -333,6 +343,22 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except TrackerError as error:
         sys.stderr.write(f"tasktracker: error: {error}\n")
         return EXIT_WRITE
+
+
+def _init(settings: Settings, dry_run: bool, out: TextIO) -> int:
+    from pytest_tasktracker.agents.setup import apply, plan
+    from pytest_tasktracker.paths import relative
+
+    cwd = Path.cwd()
+    changes = plan(cwd, relative(settings.tracker, cwd))
+    if not dry_run:
+        apply(changes)
+    verb = "would change" if dry_run else "changed"
+    for change in changes:
+        out.write(f"{verb} {relative(change.path, cwd)}: {change.what}\n")
+    if not changes:
+        out.write("already set up: nothing to change\n")
+    return EXIT_OK
 
 
 def _serve_mcp(args: argparse.Namespace) -> int:
