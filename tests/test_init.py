@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,7 +73,8 @@ def test_init_writes_the_four_pieces_and_a_second_run_changes_nothing(root: Path
 def test_init_merges_into_existing_files(root: Path) -> None:
     claude = root / ".claude"
     claude.mkdir()
-    mine = {
+    theirs = {"matcher": "Bash", "hooks": [{"type": "command", "command": "x"}]}
+    mine: dict[str, Any] = {
         "permissions": {"allow": ["Bash(pytest:*)"]},
         "hooks": {
             "PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "x"}]}]
@@ -85,7 +87,7 @@ def test_init_merges_into_existing_files(root: Path) -> None:
     assert code == 0
     settings = json.loads((claude / "settings.json").read_text())
     assert settings["permissions"] == mine["permissions"]
-    assert settings["hooks"]["PreToolUse"][0] == mine["hooks"]["PreToolUse"][0]
+    assert settings["hooks"]["PreToolUse"][0] == theirs
     assert settings["hooks"]["PreToolUse"][1]["hooks"][0]["command"] == "tasktracker hook"
     servers = json.loads((root / ".mcp.json").read_text())["mcpServers"]
     assert set(servers) == {"files", "tasktracker"}
