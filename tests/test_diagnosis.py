@@ -102,6 +102,29 @@ def _cases() -> dict[str, Callable[[Path], Facts]]:
         )
 
     @case
+    def option_with_its_value_apart(root: Path) -> Facts:
+        error = "pytest: error: unrecognized arguments: -n tests"
+        return make_facts(root, ["-n", "2", "tests", "-x"], exception=pytest.UsageError(error))
+
+    @case
+    def option_with_a_value_from_addopts(root: Path) -> Facts:
+        ini = with_ini(root, "[pytest]\naddopts = --timeout=30 -ra\n")
+        error = "pytest: error: unrecognized arguments: --timeout=30"
+        return make_facts(
+            root,
+            [],
+            inifile=ini,
+            addopts=["--timeout=30", "-ra"],
+            exception=pytest.UsageError(error),
+        )
+
+    @case
+    def option_disabled_written_together(root: Path) -> Facts:
+        facts = option_from_addopts_not_installed(root)
+        facts.argv = ["-pno:xdist", "-x"]
+        return facts
+
+    @case
     def option_from_the_environment(root: Path) -> Facts:
         return make_facts(
             root,
@@ -143,7 +166,7 @@ def _cases() -> dict[str, Callable[[Path], Facts]]:
 
     @case
     def plugin_written_together(root: Path) -> Facts:
-        return unimportable(root, ["-pnosuch", "-p", "xdist"])
+        return unimportable(root, ["-pnosuch", "-p", "xdist", "-x"])
 
     @case
     def plugin_from_addopts(root: Path) -> Facts:
@@ -171,6 +194,28 @@ def _cases() -> dict[str, Callable[[Path], Facts]]:
         )
 
     @case
+    def missing_file_reported_absolute(root: Path) -> Facts:
+        (root / "tests").mkdir()
+        (root / "tests" / "test_alpha.py").write_text("def test_one():\n    pass\n")
+        missing = f"{root}/tests/test_alpah.py"
+        return make_facts(
+            root,
+            ["tests/test_alpah.py", "-q"],
+            exception=pytest.UsageError(f"file or directory not found: {missing}"),
+        )
+
+    @case
+    def missing_file_with_many_near_names(root: Path) -> Facts:
+        for folder in "abcd":
+            (root / folder).mkdir()
+            (root / folder / "test_alpha.py").write_text("")
+        return make_facts(root, ["e/test_alpha.py"], missing_paths=["e/test_alpha.py"])
+
+    @case
+    def missing_test_in_a_missing_file(root: Path) -> Facts:
+        return make_facts(root, ["gone.py::test_x"], missing_paths=["gone.py::test_x"])
+
+    @case
     def missing_test_with_a_near_name(root: Path) -> Facts:
         (root / "test_a.py").write_text("class TestBox:\n    def test_alpha(self):\n        pass\n")
         missing = "test_a.py::TestBox::test_alpah"
@@ -189,6 +234,19 @@ def _cases() -> dict[str, Callable[[Path], Facts]]:
             f"left parenthesis OR identifier; got end of input\n{root}/x"
         )
         return make_facts(root, ["-k", "a and"], exception=pytest.UsageError(error))
+
+    @case
+    def bad_option_value(root: Path) -> Facts:
+        error = (
+            "usage: pytest [options] [file_or_dir] [file_or_dir] [...]\n"
+            "pytest: error: argument --tb: invalid choice: 'bogus'"
+        )
+        return make_facts(root, ["--tb=bogus"], exception=pytest.UsageError(error))
+
+    @case
+    def unknown_config_option_without_an_ini(root: Path) -> Facts:
+        error = "ERROR: Unknown config option: foo\n"
+        return make_facts(root, ["--strict-config"], exception=pytest.UsageError(error))
 
     @case
     def broken_pyproject(root: Path) -> Facts:
@@ -232,9 +290,11 @@ def _cases() -> dict[str, Callable[[Path], Facts]]:
         text = (
             'INTERNALERROR>   File "/usr/lib/python3/site-packages/pluggy/_callers.py", line '
             f'121, in _multicall\nINTERNALERROR>   File "{root}/conftest.py", line 2, in '
-            "pytest_runtest_logreport\nINTERNALERROR> ZeroDivisionError: division by zero"
+            "pytest_runtest_logreport\nINTERNALERROR>   File "
+            '".venv/lib/python3/site-packages/pluggy/_hooks.py", line 512, in __call__\n'
+            "INTERNALERROR> ZeroDivisionError: division by zero"
         )
-        return make_facts(root, ["-q"], internal_error=text, exit_code=3)
+        return make_facts(root, ["-q"], internal_error=text)
 
     @case
     def worker_crash(root: Path) -> Facts:
@@ -242,7 +302,6 @@ def _cases() -> dict[str, Callable[[Path], Facts]]:
             root,
             ["-n", "2"],
             crashes=[("test_a.py::test_dies", "worker 'gw0' crashed while running")],
-            exit_code=1,
         )
 
     @case
@@ -259,13 +318,15 @@ def _cases() -> dict[str, Callable[[Path], Facts]]:
                 "E   pytest.PytestRemovedIn9Warning: old\nE   see https://docs\n"
                 "Test: test_w.py::test_warned",
                 "": "E   something else entirely",
+                "test_p.py": "no traceback at all\nthe last line",
+                "test_x.py": 'File "test_x.py", line 7, in <module>\n'
+                'File "helpers.py", line 3, in helper\nE   ValueError: bad',
             },
-            exit_code=2,
         )
 
     @case
     def interrupted(root: Path) -> Facts:
-        return make_facts(root, ["-x"], interrupted="KeyboardInterrupt\nmore", exit_code=2)
+        return make_facts(root, ["-x"], interrupted="KeyboardInterrupt\nmore")
 
     @case
     def interrupted_behind_another_blocker(root: Path) -> Facts:
@@ -321,6 +382,11 @@ def test_diagnosis(
         GOLDEN.write_text(json.dumps(_UPDATED, indent=1, sort_keys=True) + "\n")
         return
     assert found == golden[name]
+
+
+def test_installed_asks_the_installed_distributions() -> None:
+    assert usage._installed("pytest") is True
+    assert usage._installed("no-such-distribution-x7") is False
 
 
 def test_every_kind_of_blocker_has_a_case(golden: dict[str, Any]) -> None:

@@ -220,7 +220,7 @@ def _def_line(path: Path, name: str) -> int | None:
         source = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    found = re.search(rf"^\s*(?:async\s+)?def {re.escape(name)}\b", source, re.M)
+    found = re.search(rf"^[ \t]*(?:async[ \t]+)?def {re.escape(name)}\b", source, re.M)
     return source.count("\n", 0, found.start()) + 1 if found else None
 
 
