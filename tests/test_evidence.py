@@ -91,7 +91,7 @@ def test_results_are_written_one_sub_task_a_line_with_every_linked_test() -> Non
     text = results_text({}, tracker, results, RUN, 1, "TRACKER.md")
     run = (
         '{"time": "2026-11-25T10:00:00+00:00", "argv": ["-q"], "git_head": null, '
-        '"pytest": "9.2.0", "python": "CPython 3.11.7", "workers": 0}'
+        '"pytest": "9.2.0", "python": "CPython 3.11.7", "workers": 0, "code": null}'
     )
     assert text == (
         '{"schema": "pytest-tasktracker/results/1", "tracker": "TRACKER.md", "last_run": '

@@ -49,6 +49,8 @@ def evidence(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def root(tmp_path: Path, evidence: Path) -> Path:
     (tmp_path / "pytest.ini").write_text("[pytest]\ntracker = TASKS.md\n")
     (tmp_path / "TASKS.md").write_text(TRACKER)
+    for name in ("test_a.py", "test_b.py"):  # the code the evidence was proven on
+        (tmp_path / name).write_bytes((evidence.parent.parent / name).read_bytes())
     (tmp_path / ".tasktracker").mkdir()
     (tmp_path / ".tasktracker" / "results.json").write_bytes(evidence.read_bytes())
     return tmp_path

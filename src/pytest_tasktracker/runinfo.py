@@ -20,6 +20,7 @@ class RunInfo:
     pytest: str
     python: str
     workers: int  # xdist workers, 0 for a serial run
+    code: str | None = None  # the digest of the code state the run ran on (codestate.py)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,7 +66,9 @@ def git_head(start: Path) -> str | None:
     return None
 
 
-def collect(argv: list[str], rootdir: Path, pytest_version: str, workers: int) -> RunInfo:
+def collect(
+    argv: list[str], rootdir: Path, pytest_version: str, workers: int, code: str | None = None
+) -> RunInfo:
     return RunInfo(
         time=now(),
         argv=redact_argv(argv),
@@ -73,4 +76,5 @@ def collect(argv: list[str], rootdir: Path, pytest_version: str, workers: int) -
         pytest=pytest_version,
         python=f"{platform.python_implementation()} {sys.version.split()[0]}",
         workers=workers,
+        code=code,
     )

@@ -32,6 +32,12 @@ class Settings:
     gate: bool = False
     blocked_file: Path | None = None
     retry_limit: int = DEFAULT_RETRY_LIMIT  # identical blocked runs before "stop retrying"
+    root: Path | None = None  # the project's root (the ini file's folder): the code state's
+    stale_fails: bool = True  # evidence from another code state fails the gate (else: warns)
+
+    @property
+    def code_root(self) -> Path:
+        return self.root if self.root is not None else self.tracker.parent
 
     @property
     def results_file(self) -> Path:
@@ -102,6 +108,9 @@ def resolve(
     )
     gate = cli_gate or parse_bool(ini.get("tracker_gate", ""), f"'tracker_gate' in {ini_name}")
     blocked = ini.get("tracker_blocked_file", "").strip()
+    stale = ini.get("tracker_stale", "").strip().lower() or "fail"
+    if stale not in ("fail", "warn"):
+        raise SettingsError(f"'tracker_stale' in {ini_name}: expected fail or warn, got {stale!r}")
     return Settings(
         tracker=tracker,
         tracker_source=source,
@@ -114,4 +123,6 @@ def resolve(
             f"'tracker_retry_limit' in {ini_name}",
             DEFAULT_RETRY_LIMIT,
         ),
+        root=ini_folder,
+        stale_fails=stale == "fail",
     )

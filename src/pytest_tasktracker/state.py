@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pytest_tasktracker.blockers.reports import open_blockers
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.rules.evidence import Evidence, ResultsError, evidence_by_id
+from pytest_tasktracker.rules.freshness import CodeNow
 from pytest_tasktracker.rules.gate import OpenBlocker, blocked_ids, verdict
 from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.tracker.model import SubTask, Tracker
@@ -15,11 +16,13 @@ from pytest_tasktracker.tracker.model import SubTask, Tracker
 
 @dataclass
 class Record:
-    """What the state folder says: the evidence and the open blockers."""
+    """What the state folder says: the evidence and the open blockers, and the code as
+    it is now (to tell fresh evidence from stale)."""
 
     evidence: dict[str, Evidence]
     blockers: list[OpenBlocker]
     warning: str | None = None
+    code: CodeNow | None = None
 
 
 def read_record(settings: Settings) -> Record:
@@ -32,7 +35,19 @@ def read_record(settings: Settings) -> Record:
         evidence,
         open_blockers(settings.blockers_folder, relative(settings.blockers_folder)),
         warning,
+        code_now(settings) if evidence else None,
     )
+
+
+def code_now(settings: Settings) -> CodeNow | None:
+    """The code state now, with the manifests of the states evidence was proven on."""
+    from pytest_tasktracker.rules.codestate import code_state, manifests
+
+    try:
+        state = code_state(settings.code_root, [settings.tracker, settings.state])
+    except OSError:
+        return None
+    return CodeNow(state.digest, state.files, manifests(settings.state))
 
 
 def rerun_command(tracker: Tracker) -> str:
@@ -43,7 +58,7 @@ def refusal(subtask: SubTask, record: Record, rerun: str) -> str | None:
     """Why ``check`` must not tick ``subtask``, or None when it may: the gate's verdict
     on the sub-task as if it were ticked."""
     blocker = blocked_ids(record.blockers).get(subtask.id)
-    reasons = verdict(subtask, record.evidence.get(subtask.id), blocker, rerun)
+    reasons = verdict(subtask, record.evidence.get(subtask.id), blocker, rerun, record.code)
     if not reasons:
         return None
     return f"{reasons[0].why}; {reasons[0].todo}"

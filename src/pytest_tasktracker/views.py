@@ -62,8 +62,10 @@ def evidence_view(record: Record, subtask_id: str) -> dict[str, Any] | None:
     found = record.evidence.get(subtask_id)
     if found is None:
         return None
+    stale = record.code.stale(found) if record.code is not None else None
     return {
         "outcome": found.outcome,
+        "stale": stale,
         "reason": found.reason,
         "time": found.time,
         "tests": [{"nodeid": nodeid, "outcome": outcome} for nodeid, outcome in found.tests],
@@ -171,13 +173,21 @@ def blocker_rows(settings: Settings) -> tuple[list[dict[str, Any]], list[str]]:
     return rows, unreadable
 
 
-def find_gate_offenders(tracker: Tracker, settings: Settings) -> tuple[list[Offender], str | None]:
-    """The ticked sub-tasks the gate rejects, and a warning about the evidence file."""
-    from pytest_tasktracker.rules.gate import find_offenders
+def find_gate_offenders(
+    tracker: Tracker, settings: Settings, allow_stale: bool = False
+) -> tuple[list[Offender], list[str]]:
+    """The ticked sub-tasks the gate rejects, and warnings: about the evidence file, and
+    the stale ticks when stale evidence only warns (``--allow-stale``, ``tracker_stale``)."""
+    from pytest_tasktracker.rules.gate import find_offenders, split_stale
 
     record = read_record(settings)
     rerun = rerun_command(tracker)
-    return find_offenders(tracker, record.evidence, record.blockers, rerun), record.warning
+    offenders = find_offenders(tracker, record.evidence, record.blockers, rerun, record.code)
+    warnings = [record.warning] if record.warning else []
+    if allow_stale or not settings.stale_fails:
+        offenders, stale = split_stale(offenders)
+        warnings += [f"stale: {offender.line(tracker.path)}" for offender in stale]
+    return offenders, warnings
 
 
 def gate_view(tracker: Tracker, offenders: list[Offender]) -> dict[str, Any]:

@@ -138,6 +138,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "GITHUB_ACTIONS=true also prints ::error annotations.",
     )
     gate.add_argument("--json", action="store_true", help="print JSON")
+    gate.add_argument(
+        "--allow-stale",
+        action="store_true",
+        help="evidence from another code state warns instead of failing (ini: "
+        "tracker_stale = warn)",
+    )
     commands.add_parser(
         "mcp",
         help="serve the tracker's tools to a coding agent over MCP (stdio); needs the 'mcp' extra",
@@ -335,7 +341,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "gate":
             from pytest_tasktracker.cli.verdicts import gate
 
-            return gate(tracker, settings, args.json, out, sys.stderr)
+            return gate(tracker, settings, args.json, out, sys.stderr, args.allow_stale)
         return _cmd_edit(tracker, settings, args, out)
     except (SettingsError, SubTaskReferenceError, TrackerReadError) as error:
         sys.stderr.write(f"tasktracker: error: {error}\n")

@@ -14,11 +14,18 @@ from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.tracker.model import Tracker
 
 
-def gate(tracker: Tracker, settings: Settings, as_json: bool, out: TextIO, err: TextIO) -> int:
+def gate(
+    tracker: Tracker,
+    settings: Settings,
+    as_json: bool,
+    out: TextIO,
+    err: TextIO,
+    allow_stale: bool = False,
+) -> int:
     from pytest_tasktracker.views import find_gate_offenders, gate_view
 
-    offenders, warning = find_gate_offenders(tracker, settings)
-    if warning:
+    offenders, warnings = find_gate_offenders(tracker, settings, allow_stale)
+    for warning in warnings:
         err.write(f"tasktracker: warning: {warning}\n")
     if as_json:
         out.write(json.dumps(gate_view(tracker, offenders), indent=2, ensure_ascii=False) + "\n")

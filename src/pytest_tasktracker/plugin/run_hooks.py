@@ -93,6 +93,7 @@ class RunHooks:
             self.config.rootpath,
             pytest.__version__,
             len(self.run.worker_ids),
+            self.run.code_digest(),
         )
         self.run.finish(int(exitstatus), _reach(self.config, self.run), info, self._command)
         if self.run.gate_failed and session.exitstatus == pytest.ExitCode.OK:

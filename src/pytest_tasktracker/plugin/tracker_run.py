@@ -84,6 +84,20 @@ class TrackerRun:
     def display(self, path: Path) -> str:
         return relative(path, self.facts.cwd)
 
+    def code_digest(self) -> str | None:
+        """The code state this run ran on, remembered in the state folder; None when it
+        cannot be taken (the evidence is then never called stale)."""
+        from pytest_tasktracker.rules.codestate import code_state, remember
+
+        settings = self.settings
+        try:
+            state = code_state(settings.code_root, [settings.tracker, settings.state])
+            remember(settings.state, state)
+        except (OSError, TrackerError) as error:
+            self.warnings.append(f"code state not recorded: {_describe(error)}")
+            return None
+        return state.digest
+
     def load_tracker(self) -> Tracker | None:
         if self.tracker is None:
             from pytest_tasktracker.tracker.editing import load
@@ -203,21 +217,19 @@ class TrackerRun:
 
     def _gate(self) -> tuple[list[str], bool]:
         """The gate, on the tracker as this run left it (after its ticks)."""
-        from pytest_tasktracker.rules.gate import find_offenders, gate_lines
-        from pytest_tasktracker.state import read_record, rerun_command
+        from pytest_tasktracker.rules.gate import gate_lines
         from pytest_tasktracker.tracker.editing import load
+        from pytest_tasktracker.views import find_gate_offenders
 
         try:
             tracker = load(self.settings.tracker, self.tracker_name)
         except TrackerError as error:
             return [f"gate could not read the tracker: {error}"], True
-        record = read_record(self.settings)
-        offenders = find_offenders(
-            tracker, record.evidence, record.blockers, rerun_command(tracker)
-        )
-        ticked = tracker.done_count
+        offenders, warnings = find_gate_offenders(tracker, self.settings)
         github = os.environ.get("GITHUB_ACTIONS") == "true"
-        return gate_lines(tracker.path, offenders, ticked, github), bool(offenders)
+        lines = [f"gate warning: {warning}" for warning in warnings]
+        lines += gate_lines(tracker.path, offenders, tracker.done_count, github)
+        return lines, bool(offenders)
 
     def _write_evidence(self, tracker: Tracker, run: RunInfo, exit_code: int) -> bool:
         """Write results.json; False when it could not be written."""

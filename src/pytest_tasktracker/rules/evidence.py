@@ -39,6 +39,7 @@ class Evidence:
     tests: tuple[tuple[str, str], ...]
     time: str | None
     rule: str | None = None  # how its tests were linked; None: unlinked
+    code: str | None = None  # the code state it was proven on (codestate.py)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Evidence:
@@ -50,6 +51,7 @@ class Evidence:
             tests=tuple((str(t["nodeid"]), str(t["outcome"])) for t in data.get("tests", [])),
             time=(data.get("run") or {}).get("time"),
             rule=str(data["rule"]) if data.get("rule") else None,
+            code=_code(data.get("run")),
         )
 
     def contradiction(self) -> str | None:
@@ -64,6 +66,11 @@ class Evidence:
         if all(outcome == "skipped" for _, outcome in self.tests):
             return "it says passed but every test it lists was skipped"
         return None
+
+
+def _code(run: Any) -> str | None:
+    code = run.get("code") if isinstance(run, dict) else None
+    return code if isinstance(code, str) and code else None
 
 
 class ResultsError(TrackerError):

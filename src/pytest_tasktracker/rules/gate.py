@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_tasktracker.rules.evidence import Evidence
+from pytest_tasktracker.rules.freshness import CodeNow
 from pytest_tasktracker.rules.intent import read_intent, unverified_claim
 from pytest_tasktracker.tracker.model import SubTask, Tracker
 
 
 @dataclass(frozen=True)
 class Reason:
-    rule: str  # claim | blocker | evidence | no-evidence
+    rule: str  # claim | blocker | evidence | stale | no-evidence
     why: str
     todo: str
 
@@ -95,6 +96,7 @@ def find_offenders(
     evidence: Mapping[str, Evidence],
     blockers: Sequence[OpenBlocker],
     rerun: str,
+    code: CodeNow | None = None,
 ) -> list[Offender]:
     """The ticked sub-tasks that fail the gate; ``rerun`` is the command that verifies."""
     blocked = blocked_ids(blockers)
@@ -102,14 +104,32 @@ def find_offenders(
     for subtask in tracker.subtasks:
         if not subtask.done:
             continue
-        reasons = verdict(subtask, evidence.get(subtask.id), blocked.get(subtask.id), rerun)
+        found = evidence.get(subtask.id)
+        reasons = verdict(subtask, found, blocked.get(subtask.id), rerun, code)
         if reasons:
             offenders.append(Offender(subtask, reasons))
     return offenders
 
 
+def split_stale(offenders: Sequence[Offender]) -> tuple[list[Offender], list[Offender]]:
+    """With ``tracker_stale = warn``: the offenders without their stale reasons, and the
+    ticks that are only stale (to be warned about)."""
+    failing, stale = [], []
+    for offender in offenders:
+        kept = [reason for reason in offender.reasons if reason.rule != "stale"]
+        if kept:
+            failing.append(Offender(offender.subtask, kept))
+        else:
+            stale.append(offender)
+    return failing, stale
+
+
 def verdict(
-    subtask: SubTask, evidence: Evidence | None, blocker: OpenBlocker | None, rerun: str
+    subtask: SubTask,
+    evidence: Evidence | None,
+    blocker: OpenBlocker | None,
+    rerun: str,
+    code: CodeNow | None = None,
 ) -> list[Reason]:
     """Why a tick of ``subtask`` is not backed by evidence; empty when it is.
 
@@ -139,6 +159,15 @@ def verdict(
             reasons.append(problem)
             return reasons
         if evidence.outcome == "passed":
+            changed = code.stale(evidence) if code is not None else None
+            if changed:
+                reasons.append(
+                    Reason(
+                        "stale",
+                        f"its evidence is from another code state: {changed}",
+                        f"run `{rerun}` to prove it on this code",
+                    )
+                )
             return reasons
     asks = "asks for a test run" if intent.runs_tests else "is linked to tests"
     reasons.append(
