@@ -54,6 +54,7 @@ def test_the_tools_have_output_schemas_and_the_server_says_how_to_work(project: 
         "uncheck",
         "blockers",
         "gate",
+        "verify",
     }
     for tool in names.values():
         assert tool.output_schema is not None
@@ -140,6 +141,23 @@ def test_uncheck_and_bad_ids_are_results_too(project: Path) -> None:
     assert "9.9" in unknown.structured_content["error"]
     assert untick.structured_content["ok"] is True
     assert untick.structured_content["changes"][0]["changed"] is False
+
+
+def test_verify_records_a_check_and_ticks_when_it_is_whole(project: Path) -> None:
+    async def session(client: Client) -> tuple[Any, Any]:
+        await client.call_tool("run_tests", {})
+        passing = [sys.executable, "-c", "pass"]
+        lint = await client.call_tool(
+            "verify", {"ids": ["1.4"], "command": passing, "check": "pylint"}
+        )
+        unknown = await client.call_tool("verify", {"ids": ["1.4"], "command": ["ls"]})
+        return lint, unknown
+
+    lint, unknown = talk(project, session)
+    assert lint.structured_content["passed"] is True
+    assert "ticked 1.4 (line 10): Run pylint on modified files" in lint.content[0].text
+    assert unknown.is_error is True
+    assert "which check is this?" in unknown.structured_content["error"]
 
 
 def test_a_real_stdio_server(project: Path) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from pytest_tasktracker.blockers.reports import open_blockers
 from pytest_tasktracker.paths import relative
+from pytest_tasktracker.rules.checks import CheckResult, read_checks
 from pytest_tasktracker.rules.evidence import Evidence, ResultsError, evidence_by_id
 from pytest_tasktracker.rules.freshness import CodeNow
 from pytest_tasktracker.rules.gate import OpenBlocker, blocked_ids, verdict
@@ -23,6 +24,7 @@ class Record:
     blockers: list[OpenBlocker]
     warning: str | None = None
     code: CodeNow | None = None
+    checks: dict[str, dict[str, CheckResult]] | None = None  # None: verify never ran here
 
 
 def read_record(settings: Settings) -> Record:
@@ -31,11 +33,13 @@ def read_record(settings: Settings) -> Record:
         evidence = evidence_by_id(settings.results_file)
     except ResultsError as error:
         evidence, warning = {}, f"{error}; judging as if there were no evidence"
+    checks = read_checks(settings.state)
     return Record(
         evidence,
         open_blockers(settings.blockers_folder, relative(settings.blockers_folder)),
         warning,
-        code_now(settings) if evidence else None,
+        code_now(settings) if evidence or checks else None,
+        checks,
     )
 
 
@@ -58,7 +62,9 @@ def refusal(subtask: SubTask, record: Record, rerun: str) -> str | None:
     """Why ``check`` must not tick ``subtask``, or None when it may: the gate's verdict
     on the sub-task as if it were ticked."""
     blocker = blocked_ids(record.blockers).get(subtask.id)
-    reasons = verdict(subtask, record.evidence.get(subtask.id), blocker, rerun, record.code)
+    checks = (record.checks or {}).get(subtask.id, {})  # a tick by hand always needs them
+    evidence = record.evidence.get(subtask.id)
+    reasons = verdict(subtask, evidence, blocker, rerun, record.code, checks)
     if not reasons:
         return None
     return f"{reasons[0].why}; {reasons[0].todo}"

@@ -182,7 +182,9 @@ def find_gate_offenders(
 
     record = read_record(settings)
     rerun = rerun_command(tracker)
-    offenders = find_offenders(tracker, record.evidence, record.blockers, rerun, record.code)
+    offenders = find_offenders(
+        tracker, record.evidence, record.blockers, rerun, record.code, record.checks
+    )
     warnings = [record.warning] if record.warning else []
     if allow_stale or not settings.stale_fails:
         offenders, stale = split_stale(offenders)

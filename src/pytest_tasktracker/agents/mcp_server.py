@@ -22,6 +22,7 @@ from mcp.server import MCPServer
 from mcp.types import CallToolResult, TextContent
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
+from pytest_tasktracker.cli.verify import VerifyUsageError
 from pytest_tasktracker.errors import SubTaskReferenceError, TrackerError
 from pytest_tasktracker.settings import Settings, SettingsError
 
@@ -35,7 +36,9 @@ proved it. Work like this:
 3. If run_tests returns blockers, the run could not verify anything: apply the first
    remedy of each (it is a command), or hand the blocker to a person. Never tick a box
    by hand instead; check refuses a sub-task without passing evidence.
-4. When a blocker says stop_retrying, the same run failed the same way several times:
+4. Checks that are not pytest (mypy, pylint, ruff) go through verify: it records the
+   result and ticks a sub-task once every check it names passed on the same code.
+5. When a blocker says stop_retrying, the same run failed the same way several times:
    stop and report it; retrying will not help.
 Evidence is written only by runs: do not edit the state folder (.tasktracker/).
 """
@@ -94,6 +97,12 @@ class EditResult(TypedDict):
     ok: bool
     changes: list[dict[str, Any]]
     refused: dict[str, str]
+
+
+class Verified(TypedDict):
+    exit_code: int
+    passed: bool
+    report: str
 
 
 class Gate(TypedDict):
@@ -246,7 +255,7 @@ def build_server(project: Project) -> MCPServer:
     def guarded(call: Any) -> CallToolResult:
         try:
             text, data = call()
-        except (SettingsError, SubTaskReferenceError, TrackerError) as error:
+        except (SettingsError, SubTaskReferenceError, TrackerError, VerifyUsageError) as error:
             return _result(f"tasktracker: error: {error}", Problem(error=str(error)), True)
         return _result(text, data)
 
@@ -313,6 +322,16 @@ def build_server(project: Project) -> MCPServer:
         return guarded(lambda: _edit(project, ids, False))
 
     @server.tool()
+    def verify(
+        ids: list[str], command: list[str], check: str | None = None, timeout_s: float = 900
+    ) -> Annotated[CallToolResult, Verified]:
+        """Run a check that is not pytest (``["mypy", "src"]``, ``["ruff", "check"]``) and
+        record it as evidence for the sub-tasks; a sub-task whose named checks all passed
+        on this code is ticked, a failing check unticks it. ``check`` names the check
+        when the program does not say."""
+        return guarded(lambda: _verify(project, ids, command, check, timeout_s))
+
+    @server.tool()
     def blockers() -> Annotated[CallToolResult, Blockers]:
         """The open blocker reports: why runs could not verify, and the remedies."""
         from pytest_tasktracker.views import blocker_rows
@@ -343,6 +362,25 @@ def build_server(project: Project) -> MCPServer:
         return guarded(call)
 
     return server
+
+
+def _verify(
+    project: Project, ids: list[str], command: list[str], check: str | None, timeout: float
+) -> tuple[str, Verified]:
+    import io
+
+    from pytest_tasktracker.cli.verify import verify
+
+    settings = project.settings()
+    report = io.StringIO()
+    cwd = Path.cwd()
+    os.chdir(project.root)  # the check runs in the project, as from its shell
+    try:
+        code = verify(project.tracker(settings), settings, ids, command, check, timeout, report)
+    finally:
+        os.chdir(cwd)
+    text = report.getvalue()
+    return text.strip(), Verified(exit_code=code, passed=code == 0, report=text)
 
 
 def _edit(project: Project, ids: list[str], done: bool) -> tuple[str, EditResult]:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from pytest_tasktracker.cli.verify import VerifyUsageError, split_command
 from pytest_tasktracker.errors import (
     SubTaskReferenceError,
     TrackerError,
@@ -148,6 +149,19 @@ def _build_parser() -> argparse.ArgumentParser:
         "mcp",
         help="serve the tracker's tools to a coding agent over MCP (stdio); needs the 'mcp' extra",
     )
+    verify = commands.add_parser(
+        "verify",
+        help="run a check that is not pytest (mypy, pylint, ruff, a script) and record "
+        "its result as evidence for sub-tasks",
+        description="tasktracker verify ID... [--check NAME] [--timeout S] -- COMMAND. "
+        "Exit 0 of COMMAND passes. A sub-task whose named checks all passed on this code "
+        "(pytest's part from the plugin) is ticked; a failing check unticks it.",
+    )
+    verify.add_argument("ids", nargs="+", metavar="ID", help="a sub-task id or text prefix")
+    verify.add_argument(
+        "--check", metavar="NAME", help="the check's name, when its program does not say"
+    )
+    verify.add_argument("--timeout", type=_seconds, metavar="SECONDS", help="stop it after this")
     init = commands.add_parser(
         "init",
         help="set the project up for coding agents: the ini tracker key, Claude Code "
@@ -285,8 +299,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; return its exit code."""
     out = out or sys.stdout
     parser = _build_parser()
+    arguments, command = split_command(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as exit_:
         return int(exit_.code or 0)
     if args.agent_help:
@@ -334,6 +349,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             )
             return EXIT_OK
         tracker = _load(settings)
+        if args.command == "verify":
+            from pytest_tasktracker.cli.verify import verify
+
+            return verify(tracker, settings, args.ids, command or [], args.check, args.timeout, out)
         if args.command == "status":
             return _cmd_status(tracker, args, out)
         if args.command == "next":
@@ -343,7 +362,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
             return gate(tracker, settings, args.json, out, sys.stderr, args.allow_stale)
         return _cmd_edit(tracker, settings, args, out)
-    except (SettingsError, SubTaskReferenceError, TrackerReadError) as error:
+    except (SettingsError, SubTaskReferenceError, TrackerReadError, VerifyUsageError) as error:
         sys.stderr.write(f"tasktracker: error: {error}\n")
         return EXIT_USAGE
     except TrackerError as error:

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_tasktracker.rules.checks import CheckResult, missing_checks, named_checks
 from pytest_tasktracker.rules.evidence import Evidence
 from pytest_tasktracker.rules.freshness import CodeNow
 from pytest_tasktracker.rules.intent import read_intent, unverified_claim
@@ -30,7 +31,7 @@ from pytest_tasktracker.tracker.model import SubTask, Tracker
 
 @dataclass(frozen=True)
 class Reason:
-    rule: str  # claim | blocker | evidence | stale | no-evidence
+    rule: str  # claim | blocker | checks | evidence | stale | no-evidence
     why: str
     todo: str
 
@@ -97,15 +98,18 @@ def find_offenders(
     blockers: Sequence[OpenBlocker],
     rerun: str,
     code: CodeNow | None = None,
+    checks: Mapping[str, Mapping[str, CheckResult]] | None = None,
 ) -> list[Offender]:
-    """The ticked sub-tasks that fail the gate; ``rerun`` is the command that verifies."""
+    """The ticked sub-tasks that fail the gate; ``rerun`` is the command that verifies.
+    ``checks``: what ``tasktracker verify`` recorded, None when it never ran here."""
     blocked = blocked_ids(blockers)
     offenders = []
     for subtask in tracker.subtasks:
         if not subtask.done:
             continue
         found = evidence.get(subtask.id)
-        reasons = verdict(subtask, found, blocked.get(subtask.id), rerun, code)
+        mine = None if checks is None else checks.get(subtask.id, {})
+        reasons = verdict(subtask, found, blocked.get(subtask.id), rerun, code, mine)
         if reasons:
             offenders.append(Offender(subtask, reasons))
     return offenders
@@ -130,13 +134,18 @@ def verdict(
     blocker: OpenBlocker | None,
     rerun: str,
     code: CodeNow | None = None,
+    checks: Mapping[str, CheckResult] | None = None,
 ) -> list[Reason]:
     """Why a tick of ``subtask`` is not backed by evidence; empty when it is.
 
     The one rule every tick answers to: the gate asks it of ticked sub-tasks, and
-    ``tasktracker check`` of the sub-task it is asked to tick.
+    ``tasktracker check`` of the sub-task it is asked to tick. ``checks``: the sub-task's
+    results from ``tasktracker verify``; None where verify was never used, and then the
+    checks it names (pylint, mypy) are not asked for.
     """
     reasons = []
+    if checks is not None:
+        reasons.extend(_check_problem(subtask, evidence, code, checks))
     untick = f"untick it, fix the cause, and let `{rerun}` tick it"
     claim = unverified_claim(subtask)
     if claim:
@@ -178,6 +187,34 @@ def verdict(
         )
     )
     return reasons
+
+
+def _check_problem(
+    subtask: SubTask,
+    evidence: Evidence | None,
+    code: CodeNow | None,
+    checks: Mapping[str, CheckResult],
+) -> list[Reason]:
+    """What the non-pytest checks a sub-task names still lack on this code."""
+    named = named_checks(subtask)
+    if not any(name != "pytest" for name in named):
+        return []
+    pytest_fresh = (
+        evidence is not None
+        and evidence.outcome == "passed"
+        and (code is None or code.stale(evidence) is None)
+    )
+    lacking = missing_checks(subtask, checks, pytest_fresh, code.digest if code else None)
+    if not lacking:
+        return []
+    return [
+        Reason(
+            "checks",
+            f"names checks without passing evidence on this code: {', '.join(lacking)}",
+            f"run each with `tasktracker verify {subtask.id} -- COMMAND`; the last one to "
+            "pass ticks it",
+        )
+    ]
 
 
 def _evidence_problem(evidence: Evidence, rerun: str) -> Reason | None:

@@ -1,0 +1,131 @@
+"""Evidence from checks that are not pytest (``tasktracker verify``): mypy, pylint, ruff...
+
+A sub-task that names checks ("Quality checks: pylint, pytest, mypy - fix all issues") is
+backed when **every** check it names has passing evidence on the code as it is now;
+pytest's part is the plugin's evidence in results.json, the rest is recorded here, in
+``<state>/checks.json``, by ``tasktracker verify``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_tasktracker.tracker.model import SubTask
+
+SCHEMA = "pytest-tasktracker/checks/1"
+FILE = "checks.json"
+# The checks a sub-task can name, as its words name them: name -> pattern.
+KNOWN = {
+    "pytest": r"pytest",
+    "mypy": r"mypy",
+    "pylint": r"pylint",
+    "ruff": r"ruff",
+    "flake8": r"flake8",
+    "black": r"black",
+    "isort": r"isort",
+    "pyright": r"pyright",
+    "bandit": r"bandit",
+}
+_NAMED = re.compile(r"\b(" + "|".join(KNOWN.values()) + r")\b", re.IGNORECASE)
+_PYTHON = re.compile(r"^python(?:\d+(?:\.\d+)?)?(?:\.exe)?$")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str
+    command: str
+    exit_code: int
+    outcome: str  # passed | failed | error (timed out)
+    output_tail: str
+    code: str | None  # the code state it ran on
+    time: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CheckResult | None:
+        try:
+            result = cls(
+                check=str(data["check"]),
+                command=str(data["command"]),
+                exit_code=int(data["exit_code"]),
+                outcome=str(data["outcome"]),
+                output_tail=str(data.get("output_tail", "")),
+                code=str(data["code"]) if data.get("code") else None,
+                time=str(data.get("time", "")),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+        return result if result.outcome in ("passed", "failed", "error") else None
+
+
+def named_checks(subtask: SubTask) -> list[str]:
+    """The checks a sub-task's words name, in order ("pylint, pytest, mypy")."""
+    found = [match.lower() for match in _NAMED.findall(subtask.text)]
+    return list(dict.fromkeys(found))
+
+
+def check_of(command: Sequence[str]) -> str | None:
+    """Which check a command is, from its program (``mypy``, ``python -m mypy``,
+    ``.venv/bin/ruff check``); None when it is none of the known ones."""
+    if not command:
+        return None
+    program = Path(command[0]).name.lower().removesuffix(".exe")
+    if _PYTHON.match(program) and len(command) >= 3 and command[1] == "-m":
+        program = command[2].lower()
+    return program if program in KNOWN else None
+
+
+def read_checks(state: Path) -> dict[str, dict[str, CheckResult]] | None:
+    """The recorded checks by sub-task id and check name; None when none were ever
+    recorded. Entries that are not what they should be (a hand edit) are left out."""
+    try:
+        data = json.loads((state / FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {}
+    by_id = data.get("checks") if isinstance(data, dict) else None
+    found: dict[str, dict[str, CheckResult]] = {}
+    if not isinstance(by_id, dict):
+        return found
+    for subtask_id, checks in by_id.items():
+        if not isinstance(checks, dict):
+            continue
+        for name, entry in checks.items():
+            result = CheckResult.from_json(entry) if isinstance(entry, dict) else None
+            if result is not None:
+                found.setdefault(str(subtask_id), {})[str(name)] = result
+    return found
+
+
+def checks_text(checks: Mapping[str, Mapping[str, CheckResult]]) -> str:
+    body = {sid: {name: asdict(r) for name, r in by.items()} for sid, by in checks.items()}
+    return json.dumps({"schema": SCHEMA, "checks": body}, indent=1, ensure_ascii=False) + "\n"
+
+
+def missing_checks(
+    subtask: SubTask,
+    checks: Mapping[str, CheckResult],
+    pytest_fresh: bool,
+    code: str | None,
+) -> list[str]:
+    """What a sub-task that names checks still lacks, as phrases; empty when every check
+    it names passed on the code state ``code`` (pytest's part: ``pytest_fresh``)."""
+    lacking = []
+    for name in named_checks(subtask):
+        if name == "pytest":
+            if not pytest_fresh:
+                lacking.append("pytest (no passing run on this code)")
+            continue
+        result = checks.get(name)
+        if result is None:
+            lacking.append(f"{name} (not run)")
+        elif result.outcome != "passed":
+            lacking.append(f"{name} ({result.outcome}, exit code {result.exit_code})")
+        elif code is not None and result.code != code:
+            lacking.append(f"{name} (passed on other code)")
+    return lacking

@@ -1,0 +1,149 @@
+"""``tasktracker verify``: checks that are not pytest become evidence, and a sub-task that
+names several checks is ticked only when all of them passed on one code state."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_tasktracker.rules.checks import check_of
+
+TRACKER = (
+    "### Step 1: S\n- [ ] Run pytest on test_a.py\n"
+    "- [ ] Quality checks: pylint, pytest, mypy - fix all issues\n"
+    "- [ ] Run pylint on modified files\n"
+)
+PASS = [sys.executable, "-c", "print('all good')"]
+FAIL = [sys.executable, "-c", "import sys; print('E1: bad'); sys.exit(3)"]
+
+
+def tasktracker(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_tasktracker", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntracker = TASKS.md\n")
+    (tmp_path / "TASKS.md").write_text(TRACKER)
+    (tmp_path / "test_a.py").write_text("def test_a():\n    pass\n")
+    (tmp_path / "code.py").write_text("X = 1\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tracker-update"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+    return tmp_path
+
+
+def line(root: Path, number: int) -> str:
+    return (root / "TASKS.md").read_text().splitlines()[number - 1]
+
+
+def test_quality_checks_are_ticked_when_all_three_passed_on_one_state(project: Path) -> None:
+    assert line(project, 3).startswith("- [ ] Quality checks")  # pytest alone does not tick it
+    first = tasktracker(project, "verify", "1.2", "--check", "pylint", "--", *PASS)
+    assert first.returncode == 0
+    assert first.stdout.splitlines()[1:] == ["1.2 not ticked: still needs mypy (not run)"]
+    second = tasktracker(project, "verify", "1.2", "--check", "mypy", "--", *PASS)
+    assert second.stdout.splitlines()[1:] == [
+        "ticked 1.2 (line 3): Quality checks: pylint, pytest, mypy - fix all issues"
+    ]
+    assert tasktracker(project, "gate").returncode == 0
+    checks = json.loads((project / ".tasktracker" / "checks.json").read_text())
+    assert checks["schema"] == "pytest-tasktracker/checks/1"
+    assert set(checks["checks"]["1.2"]) == {"pylint", "mypy"}
+    assert checks["checks"]["1.2"]["mypy"]["output_tail"] == "all good\n"
+
+
+def test_a_source_change_between_the_checks_means_no_tick(project: Path) -> None:
+    tasktracker(project, "verify", "1.2", "--check", "pylint", "--", *PASS)
+    (project / "code.py").write_text("X = 2\n")
+    after = tasktracker(project, "verify", "1.2", "--check", "mypy", "--", *PASS)
+    assert after.stdout.splitlines()[1:] == [
+        "1.2 not ticked: still needs pylint (passed on other code), "
+        "pytest (no passing run on this code)"
+    ]
+    assert line(project, 3).startswith("- [ ] ")
+    refused = tasktracker(project, "check", "1.2")
+    assert refused.returncode == 1
+    assert "names checks without passing evidence on this code: pylint" in refused.stderr
+
+
+def test_a_failing_check_is_evidence_against_the_tick(project: Path) -> None:
+    assert tasktracker(project, "verify", "1.3", "--check", "pylint", "--", *PASS).returncode == 0
+    assert line(project, 4) == "- [x] Run pylint on modified files"
+    failed = tasktracker(project, "verify", "1.3", "--check", "pylint", "--", *FAIL)
+    assert failed.returncode == 1
+    assert failed.stdout.splitlines() == [
+        f"pylint failed (exit code 3): {sys.executable} -c 'import sys; print('\"'\"'E1: "
+        "bad'\"'\"'); sys.exit(3)'",
+        "  E1: bad",
+        "1.3 not ticked: still needs pylint (failed, exit code 3)",
+        "unticked 1.3 (line 4): Run pylint on modified files",
+    ]
+    assert tasktracker(project, "check", "1.3").returncode == 1
+    assert tasktracker(project, "check", "1.3", "--force").returncode == 0
+    gate = tasktracker(project, "gate")
+    assert gate.returncode == 1
+    assert (
+        "1.3 Run pylint on modified files: names checks without passing evidence on this "
+        "code: pylint (failed, exit code 3)" in gate.stdout
+    )
+
+
+def test_a_command_that_does_not_exist_records_nothing(project: Path) -> None:
+    result = tasktracker(project, "verify", "1.3", "--check", "pylint", "--", "no-such-cmd-x")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "tasktracker: error: no-such-cmd-x: command not found; nothing was recorded\n"
+    )
+    assert not (project / ".tasktracker" / "checks.json").exists()
+
+
+def test_a_command_of_no_known_check_needs_its_name(project: Path) -> None:
+    result = tasktracker(project, "verify", "1.3", "--", "ls")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "tasktracker: error: ls: which check is this? name it with --check NAME\n",
+    )
+
+
+def test_a_hanging_check_respects_the_timeout(project: Path) -> None:
+    hang = [sys.executable, "-c", "import time; time.sleep(60)"]
+    result = tasktracker(
+        project, "verify", "1.3", "--check", "pylint", "--timeout", "1", "--", *hang
+    )
+    assert result.returncode == 1
+    assert result.stdout.startswith("pylint error (timed out after 1 s): ")
+    entry = json.loads((project / ".tasktracker" / "checks.json").read_text())["checks"]["1.3"]
+    assert entry["pylint"]["outcome"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("command", "check"),
+    [
+        (["mypy", "src"], "mypy"),
+        (["python", "-m", "mypy", "src"], "mypy"),
+        (["python3.11", "-m", "pylint", "pkg"], "pylint"),
+        ([".venv/bin/ruff", "check", "."], "ruff"),
+        (["C:/py/Scripts/flake8.exe"], "flake8"),
+        (["python", "-c", "pass"], None),
+        (["./check.sh"], None),
+        ([], None),
+    ],
+)
+def test_which_check_a_command_is(command: list[str], check: str | None) -> None:
+    assert check_of(command) == check
