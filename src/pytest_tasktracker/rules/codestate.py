@@ -73,9 +73,11 @@ def _git(root: Path, *args: str) -> bytes | None:
 def _from_git(root: Path) -> dict[str, str] | None:
     """Paths relative to ``root`` -> hashes, from the index and ``git status``."""
     prefix = _git(root, "rev-parse", "--show-prefix")
+    if prefix is None:  # not in a repository (or no git): one call, not three
+        return None
     staged = _git(root, "ls-files", "-s", "-z", "--", ".")
     status = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", ".")
-    if prefix is None or staged is None or status is None:
+    if staged is None or status is None:
         return None
     top = prefix.decode("utf-8", "surrogateescape").strip()  # root within the repository
     files: dict[str, str] = {}
