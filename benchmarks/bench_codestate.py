@@ -57,7 +57,7 @@ def main() -> None:
         build(root, args.files)
         with_git = median_ms(root, args.repeat, walk=False)
         walk = median_ms(root, args.repeat, walk=True)
-    print(f"| files | with git (ms) | plain walk (ms) |\n|---|---|---|")
+    print("| files | with git (ms) | plain walk (ms) |\n|---|---|---|")
     print(f"| {args.files:,} | {with_git:.1f} | {walk:.1f} |")
     verdict = "met" if with_git < 50 else "NOT met"
     print(f"budget: digest with git under 50 ms at {args.files:,} files: {verdict}")
