@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_tasktracker.rules.checks import CheckResult, named_checks
 from pytest_tasktracker.rules.evidence import Evidence
+from pytest_tasktracker.rules.freshness import CodeNow
 from pytest_tasktracker.rules.gate import (
     EVERY,
     OpenBlocker,
     blocked_ids,
     find_offenders,
     gate_lines,
+    split_stale,
     verdict,
 )
 from pytest_tasktracker.tracker.model import SubTask, parse
@@ -224,3 +227,124 @@ def test_an_offender_as_json() -> None:
             }
         ],
     }
+
+
+# Stale evidence: the code state it was proven on is not the code now.
+OLD = {"test_a.py": "1", "src/a.py": "1", "src/b.py": "1", "src/c.py": "1", "src/d.py": "1"}
+
+
+def proven_on(code: str | None, tests: tuple[tuple[str, str], ...] = PASSED) -> Evidence:
+    return Evidence("1.1", "Fix test_a.py", "passed", "", tests, None, "named", code)
+
+
+@pytest.mark.parametrize(
+    ("code", "now", "earlier", "said"),
+    [
+        ("s1", {}, {}, None),  # same state
+        (None, {}, {}, None),  # evidence from before code states: never stale
+        ("s0", {}, {}, "the code changed since the run"),  # no manifest for it
+        ("s0", OLD, {"s0": OLD}, "the code changed since the run"),  # manifests equal
+        ("s0", {**OLD, "src/a.py": "2"}, {"s0": OLD}, "1 file changed since the run (src/a.py)"),
+        (
+            "s0",
+            {**OLD, "test_a.py": "2", "src/a.py": "2"},
+            {"s0": OLD},
+            "2 files changed since the run, among them its test file test_a.py",
+        ),
+        (
+            "s0",
+            {"test_a.py": "1"},
+            {"s0": OLD},
+            "4 files changed since the run (src/a.py, src/b.py, src/c.py, ...)",
+        ),
+    ],
+)
+def test_what_changed_since_the_evidence(
+    code: str | None, now: dict[str, str], earlier: dict[str, dict[str, str]], said: str | None
+) -> None:
+    current = CodeNow("s1", now, earlier)
+    tests = (("test_a.py::t", "passed"),)
+    assert current.stale(proven_on(code, tests)) == said
+    reasons = verdict(subtask("Fix test_a.py"), proven_on(code, tests), None, RERUN, current)
+    expected = (
+        [] if said is None else [("stale", f"its evidence is from another code state: {said}")]
+    )
+    assert [(r.rule, r.why) for r in reasons] == expected
+    if said:
+        assert reasons[0].todo == f"run `{RERUN}` to prove it on this code"
+
+
+def test_stale_as_a_warning_keeps_the_other_reasons() -> None:
+    tracker = parse(
+        "### Step 1: S\n- [x] Fix test_a.py\n- [x] Fix test_b.py\n- [x] Fix test_c.py\n"
+    )
+    current = CodeNow("s1", {})
+    found = {
+        "1.1": proven_on("s0"),
+        "1.2": Evidence(
+            "1.2", "Fix test_b.py", "failed", "", (("t.py::b", "failed"),), None, "named", "s0"
+        ),
+        "1.3": Evidence("1.3", "Fix test_c.py", "passed", "", PASSED, None, "named", "s1"),
+    }
+    offenders = find_offenders(tracker, found, [], RERUN, current)
+    assert [(o.subtask.id, [r.rule for r in o.reasons]) for o in offenders] == [
+        ("1.1", ["stale"]),
+        ("1.2", ["evidence"]),
+    ]
+    failing, stale = split_stale(offenders)
+    assert [o.subtask.id for o in failing] == ["1.2"]
+    assert [o.subtask.id for o in stale] == ["1.1"]
+
+
+def check(name: str, outcome: str = "passed", code: str | None = "s1") -> CheckResult:
+    return CheckResult(name, name, 0 if outcome == "passed" else 1, outcome, "", code, "t")
+
+
+QUALITY = "Quality checks: pylint, pytest, mypy - fix all issues"
+
+
+@pytest.mark.parametrize(
+    ("checks", "pytest_code", "lacking"),
+    [
+        (None, "s1", None),  # verify never used here: the gate asks nothing
+        ({"pylint": check("pylint"), "mypy": check("mypy")}, "s1", None),
+        ({"pylint": check("pylint")}, "s1", "mypy (not run)"),
+        (
+            {"pylint": check("pylint", "failed"), "mypy": check("mypy")},
+            "s1",
+            "pylint (failed, exit code 1)",
+        ),
+        (
+            {"pylint": check("pylint", code="s0"), "mypy": check("mypy")},
+            "s1",
+            "pylint (passed on other code)",
+        ),
+        (
+            {"pylint": check("pylint"), "mypy": check("mypy")},
+            "s0",
+            "pytest (no passing run on this code)",
+        ),
+        ({}, "s1", "pylint (not run), mypy (not run)"),
+    ],
+)
+def test_a_sub_task_naming_checks_needs_each_on_this_code(
+    checks: dict[str, CheckResult] | None, pytest_code: str, lacking: str | None
+) -> None:
+    current = CodeNow("s1", {})
+    found = Evidence("1.1", QUALITY, "passed", "", PASSED, None, "named", pytest_code)
+    reasons = verdict(subtask(QUALITY), found, None, RERUN, current, checks)
+    about_checks = [r for r in reasons if r.rule == "checks"]
+    if lacking is None:
+        assert about_checks == []
+        return
+    (reason,) = about_checks
+    assert reason.why == f"names checks without passing evidence on this code: {lacking}"
+    assert reason.todo == (
+        "run each with `tasktracker verify 1.1 -- COMMAND`; the last one to pass ticks it"
+    )
+
+
+def test_a_sub_task_naming_no_check_needs_none() -> None:
+    found = evidence("Fix test_a.py", "passed", PASSED)
+    assert verdict(subtask("Fix test_a.py"), found, None, RERUN, None, {}) == []
+    assert named_checks(subtask("Run PyLint and MYPY, then ruff")) == ["pylint", "mypy", "ruff"]

@@ -40,7 +40,7 @@ TARGETS = {
     "rules/outcomes.py": ["tests/test_scope.py", "tests/test_evidence.py"],
     "rules/linking.py": ["tests/test_linking.py", "tests/test_scope.py", "tests/test_intent.py"],
     "rules/evidence.py": ["tests/test_evidence.py", "tests/test_gate_rules.py"],
-    "tracker/model.py": ["tests/test_tracker.py"],
+    "tracker/model.py": ["tests/test_tracker.py", "tests/test_model_golden.py"],
     "tracker/editing.py": ["tests/test_editing.py"],
     "blockers/diagnose.py": ["tests/test_diagnosis.py"],
     "blockers/usage.py": ["tests/test_diagnosis.py"],
