@@ -63,10 +63,11 @@ Intro paragraph.
 
 
 def model(tracker: Tracker) -> dict[str, Any]:
+    following = tracker.next_step()
     return {
         "done": tracker.done_count,
         "total": len(tracker),
-        "next": tracker.next_step().id if tracker.next_step() else None,
+        "next": following.id if following else None,
         "order": [s.id for s in tracker],
         "steps": [
             {
