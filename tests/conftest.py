@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +76,47 @@ def corpus_tracker(name: str) -> Path:
     """The corpus tracker whose file name contains ``name``."""
     (match,) = [path for path in TRACKERS if name in path.name]
     return match
+
+
+def tasktracker(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``tasktracker ARGS`` as a real process in ``project``."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_tasktracker", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def pytest_in(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``pytest -q ARGS`` as a real process in ``project`` (no cache folder)."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+class Golden:
+    """Expected data of many cases in one JSON file; ``UPDATE_GOLDEN=1`` rewrites it from
+    what the cases give (review the diff before committing it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.updating = bool(os.environ.get("UPDATE_GOLDEN"))
+        self.expected: dict[str, Any] = (
+            {} if self.updating or not path.exists() else json.loads(path.read_text())
+        )
+        self.found: dict[str, Any] = {}
+
+    def check(self, name: str, found: Any) -> None:
+        if self.updating:
+            self.found[name] = found
+            self.path.write_text(json.dumps(self.found, indent=1, ensure_ascii=False) + "\n")
+            return
+        assert found == self.expected[name]

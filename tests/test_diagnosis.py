@@ -11,7 +11,6 @@ are the fast ones that the mutation score (``tox -e mutation``) is measured with
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -21,6 +20,7 @@ from typing import Any
 import pytest
 from pluggy import PluginValidationError
 
+from conftest import Golden
 from pytest_tasktracker.blockers import usage
 from pytest_tasktracker.blockers.diagnose import diagnose
 from pytest_tasktracker.blockers.facts import Facts
@@ -359,29 +359,20 @@ def rendered(blockers: list[Any], root: Path) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def golden() -> dict[str, Any]:
-    if os.environ.get("UPDATE_GOLDEN") or not GOLDEN.exists():
-        return {}
-    return dict(json.loads(GOLDEN.read_text()))
-
-
-_UPDATED: dict[str, Any] = {}
+def golden() -> Golden:
+    return Golden(GOLDEN)
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_diagnosis(
-    name: str, tmp_path: Path, golden: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    name: str, tmp_path: Path, golden: Golden, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # "installed but not loaded" is a case of its own, not this machine's packages
     monkeypatch.setattr(usage, "_installed", lambda dist: name.endswith("_not_loaded"))
     root = tmp_path / "project"
     root.mkdir()
     found = rendered(diagnose(CASES[name](root)), root)
-    if os.environ.get("UPDATE_GOLDEN"):
-        _UPDATED[name] = found
-        GOLDEN.write_text(json.dumps(_UPDATED, indent=1, sort_keys=True) + "\n")
-        return
-    assert found == golden[name]
+    golden.check(name, found)
 
 
 def test_installed_asks_the_installed_distributions() -> None:
@@ -389,8 +380,8 @@ def test_installed_asks_the_installed_distributions() -> None:
     assert usage._installed("no-such-distribution-x7") is False
 
 
-def test_every_kind_of_blocker_has_a_case(golden: dict[str, Any]) -> None:
-    kinds = {blocker["kind"] for blockers in golden.values() for blocker in blockers}
+def test_every_kind_of_blocker_has_a_case(golden: Golden) -> None:
+    kinds = {blocker["kind"] for blockers in golden.expected.values() for blocker in blockers}
     assert kinds == {
         "collection-error",
         "conftest-error",
@@ -402,4 +393,4 @@ def test_every_kind_of_blocker_has_a_case(golden: dict[str, Any]) -> None:
         "usage-error",
         "worker-crash",
     }
-    assert golden["a_clean_failed_run"] == []
+    assert golden.expected["a_clean_failed_run"] == []

@@ -7,13 +7,12 @@ tracker/model.py is measured with.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import Golden
 from pytest_tasktracker.errors import SubTaskReferenceError
 from pytest_tasktracker.tracker.model import Tracker, parse, slugify, strip_comments
 
@@ -114,23 +113,14 @@ TEXTS = _texts()
 
 
 @pytest.fixture(scope="module")
-def golden() -> dict[str, Any]:
-    if os.environ.get("UPDATE_GOLDEN") or not GOLDEN.exists():
-        return {}
-    return dict(json.loads(GOLDEN.read_text()))
-
-
-_UPDATED: dict[str, Any] = {}
+def golden() -> Golden:
+    return Golden(GOLDEN)
 
 
 @pytest.mark.parametrize("name", list(TEXTS))
-def test_the_model(name: str, golden: dict[str, Any]) -> None:
+def test_the_model(name: str, golden: Golden) -> None:
     found = model(parse(TEXTS[name], name))
-    if os.environ.get("UPDATE_GOLDEN"):
-        _UPDATED[name] = found
-        GOLDEN.write_text(json.dumps(_UPDATED, indent=1, ensure_ascii=False) + "\n")
-        return
-    assert found == golden[name]
+    golden.check(name, found)
 
 
 def test_offsets_point_at_the_status_character() -> None:

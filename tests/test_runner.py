@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
+
+from conftest import tasktracker
 
 TRACKER = "### Step 1: Cache\n- [ ] Write test file `tests/test_cache.py`\n- [ ] Implement it\n"
 
@@ -20,17 +20,6 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_cache.py").write_text("def test_a():\n    pass\n")
     return tmp_path
-
-
-def tasktracker(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_tasktracker", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 def the_report(project: Path) -> dict[str, Any]:

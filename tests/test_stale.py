@@ -5,22 +5,13 @@ With git and without it."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import pytest_in, tasktracker
+
 TRACKER = "### Step 1: S\n- [ ] Run pytest on test_a.py\n- [ ] Run pytest on test_b.py\n"
-
-
-def tasktracker(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_tasktracker", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def git(root: Path, *args: str) -> None:
@@ -44,13 +35,7 @@ def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
         git(tmp_path, "init", "-q")
         git(tmp_path, "add", ".")
         git(tmp_path, "commit", "-q", "-m", "start")
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tracker-update"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = pytest_in(tmp_path, "--tracker-update")
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "TASKS.md").read_text() == TRACKER.replace("[ ]", "[x]")
     return tmp_path

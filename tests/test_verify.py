@@ -4,12 +4,12 @@ names several checks is ticked only when all of them passed on one code state.""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import pytest_in, tasktracker
 from pytest_tasktracker.rules.checks import check_of
 
 TRACKER = (
@@ -21,29 +21,13 @@ PASS = [sys.executable, "-c", "print('all good')"]
 FAIL = [sys.executable, "-c", "import sys; print('E1: bad'); sys.exit(3)"]
 
 
-def tasktracker(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_tasktracker", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     (tmp_path / "pytest.ini").write_text("[pytest]\ntracker = TASKS.md\n")
     (tmp_path / "TASKS.md").write_text(TRACKER)
     (tmp_path / "test_a.py").write_text("def test_a():\n    pass\n")
     (tmp_path / "code.py").write_text("X = 1\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tracker-update"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = pytest_in(tmp_path, "--tracker-update")
     assert done.returncode == 0, done.stdout
     return tmp_path
 

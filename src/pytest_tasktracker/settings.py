@@ -126,3 +126,25 @@ def resolve(
         root=ini_folder,
         stale_fails=stale == "fail",
     )
+
+
+def resolve_in(cwd: Path, tracker: str | None = None, state: str | None = None) -> Settings:
+    """The settings of the project in ``cwd`` as the ``tasktracker`` tools see it: its ini
+    file and environment, ``tracker``/``state`` as given on a command line, and the
+    default tracker when nothing names one."""
+    import os
+
+    from pytest_tasktracker.inifile import find_inifile
+
+    ini = find_inifile(cwd)
+    settings = resolve(
+        cwd=cwd,
+        cli_tracker=tracker,
+        cli_state=state,
+        env=os.environ,
+        ini=ini.values,
+        ini_path=ini.path,
+        require_tracker=True,
+    )
+    assert settings is not None
+    return settings

@@ -117,29 +117,30 @@ def pre_tool_use(
 
 
 def post_tool_use(event: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
-    unticked = guard.untick_false_ticks(settings)
-    if not unticked:
-        return None
-    lines = "\n".join(f"- {tick.line()}" for tick in unticked)
-    return {
-        "decision": "block",
-        "reason": f"tasktracker unticked sub-tasks ticked without passing evidence:\n{lines}\n"
+    return _block(
+        "tasktracker unticked sub-tasks ticked without passing evidence:",
+        guard.untick_false_ticks(settings),
         "Tick them by running their tests (tasktracker run -- --tracker-update).",
-    }
+    )
 
 
 def stop(event: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
     if event.get("stop_hook_active"):
         return None  # Claude Code is already continuing because of this hook
-    found = guard.open_false_ticks(settings)
-    if not found:
+    return _block(
+        "The tracker holds ticks without evidence:",
+        guard.open_false_ticks(settings),
+        "Run their tests (tasktracker run -- --tracker-update), or untick them and say why "
+        "they are not done.",
+    )
+
+
+def _block(head: str, ticks: list[guard.FalseTick], todo: str) -> dict[str, Any] | None:
+    """Claude Code's "block" decision: its reason is shown to the agent."""
+    if not ticks:
         return None
-    lines = "\n".join(f"- {tick.line()}" for tick in found)
-    return {
-        "decision": "block",
-        "reason": f"The tracker holds ticks without evidence:\n{lines}\nRun their tests "
-        "(tasktracker run -- --tracker-update), or untick them and say why they are not done.",
-    }
+    lines = "\n".join(f"- {tick.line()}" for tick in ticks)
+    return {"decision": "block", "reason": f"{head}\n{lines}\n{todo}"}
 
 
 def handle(

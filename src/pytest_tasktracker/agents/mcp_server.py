@@ -134,21 +134,9 @@ class Project:
         self.state_option = state
 
     def settings(self) -> Settings:
-        from pytest_tasktracker.inifile import find_inifile
-        from pytest_tasktracker.settings import resolve
+        from pytest_tasktracker.settings import resolve_in
 
-        ini = find_inifile(self.root)
-        settings = resolve(
-            cwd=self.root,
-            cli_tracker=self.tracker_option,
-            cli_state=self.state_option,
-            env=os.environ,
-            ini=ini.values,
-            ini_path=ini.path,
-            require_tracker=True,
-        )
-        assert settings is not None
-        return settings
+        return resolve_in(self.root, self.tracker_option, self.state_option)
 
     def tracker(self, settings: Settings) -> Any:
         from pytest_tasktracker.paths import shown

@@ -16,9 +16,8 @@ from pytest_tasktracker.errors import (
     TrackerError,
     TrackerReadError,
 )
-from pytest_tasktracker.inifile import find_inifile
 from pytest_tasktracker.paths import shown
-from pytest_tasktracker.settings import Settings, SettingsError, resolve
+from pytest_tasktracker.settings import Settings, SettingsError, resolve_in
 from pytest_tasktracker.tracker.editing import load
 from pytest_tasktracker.tracker.model import Step, SubTask, Tracker
 
@@ -195,19 +194,7 @@ def _build_parser() -> argparse.ArgumentParser:
 def _settings(
     tracker_option: str | None, state_option: str | None = None, cwd: Path | None = None
 ) -> Settings:
-    cwd = cwd or Path.cwd()
-    ini = find_inifile(cwd)
-    settings = resolve(
-        cwd=cwd,
-        cli_tracker=tracker_option,
-        cli_state=state_option,
-        env=os.environ,
-        ini=ini.values,
-        ini_path=ini.path,
-        require_tracker=True,
-    )
-    assert settings is not None
-    return settings
+    return resolve_in(cwd or Path.cwd(), tracker_option, state_option)
 
 
 def _load(settings: Settings) -> Tracker:
