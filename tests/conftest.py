@@ -90,7 +90,7 @@ def tasktracker(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def pytest_in(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_pytest_in(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``pytest -q ARGS`` as a real process in ``project`` (no cache folder)."""
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import pytest_in, tasktracker
+from conftest import run_pytest_in, tasktracker
 
 TRACKER = "### Step 1: S\n- [ ] Run pytest on test_a.py\n- [ ] Run pytest on test_b.py\n"
 
@@ -35,7 +35,7 @@ def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
         git(tmp_path, "init", "-q")
         git(tmp_path, "add", ".")
         git(tmp_path, "commit", "-q", "-m", "start")
-    done = pytest_in(tmp_path, "--tracker-update")
+    done = run_pytest_in(tmp_path, "--tracker-update")
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "TASKS.md").read_text() == TRACKER.replace("[ ]", "[x]")
     return tmp_path

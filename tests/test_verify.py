@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import pytest_in, tasktracker
+from conftest import run_pytest_in, tasktracker
 from pytest_tasktracker.rules.checks import check_of
 
 TRACKER = (
@@ -27,7 +27,7 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "TASKS.md").write_text(TRACKER)
     (tmp_path / "test_a.py").write_text("def test_a():\n    pass\n")
     (tmp_path / "code.py").write_text("X = 1\n")
-    done = pytest_in(tmp_path, "--tracker-update")
+    done = run_pytest_in(tmp_path, "--tracker-update")
     assert done.returncode == 0, done.stdout
     return tmp_path
 
