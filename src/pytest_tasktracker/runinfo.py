@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import platform
 import sys
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,19 @@ class RunInfo:
     python: str
     workers: int  # xdist workers, 0 for a serial run
     code: str | None = None  # the digest of the code state the run ran on (codestate.py)
+    # the digest of the collected node ids: shards of one run collect the same; written
+    # once, in last_run (not in every entry)
+    collection: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def collection_digest(nodeids: Iterable[str]) -> str:
+    """The same for two runs that collected the same tests, in any order."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(sorted(nodeids)).encode("utf-8", "replace")).hexdigest()[:16]
 
 
 def now() -> str:

@@ -161,6 +161,21 @@ def _build_parser() -> argparse.ArgumentParser:
         "--check", metavar="NAME", help="the check's name, when its program does not say"
     )
     verify.add_argument("--timeout", type=_seconds, metavar="SECONDS", help="stop it after this")
+    combine = commands.add_parser(
+        "combine",
+        help="merge the results.json of several shards of one run (CI jobs) into the state folder",
+        description="A sub-task's scope is verified when the shards together ran every "
+        "test of it and all passed; a failure in any shard wins. Shards of another "
+        "tracker, code state or collection are refused. Blocker reports carry over.",
+    )
+    combine.add_argument(
+        "paths", nargs="+", metavar="PATH", help="a results.json, or a folder holding some"
+    )
+    commands.add_parser(
+        "update",
+        help="tick what the evidence backs and untick what it shows failing, without "
+        "running the tests (after combine)",
+    )
     init = commands.add_parser(
         "init",
         help="set the project up for coding agents: the ini tracker key, Claude Code "
@@ -335,7 +350,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                 f"({settings.tracker_source}), nothing to judge\n"
             )
             return EXIT_OK
+        if args.command == "combine":
+            from pytest_tasktracker.cli.shards import combine
+
+            return combine(settings, args.paths, out)
         tracker = _load(settings)
+        if args.command == "update":
+            from pytest_tasktracker.cli.shards import update
+
+            return update(tracker, settings, out)
         if args.command == "verify":
             from pytest_tasktracker.cli.verify import verify
 

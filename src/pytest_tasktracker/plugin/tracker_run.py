@@ -189,6 +189,11 @@ class TrackerRun:
                 for r in results
             ]
         self.results = results
+        from dataclasses import replace
+
+        from pytest_tasktracker.runinfo import collection_digest
+
+        run = replace(run, collection=collection_digest(known))
         recorded = self._write_evidence(tracker, run, exit_code)
         if self.settings.update:
             changes = plan(results)

@@ -2,8 +2,9 @@
 a test's result, and a manifest to say which of them changed since.
 
 Counted: the test files and the project's source and configuration under the root,
-tracked or not, ignored files left out. Not counted: the tracker, the state folder, and
-documentation (``*.md``, ``*.rst``, ``docs/``), whose edits change no test's result.
+tracked or not, ignored files left out. Not counted: the tracker, the state folder (and
+any other folder holding our results.json and code.json: another shard's, an artifact),
+and documentation (``*.md``, ``*.rst``, ``docs/``), whose edits change no test's result.
 
 With git (the usual case) the index gives the hash of every unchanged tracked file, and
 only the files ``git status`` names are read and hashed, as git hashes them. Without git,
@@ -126,6 +127,18 @@ def _from_walk(root: Path) -> dict[str, str]:
     return files
 
 
+def _state_folders(files: Mapping[str, str]) -> list[str]:
+    """Other state folders under the root (another run's ``--tracker-state``, downloaded
+    CI artifacts): a folder holding both our results.json and code.json is evidence, not
+    code."""
+    found = []
+    for name in files:
+        folder, _, base = name.rpartition("/")
+        if folder and base == MANIFEST and f"{folder}/results.json" in files:
+            found.append(folder)
+    return found
+
+
 def code_state(root: Path, excluded: Sequence[Path] = ()) -> CodeState:
     """The code state under ``root``, leaving out ``excluded`` files and folders."""
     files = _from_git(root)
@@ -137,6 +150,7 @@ def code_state(root: Path, excluded: Sequence[Path] = ()) -> CodeState:
             skip.append(Path(os.path.relpath(path, root)).as_posix())
         except ValueError:
             continue
+    skip += _state_folders(files)
     counted = {name: digest for name, digest in files.items() if _counted(name, skip)}
     hasher = hashlib.sha256()
     for name in sorted(counted):

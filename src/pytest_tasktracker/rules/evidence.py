@@ -210,6 +210,7 @@ def results_text(
     """
     secret_ids = secret_nodeids(nodeid for result in results for nodeid, _ in result.tests)
     run_json = run.to_json()
+    collection = run_json.pop("collection", None)
     run_text = _json(run_json)
     entries = []
     seen: set[str] = set()
@@ -238,7 +239,12 @@ def results_text(
     head = {
         "schema": SCHEMA,
         "tracker": tracker_name,
-        "last_run": {**run_json, "exit_code": exit_code, "outcomes": counts},
+        "last_run": {
+            **run_json,
+            **({"collection": collection} if collection else {}),
+            "exit_code": exit_code,
+            "outcomes": counts,
+        },
     }
     top = _json(head)[:-1]
     if not entries:
