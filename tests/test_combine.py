@@ -130,3 +130,35 @@ def test_nothing_to_combine_is_one_line(project: Path) -> None:
     result = tasktracker(project, "combine", "broken.json")
     assert result.returncode == 2
     assert result.stderr.startswith("tasktracker: error: broken.json: cannot be read as results")
+
+
+def test_the_gate_writes_the_job_summary_under_github_and_with_summary(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = project / "step-summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    run = run_pytest_in(project, "--tracker-update", "--tracker-gate")
+    assert run.returncode == 1  # test_c.py fails
+    table = summary.read_text().splitlines()
+    assert (
+        table[0]
+        == "## Task tracker gate passed: every one of 3 ticked sub-tasks is backed by evidence"
+    )
+    assert (
+        table[6]
+        == "| 1.1 Run pytest on test_a.py | ✅ ticked, backed | passed (2 tests) |  | this code |"
+    )
+    (project / "TASKS.md").write_text(
+        (project / "TASKS.md")
+        .read_text()
+        .replace("- [ ] Run pytest on test_c", "- [x] Run pytest on test_c")
+    )
+    gate = tasktracker(project, "gate", "--summary", "comment.md")
+    assert gate.returncode == 1
+    assert gate.stdout.startswith("::error file=TASKS.md,line=4,")
+    written = summary.read_text()
+    comment = (project / "comment.md").read_text()
+    assert comment == written[written.index("## Task tracker gate failed") :]
+    assert comment.startswith("## Task tracker gate failed: 1 of 4 ticked sub-tasks lack evidence")
+    assert summary.read_text().count("## Task tracker gate") == 2  # appended, as GitHub wants

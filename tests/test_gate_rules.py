@@ -17,6 +17,7 @@ from pytest_tasktracker.rules.gate import (
     split_stale,
     verdict,
 )
+from pytest_tasktracker.rules.summary import summary_markdown
 from pytest_tasktracker.tracker.model import SubTask, parse
 
 RERUN = "pytest --tracker T.md --tracker-update"
@@ -348,3 +349,57 @@ def test_a_sub_task_naming_no_check_needs_none() -> None:
     found = evidence("Fix test_a.py", "passed", PASSED)
     assert verdict(subtask("Fix test_a.py"), found, None, RERUN, None, {}) == []
     assert named_checks(subtask("Run PyLint and MYPY, then ruff")) == ["pylint", "mypy", "ruff"]
+
+
+def test_github_shows_the_ten_most_important_annotations_and_says_how_many_more() -> None:
+    lines = "".join(f"- [x] Fix test_{n}.py\n" for n in range(12))
+    tracker = parse(f"### Step 1: S\n{lines}")
+    failed = {
+        "1.12": Evidence("1.12", "Fix test_11.py", "failed", "", (("t::x", "failed"),), None),
+    }
+    blocker = OpenBlocker("b/x.md", "no-tests", "nothing collected", ("1.11",))
+    offenders = find_offenders(tracker, failed, [blocker], RERUN)
+    assert len(offenders) == 12
+    shown = gate_lines("T.md", offenders, 12, github=True)
+    errors = [line for line in shown if line.startswith("::error")]
+    assert len(errors) == 10
+    assert [line.split("title=tasktracker gate%3A ")[1].split("::")[0] for line in errors] == [
+        "1.11",  # blocked
+        "1.12",  # failed
+        *(f"1.{n}" for n in range(1, 9)),  # then tracker order
+    ]
+    assert shown[10] == (
+        "::notice title=tasktracker gate::2 more sub-tasks lack evidence; GitHub shows 10 "
+        "annotations per step: see the job summary"
+    )
+    assert len(gate_lines("T.md", offenders, 12, github=False)) == 13  # every line, no cap
+
+
+def test_the_summary_table_line_by_line() -> None:
+    tracker = parse(
+        "### Step 1: S\n- [x] Fix test_a.py\n- [x] Fix test_b.py | pipes\n- [ ] Fix test_c.py\n"
+        "- [x] Fix test_d.py\n- [ ] Fix test_e.py\n"
+    )
+    found = {
+        "1.1": Evidence("1.1", "Fix test_a.py", "passed", "", PASSED, None, "named", "s1"),
+        "1.2": Evidence("1.2", "Fix test_b.py | pipes", "failed", "", (("t::b", "failed"),), None),
+        "1.4": Evidence("1.4", "Fix test_d.py", "passed", "", PASSED, None, "named", "s0"),
+    }
+    blocker = OpenBlocker("b/x.md", "collection-error", "test_c.py fails", ("1.3",))
+    code = CodeNow("s1", {})
+    offenders = find_offenders(tracker, found, [blocker], RERUN, code)
+    text = summary_markdown(tracker, offenders, found, blocked_ids([blocker]), code)
+    assert text.splitlines() == [
+        "## Task tracker gate failed: 2 of 3 ticked sub-tasks lack evidence",
+        "",
+        "`<tracker>`",
+        "",
+        "| Sub-task | Status | Evidence | Blocker | Code |",
+        "|---|---|---|---|---|",
+        "| 1.1 Fix test_a.py | ✅ ticked, backed | passed (1 tests) |  | this code |",
+        "| 1.2 Fix test_b.py \\| pipes | ❌ ticked: its linked tests failed (t::b) "
+        "| failed (1 tests) |  | - |",
+        "| 1.3 Fix test_c.py | ⛔ open, blocked | none | `b/x.md` (collection-error) | - |",
+        "| 1.4 Fix test_d.py | ❌ ticked: its evidence is from another code state: the code "
+        "changed since the run | passed (1 tests) |  | stale |",
+    ]

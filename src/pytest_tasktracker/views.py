@@ -4,6 +4,7 @@ what the MCP server returns. One place, so the two surfaces never disagree."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_tasktracker.settings import Settings
@@ -175,7 +176,7 @@ def blocker_rows(settings: Settings) -> tuple[list[dict[str, Any]], list[str]]:
 
 def find_gate_offenders(
     tracker: Tracker, settings: Settings, allow_stale: bool = False
-) -> tuple[list[Offender], list[str]]:
+) -> tuple[list[Offender], list[str], Record]:
     """The ticked sub-tasks the gate rejects, and warnings: about the evidence file, and
     the stale ticks when stale evidence only warns (``--allow-stale``, ``tracker_stale``)."""
     from pytest_tasktracker.rules.gate import find_offenders, split_stale
@@ -189,7 +190,42 @@ def find_gate_offenders(
     if allow_stale or not settings.stale_fails:
         offenders, stale = split_stale(offenders)
         warnings += [f"stale: {offender.line(tracker.path)}" for offender in stale]
-    return offenders, warnings
+    return offenders, warnings, record
+
+
+def write_summary(
+    tracker: Tracker, offenders: list[Offender], record: Record, files: list[Path]
+) -> list[str]:
+    """Append the gate's markdown table to each file (GitHub's job summary, --summary);
+    the warnings of those that could not be written."""
+    from pytest_tasktracker.rules.gate import blocked_ids
+    from pytest_tasktracker.rules.summary import summary_markdown
+
+    if not files:
+        return []
+    text = summary_markdown(
+        tracker, offenders, record.evidence, blocked_ids(record.blockers), record.code
+    )
+    problems = []
+    for file in files:
+        try:
+            with file.open("a", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as error:
+            problems.append(f"summary not written to {file}: {error.strerror}")
+    return problems
+
+
+def summary_files(explicit: str | None = None) -> list[Path]:
+    """Where the gate's summary goes: ``--summary FILE``, and under GitHub Actions the
+    job summary file."""
+    import os
+
+    files = [Path(explicit)] if explicit else []
+    step = os.environ.get("GITHUB_STEP_SUMMARY")
+    if os.environ.get("GITHUB_ACTIONS") == "true" and step:
+        files.append(Path(step))
+    return files
 
 
 def gate_view(tracker: Tracker, offenders: list[Offender]) -> dict[str, Any]:

@@ -343,7 +343,7 @@ def build_server(project: Project) -> MCPServer:
         def call() -> tuple[str, Gate]:
             settings = project.settings()
             tracker = project.tracker(settings)
-            offenders, _warnings = find_gate_offenders(tracker, settings)
+            offenders, _warnings, _record = find_gate_offenders(tracker, settings)
             lines = gate_lines(tracker.path, offenders, tracker.done_count, False)
             return "\n".join(lines), Gate(**gate_view(tracker, offenders))  # type: ignore[typeddict-item]
 

@@ -144,6 +144,12 @@ def _build_parser() -> argparse.ArgumentParser:
         help="evidence from another code state warns instead of failing (ini: "
         "tracker_stale = warn)",
     )
+    gate.add_argument(
+        "--summary",
+        metavar="FILE",
+        help="append the verdict as a markdown table to FILE (under GitHub Actions it also "
+        "goes to the job summary)",
+    )
     commands.add_parser(
         "mcp",
         help="serve the tracker's tools to a coding agent over MCP (stdio); needs the 'mcp' extra",
@@ -370,7 +376,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "gate":
             from pytest_tasktracker.cli.verdicts import gate
 
-            return gate(tracker, settings, args.json, out, sys.stderr, args.allow_stale)
+            return gate(
+                tracker, settings, args.json, out, sys.stderr, args.allow_stale, args.summary
+            )
         return _cmd_edit(tracker, settings, args, out)
     except (SettingsError, SubTaskReferenceError, TrackerReadError, VerifyUsageError) as error:
         sys.stderr.write(f"tasktracker: error: {error}\n")

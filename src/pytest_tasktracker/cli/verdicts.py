@@ -21,10 +21,17 @@ def gate(
     out: TextIO,
     err: TextIO,
     allow_stale: bool = False,
+    summary: str | None = None,
 ) -> int:
-    from pytest_tasktracker.views import find_gate_offenders, gate_view
+    from pytest_tasktracker.views import (
+        find_gate_offenders,
+        gate_view,
+        summary_files,
+        write_summary,
+    )
 
-    offenders, warnings = find_gate_offenders(tracker, settings, allow_stale)
+    offenders, warnings, record = find_gate_offenders(tracker, settings, allow_stale)
+    warnings += write_summary(tracker, offenders, record, summary_files(summary))
     for warning in warnings:
         err.write(f"tasktracker: warning: {warning}\n")
     if as_json:

@@ -224,13 +224,14 @@ class TrackerRun:
         """The gate, on the tracker as this run left it (after its ticks)."""
         from pytest_tasktracker.rules.gate import gate_lines
         from pytest_tasktracker.tracker.editing import load
-        from pytest_tasktracker.views import find_gate_offenders
+        from pytest_tasktracker.views import find_gate_offenders, summary_files, write_summary
 
         try:
             tracker = load(self.settings.tracker, self.tracker_name)
         except TrackerError as error:
             return [f"gate could not read the tracker: {error}"], True
-        offenders, warnings = find_gate_offenders(tracker, self.settings)
+        offenders, warnings, record = find_gate_offenders(tracker, self.settings)
+        warnings += write_summary(tracker, offenders, record, summary_files())
         github = os.environ.get("GITHUB_ACTIONS") == "true"
         lines = [f"gate warning: {warning}" for warning in warnings]
         lines += gate_lines(tracker.path, offenders, tracker.done_count, github)

@@ -261,7 +261,7 @@ def gate_lines(path: str, offenders: Sequence[Offender], ticked: int, github: bo
     """The gate's verdict as lines, the same for ``tasktracker gate`` and
     ``pytest --tracker-gate``: GitHub annotations when ``github``, one line per
     offender, then the summary line."""
-    lines = [annotation(path, offender) for offender in offenders] if github else []
+    lines = annotation_lines(path, offenders) if github else []
     lines.extend(offender.line(path) for offender in offenders)
     if offenders:
         ids = ", ".join(offender.subtask.id for offender in offenders)
@@ -270,6 +270,30 @@ def gate_lines(path: str, offenders: Sequence[Offender], ticked: int, github: bo
         )
     else:
         lines.append(f"gate passed: every one of {ticked} ticked sub-tasks is backed by evidence")
+    return lines
+
+
+MAX_ANNOTATIONS = 10  # GitHub shows at most 10 error annotations per step
+
+
+def _weight(offender: Offender) -> int:
+    """Blocked and failed ticks first: they are what a reader must see."""
+    rules = {reason.rule for reason in offender.reasons}
+    failing = any("failed" in r.why or "error" in r.why for r in offender.reasons)
+    return 0 if "blocker" in rules else 1 if failing else 2
+
+
+def annotation_lines(path: str, offenders: Sequence[Offender]) -> list[str]:
+    """The ``::error`` annotations GitHub will show: the 10 most important (blocked and
+    failed first, in tracker order), and one line saying how many more there are."""
+    ranked = sorted(offenders, key=_weight)  # stable: tracker order within a weight
+    shown = ranked[:MAX_ANNOTATIONS]
+    lines = [annotation(path, offender) for offender in shown]
+    if len(ranked) > len(shown):
+        lines.append(
+            f"::notice title=tasktracker gate::{len(ranked) - len(shown)} more sub-tasks lack "
+            "evidence; GitHub shows 10 annotations per step: see the job summary"
+        )
     return lines
 
 
