@@ -182,8 +182,10 @@ def test_the_agent_guide_in_the_docs_is_the_one_the_cli_prints(
     assert inside == re.sub(r"^# ", "## ", printed, flags=re.M)
 
 
-def workflow() -> dict[str, object]:
-    (sample,) = [s for s in ALL if s.page == "ci.md" and s.lang == "yaml" and "jobs:" in s.body]
+def workflow(name: str = "tracker") -> dict[str, object]:
+    (sample,) = [
+        s for s in ALL if s.page == "ci.md" and s.lang == "yaml" and f"name: {name}\n" in s.body
+    ]
     data = YAML(typ="safe", pure=True).load(sample.body)
     assert isinstance(data, dict)
     return data
@@ -222,6 +224,33 @@ def test_the_github_workflow_fails_on_a_false_tick_with_an_annotation(tmp_path: 
         0,
         "no open blockers in pr_info/.tasktracker/blockers\n",
     )
+
+
+def test_the_sharded_workflow_combines_to_what_one_run_says(tmp_path: Path) -> None:
+    """The shell steps of docs/ci.md's sharded workflow, matrix spelled out, in the example
+    project; then the gate job's steps on what the shards left in shards/."""
+    folder = sandbox(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "GITHUB_ACTIONS")}
+    jobs = workflow("tracker-shards")["jobs"]  # type: ignore[index]
+    shard_runs = [s["run"] for s in jobs["shard"]["steps"] if "run" in s and "pip " not in s["run"]]
+    for group in jobs["shard"]["strategy"]["matrix"]["include"]:
+        for run in shard_runs:
+            line = run.replace("${{ matrix.group }}", str(group["group"]))
+            line = line.replace("${{ matrix.deselect }}", group["deselect"])
+            subprocess.run(command(line), cwd=folder, env=env, capture_output=True, check=False)
+    for run in [s["run"] for s in jobs["gate"]["steps"] if "run" in s and "pip " not in s["run"]]:
+        done = subprocess.run(
+            command(run), cwd=folder, env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, f"$ {run}\n{done.stdout}{done.stderr}"
+    combined = json.loads((folder / "pr_info" / ".tasktracker" / "results.json").read_text())
+    subprocess.run(command("pytest"), cwd=folder, env=env, capture_output=True, check=False)
+    # the one run above wrote its own evidence over the combined file: compare the two
+    whole = json.loads((folder / "pr_info" / ".tasktracker" / "results.json").read_text())
+    assert {e["id"]: e["outcome"] for e in combined["subtasks"]} == {
+        e["id"]: e["outcome"] for e in whole["subtasks"]
+    }
+    assert {e["id"]: e["outcome"] for e in combined["subtasks"]}["1.3"] == "passed"
 
 
 def test_the_pre_commit_hook_runs_the_gate_as_pre_commit_would(tmp_path: Path) -> None:
