@@ -32,3 +32,10 @@ def relative(path: os.PathLike[str] | str, base: os.PathLike[str] | str | None =
         return os.path.relpath(path, base)
     except ValueError:
         return os.fspath(path)
+
+
+def posix_under(path: os.PathLike[str] | str, root: os.PathLike[str] | str) -> str:
+    """``path`` as a scope names it: relative to ``root``, with ``/``, and "" for the root
+    itself (as node ids name files)."""
+    text = os.path.relpath(os.path.normpath(path), root).replace(os.sep, "/")
+    return "" if text == "." else text

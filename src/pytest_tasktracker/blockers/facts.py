@@ -68,7 +68,12 @@ class Facts:
         return shlex.join([self.python, "-m", "pytest", *argv])
 
     def rel(self, path: str | Path) -> str:
+        """``path`` as a report shows it: relative to the folder pytest ran in."""
+        from pytest_tasktracker.paths import shown
+
+        given = Path(path)
         try:
-            return str(Path(path).resolve().relative_to(self.cwd.resolve()))
-        except (ValueError, OSError):
+            found = shown((self.cwd / given).resolve(), self.cwd.resolve())
+        except OSError:
             return str(path)
+        return str(path) if Path(found).is_absolute() else found

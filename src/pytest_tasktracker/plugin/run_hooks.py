@@ -3,7 +3,6 @@ a serial run, never in a worker. Registered only when a tracker is set."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -170,14 +169,14 @@ def _stopped_at_failure(text: str) -> bool:
 
 def _reach(config: pytest.Config, run: TrackerRun) -> Reach:
     """How much of the configured suite this run collected (scope.Reach)."""
+    from pytest_tasktracker.paths import posix_under
     from pytest_tasktracker.rules.scope import Reach, under
 
     rootdir = config.rootpath
     base = config.invocation_params.dir
 
     def relative(path: Path) -> str:
-        text = os.path.relpath(os.path.normpath(path), rootdir).replace(os.sep, "/")
-        return "" if text == "." else text
+        return posix_under(path, rootdir)
 
     suite = [relative(rootdir / p) for p in _testpaths(config)] or [""]
     args = [str(arg) for arg in config.args]
