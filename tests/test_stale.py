@@ -4,6 +4,7 @@ With git and without it."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -59,6 +60,13 @@ def test_a_changed_test_file_makes_its_tick_stale_and_a_revert_makes_it_fresh(
         "--tracker-update` to prove it on this code",
         "gate failed: 2 of 2 ticked sub-tasks lack evidence (1.1, 1.2)",
     ]
+    status = tasktracker(project, "status").stdout.splitlines()
+    assert status[2] == (
+        "  [x]   1.1    Run pytest on test_a.py  (stale evidence: 1 file changed since the run, "
+        "among them its test file test_a.py)"
+    )
+    rows = json.loads(tasktracker(project, "status", "--json").stdout)["steps"][0]["subtasks"]
+    assert rows[0]["evidence"]["stale"].startswith("1 file changed since the run")
     allowed = tasktracker(project, "gate", "--allow-stale")
     assert allowed.returncode == 0
     assert allowed.stderr.startswith("tasktracker: warning: stale: TASKS.md:2: 1.1 ")
@@ -67,6 +75,7 @@ def test_a_changed_test_file_makes_its_tick_stale_and_a_revert_makes_it_fresh(
     assert refused.returncode == 1
     assert "its evidence is from another code state" in refused.stderr
     test_a.write_bytes(original)
+    assert "stale" not in tasktracker(project, "status").stdout
     assert tasktracker(project, "check", "1.1").returncode == 0
     assert tasktracker(project, "gate").returncode == 0
 

@@ -243,11 +243,19 @@ def _subtask_line(subtask: SubTask) -> str:
 NO_SUBTASKS = "no sub-tasks yet (no '- [ ]' items outside code)"
 
 
-def _cmd_status(tracker: Tracker, args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_status(tracker: Tracker, settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    from pytest_tasktracker.state import Record
+
+    record: Record | None = None
+    if settings.results_file.exists():  # the evidence, to say which is stale
+        from pytest_tasktracker.state import read_record
+
+        record = read_record(settings)
     if args.json:
         from pytest_tasktracker.views import status_view
 
-        out.write(json.dumps(status_view(tracker), indent=2, ensure_ascii=False) + "\n")
+        view = status_view(tracker, record)
+        out.write(json.dumps(view, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
     if not tracker.subtasks:
         out.write(f"{tracker.path}: {NO_SUBTASKS}\n")
@@ -256,8 +264,17 @@ def _cmd_status(tracker: Tracker, args: argparse.Namespace, out: TextIO) -> int:
     for step in tracker.steps:
         out.write(_step_heading(step) + "\n")
         for subtask in step.subtasks:
-            out.write(_subtask_line(subtask) + "\n")
+            out.write(_subtask_line(subtask) + _stale_note(subtask, record) + "\n")
     return EXIT_OK
+
+
+def _stale_note(subtask: SubTask, record: Any) -> str:
+    """ " (stale evidence: ...)" after a ticked sub-task proven on other code."""
+    if record is None or record.code is None or not subtask.done:
+        return ""
+    evidence = record.evidence.get(subtask.id)
+    changed = record.code.stale(evidence) if evidence is not None else None
+    return f"  (stale evidence: {changed})" if changed else ""
 
 
 def _cmd_next(tracker: Tracker, args: argparse.Namespace, out: TextIO) -> int:
@@ -370,7 +387,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
             return verify(tracker, settings, args.ids, command or [], args.check, args.timeout, out)
         if args.command == "status":
-            return _cmd_status(tracker, args, out)
+            return _cmd_status(tracker, settings, args, out)
         if args.command == "next":
             return _cmd_next(tracker, args, out)
         if args.command == "gate":
