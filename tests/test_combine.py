@@ -59,6 +59,10 @@ def test_combined_shards_say_what_one_unsharded_run_says(project: Path) -> None:
     run_shards(project, list(SHARDS))
     for name in SHARDS:  # no shard alone verifies what spans shards
         assert outcomes(project / name / "results.json")["1.5"] == "not-run"
+    # a shard lists what it ran, and counts the rest: the whole-suite sub-task of shard 1
+    suite = json.loads((project / "shard1" / "results.json").read_text())["subtasks"][3]
+    assert (suite["id"], suite["scope"], suite["deselected"]) == ("1.4", 6, 4)
+    assert [t["nodeid"] for t in suite["tests"]] == ["test_a.py::test_1", "test_a.py::test_2"]
     combined = tasktracker(project, "combine", "shard1", "shard2", "shard3/results.json")
     assert combined.returncode == 0, combined.stderr
     assert combined.stdout == (

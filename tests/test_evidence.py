@@ -13,6 +13,7 @@ import pytest
 
 from pytest_tasktracker.plugin.collection import Collected
 from pytest_tasktracker.rules.evidence import (
+    Evidence,
     ResultsError,
     earlier_entries,
     results_text,
@@ -100,17 +101,29 @@ def test_results_are_written_one_sub_task_a_line_with_every_linked_test() -> Non
         '    {"id": "1.1", "text": "Run pytest on tests/test_cache.py", "step": "1", '
         '"line": 2, "status": " ", "outcome": "not-run", '
         '"reason": "1 of 2 linked tests ran (1 selected but not run)", "rule": "named", '
-        '"targets": ["tests/test_cache.py"], "tests": ['
+        '"targets": ["tests/test_cache.py"], "scope": 2, "tests": ['
         '{"nodeid": "tests/test_cache.py::test_a", "outcome": "passed"}, '
         '{"nodeid": "tests/test_cache.py::test_b[\\"q\\\\u00e9\\t\\"]", "outcome": "not-run"}'
         f'], "run": {run}}},\n'
         '    {"id": "1.2", "text": "Write the \\"docs\\" \u00e9t\u00e9", "step": "1", '
         '"line": 3, "status": "x", "outcome": "unlinked", '
-        '"reason": "no test is linked to it", "rule": null, "targets": [], "tests": [], '
-        f'"run": {run}}}\n'
+        '"reason": "no test is linked to it", "rule": null, "targets": [], "scope": 0, '
+        f'"tests": [], "run": {run}}}\n'
         "]}\n"
     )
     assert json.loads(text)["subtasks"][0]["tests"][1]["nodeid"] == nodeids[1]
+
+
+def test_tests_a_run_did_not_select_are_counted_not_listed() -> None:
+    tracker = parse("### Step 1: S\n- [ ] Run the full test suite\n", "T.md")
+    nodeids = [f"t.py::test_{n}" for n in range(5)]
+    results = judge_subtasks(link(tracker, nodeids, {}), {nodeids[0]: "passed"}, {nodeids[0]})
+    (entry,) = json.loads(results_text({}, tracker, results, RUN, 0, "T.md"))["subtasks"]
+    assert (entry["outcome"], entry["scope"], entry["deselected"]) == ("not-run", 5, 4)
+    assert entry["tests"] == [{"nodeid": "t.py::test_0", "outcome": "passed"}]
+    assert entry["reason"] == "1 of 5 linked tests ran (4 not selected)"
+    hand_made = Evidence.from_json({**entry, "outcome": "passed"})
+    assert hand_made.contradiction() == "it says passed but lists 1 of the 5 tests of its scope"
 
 
 def test_a_sub_task_this_run_did_not_verify_keeps_its_earlier_evidence(

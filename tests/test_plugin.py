@@ -427,11 +427,12 @@ def test_tests_a_plugin_makes_or_drops_are_linked_and_judged(
     result.assert_outcomes(passed=2)
     data = json.loads((pytester.path / ".tasktracker" / "results.json").read_text())
     assert {
-        e["id"]: (e["outcome"], [t["nodeid"] for t in e["tests"]]) for e in data["subtasks"]
+        e["id"]: (e["outcome"], [t["nodeid"] for t in e["tests"]], e["scope"], e.get("deselected"))
+        for e in data["subtasks"]
     } == {
-        "T1": ("passed", ["test_it.py::test_kept"]),
-        "T2": ("passed", ["test_it.py::test_made_here"]),
-        "T3": ("not-run", ["test_it.py::test_dropped"]),
+        "T1": ("passed", ["test_it.py::test_kept"], 1, None),
+        "T2": ("passed", ["test_it.py::test_made_here"], 1, None),
+        "T3": ("not-run", [], 1, 1),  # dropped: in its scope, counted as not selected
     }
 
 

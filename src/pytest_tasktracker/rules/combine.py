@@ -101,10 +101,14 @@ def _combined_entry(parts: Sequence[dict[str, Any]], count: int) -> dict[str, An
                 rows.setdefault(str(test["nodeid"]), []).append(str(test.get("outcome")))
     tests = {nodeid: _test_outcome(outcomes) for nodeid, outcomes in rows.items()}
     seen = list(tests.values())
-    # A shard that ran all it listed and still says not-run lacked part of the scope
-    # (a file it did not collect): the union lacks it too.
+    scopes = [part["scope"] for part in parts if isinstance(part.get("scope"), int)]
+    scope = max(scopes) if scopes else len(seen)  # older files list every test
+    ran = sum(1 for outcome in seen if outcome != "not-run")
+    # A shard that ran all of its scope it collected and still says not-run lacked part
+    # of the scope (a file it did not collect): the union lacks it too.
     lacking = any(
         part.get("outcome") == "not-run"
+        and not part.get("deselected")
         and all(t.get("outcome") not in UNRUN for t in part.get("tests") or [])
         for part in parts
     )
@@ -114,10 +118,9 @@ def _combined_entry(parts: Sequence[dict[str, Any]], count: int) -> dict[str, An
         outcome, reason = "error", f"{seen.count('error')} linked test(s) errored"
     elif blocked:
         outcome, reason = "blocked", str(blocked[0].get("reason", "a shard was blocked"))
-    elif lacking or not seen or "not-run" in seen or len(parts) < count:
-        ran = sum(1 for o in seen if o != "not-run")
+    elif lacking or not seen or ran < scope or len(parts) < count:
         outcome = "not-run"
-        reason = f"{ran} of {len(seen)} linked tests ran across {count} shards"
+        reason = f"{ran} of {scope} linked tests ran across {count} shards"
         if lacking:
             reason += "; part of its scope was collected by no shard"
     elif all(o == "skipped" for o in seen):
@@ -125,12 +128,9 @@ def _combined_entry(parts: Sequence[dict[str, Any]], count: int) -> dict[str, An
     else:
         passing = sum(1 for o in seen if o in ("passed", "xpassed", "xfailed"))
         outcome, reason = "passed", f"{passing} linked test(s) passed across {count} shards"
-    return {
-        **first,
-        "outcome": outcome,
-        "reason": reason,
-        "tests": [{"nodeid": nodeid, "outcome": o} for nodeid, o in tests.items()],
-    }
+    combined = {key: value for key, value in first.items() if key != "deselected"}
+    listed = [{"nodeid": nodeid, "outcome": o} for nodeid, o in tests.items()]
+    return {**combined, "outcome": outcome, "reason": reason, "tests": listed, "scope": scope}
 
 
 def combine(shards: Sequence[Shard], now: str) -> dict[str, Any]:

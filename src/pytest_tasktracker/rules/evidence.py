@@ -40,6 +40,7 @@ class Evidence:
     time: str | None
     rule: str | None = None  # how its tests were linked; None: unlinked
     code: str | None = None  # the code state it was proven on (codestate.py)
+    scope: int | None = None  # how many tests its scope held (None in older files)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Evidence:
@@ -52,6 +53,7 @@ class Evidence:
             time=(data.get("run") or {}).get("time"),
             rule=str(data["rule"]) if data.get("rule") else None,
             code=_code(data.get("run")),
+            scope=data["scope"] if isinstance(data.get("scope"), int) else None,
         )
 
     def contradiction(self) -> str | None:
@@ -65,6 +67,10 @@ class Evidence:
             return f"it says passed but lists {', '.join(bad[:3])}"
         if all(outcome == "skipped" for _, outcome in self.tests):
             return "it says passed but every test it lists was skipped"
+        if self.scope is not None and len(self.tests) != self.scope:
+            return (
+                f"it says passed but lists {len(self.tests)} of the {self.scope} tests of its scope"
+            )
         return None
 
 
@@ -187,7 +193,15 @@ def _entry(
         "rule": link.rule,
         "targets": list(link.targets),
     }
+    # Tests this run did not select are counted, not listed: a shard of a sharded suite
+    # would otherwise list every test of a whole-suite sub-task (``combine`` needs only
+    # what ran, and the size of the scope).
     rows = result.tests
+    deselected = sum(1 for _, outcome in rows if outcome == "deselected")
+    if deselected:
+        rows = tuple(row for row in rows if row[1] != "deselected")
+        fields["deselected"] = deselected
+    fields["scope"] = len(result.tests)
     if secret_ids:
         rows = tuple((secret_ids.get(nodeid, nodeid), outcome) for nodeid, outcome in rows)
     tests = ", ".join(
