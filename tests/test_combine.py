@@ -112,6 +112,18 @@ def test_shards_of_another_tracker_or_collection_are_refused(project: Path) -> N
     assert not (project / ".tasktracker" / "results.json").exists()
 
 
+def test_shards_of_another_code_state_are_refused(project: Path) -> None:
+    run_shards(project, ["shard1"])
+    (project / "helpers.py").write_text("X = 1\n")  # the code changed between the jobs
+    run_shards(project, ["shard2"])
+    refused = tasktracker(project, "combine", "shard1", "shard2")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(
+        "tasktracker: error: shard2/results.json: ran on another code state ("
+    )
+    assert refused.stderr.endswith(" as in shard1/results.json)\n")
+
+
 def test_a_blocked_shards_reports_carry_over(project: Path) -> None:
     run_shards(project, ["shard1"])
     run_pytest_in(project, "--tracker-state", "shard2", *SHARDS["shard2"], "test_missing.py")
