@@ -43,6 +43,18 @@ def _plain(text: str) -> str:
     return _SPACE.sub(" ", _EMPHASIS.sub("", _LINK.sub(r"\1", text))).strip()
 
 
+def _unwrap(text: str) -> str:
+    """A title without the emphasis around it (``**Step 1: Title**`` leaves ``Title**``
+    after the step words), keeping emphasis inside it (``**Bold** title``)."""
+    text = text.strip(" ")
+    for mark in ("**", "__", "*", "_"):
+        if text.startswith(mark) and text.count(mark) % 2:
+            text = text[len(mark) :]
+        if text.endswith(mark) and text.count(mark) % 2:
+            text = text[: -len(mark)]
+    return text.strip(" ")
+
+
 def strip_comments(text: str) -> str:
     """``text`` without its complete HTML comments, in linear time."""
     parts = []
@@ -241,7 +253,7 @@ def _heading_step(heading: Heading) -> tuple[str, str] | None:
     text = heading.text
     match = _HEADING_STEP.match(text) or _NUMBERED_HEADING.match(text)
     if match:
-        return match.group(1), match.group(2).strip(" *_") or text
+        return match.group(1), _unwrap(match.group(2)) or text
     if _PULL_REQUEST.match(text):
         return slugify(text), text
     return None
@@ -322,7 +334,7 @@ class _TrackerBuilder:
             else None
         )
         if step_match is not None:
-            step_id, title = step_match.group(1), step_match.group(2).strip(" *_")
+            step_id, title = step_match.group(1), _unwrap(step_match.group(2))
         elif (
             explicit is not None
             and explicit.group(2) is not None
@@ -332,7 +344,7 @@ class _TrackerBuilder:
             step_id, title = explicit.group(2), body[explicit.end() :].strip()
         else:
             return False
-        title = _TRAILING_LINK.sub("", title).strip(" *_") or body
+        title = _unwrap(_TRAILING_LINK.sub("", title)) or body
         if current is None or current.kind != "heading" or current.id != step_id:
             current = self._open(_StepBuilder(step_id, title, item.line + 1, "item", 0))
         current.status, current.status_offset = item.status, item.status_offset
