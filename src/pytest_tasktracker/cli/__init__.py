@@ -254,8 +254,7 @@ def _cmd_status(tracker: Tracker, settings: Settings, args: argparse.Namespace, 
     if args.json:
         from pytest_tasktracker.views import status_view
 
-        view = status_view(tracker, record)
-        out.write(json.dumps(view, indent=2, ensure_ascii=False) + "\n")
+        out.write(_lines_json(status_view(tracker, record), "steps"))
         return EXIT_OK
     if not tracker.subtasks:
         out.write(f"{tracker.path}: {NO_SUBTASKS}\n")
@@ -266,6 +265,17 @@ def _cmd_status(tracker: Tracker, settings: Settings, args: argparse.Namespace, 
         for subtask in step.subtasks:
             out.write(_subtask_line(subtask) + _stale_note(subtask, record) + "\n")
     return EXIT_OK
+
+
+def _lines_json(data: dict[str, Any], rows: str) -> str:
+    """``data`` as JSON with each item of its list ``rows`` on a line of its own: readable,
+    and written by the C encoder (``indent`` would take the pure-Python one, four times
+    slower on a 10,000-sub-task tracker, and agents ask for it often)."""
+    head = json.dumps({k: v for k, v in data.items() if k != rows}, ensure_ascii=False)
+    items = ",\n  ".join(json.dumps(item, ensure_ascii=False) for item in data[rows])
+    if not items:
+        return f'{head[:-1]}, "{rows}": []}}\n'
+    return f'{head[:-1]}, "{rows}": [\n  {items}\n]}}\n'
 
 
 def _stale_note(subtask: SubTask, record: Any) -> str:
