@@ -241,3 +241,69 @@ def test_a_hand_edited_results_entry_is_not_trusted_and_not_a_crash(
     code, _, err = cli_in(pytester, capsys, "check", "1.1", "--tracker", "TASKS.md")
     assert (code, "refused to tick 1.1" in err) == (1, True)
     assert pytester.runpytest("--tracker", "TASKS.md").ret == 0
+
+
+FRAGMENTS = [
+    *(prefix for prefix, _ in SHAPES.values()),
+    *TAILS.values(),
+    "AKIA",
+    "ASIA",
+    "xoxb-",
+    "glpat-",
+    "AIza",
+    "SG.",
+    "eyJ",
+    "sk-proj-",
+    "github_pat_",
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----END RSA PRIVATE KEY-----",
+    "https://hooks.slack.com/services/",
+    "https://discord.com/api/webhooks/1/",
+    "Basic ",
+    "://",
+    "@",
+    "=",
+    ": ",
+    "'",
+    '"',
+    "?",
+    "&",
+    "-u ",
+    " -p",
+    "--",
+    "TOKEN",
+    "Secret",
+    "pa\u017f\u017fword",
+    "\u212aey",
+    "Pwd",
+    "SIG",
+    "cookie",
+    "x" * 40,
+    "0123456789" * 4,
+    " ",
+    "\n",
+    "-",
+    "_",
+    ".",
+    "/",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=3), max_size=12).map("".join))
+def test_the_cheap_filter_never_skips_text_a_pattern_would_change(text: str) -> None:
+    """redact_text looks for a secret's prefix or key name before it compiles and runs
+    the patterns: text it skips must be text the patterns leave as it is."""
+    from pytest_tasktracker import redact
+
+    if not redact._may_hold_secret(text):
+        assert redact._redact_shapes(text) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(shape=st.sampled_from(sorted(SHAPES)), data=st.data())
+def test_every_secret_shape_passes_the_filter(shape: str, data: st.DataObject) -> None:
+    from pytest_tasktracker import redact
+
+    prefix, bodies = SHAPES[shape]
+    assert redact._may_hold_secret(f"{prefix}{data.draw(bodies)}")

@@ -15,9 +15,11 @@ tail behind.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 REDACTED = "[REDACTED]"
@@ -26,71 +28,168 @@ _SECRET_NAME = (
     r"|private[_-]?key|session|cookie|bearer|account[_-]?key|shared[_-]?access[_-]?key"
     r"|client[_-]?secret|signature)"
 )
-_PATTERNS = [
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}\b"),  # GitHub tokens
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}\b"),
-    re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),  # AWS access key ids
-    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"),  # Slack
-    re.compile(r"\bxapp-[0-9]-[A-Za-z0-9-]{10,}\b"),  # Slack app-level tokens
-    re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}\b"),  # OpenAI / Anthropic style
-    re.compile(r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b"),  # Stripe
-    re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"),  # GitLab
-    re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),  # Google API keys
-    re.compile(r"\bya29\.[0-9A-Za-z_-]{20,}"),  # Google OAuth access tokens
-    re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"),  # Hugging Face
-    re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"),  # npm
-    re.compile(r"\bpypi-[A-Za-z0-9_-]{50,}"),  # PyPI upload tokens
-    re.compile(r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"),  # SendGrid
-    re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b"),  # JWT
-    re.compile(
-        r"-----BEGIN (?:[A-Z ]*PRIVATE KEY|PGP PRIVATE KEY BLOCK)-----[\s\S]*?"
-        r"(?:-----END (?:[A-Z ]*PRIVATE KEY|PGP PRIVATE KEY BLOCK)-----|$)"
-    ),
-    re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+"),
-    re.compile(r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]+/[\w-]+"),
-]
-# Authorization: Bearer <token>, Basic <base64>
-_AUTH_HEADER = re.compile(r"(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}")
-# key=value, key: value, "key": "value", 'key': 'value', where the key names a secret
-_ASSIGNMENT = re.compile(
-    rf"(?i)(\b[\w.-]{{0,64}}{_SECRET_NAME}[\w.-]{{0,64}}[\"']?\s{{0,8}}[=:]\s{{0,8}})"
-    r"(\"[^\"]{0,4096}\"|'[^']{0,4096}'|[^\s,;&\"'})\]]+)"
-)
-# scheme://user:password@host, the password may hold "@"
-_URL_CREDENTIALS = re.compile(
-    r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):(\S+?)@(?=[^@\s/]*(?:[/\s]|$))"
-)
-# ?key=..., &token=..., in URLs
-_QUERY = re.compile(rf"(?i)([?&](?:key|{_SECRET_NAME}|sig|access_token)=)[^&\s#]+")
-# --password value, --api-token=value in free text (a command in a remedy, an error)
-_OPTION_VALUE = re.compile(rf"(?i)(--?[\w-]*{_SECRET_NAME}[\w-]*)([ =])(?!-)(\S+)")
-# mysql -u user -pPASSWORD
-_MYSQL = re.compile(r"(-u\s*\S+\s+-p)(?=\S)(\S+)")
-_SECRET_OPTION = re.compile(rf"(?i)^--?[\w-]*{_SECRET_NAME}[\w-]*$")
-# A value that is code, not a secret: an attribute (``self.token``, ``config.option``), or
-# a keyword argument passed on under its own name (``session=session``).
-_ATTRIBUTE = re.compile(r"[a-z_][a-z_0-9]*(?:\.[a-z_][a-z_0-9]*)+\Z")
-_KEY = re.compile(r"([\w-]+)[\"']?\s*[=:]\s*\Z")
+
+
+@dataclass(frozen=True)
+class _Rules:
+    patterns: list[re.Pattern[str]]  # secret shapes, replaced whole
+    auth_header: re.Pattern[str]
+    assignment: re.Pattern[str]
+    url_credentials: re.Pattern[str]
+    query: re.Pattern[str]
+    option_value: re.Pattern[str]
+    mysql: re.Pattern[str]
+    secret_option: re.Pattern[str]
+    attribute: re.Pattern[str]
+    key: re.Pattern[str]
+
+
+@functools.cache
+def _rules() -> _Rules:
+    """The patterns, compiled on first use: a run whose text holds nothing that could be
+    a secret (the usual argv) never pays for compiling them."""
+    patterns = [
+        re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}\b"),  # GitHub tokens
+        re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}\b"),
+        re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),  # AWS access key ids
+        re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"),  # Slack
+        re.compile(r"\bxapp-[0-9]-[A-Za-z0-9-]{10,}\b"),  # Slack app-level tokens
+        re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}\b"),  # OpenAI / Anthropic style
+        re.compile(r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b"),  # Stripe
+        re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"),  # GitLab
+        re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),  # Google API keys
+        re.compile(r"\bya29\.[0-9A-Za-z_-]{20,}"),  # Google OAuth access tokens
+        re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"),  # Hugging Face
+        re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"),  # npm
+        re.compile(r"\bpypi-[A-Za-z0-9_-]{50,}"),  # PyPI upload tokens
+        re.compile(r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"),  # SendGrid
+        re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b"),  # JWT
+        re.compile(
+            r"-----BEGIN (?:[A-Z ]*PRIVATE KEY|PGP PRIVATE KEY BLOCK)-----[\s\S]*?"
+            r"(?:-----END (?:[A-Z ]*PRIVATE KEY|PGP PRIVATE KEY BLOCK)-----|$)"
+        ),
+        re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+"),
+        re.compile(r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]+/[\w-]+"),
+    ]
+    # Authorization: Bearer <token>, Basic <base64>
+    auth_header = re.compile(r"(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}")
+    # key=value, key: value, "key": "value", 'key': 'value', where the key names a secret
+    assignment = re.compile(
+        rf"(?i)(\b[\w.-]{{0,64}}{_SECRET_NAME}[\w.-]{{0,64}}[\"']?\s{{0,8}}[=:]\s{{0,8}})"
+        r"(\"[^\"]{0,4096}\"|'[^']{0,4096}'|[^\s,;&\"'})\]]+)"
+    )
+    # scheme://user:password@host, the password may hold "@"
+    url_credentials = re.compile(
+        r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):(\S+?)@(?=[^@\s/]*(?:[/\s]|$))"
+    )
+    # ?key=..., &token=..., in URLs
+    query = re.compile(rf"(?i)([?&](?:key|{_SECRET_NAME}|sig|access_token)=)[^&\s#]+")
+    # --password value, --api-token=value in free text (a command in a remedy, an error)
+    option_value = re.compile(rf"(?i)(--?[\w-]*{_SECRET_NAME}[\w-]*)([ =])(?!-)(\S+)")
+    # mysql -u user -pPASSWORD
+    mysql = re.compile(r"(-u\s*\S+\s+-p)(?=\S)(\S+)")
+    secret_option = re.compile(rf"(?i)^--?[\w-]*{_SECRET_NAME}[\w-]*$")
+    # A value that is code, not a secret: an attribute (``self.token``, ``config.option``), or
+    # a keyword argument passed on under its own name (``session=session``).
+    attribute = re.compile(r"[a-z_][a-z_0-9]*(?:\.[a-z_][a-z_0-9]*)+\Z")
+    key = re.compile(r"([\w-]+)[\"']?\s*[=:]\s*\Z")
+    return _Rules(
+        patterns,
+        auth_header,
+        assignment,
+        url_credentials,
+        query,
+        option_value,
+        mysql,
+        secret_option,
+        attribute,
+        key,
+    )
+
+
 _MIN_ENV_VALUE = 8
 _SAFE_ENV_VALUES = {"true", "false", "utf-8", "xterm-256color"}
 
 
 def redact_text(text: str, environ: Mapping[str, str] | None = None) -> str:
     """``text`` with secret-shaped values and environment values replaced."""
-    for pattern in _PATTERNS:
-        text = pattern.sub(REDACTED, text)
-    text = _AUTH_HEADER.sub(lambda m: m.group(1) + REDACTED, text)
-    text = _ASSIGNMENT.sub(_assignment, text)
-    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
-    text = _QUERY.sub(lambda m: m.group(1) + REDACTED, text)
-    text = _OPTION_VALUE.sub(_option_value, text)
-    text = _MYSQL.sub(lambda m: m.group(1) + REDACTED, text)
+    if _may_hold_secret(text):
+        text = _redact_shapes(text)
     return _replace_env_values(text, os.environ if environ is None else environ)
 
 
+# Every secret shape holds one of these (case-folded), as its prefix, its header or the
+# name of its key; text with none of them is left as it is without compiling a pattern.
+# tests/test_leaks.py checks the filter against the patterns on every shape and on
+# random text.
+_TRIGGERS = (
+    "gh",
+    "github_pat_",
+    "akia",
+    "asia",
+    "xox",
+    "xapp-",
+    "sk-",
+    "k_live_",
+    "k_test_",
+    "glpat-",
+    "aiza",
+    "ya29.",
+    "hf_",
+    "npm_",
+    "pypi-",
+    "sg.",
+    "eyj",
+    "-----begin",
+    "hooks.slack.com",
+    "discord",
+    "bearer",
+    "basic",
+    "://",
+    "key",
+    "sig",
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "api",
+    "access",
+    "auth",
+    "credential",
+    "private",
+    "session",
+    "cookie",
+    "account",
+    "shared",
+    "client",
+)
+
+
+def _may_hold_secret(text: str) -> bool:
+    folded = text.casefold()
+    if "-u" in folded and "-p" in folded:  # mysql -u user -pPASSWORD
+        return True
+    return any(trigger in folded for trigger in _TRIGGERS)
+
+
+def _redact_shapes(text: str) -> str:
+    """``text`` with every secret shape replaced (no filter, no environment values)."""
+    rules = _rules()
+    for pattern in rules.patterns:
+        text = pattern.sub(REDACTED, text)
+    text = rules.auth_header.sub(lambda m: m.group(1) + REDACTED, text)
+    text = rules.assignment.sub(_assignment, text)
+    text = rules.url_credentials.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+    text = rules.query.sub(lambda m: m.group(1) + REDACTED, text)
+    text = rules.option_value.sub(_option_value, text)
+    return rules.mysql.sub(lambda m: m.group(1) + REDACTED, text)
+
+
 def _is_code(key: str, value: str) -> bool:
-    name = _KEY.search(key)
-    return bool(_ATTRIBUTE.match(value)) or (name is not None and value == name.group(1))
+    rules = _rules()
+    name = rules.key.search(key)
+    return bool(rules.attribute.match(value)) or (name is not None and value == name.group(1))
 
 
 def _assignment(match: re.Match[str]) -> str:
@@ -104,7 +203,7 @@ def _assignment(match: re.Match[str]) -> str:
 
 def _option_value(match: re.Match[str]) -> str:
     value = match.group(3)
-    if value.startswith(REDACTED) or _ATTRIBUTE.match(value):
+    if value.startswith(REDACTED) or _rules().attribute.match(value):
         return match.group(0)
     return f"{match.group(1)}{match.group(2)}{REDACTED}"
 
@@ -194,7 +293,8 @@ def _is_plain_path(value: str, name: str = "") -> bool:
     ``/``, and a variable named like a secret is never a path."""
     if _SECRET_VARIABLE.search(name) and not _PATH_VARIABLE.search(name):  # not PWD
         return False
-    if any(pattern.search(value) for pattern in _PATTERNS) or _ASSIGNMENT.search(value):
+    rules = _rules()
+    if any(pattern.search(value) for pattern in rules.patterns) or rules.assignment.search(value):
         return False
     parts = [part for part in value.split(os.pathsep) if part]
     looks = bool(parts) and all(
@@ -238,7 +338,7 @@ def redact_argv(argv: Sequence[str], environ: Mapping[str, str] | None = None) -
             result.append(REDACTED)
             hide_next = False
             continue
-        if _SECRET_OPTION.match(arg):
+        if arg.startswith("-") and _may_hold_secret(arg) and _rules().secret_option.match(arg):
             hide_next = True
             result.append(arg)
             continue
