@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +57,8 @@ def _counted(relative: str, excluded: Sequence[str]) -> bool:
 
 
 def _git(root: Path, *args: str) -> bytes | None:
+    import subprocess  # only where there is a repository
+
     try:
         done = subprocess.run(
             ["git", "-C", str(root), *args],
@@ -141,7 +142,8 @@ def _state_folders(files: Mapping[str, str]) -> list[str]:
 
 def code_state(root: Path, excluded: Sequence[Path] = ()) -> CodeState:
     """The code state under ``root``, leaving out ``excluded`` files and folders."""
-    files = _from_git(root)
+    in_git = any((folder / ".git").exists() for folder in (root, *root.parents))
+    files = _from_git(root) if in_git else None  # no git process where there is no .git
     if files is None:
         files = _from_walk(root)
     skip = []

@@ -5,7 +5,6 @@ No pytest import here: this module is the library that other tools can use on th
 
 from __future__ import annotations
 
-import difflib
 import gc
 import re
 from collections.abc import Iterator
@@ -213,6 +212,8 @@ class Tracker:
     def suggest(self, reference: str) -> str:
         """A hint naming the known ids nearest to ``reference``."""
         ids = list(dict.fromkeys(subtask.id for subtask in self.subtasks))
+        import difflib  # only for a reference that matched nothing
+
         near = difflib.get_close_matches(reference, ids, n=3, cutoff=0.5)
         if not near:
             return f" (the tracker has {len(ids)} sub-tasks)" if ids else " (no sub-tasks)"
