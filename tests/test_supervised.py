@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import blocker_front
+from conftest import blocker_front, tasktracker
 
 TRACKER = "### Step 1: S\n- [ ] Run pytest on test_a.py\n- [ ] Run pytest on test_b.py\n"
 
@@ -26,14 +26,7 @@ def project(pytester: pytest.Pytester, body: str) -> Path:
 
 
 def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_tasktracker", "--tracker", "TASKS.md", "run", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return tasktracker(root, "--tracker", "TASKS.md", "run", *args)
 
 
 def no_process_left(marker: Path) -> bool:
