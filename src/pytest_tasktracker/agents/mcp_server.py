@@ -11,7 +11,6 @@ Needs the optional extra: ``pip install 'pytest-tasktracker[mcp]'``.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -361,12 +360,9 @@ def _verify(
 
     settings = project.settings()
     report = io.StringIO()
-    cwd = Path.cwd()
-    os.chdir(project.root)  # the check runs in the project, as from its shell
-    try:
-        code = verify(project.tracker(settings), settings, ids, command, check, timeout, report)
-    finally:
-        os.chdir(cwd)
+    tracker = project.tracker(settings)
+    # the check runs in the project, as from its shell
+    code = verify(tracker, settings, ids, command, check, timeout, report, project.root)
     text = report.getvalue()
     return text.strip(), Verified(exit_code=code, passed=code == 0, report=text)
 

@@ -14,6 +14,7 @@ import shlex
 import signal
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from pytest_tasktracker.errors import TrackerError
@@ -37,11 +38,12 @@ class VerifyUsageError(TrackerError):
     """The command cannot be run or named as a check."""
 
 
-def _run(command: Sequence[str], timeout: float | None) -> tuple[int, str, bool]:
+def _run(command: Sequence[str], timeout: float | None, cwd: Path | None) -> tuple[int, str, bool]:
     """Exit code, output (stdout and stderr), and whether it timed out."""
     try:
         child = subprocess.Popen(
             list(command),
+            cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -69,7 +71,10 @@ def verify(
     check: str | None,
     timeout: float | None,
     out: TextIO,
+    cwd: Path | None = None,
 ) -> int:
+    """Run ``command`` (in ``cwd``, default the working folder) and record it for the
+    sub-tasks ``references`` name; the exit code for the command line."""
     from pytest_tasktracker.redact import redact_argv, redact_long
     from pytest_tasktracker.runinfo import now
     from pytest_tasktracker.state import code_now
@@ -83,7 +88,7 @@ def verify(
             shlex.join(command[:1]), "which check is this? name it with --check NAME"
         )
     targets = [tracker.find(reference) for reference in references]
-    code, output, timed_out = _run(command, timeout)
+    code, output, timed_out = _run(command, timeout, cwd)
     if code == EXIT_NOT_FOUND and not timed_out:
         raise VerifyUsageError(
             shlex.join(command[:1]), "command not found (exit 127); nothing was recorded"
