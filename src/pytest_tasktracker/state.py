@@ -4,6 +4,7 @@ blocker reports, and the one question every tick answers to (``refusal``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pytest_tasktracker.blockers.reports import open_blockers
 from pytest_tasktracker.paths import relative
@@ -13,6 +14,9 @@ from pytest_tasktracker.rules.freshness import CodeNow
 from pytest_tasktracker.rules.gate import OpenBlocker, blocked_ids, verdict
 from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.tracker.model import SubTask, Tracker
+
+if TYPE_CHECKING:
+    from pytest_tasktracker.rules.codestate import CodeState
 
 
 @dataclass
@@ -27,7 +31,8 @@ class Record:
     checks: dict[str, dict[str, CheckResult]] | None = None  # None: verify never ran here
 
 
-def read_record(settings: Settings) -> Record:
+def read_record(settings: Settings, code: CodeNow | None = None) -> Record:
+    """The state folder; ``code``: the code state when the caller has just taken it."""
     warning = None
     try:
         evidence = evidence_by_id(settings.results_file)
@@ -38,19 +43,26 @@ def read_record(settings: Settings) -> Record:
         evidence,
         open_blockers(settings.blockers_folder, relative(settings.blockers_folder)),
         warning,
-        code_now(settings) if evidence or checks else None,
+        code if code is not None else code_now(settings) if evidence or checks else None,
         checks,
     )
 
 
 def code_now(settings: Settings) -> CodeNow | None:
     """The code state now, with the manifests of the states evidence was proven on."""
-    from pytest_tasktracker.rules.codestate import code_state, manifests
+    from pytest_tasktracker.rules.codestate import code_state
 
     try:
         state = code_state(settings.code_root, [settings.tracker, settings.state])
     except OSError:
         return None
+    return code_known(settings, state)
+
+
+def code_known(settings: Settings, state: CodeState) -> CodeNow:
+    """A code state just taken, with the remembered manifests, as a judge uses it."""
+    from pytest_tasktracker.rules.codestate import manifests
+
     return CodeNow(state.digest, state.files, manifests(settings.state))
 
 

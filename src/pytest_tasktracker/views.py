@@ -13,6 +13,7 @@ from pytest_tasktracker.tracker.editing import Change, apply_changes
 from pytest_tasktracker.tracker.model import Step, SubTask, Tracker
 
 if TYPE_CHECKING:
+    from pytest_tasktracker.rules.freshness import CodeNow
     from pytest_tasktracker.rules.gate import Offender
 
 
@@ -175,13 +176,16 @@ def blocker_rows(settings: Settings) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def find_gate_offenders(
-    tracker: Tracker, settings: Settings, allow_stale: bool = False
+    tracker: Tracker,
+    settings: Settings,
+    allow_stale: bool = False,
+    code: CodeNow | None = None,
 ) -> tuple[list[Offender], list[str], Record]:
     """The ticked sub-tasks the gate rejects, and warnings: about the evidence file, and
     the stale ticks when stale evidence only warns (``--allow-stale``, ``tracker_stale``)."""
     from pytest_tasktracker.rules.gate import find_offenders, split_stale
 
-    record = read_record(settings)
+    record = read_record(settings, code)
     rerun = rerun_command(tracker)
     offenders = find_offenders(
         tracker, record.evidence, record.blockers, rerun, record.code, record.checks

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.settings import Settings
+from pytest_tasktracker.tracker.editing import Change
 from pytest_tasktracker.tracker.model import Tracker
 
 
@@ -54,10 +55,11 @@ def combine(settings: Settings, paths: list[str], out: TextIO) -> int:
 
 def update(tracker: Tracker, settings: Settings, out: TextIO) -> int:
     """Tick what the evidence (of a run or of combined shards) backs on this code, and
-    untick what it shows failing; as ``--tracker-update`` does at the end of a run."""
+    untick what it shows failing; the rule of ``--tracker-update`` (``rules.update``)."""
+    from pytest_tasktracker.rules.freshness import passed_here
     from pytest_tasktracker.rules.intent import read_intent
+    from pytest_tasktracker.rules.update import change_for
     from pytest_tasktracker.state import read_record
-    from pytest_tasktracker.tracker.editing import Change, apply_changes
 
     record = read_record(settings)
     changes = []
@@ -65,23 +67,29 @@ def update(tracker: Tracker, settings: Settings, out: TextIO) -> int:
         evidence = record.evidence.get(subtask.id)
         if evidence is None or evidence.text != subtask.text:
             continue
-        intent = read_intent(subtask)
-        if intent.red_phase:
-            continue
-        stale = record.code is not None and record.code.stale(evidence) is not None
-        if evidence.outcome == "passed" and not subtask.done and not intent.other_checks:
-            if not stale and evidence.contradiction() is None:
-                changes.append(Change(subtask.id, True, subtask.text))
-        elif evidence.outcome in ("failed", "error") and subtask.done:
-            changes.append(Change(subtask.id, False, subtask.text))
+        outcome = evidence.outcome
+        if outcome == "passed" and (
+            not passed_here(evidence, record.code) or evidence.contradiction() is not None
+        ):
+            continue  # a pass on other code, or one that contradicts itself, ticks nothing
+        change = change_for(subtask, read_intent(subtask), outcome)
+        if change is not None:
+            changes.append(change)
     if not changes:
         out.write("nothing to change: the tracker agrees with the evidence\n")
         return 0
-    applied = apply_changes(settings.tracker, changes, tracker.path, known=tracker)
+    apply_and_say(tracker, settings, changes, out)
+    return 0
+
+
+def apply_and_say(tracker: Tracker, settings: Settings, changes: list[Change], out: TextIO) -> None:
+    """Apply ``changes`` to the tracker and say, a line each, what was ticked or
+    unticked (``update``, ``verify``)."""
+    from pytest_tasktracker.tracker.editing import apply_changes
+
     ticking = {change.id for change in changes if change.done}
-    for item in applied:
+    for item in apply_changes(settings.tracker, changes, tracker.path, known=tracker):
         if item.changed:
             verb = "ticked" if item.subtask.id in ticking else "unticked"
             subtask = item.subtask
             out.write(f"{verb} {subtask.id} (line {subtask.line}): {subtask.text}\n")
-    return 0

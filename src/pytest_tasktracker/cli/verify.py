@@ -15,7 +15,7 @@ import signal
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.rules.checks import (
@@ -29,6 +29,9 @@ from pytest_tasktracker.rules.checks import (
 )
 from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.tracker.model import Tracker
+
+if TYPE_CHECKING:
+    from pytest_tasktracker.rules.freshness import CodeNow
 
 TAIL = 2000
 EXIT_NOT_FOUND = 127
@@ -116,30 +119,33 @@ def verify(
         tail = output.strip().splitlines()[-5:]
         for line in tail:
             out.write(f"  {redact_long(line)}\n")
-    return _tick_what_is_whole(tracker, settings, [s.id for s in targets], out, outcome)
+    ids = [s.id for s in targets]
+    return _tick_what_is_whole(tracker, settings, ids, out, outcome, now_code)
 
 
 def _tick_what_is_whole(
-    tracker: Tracker, settings: Settings, ids: list[str], out: TextIO, outcome: str
+    tracker: Tracker,
+    settings: Settings,
+    ids: list[str],
+    out: TextIO,
+    outcome: str,
+    code: CodeNow | None,
 ) -> int:
-    """Tick each sub-task whose named checks all passed on this code; untick each one
-    a failing check speaks against."""
+    """Tick each sub-task whose named checks all passed on this code (``code``, taken
+    once by ``verify``); untick each one a failing check speaks against."""
+    from pytest_tasktracker.cli.shards import apply_and_say
+    from pytest_tasktracker.rules.freshness import passed_here
     from pytest_tasktracker.state import read_record
-    from pytest_tasktracker.tracker.editing import Change, apply_changes
+    from pytest_tasktracker.tracker.editing import Change
 
-    record = read_record(settings)
+    record = read_record(settings, code)
     digest = record.code.digest if record.code is not None else None
     changes = []
     for subtask in tracker.subtasks:
         if subtask.id not in ids:
             continue
         mine = (record.checks or {}).get(subtask.id, {})
-        evidence = record.evidence.get(subtask.id)
-        fresh = (
-            evidence is not None
-            and evidence.outcome == "passed"
-            and (record.code is None or record.code.stale(evidence) is None)
-        )
+        fresh = passed_here(record.evidence.get(subtask.id), record.code)
         lacking = missing_checks(subtask, mine, fresh, digest)
         if not named_checks(subtask):
             lacking = [] if outcome == "passed" else ["this check"]
@@ -150,13 +156,7 @@ def _tick_what_is_whole(
         elif not subtask.done:
             changes.append(Change(subtask.id, True, subtask.text))
     if changes:
-        ticking = {change.id for change in changes if change.done}
-        applied = apply_changes(settings.tracker, changes, tracker.path, known=tracker)
-        for item in applied:
-            if item.changed:
-                verb = "ticked" if item.subtask.id in ticking else "unticked"
-                subtask = item.subtask
-                out.write(f"{verb} {subtask.id} (line {subtask.line}): {subtask.text}\n")
+        apply_and_say(tracker, settings, changes, out)
     return 0 if outcome == "passed" else 1
 
 

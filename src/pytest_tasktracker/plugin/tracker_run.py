@@ -17,6 +17,7 @@ from pytest_tasktracker.settings import Settings
 
 if TYPE_CHECKING:  # the rest is imported when the run ends: xdist workers never need it
     from pytest_tasktracker.blockers.record import BlockerUpdate
+    from pytest_tasktracker.rules.codestate import CodeState
     from pytest_tasktracker.rules.outcomes import SubTaskResult
     from pytest_tasktracker.rules.scope import Reach
     from pytest_tasktracker.rules.update import UpdateReport
@@ -71,6 +72,7 @@ class TrackerRun:
     warnings: list[str] = field(default_factory=list)
     finished: bool = False
     stopped: bool = False  # by the supervisor's timeout: it writes the blocker
+    code_state: CodeState | None = None  # the code this run ran on (code_digest)
     printed: bool = False
     gate_lines: list[str] = field(default_factory=list)  # --tracker-gate's verdict
     gate_failed: bool = False
@@ -96,6 +98,7 @@ class TrackerRun:
         except (OSError, TrackerError) as error:
             self.warnings.append(f"code state not recorded: {_describe(error)}")
             return None
+        self.code_state = state
         return state.digest
 
     def load_tracker(self) -> Tracker | None:
@@ -230,7 +233,11 @@ class TrackerRun:
             tracker = load(self.settings.tracker, self.tracker_name)
         except TrackerError as error:
             return [f"gate could not read the tracker: {error}"], True
-        offenders, warnings, record = find_gate_offenders(tracker, self.settings)
+        from pytest_tasktracker.state import code_known
+
+        known = self.code_state  # taken once for the evidence; the code has not changed
+        code = code_known(self.settings, known) if known is not None else None
+        offenders, warnings, record = find_gate_offenders(tracker, self.settings, code=code)
         warnings += write_summary(tracker, offenders, record, summary_files())
         github = os.environ.get("GITHUB_ACTIONS") == "true"
         lines = [f"gate warning: {warning}" for warning in warnings]

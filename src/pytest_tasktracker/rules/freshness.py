@@ -35,3 +35,11 @@ class CodeNow:
         if own:
             return f"{count}, among them its test file {', '.join(own[:3])}"
         return f"{count} ({', '.join(changed[:3])}{', ...' if len(changed) > 3 else ''})"
+
+
+def passed_here(evidence: Evidence | None, code: CodeNow | None) -> bool:
+    """Whether ``evidence`` is a pass proven on the code as it is now (``code`` None:
+    the state is unknown, and evidence is never called stale)."""
+    if evidence is None or evidence.outcome != "passed":
+        return False
+    return code is None or code.stale(evidence) is None

@@ -24,7 +24,7 @@ from typing import Any
 
 from pytest_tasktracker.rules.checks import CheckResult, missing_checks, named_checks
 from pytest_tasktracker.rules.evidence import Evidence
-from pytest_tasktracker.rules.freshness import CodeNow
+from pytest_tasktracker.rules.freshness import CodeNow, passed_here
 from pytest_tasktracker.rules.intent import read_intent, unverified_claim
 from pytest_tasktracker.tracker.model import SubTask, Tracker
 
@@ -199,11 +199,7 @@ def _check_problem(
     named = named_checks(subtask)
     if not any(name != "pytest" for name in named):
         return []
-    pytest_fresh = (
-        evidence is not None
-        and evidence.outcome == "passed"
-        and (code is None or code.stale(evidence) is None)
-    )
+    pytest_fresh = passed_here(evidence, code)
     lacking = missing_checks(subtask, checks, pytest_fresh, code.digest if code else None)
     if not lacking:
         return []

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_tasktracker.errors import ConcurrentEditError, TrackerError
+from pytest_tasktracker.rules.intent import Intent
 from pytest_tasktracker.rules.outcomes import SubTaskResult
 from pytest_tasktracker.tracker.editing import Change, apply_changes, load
-from pytest_tasktracker.tracker.model import Tracker
+from pytest_tasktracker.tracker.model import SubTask, Tracker
 
 
 def plan(results: Sequence[SubTaskResult]) -> list[Change]:
@@ -19,17 +20,20 @@ def plan(results: Sequence[SubTaskResult]) -> list[Change]:
     that also name checks no test proves (pylint, mypy, review), which only a person or
     ``tasktracker check`` may tick. A failure unticks them all the same.
     """
-    changes = []
-    for result in results:
-        subtask = result.link.subtask
-        intent = result.link.intent
-        if intent.red_phase:
-            continue
-        if result.outcome == "passed" and not subtask.done and not intent.other_checks:
-            changes.append(Change(subtask.id, True, subtask.text))
-        elif result.outcome in ("failed", "error") and subtask.done:
-            changes.append(Change(subtask.id, False, subtask.text))
-    return changes
+    found = (change_for(r.link.subtask, r.link.intent, r.outcome) for r in results)
+    return [change for change in found if change is not None]
+
+
+def change_for(subtask: SubTask, intent: Intent, outcome: str) -> Change | None:
+    """The one rule of ``plan`` for one sub-task, also for evidence read back
+    (``tasktracker update``): tick on a pass, untick on a failure, as said above."""
+    if intent.red_phase:
+        return None
+    if outcome == "passed" and not subtask.done and not intent.other_checks:
+        return Change(subtask.id, True, subtask.text)
+    if outcome in ("failed", "error") and subtask.done:
+        return Change(subtask.id, False, subtask.text)
+    return None
 
 
 @dataclass
