@@ -53,6 +53,22 @@ def cli_in(
         return run_cli(capsys, *argv)
 
 
+def evidence_file(path: Path) -> dict[str, Any]:
+    """A results.json as written, checked against its schema, then as readers take it
+    (every entry with its rows and its run)."""
+    from jsonschema import Draft202012Validator
+
+    from pytest_tasktracker.rules.evidence import expand
+
+    schema_file = (
+        Path(__file__).parent.parent / "src/pytest_tasktracker/schemas/results.schema.json"
+    )
+    data = json.loads(path.read_text(encoding="utf-8"))
+    Draft202012Validator(json.loads(schema_file.read_text())).validate(data)
+    assert isinstance(data, dict)
+    return expand(data)
+
+
 def blocker_front(folder: Path, pattern: str = "*.md") -> dict[str, Any]:
     """The front matter of the one blocker report in ``folder`` that matches ``pattern``."""
     from ruamel.yaml import YAML

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from conftest import run_pytest_in, tasktracker
+from conftest import evidence_file, run_pytest_in, tasktracker
 
 TRACKER = (
     "### Step 1: S\n- [ ] Run pytest on test_a.py\n- [ ] Run pytest on test_b.py\n"
@@ -37,7 +36,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def outcomes(results: Path) -> dict[str, str]:
-    data = json.loads(results.read_text())
+    data = evidence_file(results)  # every file, the shards' and the combined, by the schema
     return {entry["id"]: entry["outcome"] for entry in data["subtasks"]}
 
 
@@ -60,7 +59,7 @@ def test_combined_shards_say_what_one_unsharded_run_says(project: Path) -> None:
     for name in SHARDS:  # no shard alone verifies what spans shards
         assert outcomes(project / name / "results.json")["1.5"] == "not-run"
     # a shard lists what it ran, and counts the rest: the whole-suite sub-task of shard 1
-    suite = json.loads((project / "shard1" / "results.json").read_text())["subtasks"][3]
+    suite = evidence_file(project / "shard1" / "results.json")["subtasks"][3]
     assert (suite["id"], suite["scope"], suite["deselected"]) == ("1.4", 6, 4)
     assert [t["nodeid"] for t in suite["tests"]] == ["test_a.py::test_1", "test_a.py::test_2"]
     combined = tasktracker(project, "combine", "shard1", "shard2", "shard3/results.json")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import run_cli
+from conftest import evidence_file, run_cli
 
 TRACKER = """\
 # Tracker
@@ -51,7 +51,7 @@ def project(pytester: pytest.Pytester, tracker: str = TRACKER) -> Path:
 
 
 def outcomes(pytester: pytest.Pytester) -> dict[str, tuple[str, str]]:
-    data = json.loads((pytester.path / ".tasktracker" / "results.json").read_text())
+    data = evidence_file(pytester.path / ".tasktracker" / "results.json")
     return {e["id"]: (e["outcome"], e["reason"]) for e in data["subtasks"]}
 
 
@@ -304,7 +304,7 @@ def test_a_parametrized_case_with_a_non_ascii_id_can_be_linked(
         "def test_w(word):\n    assert word != 'x'\n"
     )
     update(pytester, *mode)
-    data = json.loads((pytester.path / ".tasktracker" / "results.json").read_text())
+    data = evidence_file(pytester.path / ".tasktracker" / "results.json")
     (entry,) = data["subtasks"]
     assert entry["tests"] == [
         {"nodeid": "tests/test_w.py::test_w[gr\\xf6\\xdfe]", "outcome": "passed"}

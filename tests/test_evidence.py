@@ -10,12 +10,17 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from conftest import evidence_file
 from pytest_tasktracker.plugin.collection import Collected
 from pytest_tasktracker.rules.evidence import (
     Evidence,
     ResultsError,
     earlier_entries,
+    evidence_by_id,
+    expand,
     results_text,
     write_results,
 )
@@ -83,6 +88,8 @@ def test_results_are_written_one_sub_task_a_line_with_every_linked_test() -> Non
         ### Step 1: Cache
         - [ ] Run pytest on tests/test_cache.py
         - [x] Write the "docs" \u00e9t\u00e9
+        - [ ] Run the full test suite
+        - [ ] Run the whole test suite again
         """),
         "TRACKER.md",
     )
@@ -94,31 +101,99 @@ def test_results_are_written_one_sub_task_a_line_with_every_linked_test() -> Non
         '{"time": "2026-11-25T10:00:00+00:00", "argv": ["-q"], "git_head": null, '
         '"pytest": "9.2.0", "python": "CPython 3.11.7", "workers": 0, "code": null}'
     )
+    rows = (
+        '{"passed": ["tests/test_cache.py::test_a"], '
+        '"not-run": ["tests/test_cache.py::test_b[\\"q\\\\u00e9\\t\\"]"]}'
+    )
     assert text == (
-        '{"schema": "pytest-tasktracker/results/1", "tracker": "TRACKER.md", "last_run": '
+        '{"schema": "pytest-tasktracker/results/2", "tracker": "TRACKER.md", "last_run": '
         + run[:-1]
-        + ', "exit_code": 1, "outcomes": {"not-run": 1, "unlinked": 1}}, "subtasks": [\n'
+        + ', "exit_code": 1, "outcomes": {"not-run": 3, "unlinked": 1}}, '
+        f'"runs": [{run}], "subtasks": [\n'
         '    {"id": "1.1", "text": "Run pytest on tests/test_cache.py", "step": "1", '
         '"line": 2, "status": " ", "outcome": "not-run", '
         '"reason": "1 of 2 linked tests ran (1 selected but not run)", "rule": "named", '
-        '"targets": ["tests/test_cache.py"], "scope": 2, "tests": ['
-        '{"nodeid": "tests/test_cache.py::test_a", "outcome": "passed"}, '
-        '{"nodeid": "tests/test_cache.py::test_b[\\"q\\\\u00e9\\t\\"]", "outcome": "not-run"}'
-        f'], "run": {run}}},\n'
+        f'"targets": ["tests/test_cache.py"], "scope": 2, "tests": {rows}, "run": 0}},\n'
         '    {"id": "1.2", "text": "Write the \\"docs\\" \u00e9t\u00e9", "step": "1", '
         '"line": 3, "status": "x", "outcome": "unlinked", '
         '"reason": "no test is linked to it", "rule": null, "targets": [], "scope": 0, '
-        f'"tests": [], "run": {run}}}\n'
+        '"tests": {}, "run": 0},\n'
+        '    {"id": "1.3", "text": "Run the full test suite", "step": "1", '
+        '"line": 4, "status": " ", "outcome": "not-run", '
+        '"reason": "1 of 2 linked tests ran (1 selected but not run)", "rule": "suite", '
+        f'"targets": [], "scope": 2, "tests": {rows}, "run": 0}},\n'
+        '    {"id": "1.4", "text": "Run the whole test suite again", "step": "1", '
+        '"line": 5, "status": " ", "outcome": "not-run", '
+        '"reason": "1 of 2 linked tests ran (1 selected but not run)", "rule": "suite", '
+        '"targets": [], "scope": 2, "same_tests_as": "1.3", "run": 0}\n'
         "]}\n"
     )
-    assert json.loads(text)["subtasks"][0]["tests"][1]["nodeid"] == nodeids[1]
+    # Read back, every entry has its rows again: 1.4 shares the list of 1.3.
+    data = expand(json.loads(text))
+    expected = [
+        {"nodeid": nodeids[0], "outcome": "passed"},
+        {"nodeid": nodeids[1], "outcome": "not-run"},
+    ]
+    assert [e["tests"] for e in data["subtasks"]] == [expected, [], expected, expected]
+    assert data["subtasks"][3]["tests"] is data["subtasks"][2]["tests"]
+    assert {e["run"]["time"] for e in data["subtasks"]} == {RUN.time}
+
+
+def test_a_results_1_file_reads_as_before(tmp_path: Path) -> None:
+    """Files written before results/2 list a row per test and a run per entry."""
+    entry = {
+        "id": "1.1",
+        "text": "Run pytest on t.py",
+        "outcome": "passed",
+        "rule": "named",
+        "tests": [{"nodeid": "t.py::a", "outcome": "passed"}],
+        "run": {"time": "2026-11-28T10:00:00+00:00", "code": "abc"},
+    }
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"schema": "pytest-tasktracker/results/1", "subtasks": [entry]}))
+    (found,) = evidence_by_id(path).values()
+    assert (found.tests, found.time, found.code) == (
+        (("t.py::a", "passed"),),
+        "2026-11-28T10:00:00+00:00",
+        "abc",
+    )
+    assert earlier_entries(path, {"1.1"}) == {"1.1": entry}
+
+
+T = "2026-11-28T10:00:00+00:00"
+ROW = (("t.py::a", "passed"),)
+
+
+@pytest.mark.parametrize(
+    ("tests", "run", "expected"),
+    [
+        ({"same_tests_as": "9.9"}, 0, ((), T)),  # names a sub-task the file does not have
+        ({"same_tests_as": "1.1"}, 0, ((), T)),  # names itself
+        ({"tests": {"passed": "t.py::a"}}, 0, ((), T)),  # not a list
+        ({"tests": {"passed": ["t.py::a", 7]}}, 0, (ROW, T)),  # not a node id: left out
+        ({"tests": [["t.py::a", "passed"]]}, 0, ((), T)),  # not grouped
+        ({"tests": {"passed": ["t.py::a"]}}, 3, (ROW, None)),  # no such run
+        ({"tests": {"passed": ["t.py::a"]}}, True, (ROW, None)),  # not an index
+    ],
+)
+def test_a_hand_edited_entry_is_read_for_what_it_proves(
+    tmp_path: Path, tests: dict[str, Any], run: object, expected: tuple[object, object]
+) -> None:
+    entry = {"id": "1.1", "text": "T", "outcome": "passed", "rule": "named", **tests, "run": run}
+    path = tmp_path / "results.json"
+    data = {"schema": "pytest-tasktracker/results/2", "runs": [{"time": T}], "subtasks": [entry]}
+    path.write_text(json.dumps(data))
+    (found,) = evidence_by_id(path).values()
+    assert (found.tests, found.time) == expected
+    if not found.tests:
+        assert found.contradiction() == "it says passed but lists no test"
 
 
 def test_tests_a_run_did_not_select_are_counted_not_listed() -> None:
     tracker = parse("### Step 1: S\n- [ ] Run the full test suite\n", "T.md")
     nodeids = [f"t.py::test_{n}" for n in range(5)]
     results = judge_subtasks(link(tracker, nodeids, {}), {nodeids[0]: "passed"}, {nodeids[0]})
-    (entry,) = json.loads(results_text({}, tracker, results, RUN, 0, "T.md"))["subtasks"]
+    (entry,) = expand(json.loads(results_text({}, tracker, results, RUN, 0, "T.md")))["subtasks"]
     assert (entry["outcome"], entry["scope"], entry["deselected"]) == ("not-run", 5, 4)
     assert entry["tests"] == [{"nodeid": "t.py::test_0", "outcome": "passed"}]
     assert entry["reason"] == "1 of 5 linked tests ran (4 not selected)"
@@ -154,7 +229,7 @@ def written(tmp_path: Path, ids: int) -> Path:
 
 def test_only_the_earlier_entries_a_run_keeps_are_read(tmp_path: Path) -> None:
     path = written(tmp_path, 3)
-    everything = {e["id"]: e for e in json.loads(path.read_text())["subtasks"]}
+    everything = {e["id"]: e for e in expand(json.loads(path.read_text()))["subtasks"]}
     assert earlier_entries(path, {"1.2", "9.9"}) == {"1.2": everything["1.2"]}
     assert earlier_entries(path, set()) == {}
     assert earlier_entries(tmp_path / "none.json", {"1.1"}) == {}
@@ -164,14 +239,14 @@ def test_a_results_file_in_another_layout_is_read_whole(tmp_path: Path) -> None:
     path = written(tmp_path, 2)
     data = json.loads(path.read_text())
     path.write_text(json.dumps(data, indent=2))  # as a person might reformat it
-    assert earlier_entries(path, {"1.1", "1.2"}) == {e["id"]: e for e in data["subtasks"]}
+    assert earlier_entries(path, {"1.1", "1.2"}) == {e["id"]: e for e in expand(data)["subtasks"]}
 
 
 @pytest.mark.parametrize(
     "damage",
     [
         lambda text: text[: len(text) // 2],  # cut short
-        lambda text: text.replace('"schema": "pytest-tasktracker/results/1"', '"schema": "x"'),
+        lambda text: text.replace('"schema": "pytest-tasktracker/results/2"', '"schema": "x"'),
         lambda text: text.replace('{"id": "1.2"', '{"id": "1.2" broken'),
         lambda text: "\x00" + text,
     ],
@@ -200,7 +275,7 @@ def test_a_file_in_the_written_layout_is_read_line_by_line_without_decoding_it_w
     from pytest_tasktracker.rules import evidence
 
     path = written(tmp_path, 3)
-    everything = {e["id"]: e for e in json.loads(path.read_text())["subtasks"]}
+    everything = {e["id"]: e for e in expand(json.loads(path.read_text()))["subtasks"]}
 
     def whole(*_args: object) -> None:
         raise AssertionError("decoded whole")
@@ -253,3 +328,44 @@ def test_evidence_is_read_entry_by_entry_and_a_bad_entry_is_left_out(tmp_path: P
         "1.3": Evidence("1.3", "", "unlinked", "", (), None, None),
     }
     assert evidence_by_id(tmp_path / "none.json") == {}
+
+
+files_and_tasks = st.tuples(
+    st.lists(st.integers(1, 4), min_size=1, max_size=4),  # tests per file
+    st.lists(st.integers(-1, 3), min_size=1, max_size=8),  # a sub-task: -1 whole suite
+    st.data(),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(files_and_tasks)
+def test_what_is_written_reads_back_entry_by_entry(
+    tmp_path: Path, case: tuple[list[int], list[int], st.DataObject]
+) -> None:
+    """Any tracker, outcomes and selection: every entry reads back with its own rows
+    (shared or not), whole and line by line, and the file matches the schema."""
+    sizes, tasks, data = case
+    nodeids = [f"tests/test_{f}.py::test_{n}" for f, size in enumerate(sizes) for n in range(size)]
+    lines = [
+        "- [ ] Run the full test suite\n"
+        if task < 0
+        else f"- [ ] Run pytest on tests/test_{task % len(sizes)}.py\n"
+        for task in tasks
+    ]
+    tracker = parse("### Step 1: S\n" + "".join(lines), "T.md")
+    outcome = st.sampled_from(["passed", "failed", "skipped", "xfailed", None])
+    ran = {n: o for n in nodeids if (o := data.draw(outcome)) is not None}
+    chosen = data.draw(st.none() | st.sets(st.sampled_from(nodeids)))
+    results = judge_subtasks(link(tracker, nodeids, {}), ran, chosen)
+    path = tmp_path / "results.json"
+    path.write_text(results_text({}, tracker, results, RUN, 1, "T.md"))
+    read = {entry["id"]: entry for entry in evidence_file(path)["subtasks"]}
+    for result in results:
+        rows = sorted((n, o) for n, o in result.tests if o != "deselected")
+        entry = read[result.link.subtask.id]
+        assert sorted((t["nodeid"], t["outcome"]) for t in entry["tests"]) == rows
+        assert (entry["outcome"], entry["scope"]) == (result.outcome, len(result.tests))
+    wanted = set(data.draw(st.sets(st.sampled_from(sorted(read)))))
+    assert earlier_entries(path, wanted) == {i: read[i] for i in wanted}

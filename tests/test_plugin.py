@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
 
-SCHEMA = json.loads(
-    (
-        Path(__file__).parent.parent / "src/pytest_tasktracker/schemas/results.schema.json"
-    ).read_text()
-)
+from conftest import evidence_file
 
 TRACKER = """\
 # Task Status Tracker
@@ -60,10 +54,7 @@ def make_project(
 
 
 def results(pytester: pytest.Pytester, state: str = "pr_info/.tasktracker") -> dict[str, Any]:
-    data = json.loads((pytester.path / state / "results.json").read_text())
-    Draft202012Validator(SCHEMA).validate(data)
-    assert isinstance(data, dict)
-    return data
+    return evidence_file(pytester.path / state / "results.json")
 
 
 def outcomes(pytester: pytest.Pytester) -> dict[str, str]:
@@ -238,7 +229,7 @@ def test_every_marker_form_links(pytester: pytest.Pytester, mode: list[str]) -> 
     pytester.makepyfile(test_forms=MARKER_FORMS)
     result = pytester.runpytest("--tracker", "plan.md", "-v", *mode)
     result.assert_outcomes(passed=4)
-    data = json.loads((pytester.path / ".tasktracker" / "results.json").read_text())
+    data = evidence_file(pytester.path / ".tasktracker" / "results.json")
     tests = {e["id"]: [t["nodeid"] for t in e["tests"]] for e in data["subtasks"]}
     assert tests == {
         "T001": [
@@ -282,7 +273,7 @@ def test_an_explicit_link_in_the_tracker(pytester: pytest.Pytester) -> None:
     make_project(pytester, tracker="", broken=False, marked=False)
     (pytester.path / "tests" / "test_other.py").write_text("def test_o():\n    pass\n")
     pytester.runpytest("--tracker", "plan.md")
-    data = json.loads((pytester.path / ".tasktracker" / "results.json").read_text())
+    data = evidence_file(pytester.path / ".tasktracker" / "results.json")
     assert [(e["id"], e["rule"], [t["nodeid"] for t in e["tests"]]) for e in data["subtasks"]] == [
         ("tasks.1", "explicit", ["tests/test_cache.py::test_b", "tests/test_other.py::test_o"]),
         ("tasks.2", "explicit", ["tests/test_cache.py::test_a"]),
@@ -293,7 +284,7 @@ def test_a_named_node_id_links_that_test_only(pytester: pytest.Pytester) -> None
     pytester.makefile(".md", plan="- [ ] Fix tests/test_cache.py::test_a\n")
     make_project(pytester, tracker="", broken=False, marked=False)
     pytester.runpytest("--tracker", "plan.md")
-    data = json.loads((pytester.path / ".tasktracker" / "results.json").read_text())
+    data = evidence_file(pytester.path / ".tasktracker" / "results.json")
     assert data["subtasks"][0]["tests"] == [
         {"nodeid": "tests/test_cache.py::test_a", "outcome": "passed"}
     ]
@@ -378,7 +369,7 @@ def test_each_outcome_is_judged_from_every_phase(
     pytester.runpytest(
         "--tracker", "plan.md", "--deselect", "test_outcomes.py::test_deselected", *mode
     )
-    data = json.loads((pytester.path / ".tasktracker" / "results.json").read_text())
+    data = evidence_file(pytester.path / ".tasktracker" / "results.json")
     assert {e["id"]: (e["outcome"], e["reason"]) for e in data["subtasks"]} == {
         "T1": ("passed", "2 linked test(s) passed"),
         "T2": ("failed", "1 linked test(s) failed"),
@@ -425,7 +416,7 @@ def test_tests_a_plugin_makes_or_drops_are_linked_and_judged(
     )
     result = pytester.runpytest("--tracker", "plan.md", *mode)
     result.assert_outcomes(passed=2)
-    data = json.loads((pytester.path / ".tasktracker" / "results.json").read_text())
+    data = evidence_file(pytester.path / ".tasktracker" / "results.json")
     assert {
         e["id"]: (e["outcome"], [t["nodeid"] for t in e["tests"]], e["scope"], e.get("deselected"))
         for e in data["subtasks"]

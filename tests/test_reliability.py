@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -10,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
+
+from conftest import evidence_file
 
 STEPS = 3
 PER_STEP = 3
@@ -75,7 +76,7 @@ def test_parallel_pytest_runs_and_cli_checks_lose_nothing(tmp_path: Path) -> Non
     text = tracker.read_text()
     assert "- [ ]" not in text, text  # every tick landed: nine from the runs, three by hand
     assert text.count("- [x]") == STEPS * (PER_STEP + 1)
-    results = json.loads((tmp_path / "pr_info" / ".tasktracker" / "results.json").read_text())
+    results = evidence_file(tmp_path / "pr_info" / ".tasktracker" / "results.json")
     outcomes = {entry["id"]: entry["outcome"] for entry in results["subtasks"]}
     for step in range(1, STEPS + 1):
         for n in range(1, PER_STEP + 1):
@@ -129,7 +130,7 @@ def test_a_full_disk_for_the_evidence_keeps_pytests_result(
     real_write = os.write
 
     def full(fd: int, data: bytes) -> int:
-        if b"pytest-tasktracker/results/1" in bytes(data):
+        if b"pytest-tasktracker/results/2" in bytes(data):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(fd, data)
 

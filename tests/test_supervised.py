@@ -3,7 +3,6 @@ blockers that name the test, and the process group is gone afterwards."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import blocker_front, tasktracker
+from conftest import blocker_front, evidence_file, tasktracker
 
 TRACKER = "### Step 1: S\n- [ ] Run pytest on test_a.py\n- [ ] Run pytest on test_b.py\n"
 
@@ -103,7 +102,7 @@ def test_a_timeout_keeps_the_evidence_of_scopes_that_finished(
         *workers,
     )
     assert result.returncode == 124, result.stderr
-    evidence = json.loads((pytester.path / ".tasktracker" / "results.json").read_text())
+    evidence = evidence_file(pytester.path / ".tasktracker" / "results.json")
     outcomes = {entry["id"]: entry["outcome"] for entry in evidence["subtasks"]}
     # serially test_b.py never started; with two workers the other one may have run it
     assert outcomes["1.1"] == "passed"

@@ -11,7 +11,6 @@ narrowed run itself.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from conftest import evidence_file
 
 KINDS = ("pass", "fail", "skip", "subfail", "param")
 BODIES = {
@@ -133,7 +134,7 @@ def test_a_passed_sub_task_passes_plain_pytest_on_its_whole_scope(
             "--tracker", "TASKS.md", "-p", "no:cacheprovider", *narrowing
         )
         narrowed = ran(run)
-        data = json.loads((root / ".tasktracker" / "results.json").read_text())
+        data = evidence_file(root / ".tasktracker" / "results.json")
         for entry in data["subtasks"]:
             if entry["outcome"] != "passed":
                 continue

@@ -57,7 +57,9 @@ def read_shard(path: Path, shown: str) -> Shard:
         raise ShardError(shown, f"cannot be read as results.json ({error})") from None
     if not isinstance(data, dict) or not isinstance(data.get("subtasks"), list):
         raise ShardError(shown, "is not a results.json (no 'subtasks' list)")
-    return Shard(shown, data)
+    from pytest_tasktracker.rules.evidence import expand
+
+    return Shard(shown, expand(data))
 
 
 def check_alike(shards: Sequence[Shard]) -> None:
@@ -161,7 +163,6 @@ def combine(shards: Sequence[Shard], now: str) -> dict[str, Any]:
         "outcomes": counts,
     }
     return {
-        "schema": shards[0].data.get("schema"),
         "tracker": shards[0].data.get("tracker"),
         "last_run": last_run,
         "subtasks": entries,
@@ -188,7 +189,10 @@ def blocker_files(results: Path) -> list[Path]:
 
 
 def as_text(data: Mapping[str, Any]) -> str:
-    head = {key: value for key, value in data.items() if key != "subtasks"}
-    top = json.dumps(head, ensure_ascii=False)[:-1]
-    body = ",\n    ".join(json.dumps(e, ensure_ascii=False) for e in data["subtasks"])
-    return f'{top}, "subtasks": [\n    {body}\n]}}\n' if body else f'{top}, "subtasks": []}}\n'
+    """``combine``'s data as a results.json, written as a run writes one."""
+    from pytest_tasktracker.rules.evidence import Lines
+
+    lines = Lines()
+    for entry in data["subtasks"]:
+        lines.add_read(entry)
+    return lines.text({key: value for key, value in data.items() if key != "subtasks"})

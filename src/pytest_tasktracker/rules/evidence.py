@@ -1,16 +1,24 @@
 """``<state>/results.json``: the evidence of the last runs, merged sub-task by sub-task.
 
-Schema ``pytest-tasktracker/results/1`` (``schemas/results.schema.json``). A run that did
+Schema ``pytest-tasktracker/results/2`` (``schemas/results.schema.json``). A run that did
 not select a sub-task's tests keeps that sub-task's earlier evidence; a run that did
 replaces it. Written atomically under a lock on the state folder, so concurrent runs
 merge instead of overwriting each other.
+
+The file grows with the sub-tasks plus the tests, not with their product: each run is
+written once (entries name it by index), an entry's tests are grouped by outcome, and
+an entry whose tests an earlier line lists already (every whole-suite sub-task, several
+naming one file) names that line's sub-task instead. Readers get every entry expanded
+(``tests`` as rows, ``run`` as an object), from this layout and from ``results/1`` files.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +29,8 @@ from pytest_tasktracker.runinfo import RunInfo
 from pytest_tasktracker.tracker.fileio import atomic_write, locked, set_aside
 from pytest_tasktracker.tracker.model import Tracker
 
-SCHEMA = "pytest-tasktracker/results/1"
+SCHEMA = "pytest-tasktracker/results/2"
+READABLE = frozenset({SCHEMA, "pytest-tasktracker/results/1"})  # results/1: before 0.5
 _string = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept, in C
 KEEPS_EARLIER = frozenset({"not-run", "unlinked"})  # these keep what the file said
 # Test outcomes a passed entry may list: a skipped test neither proves nor disproves.
@@ -105,11 +114,52 @@ def _parse(path: Path, raw: bytes) -> dict[str, Any]:
         raise ResultsError(path, f"is not valid JSON ({error})") from None
     except RecursionError:
         raise ResultsError(path, "is nested too deeply to be results") from None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+    if not isinstance(data, dict) or data.get("schema") not in READABLE:
         raise ResultsError(path, f"is not a {SCHEMA} file")
     if not isinstance(data.get("subtasks"), list):
         raise ResultsError(path, "has no 'subtasks' list")
+    return expand(data)
+
+
+def expand(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with every entry as readers take it: ``run`` an object, ``tests`` a list
+    of ``{"nodeid", "outcome"}`` rows. Entries that name another's tests share its list.
+    A ``results/1`` file is already so; a reference that leads nowhere (a hand edit)
+    gives no tests, and so no trust."""
+    if data.get("schema") == SCHEMA:
+        runs = data.pop("runs", None)
+        _expand_entries(data["subtasks"], runs if isinstance(runs, list) else [])
     return data
+
+
+def _expand_entries(entries: list[Any], runs: list[Any]) -> None:
+    by_id: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        run = entry.get("run")
+        if type(run) is int and 0 <= run < len(runs) and isinstance(runs[run], dict):
+            entry["run"] = runs[run]
+        elif not isinstance(run, dict):
+            entry["run"] = {}
+        tests = entry.get("tests")
+        entry["tests"] = _rows(tests) if isinstance(tests, dict) else []
+        by_id.setdefault(str(entry.get("id")), entry)
+    for entry in entries:
+        if isinstance(entry, dict) and "same_tests_as" in entry:
+            other = by_id.get(str(entry.pop("same_tests_as")))
+            entry["tests"] = other["tests"] if other is not None and other is not entry else []
+
+
+def _rows(groups: dict[str, Any]) -> list[dict[str, str]]:
+    """``{"passed": [id, ...], ...}`` as rows; what is not a list of strings is left out."""
+    return [
+        {"nodeid": nodeid, "outcome": outcome}
+        for outcome, nodeids in groups.items()
+        if isinstance(nodeids, list)
+        for nodeid in nodeids
+        if isinstance(nodeid, str)
+    ]
 
 
 _ENTRY = '    {"id": "'  # how results_text() starts each sub-task's line
@@ -117,12 +167,13 @@ _DECODER = json.JSONDecoder()
 
 
 def earlier_entries(path: Path, wanted: Collection[str]) -> dict[str, dict[str, Any]]:
-    """The earlier file's entries for the ``wanted`` ids; {} when there is no file.
+    """The earlier file's entries for the ``wanted`` ids, expanded; {} when there is no
+    file.
 
-    A file results_text() wrote has one entry a line, and only the lines of wanted ids are
-    decoded: a whole-suite sub-task's line lists every collected test, and a run needs
-    the earlier entries only of sub-tasks it did not verify. A file in any other layout
-    is decoded whole. Raises ResultsError when the file is not a results file.
+    A file results_text() wrote has one entry a line, and only the lines of wanted ids
+    (and of the entries whose tests they name) are decoded: a run needs the earlier
+    entries only of sub-tasks it did not verify. A file in any other layout is decoded
+    whole. Raises ResultsError when the file is not a results file.
     """
     raw = _read(path)
     if raw is None:
@@ -133,24 +184,37 @@ def earlier_entries(path: Path, wanted: Collection[str]) -> dict[str, dict[str, 
         lines = []  # _parse says what is wrong
     if len(lines) > 3 and lines[-2:] == ["]}", ""] and lines[0].endswith('"subtasks": ['):
         try:
-            head = json.loads(lines[0] + "]}")
-            entries: dict[str, dict[str, Any]] = {}
-            body = lines[1:-2]
-            for number, line in enumerate(body, start=1):
-                end = "}" if number == len(body) else "},"
-                if not line.startswith(_ENTRY) or not line.endswith(end):
-                    raise ValueError(line)
-                ident = _DECODER.raw_decode(line, len(_ENTRY) - 1)[0]  # the quoted id
-                if ident in wanted:
-                    entry = json.loads(line[4:].removesuffix(","))
-                    if isinstance(entry, dict) and entry.get("id") == ident:
-                        entries[ident] = entry
-            if isinstance(head, dict) and head.get("schema") == SCHEMA:
-                return entries
+            return _wanted_lines(lines, wanted)
         except ValueError:
             pass  # not results_text()'s layout, or damaged: decode it whole
     subtasks = _parse(path, raw)["subtasks"]
     return {str(e["id"]): e for e in subtasks if isinstance(e, dict) and str(e.get("id")) in wanted}
+
+
+def _wanted_lines(lines: list[str], wanted: Collection[str]) -> dict[str, dict[str, Any]]:
+    head = json.loads(lines[0] + "]}")
+    if not isinstance(head, dict) or head.get("schema") not in READABLE:
+        raise ValueError("not a results file")
+    found: dict[str, dict[str, Any]] = {}
+    line_of: dict[str, str] = {}
+    body = lines[1:-2]
+    for number, line in enumerate(body, start=1):
+        end = "}" if number == len(body) else "},"
+        if not line.startswith(_ENTRY) or not line.endswith(end):
+            raise ValueError(line)
+        ident = _DECODER.raw_decode(line, len(_ENTRY) - 1)[0]  # the quoted id
+        line_of.setdefault(ident, line)
+        if ident in wanted:
+            entry = json.loads(line[4:].removesuffix(","))
+            if isinstance(entry, dict) and entry.get("id") == ident:
+                found[ident] = entry
+    named = {str(e["same_tests_as"]) for e in found.values() if "same_tests_as" in e}
+    extra = [
+        json.loads(line_of[i][4:].removesuffix(",")) for i in named - found.keys() if i in line_of
+    ]
+    head["subtasks"] = [*found.values(), *extra]
+    expand(head)
+    return found
 
 
 def evidence_by_id(path: Path) -> dict[str, Evidence]:
@@ -173,16 +237,73 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _entry(
-    result: SubTaskResult, tracker_status: str, run: str, secret_ids: Mapping[str, str]
-) -> str:
-    """One sub-task's entry as a line of JSON. Its tests, up to one row per collected
-    test, are written by the C string encoder: building and encoding a dict per row
-    takes five times as long. ``secret_ids`` maps the few node ids that hold a secret
-    (a parametrize value) to their redacted form."""
+def _grouped(rows: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    """``(node id, outcome)`` rows as node ids by outcome, in the rows' order."""
+    if len(Counter(map(itemgetter(1), rows))) == 1:  # the usual case: all passed
+        return {rows[0][1]: list(map(itemgetter(0), rows))}
+    groups: dict[str, list[str]] = {}
+    for nodeid, outcome in rows:
+        if outcome in groups:
+            groups[outcome].append(nodeid)
+        else:
+            groups[outcome] = [nodeid]
+    return groups
+
+
+class Lines:
+    """The entries of a results/2 file, a line each, and the runs they name.
+
+    Each run is kept once (an entry names it by its index in the head's ``runs``), and
+    an entry whose tests are the very tests of an earlier line (the same object: the
+    shared scope of outcomes.judge_subtasks, or a list read from a reference) names that
+    line's sub-task in ``same_tests_as``."""
+
+    def __init__(self) -> None:
+        self.entries: list[str] = []
+        self.runs: dict[str, int] = {}  # a run as JSON -> its index
+        self._listed: dict[int, tuple[object, str]] = {}  # id of tests -> (them, sub-task)
+
+    def add(
+        self,
+        fields: Mapping[str, Any],
+        tests: object,
+        groups: Callable[[], dict[str, list[str]]],
+        run: str,
+    ) -> None:
+        """One entry: its ``fields`` (``id`` first), the object holding its tests, how to
+        group them, and its run as JSON."""
+        subtask_id = str(fields.get("id"))
+        first = self._listed.get(id(tests)) if tests else None
+        if first is not None:
+            listed = f'"same_tests_as": {_string(first[1])}'
+        else:
+            if tests:
+                self._listed[id(tests)] = (tests, subtask_id)  # kept alive: ids stay unique
+            listed = f'"tests": {_json(groups())}'
+        index = self.runs.setdefault(run, len(self.runs))
+        self.entries.append(f'{_json(fields)[:-1]}, {listed}, "run": {index}}}')
+
+    def add_read(self, entry: Mapping[str, Any]) -> None:
+        """An entry as a reader gives it (expand): rows, and its run as an object."""
+        rows = entry.get("tests") or []
+        fields = {k: v for k, v in entry.items() if k not in ("tests", "run", "same_tests_as")}
+        pairs = [(str(t.get("nodeid")), str(t.get("outcome"))) for t in rows if isinstance(t, dict)]
+        run = entry.get("run")
+        self.add(fields, rows, lambda: _grouped(pairs) if pairs else {}, _json(run or {}))
+
+    def text(self, head: Mapping[str, Any]) -> str:
+        head = {"schema": SCHEMA, **{k: v for k, v in head.items() if k != "schema"}}
+        top = f'{_json(head)[:-1]}, "runs": [{", ".join(self.runs)}]'
+        if not self.entries:
+            return f'{top}, "subtasks": []}}\n'
+        body = ",\n    ".join(self.entries)
+        return f'{top}, "subtasks": [\n    {body}\n]}}\n'
+
+
+def _fields(result: SubTaskResult, tracker_status: str) -> dict[str, Any]:
     link = result.link
     subtask = link.subtask
-    fields = {
+    return {
         "id": subtask.id,
         "text": subtask.text,
         "step": subtask.step,
@@ -193,22 +314,27 @@ def _entry(
         "rule": link.rule,
         "targets": list(link.targets),
     }
-    # Tests this run did not select are counted, not listed: a shard of a sharded suite
-    # would otherwise list every test of a whole-suite sub-task (``combine`` needs only
-    # what ran, and the size of the scope).
+
+
+def _tests(
+    result: SubTaskResult, fields: dict[str, Any], secret_ids: Mapping[str, str]
+) -> Callable[[], dict[str, list[str]]]:
+    """How to write a sub-task's tests, setting its ``scope`` and ``deselected`` counts.
+    Tests this run did not select are counted, not listed: a shard of a sharded suite
+    would otherwise list every test of a whole-suite sub-task (``combine`` needs only what
+    ran, and the size of the scope). ``secret_ids`` maps the few node ids that hold a
+    secret (a parametrize value) to their redacted form."""
     rows = result.tests
-    deselected = sum(1 for _, outcome in rows if outcome == "deselected")
+    fields["scope"] = len(rows)
+    if not rows:
+        return dict
+    groups = _grouped(rows)
+    deselected = groups.pop("deselected", None)
     if deselected:
-        rows = tuple(row for row in rows if row[1] != "deselected")
-        fields["deselected"] = deselected
-    fields["scope"] = len(result.tests)
+        fields["deselected"] = len(deselected)
     if secret_ids:
-        rows = tuple((secret_ids.get(nodeid, nodeid), outcome) for nodeid, outcome in rows)
-    tests = ", ".join(
-        f'{{"nodeid": {_string(nodeid)}, "outcome": {_string(outcome)}}}'
-        for nodeid, outcome in rows
-    )
-    return f'{_json(fields)[:-1]}, "tests": [{tests}], "run": {run}}}'
+        groups = {o: [secret_ids.get(n, n) for n in ids] for o, ids in groups.items()}
+    return lambda: groups
 
 
 def results_text(
@@ -222,11 +348,11 @@ def results_text(
     """This run's results merged with the earlier entries of the sub-tasks it did not
     verify (``old``, by id), as the file's text: one sub-task a line, readable in a diff.
     """
-    secret_ids = secret_nodeids(nodeid for result in results for nodeid, _ in result.tests)
+    secret_ids = secret_nodeids(_all_nodeids(results))
     run_json = run.to_json()
     collection = run_json.pop("collection", None)
     run_text = _json(run_json)
-    entries = []
+    lines = Lines()
     seen: set[str] = set()
     for result in results:
         subtask = result.link.subtask
@@ -244,9 +370,11 @@ def results_text(
             assert previous is not None
             entry = dict(previous)
             entry.update(line=subtask.line, step=subtask.step, status=subtask.status)
-            entries.append(_json(entry))
+            lines.add_read(entry)
         else:
-            entries.append(_entry(result, subtask.status, run_text, secret_ids))
+            fields = _fields(result, subtask.status)
+            groups = _tests(result, fields, secret_ids)
+            lines.add(fields, result.tests, groups, run_text)
     counts: dict[str, int] = {}
     for result in results:
         counts[result.outcome] = counts.get(result.outcome, 0) + 1
@@ -260,11 +388,16 @@ def results_text(
             "outcomes": counts,
         },
     }
-    top = _json(head)[:-1]
-    if not entries:
-        return f'{top}, "subtasks": []}}\n'
-    body = ",\n    ".join(entries)
-    return f'{top}, "subtasks": [\n    {body}\n]}}\n'
+    return lines.text(head)
+
+
+def _all_nodeids(results: Sequence[SubTaskResult]) -> Iterable[str]:
+    """Every node id the results list, each shared list of rows once."""
+    seen: set[int] = set()
+    for result in results:
+        if id(result.tests) not in seen:
+            seen.add(id(result.tests))
+            yield from map(itemgetter(0), result.tests)
 
 
 def write_results(

@@ -52,6 +52,7 @@ class _Index:
     def __init__(self, nodeids: Sequence[str]) -> None:
         self.all = tuple(nodeids)
         self._order: dict[str, int] | None = None
+        self._matched: dict[tuple[str, ...], tuple[str, ...]] = {}
         # file path -> its tests; a file's tests are usually collected one after another
         self.by_path: dict[str, list[str]] = {}
         last, tests = None, []
@@ -96,10 +97,18 @@ class _Index:
             ]
         return found
 
-    def match_all(self, targets: Sequence[str]) -> tuple[str, ...]:
-        if len(targets) == 1:  # one target's matches are unique and in order already
-            return tuple(self.match(targets[0]))
-        return self.sort(nodeid for target in targets for nodeid in self.match(target))
+    def match_all(self, targets: tuple[str, ...]) -> tuple[str, ...]:
+        """The tests ``targets`` name, once each, in collection order. Sub-tasks naming
+        the same targets get the same tuple: judging and writing them is then done once
+        (outcomes.judge_subtasks, evidence.results_text)."""
+        found = self._matched.get(targets)
+        if found is None:
+            if len(targets) == 1:  # one target's matches are unique and in order already
+                found = tuple(self.match(targets[0]))
+            else:
+                found = self.sort(nodeid for target in targets for nodeid in self.match(target))
+            self._matched[targets] = found
+        return found
 
 
 class KnownIds:
@@ -138,6 +147,7 @@ def link(
         for task_id in task_list:
             by_marker[task_id.casefold()].append(nodeid)
     intents = {id(subtask): read_intent(subtask) for subtask in tracker.subtasks}
+    whole_suite = index.all if suite is None else tuple(suite)  # one tuple for them all
 
     step_targets: dict[str, list[str]] = defaultdict(list)
     for subtask in tracker.subtasks:
@@ -166,8 +176,7 @@ def link(
                 rule, targets = "step", in_step
                 linked = index.match_all(targets)
             else:
-                rule, targets = "suite", ()
-                linked = index.all if suite is None else tuple(suite)
+                rule, targets, linked = "suite", (), whole_suite
         else:
             rule, targets, linked = None, (), ()
         links.append(Link(subtask, intent, rule, targets, linked))

@@ -148,8 +148,21 @@ def judge_subtasks(
     missing: Mapping[str, Sequence[str]] | None = None,
 ) -> list[SubTaskResult]:
     """Judge every sub-task; ``missing`` maps a sub-task id to the parts of its scope the
-    run did not collect."""
+    run did not collect. Sub-tasks linked to the same tests (every whole-suite sub-task;
+    several naming one file) are judged once and share their rows."""
     missing = missing or {}
-    return [
-        judge_subtask(link, tests, selected, missing.get(link.subtask.id, ())) for link in links
-    ]
+    judged: dict[int, SubTaskResult] = {}  # id of a links' nodeids tuple -> its result
+    results = []
+    for link in links:
+        gaps = missing.get(link.subtask.id, ())
+        # The reason of an empty scope names its targets: judged one by one.
+        shared = link.rule is not None and bool(link.nodeids) and not gaps
+        same = judged.get(id(link.nodeids)) if shared else None
+        if same is not None:
+            results.append(SubTaskResult(link, same.outcome, same.reason, same.tests))
+            continue
+        result = judge_subtask(link, tests, selected, gaps)
+        if shared:
+            judged[id(link.nodeids)] = result
+        results.append(result)
+    return results
