@@ -4,6 +4,8 @@ so that deleting any phrase from a pattern turns a row red."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pytest_tasktracker.rules.intent import Intent, read_intent, unverified_claim
 from pytest_tasktracker.tracker.model import SubTask, parse
@@ -194,3 +196,26 @@ def test_words_are_read_from_a_bounded_start_and_no_further() -> None:
     text_at_bound = "a" * (MAX_TEXT - len(" pytest")) + " pytest"
     assert read_intent(subtask(text_at_bound)).runs_tests
     assert not read_intent(subtask("a" + text_at_bound)).runs_tests
+
+
+WORDS = st.sampled_from(
+    [
+        *("Run", "run", "RERUN", "re-run", "execute", "the", "all", "every", "full", "whole"),
+        *("TESTS", "Tests", "test_a.py", "pytest", "PyTest", "suite", "test-suite", "specs"),
+        *("pass", "passes", "GREEN", "fail", "FAILS", "failing", "Red", "red-phase", "(red)"),
+        *("they", "it", "them", "to", "verify", ".", ";", ":", "mypy", "lint", "review"),
+        *("<!--", "tests:", "a.py", "-->", "x", "y"),
+    ]
+)
+
+
+@given(st.lists(WORDS, max_size=14).map(" ".join))
+def test_the_word_filters_never_hide_a_match(text: str) -> None:
+    """A pattern's needed words are a filter only: on any text it agrees with a search."""
+    from pytest_tasktracker.rules import intent as rules
+
+    subtask = parse(f"- [ ] Do {text}\n").subtasks[0]
+    found = read_intent(subtask)
+    patterns = (rules._RUN_TESTS, rules._WHOLE_SUITE, rules._RED_PHASE)
+    searched = tuple(pattern.search(subtask.text) is not None for pattern in patterns)
+    assert (found.runs_tests, found.whole_suite, found.red_phase) == searched

@@ -9,7 +9,7 @@ import pytest
 
 from pytest_tasktracker.rules.linking import Link, link, split_target
 from pytest_tasktracker.rules.outcomes import judge_subtask
-from pytest_tasktracker.rules.scope import DiskFiles, Reach, gaps, missing_parts
+from pytest_tasktracker.rules.scope import DiskFiles, FileIndex, Reach, gaps, missing_parts
 from pytest_tasktracker.tracker.model import parse
 
 SUITE = ("tests",)
@@ -106,7 +106,7 @@ def test_the_missing_parts_of_a_scope_are_named(
 ) -> None:
     tasks = {"tests/test_a.py::test_ok": ["1.1"]} if text == "Implement it" else None
     found = one_link(text, tasks=tasks)
-    files = {n.partition("::")[0] for n in NODES}
+    files = FileIndex(n.partition("::")[0] for n in NODES)
     assert missing_parts(found, reach, files, None) == expected
 
 
@@ -126,7 +126,7 @@ def test_a_narrowed_run_finds_the_files_of_a_scope_it_did_not_collect(tmp_path: 
     assert disk.named("test_a.py") == ["tests/deep/test_a.py", "tests/test_a.py"]
     reach = Reach(("tests",), ("tests/test_b.py",), "this run collected only tests/test_b.py")
     found = one_link("Run pytest on test_a.py", ["tests/test_a.py::test_ok"])
-    assert missing_parts(found, reach, {"tests/test_a.py"}, disk) == [
+    assert missing_parts(found, reach, FileIndex(["tests/test_a.py"]), disk) == [
         "tests/deep/test_a.py was not collected"
     ]
     reach = Reach(("tests",), ("tests",), rootdir=tmp_path, norecurse=("build", ".*"))

@@ -15,7 +15,6 @@ naming one file) names that line's sub-task instead. Readers get every entry exp
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -233,13 +232,13 @@ def evidence_by_id(path: Path) -> dict[str, Evidence]:
     return found
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+# One encoder for every value: json.dumps(..., ensure_ascii=False) makes a new one a call.
+_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _grouped(rows: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
     """``(node id, outcome)`` rows as node ids by outcome, in the rows' order."""
-    if len(Counter(map(itemgetter(1), rows))) == 1:  # the usual case: all passed
+    if len(set(map(itemgetter(1), rows))) == 1:  # the usual case: all passed
         return {rows[0][1]: list(map(itemgetter(0), rows))}
     groups: dict[str, list[str]] = {}
     for nodeid, outcome in rows:
@@ -271,7 +270,7 @@ class Lines:
         run: str,
     ) -> None:
         """One entry: its ``fields`` (``id`` first), the object holding its tests, how to
-        group them, and its run as JSON."""
+        group them (asked only of the first entry with them), and its run as JSON."""
         subtask_id = str(fields.get("id"))
         first = self._listed.get(id(tests)) if tests else None
         if first is not None:
@@ -287,9 +286,12 @@ class Lines:
         """An entry as a reader gives it (expand): rows, and its run as an object."""
         rows = entry.get("tests") or []
         fields = {k: v for k, v in entry.items() if k not in ("tests", "run", "same_tests_as")}
-        pairs = [(str(t.get("nodeid")), str(t.get("outcome"))) for t in rows if isinstance(t, dict)]
-        run = entry.get("run")
-        self.add(fields, rows, lambda: _grouped(pairs) if pairs else {}, _json(run or {}))
+
+        def groups() -> dict[str, list[str]]:
+            pairs = [(str(t.get("nodeid")), str(t.get("outcome"))) for t in rows]
+            return _grouped(pairs) if pairs else {}
+
+        self.add(fields, rows, groups, _json(entry.get("run") or {}))
 
     def text(self, head: Mapping[str, Any]) -> str:
         head = {"schema": SCHEMA, **{k: v for k, v in head.items() if k != "schema"}}
@@ -316,25 +318,21 @@ def _fields(result: SubTaskResult, tracker_status: str) -> dict[str, Any]:
     }
 
 
-def _tests(
-    result: SubTaskResult, fields: dict[str, Any], secret_ids: Mapping[str, str]
-) -> Callable[[], dict[str, list[str]]]:
-    """How to write a sub-task's tests, setting its ``scope`` and ``deselected`` counts.
-    Tests this run did not select are counted, not listed: a shard of a sharded suite
-    would otherwise list every test of a whole-suite sub-task (``combine`` needs only what
-    ran, and the size of the scope). ``secret_ids`` maps the few node ids that hold a
-    secret (a parametrize value) to their redacted form."""
-    rows = result.tests
-    fields["scope"] = len(rows)
+def _shape(
+    rows: tuple[tuple[str, str], ...], secret_ids: Mapping[str, str]
+) -> tuple[dict[str, list[str]], int]:
+    """A sub-task's tests as written, and how many this run did not select. Those are
+    counted, not listed: a shard of a sharded suite would otherwise list every test of a
+    whole-suite sub-task (``combine`` needs only what ran, and the size of the scope).
+    ``secret_ids`` maps the few node ids that hold a secret (a parametrize value) to
+    their redacted form."""
     if not rows:
-        return dict
+        return {}, 0
     groups = _grouped(rows)
-    deselected = groups.pop("deselected", None)
-    if deselected:
-        fields["deselected"] = len(deselected)
+    deselected = len(groups.pop("deselected", ()))
     if secret_ids:
         groups = {o: [secret_ids.get(n, n) for n in ids] for o, ids in groups.items()}
-    return lambda: groups
+    return groups, deselected
 
 
 def results_text(
@@ -353,6 +351,7 @@ def results_text(
     collection = run_json.pop("collection", None)
     run_text = _json(run_json)
     lines = Lines()
+    shapes: dict[int, tuple[dict[str, list[str]], int]] = {}  # shared rows: shaped once
     seen: set[str] = set()
     for result in results:
         subtask = result.link.subtask
@@ -373,8 +372,14 @@ def results_text(
             lines.add_read(entry)
         else:
             fields = _fields(result, subtask.status)
-            groups = _tests(result, fields, secret_ids)
-            lines.add(fields, result.tests, groups, run_text)
+            rows = result.tests
+            shape = shapes.get(id(rows))
+            if shape is None:
+                shape = shapes[id(rows)] = _shape(rows, secret_ids)
+            fields["scope"] = len(rows)
+            if shape[1]:
+                fields["deselected"] = shape[1]
+            lines.add(fields, rows, shape[0].copy, run_text)
     counts: dict[str, int] = {}
     for result in results:
         counts[result.outcome] = counts.get(result.outcome, 0) + 1

@@ -73,6 +73,8 @@ class Intent:
 
 
 def explicit_links(text: str) -> tuple[str, ...]:
+    if "<!--" not in text:
+        return ()
     targets: list[str] = []
     for match in _EXPLICIT.finditer(text):
         targets.extend(part.strip() for part in re.split(r"[,\s]+", match.group(1)))
@@ -81,6 +83,8 @@ def explicit_links(text: str) -> tuple[str, ...]:
 
 def named_tests(text: str) -> tuple[str, ...]:
     """Test files and node ids named in ``text``, in order, without repeats."""
+    if ".py" not in text:
+        return ()
     found = [path.replace("\\", "/") + nodes for path, nodes in _TEST_FILE.findall(text)]
     return tuple(dict.fromkeys(found))
 
@@ -91,14 +95,26 @@ MAX_TEXT = 4000
 MAX_NOTES = 20000
 
 
+# Words each pattern needs, for ASCII text (where ignoring case is lower()): a text
+# without them is not searched. Most sub-tasks name no test run at all.
+_NEEDS = {_RUN_TESTS: ("test", "spec"), _WHOLE_SUITE: ("test",), _RED_PHASE: ("fail", "red")}
+
+
+def _says(pattern: re.Pattern[str], text: str, lower: str | None) -> bool:
+    if lower is not None and not any(word in lower for word in _NEEDS[pattern]):
+        return False
+    return pattern.search(text) is not None
+
+
 def read_intent(subtask: SubTask) -> Intent:
     text = subtask.text[:MAX_TEXT]
+    lower = text.lower() if text.isascii() else None
     return Intent(
         explicit=explicit_links(subtask.full_text[:MAX_NOTES]),
         named=named_tests(text),
-        runs_tests=bool(_RUN_TESTS.search(text)),
-        whole_suite=bool(_WHOLE_SUITE.search(text)),
-        red_phase=bool(_RED_PHASE.search(text)),
+        runs_tests=_says(_RUN_TESTS, text, lower),
+        whole_suite=_says(_WHOLE_SUITE, text, lower),
+        red_phase=_says(_RED_PHASE, text, lower),
         other_checks=bool(_OTHER_CHECKS.search(text)),
     )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,24 +126,47 @@ class DiskFiles:
         return [path for path in self.files() if suffix_match(path, target)]
 
 
+class FileIndex:
+    """The files a run collected, by file name: a named file is found by path suffix
+    among the few of that name, not by a look at every file."""
+
+    def __init__(self, files: Iterable[str]) -> None:
+        self.files = frozenset(files)
+        self.by_name: dict[str, list[str]] = {}
+        for file in sorted(self.files):
+            self.by_name.setdefault(file.rpartition("/")[2], []).append(file)
+
+    def __contains__(self, file: str) -> bool:
+        return file in self.files
+
+    def named(self, target: str) -> list[str]:
+        candidates = self.by_name.get(target.rpartition("/")[2], ())
+        return [file for file in candidates if suffix_match(file, target)]
+
+
 def gaps(links: Sequence[Link], reach: Reach, nodeids: Sequence[str]) -> dict[str, list[str]]:
-    """For each sub-task id, the parts of its scope the run did not collect in whole."""
-    files: set[str] | None = None
+    """For each sub-task id, the parts of its scope the run did not collect in whole.
+    Sub-tasks linked through the same names have the same gaps: found once."""
+    files: FileIndex | None = None
     disk = None
     if not reach.whole and reach.rootdir is not None:
         disk = DiskFiles(reach.rootdir, reach.suite_roots, reach.norecurse)
     found: dict[str, list[str]] = {}
+    known: dict[tuple[str | None, tuple[str, ...]], list[str]] = {}
     for link in links:
-        if link.rule in ("explicit", "named", "step") and files is None:
-            files = {nodeid.partition("::")[0] for nodeid in nodeids}
-        missing = missing_parts(link, reach, files or set(), disk)
+        key = (link.rule, link.targets)
+        missing = known.get(key)
+        if missing is None:
+            if link.rule in ("explicit", "named", "step") and files is None:
+                files = FileIndex(nodeid.partition("::")[0] for nodeid in nodeids)
+            missing = known[key] = missing_parts(link, reach, files or FileIndex(()), disk)
         if missing:
             found[link.subtask.id] = missing
     return found
 
 
 def missing_parts(
-    link: Link, reach: Reach, collected_files: Collection[str], disk: DiskFiles | None
+    link: Link, reach: Reach, collected_files: FileIndex, disk: DiskFiles | None
 ) -> list[str]:
     """The parts of ``link``'s scope this run did not collect in whole, in words."""
     if link.rule is None:
@@ -162,7 +185,7 @@ def missing_parts(
             if not reach.covers(folder):
                 missing.append(f"{folder}/ was not collected in whole")
             continue
-        found = [file for file in collected_files if suffix_match(file, path)]
+        found = collected_files.named(path)
         if not reach.whole and disk is not None:
             found.extend(file for file in disk.named(path) if file not in found)
         for file in found:
