@@ -319,9 +319,8 @@ def secret_nodeids(
     form. Ids without parameters, or with only short ones, cannot hold one and are not
     read further: usually the answer is empty and costs one look at each id."""
     found: dict[str, str] = {}
-    for nodeid in set(nodeids):
-        bracket = nodeid.find("[")
-        if bracket < 0 or not _MAYBE_SECRET.search(nodeid, bracket):
+    for nodeid in {nodeid for nodeid in nodeids if "[" in nodeid}:
+        if not _MAYBE_SECRET.search(nodeid, nodeid.find("[")):
             continue
         redacted = redact_text(nodeid, environ)
         if redacted != nodeid:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from pytest_tasktracker.rules.outcomes import SubTaskResult
-from pytest_tasktracker.rules.update import UpdateReport
+if TYPE_CHECKING:  # a run without --tracker-update never imports it
+    from pytest_tasktracker.rules.outcomes import SubTaskResult
+    from pytest_tasktracker.rules.update import UpdateReport
 
 ORDER = ("passed", "failed", "error", "skipped", "not-run", "blocked", "unlinked")
 

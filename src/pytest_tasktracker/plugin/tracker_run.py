@@ -136,7 +136,6 @@ class TrackerRun:
         from pytest_tasktracker.rules.linking import link
         from pytest_tasktracker.rules.outcomes import SubTaskResult, judge_subtasks, outcomes_of
         from pytest_tasktracker.rules.scope import gaps
-        from pytest_tasktracker.rules.update import UpdateReport, apply, plan
 
         tracker = self.load_tracker()
         if tracker is None:
@@ -199,6 +198,8 @@ class TrackerRun:
         run = replace(run, collection=collection_digest(known))
         recorded = self._write_evidence(tracker, run, exit_code)
         if self.settings.update:
+            from pytest_tasktracker.rules.update import UpdateReport, apply, plan
+
             changes = plan(results)
             if blockers:
                 self.update = UpdateReport(error="this run could not verify; nothing was ticked")

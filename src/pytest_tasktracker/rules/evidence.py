@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -397,12 +398,9 @@ def results_text(
 
 
 def _all_nodeids(results: Sequence[SubTaskResult]) -> Iterable[str]:
-    """Every node id the results list, each shared list of rows once."""
-    seen: set[int] = set()
-    for result in results:
-        if id(result.tests) not in seen:
-            seen.add(id(result.tests))
-            yield from map(itemgetter(0), result.tests)
+    """Every node id the results list, each shared tuple of rows once."""
+    distinct = {id(result.tests): result.tests for result in results}.values()
+    return chain.from_iterable(map(itemgetter(0), rows) for rows in distinct)
 
 
 def write_results(

@@ -119,22 +119,37 @@ class CheckboxItem:
     extra: list[str] = field(default_factory=list)  # continuation of the first paragraph
 
 
-@dataclass(slots=True)
+# The scanner's own state: plain classes, as a dataclass costs a few million
+# instructions to create on every import (every pytest run with a tracker).
 class _Item:
-    content_col: int
-    quote_depth: int
-    checkbox: CheckboxItem | None
+    """An open list item."""
+
+    __slots__ = ("checkbox", "content_col", "quote_depth")
+
+    def __init__(self, content_col: int, quote_depth: int, checkbox: CheckboxItem | None) -> None:
+        self.content_col = content_col
+        self.quote_depth = quote_depth
+        self.checkbox = checkbox
 
 
-@dataclass(slots=True)
 class _Block:
     """An open fenced code or HTML block."""
 
-    quote_depth: int
-    container_col: int
-    fence_char: str = ""
-    fence_len: int = 0
-    html_end: re.Pattern[str] | None = None
+    __slots__ = ("container_col", "fence_char", "fence_len", "html_end", "quote_depth")
+
+    def __init__(
+        self,
+        quote_depth: int,
+        container_col: int,
+        fence_char: str = "",
+        fence_len: int = 0,
+        html_end: re.Pattern[str] | None = None,
+    ) -> None:
+        self.quote_depth = quote_depth
+        self.container_col = container_col
+        self.fence_char = fence_char
+        self.fence_len = fence_len
+        self.html_end = html_end
 
 
 @dataclass(slots=True)
@@ -221,6 +236,7 @@ def _html_start(content: str, in_paragraph: bool) -> int:
 
 _BLOCK_STARTS = frozenset("`~<#")
 _MARKER_STARTS = frozenset("-+*0123456789")
+_RULE_STARTS = frozenset("-*_")
 _NO_INDENTS: list[int] = []
 
 
@@ -234,10 +250,12 @@ class _Line:
         "content",
         "content_offset",
         "index",
+        "marker",
         "quote_depth",
         "quote_indents",
         "start_col",
         "stripped",
+        "thematic",
     )
 
     def __init__(self, index: int, offset: int, raw: str) -> None:
@@ -261,8 +279,13 @@ class _Line:
             self.blank = not stripped or stripped.isspace()
         else:
             self.cols = self.chars = 0
-            self.stripped = content  # ``content`` without its indentation
+            self.stripped = stripped = content  # ``content`` without its indentation
             self.blank = not content
+        # Matched once here: a list item is asked both whether it interrupts a paragraph
+        # and what item it starts.
+        first = stripped[:1]
+        self.thematic = first in _RULE_STARTS and _THEMATIC.match(stripped) is not None
+        self.marker = _LIST_MARKER.match(stripped) if first in _MARKER_STARTS else None
 
 
 class _Scanner:
@@ -318,10 +341,10 @@ class _Scanner:
         first = line.stripped[0]
         if first in _BLOCK_STARTS and self._block_start(line):
             return
-        if first in "-*_" and _THEMATIC.match(line.stripped):
+        if line.thematic:
             self._end_paragraph()
             return
-        if not (first in _MARKER_STARTS and self._list_item(line, outdented)):
+        if not (line.marker is not None and self._list_item(line, outdented)):
             self._paragraph_text(line.index)
 
     def _end_paragraph(self) -> None:
@@ -347,7 +370,7 @@ class _Scanner:
 
     def _quote_ended(self, line: _Line) -> bool:
         """A line with fewer block-quote markers: a lazy continuation, or the quote ends."""
-        if self.paragraph and not line.blank and not _starts_block(line.stripped, True):
+        if self.paragraph and not line.blank and not _starts_block(line, True):
             self._continue_owner(line.stripped)
             return True
         keep = 0
@@ -409,7 +432,7 @@ class _Scanner:
 
     def _continues_paragraph(self, line: _Line, rel: int, outdented: bool) -> bool:
         """Paragraph continuation, lazy when it is less indented than its item."""
-        if rel < 4 and _starts_block(line.stripped, outdented):
+        if rel < 4 and _starts_block(line, outdented):
             return False
         if self.owner is not None:
             self._continue_owner(line.stripped)
@@ -448,7 +471,7 @@ class _Scanner:
 
     def _list_item(self, line: _Line, outdented: bool) -> bool:
         stripped = line.stripped
-        marker = _LIST_MARKER.match(stripped)
+        marker = line.marker
         if marker is None:
             return False
         after = stripped[marker.end() :]
@@ -504,8 +527,9 @@ def scan(text: str) -> Scan:
     return scanner.finish()
 
 
-def _starts_block(stripped: str, outdented: bool) -> bool:
+def _starts_block(line: _Line, outdented: bool) -> bool:
     """Would this line interrupt a paragraph (so that it cannot continue one)?"""
+    stripped = line.stripped
     first = stripped[:1]
     if first == "#":
         return _atx(stripped) is not None
@@ -516,14 +540,12 @@ def _starts_block(stripped: str, outdented: bool) -> bool:
         return True
     if first == "<":
         return _html_start(stripped, True) != 0
-    if first in ("-", "*", "_") and _THEMATIC.match(stripped):
+    if line.thematic:
         return True
-    if first and first in "-+*0123456789":
-        marker = _LIST_MARKER.match(stripped)
-        if marker is None:
-            return False
-        if outdented:
-            return True
-        rest = stripped[marker.end() :].strip()
-        return bool(rest) and marker.group(2) in (None, "1")
-    return False
+    marker = line.marker
+    if marker is None:
+        return False
+    if outdented:
+        return True
+    rest = stripped[marker.end() :].strip()
+    return bool(rest) and marker.group(2) in (None, "1")
