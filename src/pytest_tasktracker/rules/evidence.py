@@ -15,7 +15,7 @@ naming one file) names that line's sub-task instead. Readers get every entry exp
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
@@ -295,12 +295,20 @@ class Lines:
         self.add(fields, rows, groups, _json(entry.get("run") or {}))
 
     def text(self, head: Mapping[str, Any]) -> str:
+        return "".join(self.parts(head))
+
+    def parts(self, head: Mapping[str, Any]) -> Iterator[str]:
+        """The file's text a line at a time: its head, then each entry."""
         head = {"schema": SCHEMA, **{k: v for k, v in head.items() if k != "schema"}}
         top = f'{_json(head)[:-1]}, "runs": [{", ".join(self.runs)}]'
         if not self.entries:
-            return f'{top}, "subtasks": []}}\n'
-        body = ",\n    ".join(self.entries)
-        return f'{top}, "subtasks": [\n    {body}\n]}}\n'
+            yield f'{top}, "subtasks": []}}\n'
+            return
+        yield f'{top}, "subtasks": [\n'
+        last = len(self.entries) - 1
+        for number, entry in enumerate(self.entries):
+            yield f"    {entry}{',' if number < last else ''}\n"
+        yield "]}\n"
 
 
 def _fields(result: SubTaskResult, tracker_status: str) -> dict[str, Any]:
@@ -347,6 +355,18 @@ def results_text(
     """This run's results merged with the earlier entries of the sub-tasks it did not
     verify (``old``, by id), as the file's text: one sub-task a line, readable in a diff.
     """
+    return "".join(results_parts(old, tracker, results, run, exit_code, tracker_name))
+
+
+def results_parts(
+    old: Mapping[str, dict[str, Any]],
+    tracker: Tracker,
+    results: Sequence[SubTaskResult],
+    run: RunInfo,
+    exit_code: int,
+    tracker_name: str,
+) -> Iterator[str]:
+    """results_text() a line at a time."""
     secret_ids = secret_nodeids(_all_nodeids(results))
     run_json = run.to_json()
     collection = run_json.pop("collection", None)
@@ -394,7 +414,7 @@ def results_text(
             "outcomes": counts,
         },
     }
-    return lines.text(head)
+    return lines.parts(head)
 
 
 def _all_nodeids(results: Sequence[SubTaskResult]) -> Iterable[str]:
@@ -426,6 +446,6 @@ def write_results(
             aside = set_aside(path)
             warning = f"{error}; moved it to {aside.name} and started a new one"
             old = {}
-        text = results_text(old, tracker, results, run, exit_code, tracker_name)
-        atomic_write(path, text.encode("utf-8"), durable=False)
+        parts = results_parts(old, tracker, results, run, exit_code, tracker_name)
+        atomic_write(path, (part.encode("utf-8") for part in parts), durable=False)
     return warning

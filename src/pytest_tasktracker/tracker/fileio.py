@@ -14,7 +14,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,19 +214,22 @@ def _temp_copy(path: Path, data: bytes, info: os.stat_result) -> str:
     return _write_temp(path, data, True, lambda fd: _copy_metadata(path, fd, info))
 
 
-def _write_temp(path: Path, data: bytes, durable: bool, finish: Callable[[int], None]) -> str:
-    """A temporary file beside ``path`` holding ``data`` (flushed to disk when
-    ``durable``), then ``finish`` on its descriptor (its mode, say); removed again and a
-    TrackerWriteError raised when any of it fails."""
+def _write_temp(
+    path: Path, data: bytes | Iterable[bytes], durable: bool, finish: Callable[[int], None]
+) -> str:
+    """A temporary file beside ``path`` holding ``data``, bytes or their parts in order
+    (flushed to disk when ``durable``), then ``finish`` on its descriptor (its mode,
+    say); removed again and a TrackerWriteError raised when any of it fails."""
     try:
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
         raise TrackerWriteError(path, f"cannot be written: {_problem(error)}") from None
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            for part in (data,) if isinstance(data, bytes) else data:
+                view = memoryview(part)
+                while view:
+                    view = view[os.write(fd, view) :]
             if durable:
                 os.fsync(fd)
             finish(fd)
@@ -356,8 +359,9 @@ def set_aside(path: Path) -> Path:
     raise TrackerWriteError(path, "cannot be set aside: too many damaged copies")
 
 
-def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
-    """Replace ``path`` with ``data`` atomically, keeping the file's mode.
+def atomic_write(path: Path, data: bytes | Iterable[bytes], durable: bool = True) -> None:
+    """Replace ``path`` with ``data`` (bytes, or their parts in order: a large file need
+    not be whole in memory) atomically, keeping the file's mode.
 
     ``durable`` also flushes the data to disk before the replace (and the folder after):
     the tracker needs that. Evidence that any run can write again does not: readers still
