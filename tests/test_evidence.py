@@ -21,7 +21,7 @@ from pytest_tasktracker.rules.evidence import (
     earlier_entries,
     evidence_by_id,
     expand,
-    results_text,
+    results_parts,
     write_results,
 )
 from pytest_tasktracker.rules.linking import link
@@ -77,6 +77,11 @@ def test_a_failed_call_report_wins_over_a_later_passing_one() -> None:
         report("t::c", "call", "passed"),
     ]
     assert outcomes_of(reports) == {"t::a": "failed", "t::b": "failed", "t::c": "passed"}
+
+
+def results_text(*args: Any) -> str:
+    """The whole text results_parts() writes."""
+    return "".join(results_parts(*args))
 
 
 RUN = RunInfo("2026-11-25T10:00:00+00:00", ["-q"], None, "9.2.0", "CPython 3.11.7", 0)
@@ -218,7 +223,7 @@ def test_a_sub_task_this_run_did_not_verify_keeps_its_earlier_evidence(
 
 
 def written(tmp_path: Path, ids: int) -> Path:
-    """A results file as results_text() writes it, for sub-tasks 1.1 .. 1.<ids>."""
+    """A results file as write_results() writes it, for sub-tasks 1.1 .. 1.<ids>."""
     tracker = parse("### Step 1: A\n" + "- [ ] Run pytest on tests/test_a.py\n" * ids, "T.md")
     tests = ["tests/test_a.py::test_x", "tests/test_a.py::test_y"]
     results = judge_subtasks(link(tracker, tests, {}), dict.fromkeys(tests, "passed"), None)

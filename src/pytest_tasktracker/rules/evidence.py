@@ -162,7 +162,7 @@ def _rows(groups: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
-_ENTRY = '    {"id": "'  # how results_text() starts each sub-task's line
+_ENTRY = '    {"id": "'  # how results_parts() starts each sub-task's line
 _DECODER = json.JSONDecoder()
 
 
@@ -170,7 +170,7 @@ def earlier_entries(path: Path, wanted: Collection[str]) -> dict[str, dict[str, 
     """The earlier file's entries for the ``wanted`` ids, expanded; {} when there is no
     file.
 
-    A file results_text() wrote has one entry a line, and only the lines of wanted ids
+    A file results_parts() wrote has one entry a line, and only the lines of wanted ids
     (and of the entries whose tests they name) are decoded: a run needs the earlier
     entries only of sub-tasks it did not verify. A file in any other layout is decoded
     whole. Raises ResultsError when the file is not a results file.
@@ -186,7 +186,7 @@ def earlier_entries(path: Path, wanted: Collection[str]) -> dict[str, dict[str, 
         try:
             return _wanted_lines(lines, wanted)
         except ValueError:
-            pass  # not results_text()'s layout, or damaged: decode it whole
+            pass  # not results_parts()'s layout, or damaged: decode it whole
     subtasks = _parse(path, raw)["subtasks"]
     return {str(e["id"]): e for e in subtasks if isinstance(e, dict) and str(e.get("id")) in wanted}
 
@@ -344,20 +344,6 @@ def _shape(
     return groups, deselected
 
 
-def results_text(
-    old: Mapping[str, dict[str, Any]],
-    tracker: Tracker,
-    results: Sequence[SubTaskResult],
-    run: RunInfo,
-    exit_code: int,
-    tracker_name: str,
-) -> str:
-    """This run's results merged with the earlier entries of the sub-tasks it did not
-    verify (``old``, by id), as the file's text: one sub-task a line, readable in a diff.
-    """
-    return "".join(results_parts(old, tracker, results, run, exit_code, tracker_name))
-
-
 def results_parts(
     old: Mapping[str, dict[str, Any]],
     tracker: Tracker,
@@ -366,7 +352,9 @@ def results_parts(
     exit_code: int,
     tracker_name: str,
 ) -> Iterator[str]:
-    """results_text() a line at a time."""
+    """This run's results merged with the earlier entries of the sub-tasks it did not
+    verify (``old``, by id), as the file's text a line at a time: one sub-task a line,
+    readable in a diff."""
     secret_ids = secret_nodeids(_all_nodeids(results))
     run_json = run.to_json()
     collection = run_json.pop("collection", None)

@@ -100,7 +100,7 @@ class _Index:
     def match_all(self, targets: tuple[str, ...]) -> tuple[str, ...]:
         """The tests ``targets`` name, once each, in collection order. Sub-tasks naming
         the same targets get the same tuple: judging and writing them is then done once
-        (outcomes.judge_subtasks, evidence.results_text)."""
+        (outcomes.judge_subtasks, evidence.results_parts)."""
         found = self._matched.get(targets)
         if found is None:
             if len(targets) == 1:  # one target's matches are unique and in order already
