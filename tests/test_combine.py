@@ -177,3 +177,23 @@ def test_the_gate_writes_the_job_summary_under_github_and_with_summary(
     assert comment == written[written.index("## Task tracker gate failed") :]
     assert comment.startswith("## Task tracker gate failed: 1 of 4 ticked sub-tasks lack evidence")
     assert summary.read_text().count("## Task tracker gate") == 2  # appended, as GitHub wants
+
+
+def test_a_hand_edited_results_1_shard_is_combined_without_a_crash() -> None:
+    """Rows out of shape in an older shard are no evidence; the run is still combined."""
+    from pytest_tasktracker.rules.combine import Shard, combine
+
+    def shard(name: str, tests: object) -> Shard:
+        entry = {"id": "1.1", "outcome": "not-run", "tests": tests, "run": {"time": "t"}}
+        data = {
+            "schema": "pytest-tasktracker/results/1",
+            "tracker": "T.md",
+            "last_run": {"time": "t", "exit_code": 0},
+            "subtasks": [entry],
+        }
+        return Shard(name, data)
+
+    rows = [{"nodeid": "a.py::t", "outcome": "passed"}]
+    combined = combine([shard("one", [1, "x"]), shard("two", rows)], "now")
+    (entry,) = combined["subtasks"]
+    assert (entry["outcome"], entry["tests"]) == ("not-run", rows)

@@ -374,3 +374,35 @@ def test_what_is_written_reads_back_entry_by_entry(
         assert (entry["outcome"], entry["scope"]) == (result.outcome, len(result.tests))
     wanted = set(data.draw(st.sets(st.sampled_from(sorted(read)))))
     assert earlier_entries(path, wanted) == {i: read[i] for i in wanted}
+
+
+@pytest.mark.parametrize(
+    "tests",
+    [
+        [1, {"nodeid": "tests/test_a.py::test_x", "outcome": "passed"}],
+        {"passed": ["tests/test_a.py::test_x"]},  # results/2's shape in a results/1 file
+        "tests/test_a.py::test_x",
+        [{"nodeid": "tests/test_a.py::test_x"}],  # no outcome
+    ],
+)
+def test_a_hand_edited_results_1_entry_a_run_keeps_stays_untrusted(
+    tmp_path: Path, tests: object
+) -> None:
+    """A run that keeps an earlier entry whose rows were hand-edited out of shape writes
+    it on without crashing, and without making it trusted."""
+    tracker = parse("### Step 1: A\n- [ ] Run pytest on tests/test_a.py\n", "T.md")
+    entry = {
+        "id": "1.1",
+        "text": "Run pytest on tests/test_a.py",
+        "outcome": "passed",
+        "rule": "named",
+        "tests": tests,
+        "run": {"time": T},
+    }
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"schema": "pytest-tasktracker/results/1", "subtasks": [entry]}))
+    unselected = judge_subtasks(link(tracker, [], {}), {}, None)
+    assert write_results(path, tracker, unselected, RUN, 5, "T.md") is None
+    (kept,) = evidence_by_id(path).values()
+    assert (kept.outcome, kept.tests) == ("passed", ())
+    assert kept.contradiction() == "it says passed but lists no test"

@@ -111,7 +111,9 @@ def _combined_entry(parts: Sequence[dict[str, Any]], count: int) -> dict[str, An
     lacking = any(
         part.get("outcome") == "not-run"
         and not part.get("deselected")
-        and all(t.get("outcome") not in UNRUN for t in part.get("tests") or [])
+        and all(
+            isinstance(t, dict) and t.get("outcome") not in UNRUN for t in part.get("tests") or []
+        )
         for part in parts
     )
     if "failed" in seen:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.redact import secret_nodeids
@@ -284,12 +284,15 @@ class Lines:
         self.entries.append(f'{_json(fields)[:-1]}, {listed}, "run": {index}}}')
 
     def add_read(self, entry: Mapping[str, Any]) -> None:
-        """An entry as a reader gives it (expand): rows, and its run as an object."""
-        rows = entry.get("tests") or []
+        """An entry as a reader gives it (expand): rows, and its run as an object. Rows
+        a hand edit put out of shape (in a results/1 file) are written as no tests, so
+        the entry stays as untrusted as Evidence.from_json found it."""
+        found = entry.get("tests")
+        rows = found if _well_formed(found) else []
         fields = {k: v for k, v in entry.items() if k not in ("tests", "run", "same_tests_as")}
 
         def groups() -> dict[str, list[str]]:
-            pairs = [(str(t.get("nodeid")), str(t.get("outcome"))) for t in rows]
+            pairs = [(str(t["nodeid"]), str(t["outcome"])) for t in rows]
             return _grouped(pairs) if pairs else {}
 
         self.add(fields, rows, groups, _json(entry.get("run") or {}))
@@ -309,6 +312,13 @@ class Lines:
         for number, entry in enumerate(self.entries):
             yield f"    {entry}{',' if number < last else ''}\n"
         yield "]}\n"
+
+
+def _well_formed(rows: object) -> TypeGuard[list[dict[str, Any]]]:
+    """Whether ``rows`` are rows as Evidence.from_json reads them."""
+    return isinstance(rows, list) and all(
+        isinstance(row, dict) and "nodeid" in row and "outcome" in row for row in rows
+    )
 
 
 def _fields(result: SubTaskResult, tracker_status: str) -> dict[str, Any]:
