@@ -19,8 +19,7 @@ import functools
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 REDACTED = "[REDACTED]"
 _SECRET_NAME = (
@@ -30,8 +29,7 @@ _SECRET_NAME = (
 )
 
 
-@dataclass(frozen=True)
-class _Rules:
+class _Rules(NamedTuple):
     patterns: list[re.Pattern[str]]  # secret shapes, replaced whole
     auth_header: re.Pattern[str]
     assignment: re.Pattern[str]
@@ -42,12 +40,17 @@ class _Rules:
     secret_option: re.Pattern[str]
     attribute: re.Pattern[str]
     key: re.Pattern[str]
+    control: re.Pattern[str]  # control characters, ANSI escapes among them
+    secret_variable: re.Pattern[str]  # an environment variable named like a secret
+    path_variable: re.Pattern[str]  # ... or like a path
+    maybe_secret: re.Pattern[str]  # a parametrize id long enough to hold a secret
 
 
 @functools.cache
 def _rules() -> _Rules:
     """The patterns, compiled on first use: a run whose text holds nothing that could be
-    a secret (the usual argv) never pays for compiling them."""
+    a secret (the usual argv) never pays for compiling them (about 10 million
+    instructions, on every pytest run with a tracker)."""
     patterns = [
         re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}\b"),  # GitHub tokens
         re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}\b"),
@@ -104,6 +107,10 @@ def _rules() -> _Rules:
         secret_option,
         attribute,
         key,
+        re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]"),
+        re.compile(rf"(?i){_SECRET_NAME}|pass|key"),
+        re.compile(r"(?i)\A(?:_|PWD|OLDPWD|SHELL|TMPDIR|TEMP|TMP)\Z|(?:PATH|DIR|HOME|ROOT|_ENV)\Z"),
+        re.compile(r"[\w./+=@:%-]{8,}"),
     )
 
 
@@ -219,13 +226,18 @@ def redact_all(value: Any, environ: Mapping[str, str] | None = None) -> Any:
     return value
 
 
-# Control characters, ANSI escapes among them: never sent to a terminal as they are.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a control character (an ANSI escape, a NUL, ...); tab and
+    newline are not counted. Text that Python finds printable holds none."""
+    return not text.isprintable() and _rules().control.search(text) is not None
 
 
 def printable(text: str) -> str:
-    """Control characters (ANSI escapes among them) shown as text, never interpreted."""
-    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Control characters (ANSI escapes among them) shown as text, never interpreted:
+    never sent to a terminal as they are."""
+    if text.isprintable():
+        return text
+    return _rules().control.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def cut(text: str, limit: int) -> str:
@@ -279,21 +291,15 @@ def _replace_env_values(text: str, environ: Mapping[str, str]) -> str:
     return text
 
 
-_SECRET_VARIABLE = re.compile(rf"(?i){_SECRET_NAME}|pass|key")
-_PATH_VARIABLE = re.compile(
-    r"(?i)\A(?:_|PWD|OLDPWD|SHELL|TMPDIR|TEMP|TMP)\Z|(?:PATH|DIR|HOME|ROOT|_ENV)\Z"
-)
-
-
 def _is_plain_path(value: str, name: str = "") -> bool:
     """Folder paths and path lists (HOME, PATH, VIRTUAL_ENV) name places, not secrets;
     replacing them would garble every file name. A value counts as a path when it reads
     as one and either its variable is named as one (``*PATH``, ``*_DIR``, ``*HOME``,
     ``PWD``) or every part of it exists here: about one AWS secret key in 64 starts with
     ``/``, and a variable named like a secret is never a path."""
-    if _SECRET_VARIABLE.search(name) and not _PATH_VARIABLE.search(name):  # not PWD
-        return False
     rules = _rules()
+    if rules.secret_variable.search(name) and not rules.path_variable.search(name):  # not PWD
+        return False
     if any(pattern.search(value) for pattern in rules.patterns) or rules.assignment.search(value):
         return False
     parts = [part for part in value.split(os.pathsep) if part]
@@ -303,13 +309,9 @@ def _is_plain_path(value: str, name: str = "") -> bool:
     )
     if not looks:
         return False
-    if _PATH_VARIABLE.search(name):
+    if rules.path_variable.search(name):
         return True
     return all(os.path.exists(os.path.expanduser(part)) for part in parts)
-
-
-# A parametrize id long enough to hold a secret or an environment value.
-_MAYBE_SECRET = re.compile(r"[\w./+=@:%-]{8,}")
 
 
 def secret_nodeids(
@@ -320,7 +322,7 @@ def secret_nodeids(
     read further: usually the answer is empty and costs one look at each id."""
     found: dict[str, str] = {}
     for nodeid in {nodeid for nodeid in nodeids if "[" in nodeid}:
-        if not _MAYBE_SECRET.search(nodeid, nodeid.find("[")):
+        if not _rules().maybe_secret.search(nodeid, nodeid.find("[")):
             continue
         redacted = redact_text(nodeid, environ)
         if redacted != nodeid:

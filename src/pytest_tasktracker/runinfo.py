@@ -6,15 +6,13 @@ import datetime
 import platform
 import sys
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pytest_tasktracker.redact import redact_argv
 
 
-@dataclass(frozen=True)
-class RunInfo:
+class RunInfo(NamedTuple):
     time: str
     argv: list[str]
     git_head: str | None
@@ -27,7 +25,7 @@ class RunInfo:
     collection: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**self._asdict(), "argv": list(self.argv)}
 
 
 def collection_digest(nodeids: Iterable[str]) -> str:

@@ -7,8 +7,8 @@ so the two always agree on which tracker and which state folder a project uses.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 ENV_TRACKER = "PYTEST_TRACKER"
 DEFAULT_TRACKER = Path("pr_info") / "TASK_TRACKER.md"
@@ -23,8 +23,7 @@ class SettingsError(ValueError):
     """A configuration value is bad; the message names where it came from."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     tracker: Path
     tracker_source: str  # where the tracker path came from, for messages
     state: Path

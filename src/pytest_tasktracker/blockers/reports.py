@@ -17,7 +17,7 @@ from typing import Any
 
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.paths import slug
-from pytest_tasktracker.redact import CONTROL, printable
+from pytest_tasktracker.redact import has_control, printable
 from pytest_tasktracker.rules.gate import EVERY, OpenBlocker
 from pytest_tasktracker.tracker.fileio import atomic_write, locked, set_aside
 
@@ -87,7 +87,7 @@ def report_text(front: dict[str, Any]) -> str:
     yaml.allow_unicode = True
     data = dict(front)
     error = data["error"]
-    if "\n" in error and not CONTROL.search(error) and not _TRAILING_BLANK.search(error):
+    if "\n" in error and not has_control(error) and not _TRAILING_BLANK.search(error):
         data["error"] = LiteralScalarString(error)  # readable; otherwise YAML quotes it
     stream = io.StringIO()
     yaml.dump(data, stream)

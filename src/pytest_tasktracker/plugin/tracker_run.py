@@ -191,11 +191,9 @@ class TrackerRun:
                 for r in results
             ]
         self.results = results
-        from dataclasses import replace
-
         from pytest_tasktracker.runinfo import collection_digest
 
-        run = replace(run, collection=collection_digest(known))
+        run = run._replace(collection=collection_digest(known))
         recorded = self._write_evidence(tracker, run, exit_code)
         if self.settings.update:
             from pytest_tasktracker.rules.update import UpdateReport, apply, plan

@@ -17,8 +17,8 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 MANIFEST = "code.json"  # in the state folder: the files of recent code states
 KEPT_STATES = 8
@@ -27,8 +27,7 @@ _SKIP_DIRS = frozenset({"__pycache__", "node_modules", "build", "dist", "site"})
 _BIG = 4 * 1024 * 1024  # larger files (data) are known by size and time, not read
 
 
-@dataclass(frozen=True)
-class CodeState:
+class CodeState(NamedTuple):
     digest: str
     files: dict[str, str]  # path relative to the root -> content hash
 

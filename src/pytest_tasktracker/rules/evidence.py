@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any, NamedTuple, TypeGuard
 
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.redact import secret_nodeids
@@ -37,8 +36,7 @@ KEEPS_EARLIER = frozenset({"not-run", "unlinked"})  # these keep what the file s
 PROVING = frozenset({"passed", "xfailed", "xpassed", "skipped"})
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
     """What results.json says about one sub-task."""
 
     id: str

@@ -6,8 +6,9 @@ and documented (docs/linking.md); each is a small regular expression with tests.
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pytest_tasktracker.tracker.model import SubTask
 
@@ -39,24 +40,28 @@ _OTHER_CHECKS = re.compile(
     r"|linter|type[- ]?check(?:s|ing)?|manual(?:ly)?|review|browser|format(?:ting)?)\b",
     re.IGNORECASE,
 )
-# A tick whose words admit that nothing was verified.
-_CLAIM = re.compile(
-    r"\bBLOCKED\b"
-    r"|\bverified\s+(?:via|by|through|with)\s+(?:code\s+)?(?:review|reading|inspection)\b"
-    r"|\b(?:via|by)\s+code\s+review\b"
-    r"|\bdeferred\s+to\s+CI\b"
-    r"|\bcould\s*(?:not|n't)\s+(?:be\s+)?(?:run|execute|executed|collect|verify|verified|tested)\b"
-    r"|\bcan(?:not|'t)\s+(?:be\s+)?(?:run|execute|executed|verify|verified)\b"
-    r"|\bunable\s+to\s+(?:run|execute|verify)\b"
-    r"|\b(?:not|never)\s+(?:been\s+)?(?:run|executed|verified|tested)\b"
-    r"|\bshould\s+pass\s+when\b"
-    r"|\bskipped\s+(?:the\s+)?tests?\b",
-    re.IGNORECASE,
-)
 
 
-@dataclass(frozen=True, slots=True)
-class Intent:
+@functools.cache
+def _claim() -> re.Pattern[str]:
+    """The words of a tick that admit nothing was verified. Compiled on first use: only
+    the gate and the checks read claims, not a test run."""
+    return re.compile(
+        r"\bBLOCKED\b"
+        r"|\bverified\s+(?:via|by|through|with)\s+(?:code\s+)?(?:review|reading|inspection)\b"
+        r"|\b(?:via|by)\s+code\s+review\b"
+        r"|\bdeferred\s+to\s+CI\b"
+        r"|\bcould\s*(?:not|n't)\s+(?:be\s+)?(?:run|execute|executed|collect|verify|verified|tested)\b"
+        r"|\bcan(?:not|'t)\s+(?:be\s+)?(?:run|execute|executed|verify|verified)\b"
+        r"|\bunable\s+to\s+(?:run|execute|verify)\b"
+        r"|\b(?:not|never)\s+(?:been\s+)?(?:run|executed|verified|tested)\b"
+        r"|\bshould\s+pass\s+when\b"
+        r"|\bskipped\s+(?:the\s+)?tests?\b",
+        re.IGNORECASE,
+    )
+
+
+class Intent(NamedTuple):
     """What a sub-task asks for, read from its words."""
 
     explicit: tuple[str, ...]  # from <!-- tests: ... -->
@@ -121,5 +126,5 @@ def read_intent(subtask: SubTask) -> Intent:
 
 def unverified_claim(subtask: SubTask) -> str | None:
     """The words in a sub-task (or its notes) that admit it was not verified, if any."""
-    match = _CLAIM.search(subtask.full_text[:MAX_NOTES])
+    match = _claim().search(subtask.full_text[:MAX_NOTES])
     return match.group(0) if match else None

@@ -12,8 +12,7 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pytest_tasktracker.rules.intent import Intent, read_intent
 from pytest_tasktracker.tracker.model import SubTask, Tracker
@@ -21,8 +20,7 @@ from pytest_tasktracker.tracker.model import SubTask, Tracker
 Rule = Literal["marker", "explicit", "named", "step", "suite"]
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
+class Link(NamedTuple):
     subtask: SubTask
     intent: Intent
     rule: Rule | None  # None: unlinked

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from itertools import repeat
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pytest_tasktracker.rules.linking import Link
 
@@ -72,8 +71,7 @@ def _outcome(
     return None
 
 
-@dataclass(frozen=True)
-class SubTaskResult:
+class SubTaskResult(NamedTuple):
     link: Link
     outcome: Outcome
     reason: str

@@ -15,8 +15,8 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from pytest_tasktracker.rules.linking import Link, split_target
 
@@ -34,8 +34,7 @@ DEFAULT_NORECURSE = (
 )
 
 
-@dataclass(frozen=True)
-class Reach:
+class Reach(NamedTuple):
     """How much of the configured suite a run's collection covered.
 
     Paths are relative to the rootdir, with ``/``; ``""`` is the rootdir itself.
@@ -45,7 +44,7 @@ class Reach:
     run_roots: tuple[str, ...]  # folders and files this run collected in whole
     short: str | None = None  # why the run did not collect the whole suite; None if it did
     filtered: bool = False  # --ignore or --lf: files may be missing even under run_roots
-    pending: frozenset[str] = field(default_factory=frozenset)  # collectors never expanded
+    pending: frozenset[str] = frozenset()  # collectors never expanded
     rootdir: Path | None = None  # for finding the files of the scope a run left out
     norecurse: tuple[str, ...] = DEFAULT_NORECURSE
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from pytest_tasktracker.errors import ConcurrentEditError, TrackerWriteError
 from pytest_tasktracker.tracker.fileio import (
@@ -37,8 +37,7 @@ def set_status(text: str, subtask: SubTask, done: bool) -> str:
     return text[:start] + new + text[end:]
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
     """Tick (``done=True``) or untick a sub-task, named by id, expecting a text."""
 
     id: str
@@ -46,8 +45,7 @@ class Change:
     text: str | None = None  # when given, the sub-task must still have this text
 
 
-@dataclass(frozen=True, slots=True)
-class Applied:
+class Applied(NamedTuple):
     subtask: SubTask  # as it was before the change
     done: bool
     changed: bool  # False when the box already had the asked-for status

@@ -15,9 +15,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pytest_tasktracker.errors import ConcurrentEditError, TrackerReadError, TrackerWriteError
 
@@ -96,8 +95,7 @@ def decode(path: Path, data: bytes) -> str:
         ) from None
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(NamedTuple):
     """What tells one version of a file from another without reading it."""
 
     device: int

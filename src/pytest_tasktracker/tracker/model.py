@@ -114,8 +114,7 @@ class SubTask(NamedTuple):
         return "\n".join((self.source or self.text, *self.continuation))
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """A step: a step heading, a step-level checkbox item, or a section of loose items."""
 
     id: str

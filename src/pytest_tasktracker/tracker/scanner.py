@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _BLANKS = (" ", "\t")
@@ -99,27 +99,51 @@ def indent_width(text: str, start_col: int = 0) -> tuple[int, int]:
     return col - start_col, i
 
 
-@dataclass(slots=True)
-class Heading:
+class Heading(NamedTuple):
     line: int  # 0-based
     level: int
     text: str
 
 
-@dataclass(slots=True)
 class CheckboxItem:
-    line: int  # 0-based line of the checkbox
-    depth: int  # nesting: 0 for a top-level item, counting enclosing list items
-    quote_depth: int  # block quotes around the item
-    status: str  # the raw bracket content: "", " ", "x", "-", ...
-    optional: bool  # "[ ]*", Kiro's optional task
-    status_offset: int  # offset of the bracket content in the text (of "]" when empty)
-    text: str  # the first paragraph after the checkbox, soft wraps joined by spaces
-    end_line: int = -1  # first line no longer belonging to this item (exclusive)
-    extra: list[str] = field(default_factory=list)  # continuation of the first paragraph
+    """A checkbox list item. Its end and the continuation of its first paragraph are
+    filled in as the scan goes on."""
+
+    __slots__ = (
+        "depth",
+        "end_line",
+        "extra",
+        "line",
+        "optional",
+        "quote_depth",
+        "status",
+        "status_offset",
+        "text",
+    )
+
+    def __init__(
+        self,
+        *,
+        line: int,  # 0-based line of the checkbox
+        depth: int,  # nesting: 0 for a top-level item, counting enclosing list items
+        quote_depth: int,  # block quotes around the item
+        status: str,  # the raw bracket content: "", " ", "x", "-", ...
+        optional: bool,  # "[ ]*", Kiro's optional task
+        status_offset: int,  # offset of the bracket content in the text (of "]" when empty)
+        text: str,  # the first paragraph after the checkbox, soft wraps joined by spaces
+    ) -> None:
+        self.line = line
+        self.depth = depth
+        self.quote_depth = quote_depth
+        self.status = status
+        self.optional = optional
+        self.status_offset = status_offset
+        self.text = text
+        self.end_line = -1  # first line no longer belonging to this item (exclusive)
+        self.extra: list[str] = []  # continuation of the first paragraph
 
 
-# The scanner's own state: plain classes, as a dataclass costs a few million
+# The scanner's own state: plain classes too, as a dataclass costs a few million
 # instructions to create on every import (every pytest run with a tracker).
 class _Item:
     """An open list item."""
@@ -152,8 +176,7 @@ class _Block:
         self.html_end = html_end
 
 
-@dataclass(slots=True)
-class Scan:
+class Scan(NamedTuple):
     lines: list[tuple[int, str, str]]
     headings: list[Heading]
     items: list[CheckboxItem]
