@@ -406,3 +406,20 @@ def test_a_hand_edited_results_1_entry_a_run_keeps_stays_untrusted(
     (kept,) = evidence_by_id(path).values()
     assert (kept.outcome, kept.tests) == ("passed", ())
     assert kept.contradiction() == "it says passed but lists no test"
+
+
+def test_a_run_as_json_is_a_copy() -> None:
+    """RunInfo is a named tuple: its JSON form must not share the argv list with it."""
+    data = RUN.to_json()
+    assert data == {
+        "time": "2026-11-25T10:00:00+00:00",
+        "argv": ["-q"],
+        "git_head": None,
+        "pytest": "9.2.0",
+        "python": "CPython 3.11.7",
+        "workers": 0,
+        "code": None,
+        "collection": None,
+    }
+    data["argv"].append("-x")
+    assert RUN.argv == ["-q"]

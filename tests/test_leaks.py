@@ -307,3 +307,32 @@ def test_every_secret_shape_passes_the_filter(shape: str, data: st.DataObject) -
 
     prefix, bodies = SHAPES[shape]
     assert redact._may_hold_secret(f"{prefix}{data.draw(bodies)}")
+
+
+# Control characters in what we print: shown as text, never interpreted. `printable`
+# returns text Python finds printable as it is, without a pattern; the rest goes through
+# the pattern.
+CONTROL_CHARACTERS = "".join(map(chr, [*range(9), *range(11, 32), 0x7F, 0x85, 0x2028, 0x2029]))
+
+
+def test_printable_shows_control_characters_as_text() -> None:
+    from pytest_tasktracker.redact import has_control, printable
+
+    assert printable("\x1b[31mred\x1b[0m\ttab\nline\u2028\x85") == (
+        "\\x1b[31mred\\x1b[0m\ttab\nline\\x2028\\x85"
+    )
+    assert printable("größe ✓") == "größe ✓"
+    assert not has_control("plain\ttext\nwith lines ✓")
+    assert has_control("bell\x07")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(CONTROL_CHARACTERS + "\t\n\u00ad\u200bab ü")))
+def test_printable_agrees_with_the_pattern_on_any_text(text: str) -> None:
+    import re
+
+    from pytest_tasktracker.redact import has_control, printable
+
+    pattern = re.compile(f"[{re.escape(CONTROL_CHARACTERS)}]")
+    assert printable(text) == pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    assert has_control(text) == bool(pattern.search(text))
