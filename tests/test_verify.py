@@ -26,7 +26,7 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "pytest.ini").write_text("[pytest]\ntracker = TASKS.md\n")
     (tmp_path / "TASKS.md").write_text(TRACKER)
     (tmp_path / "test_a.py").write_text("def test_a():\n    pass\n")
-    (tmp_path / "code.py").write_text("X = 1\n")
+    (tmp_path / "app.py").write_text("X = 1\n")  # not code.py: pdb imports the stdlib's code
     done = run_pytest_in(tmp_path, "--tracker-update")
     assert done.returncode == 0, done.stdout
     return tmp_path
@@ -54,7 +54,7 @@ def test_quality_checks_are_ticked_when_all_three_passed_on_one_state(project: P
 
 def test_a_source_change_between_the_checks_means_no_tick(project: Path) -> None:
     tasktracker(project, "verify", "1.2", "--check", "pylint", "--", *PASS)
-    (project / "code.py").write_text("X = 2\n")
+    (project / "app.py").write_text("X = 2\n")
     after = tasktracker(project, "verify", "1.2", "--check", "mypy", "--", *PASS)
     assert after.stdout.splitlines()[1:] == [
         "1.2 not ticked: still needs pylint (passed on other code), "
