@@ -89,7 +89,7 @@ def test_a_timeout_keeps_the_evidence_of_scopes_that_finished(
     result = run(
         pytester.path,
         "--timeout",
-        "3",
+        "8" if workers else "3",  # two workers start slowly on a loaded machine
         "--",
         "-p",
         "no:cacheprovider",
