@@ -286,7 +286,11 @@ def test_a_file_in_the_written_layout_is_read_line_by_line_without_decoding_it_w
         raise AssertionError("decoded whole")
 
     monkeypatch.setattr(evidence, "_parse", whole)
+    monkeypatch.setattr(evidence, "_read", whole)  # nor is it read whole: a line at a time
     assert earlier_entries(path, {"1.1", "1.3"}) == {i: everything[i] for i in ("1.1", "1.3")}
+    # 1.3 names 1.1's tests (same_tests_as): the line named is read back, wanted or not
+    assert earlier_entries(path, {"1.3"}) == {"1.3": everything["1.3"]}
+    assert everything["1.3"]["tests"] == everything["1.1"]["tests"]
     # A line that is not the layout's own (indented otherwise, a missing comma, a missing
     # end) is not trusted line by line: the file is decoded whole.
     text = path.read_text()
@@ -300,6 +304,10 @@ def test_a_file_in_the_written_layout_is_read_line_by_line_without_decoding_it_w
         with pytest.raises(AssertionError, match="decoded whole"):
             earlier_entries(path, {"1.1"})
         path.write_text(text)
+    for changed in (text + "]}\n", text.removesuffix("\n")):  # after the end, no end
+        path.write_text(changed)
+        with pytest.raises(AssertionError, match="decoded whole"):
+            earlier_entries(path, {"1.1"})
 
 
 def test_evidence_is_read_entry_by_entry_and_a_bad_entry_is_left_out(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple, TypeGuard
+from typing import Any, BinaryIO, NamedTuple, TypeGuard
 
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.redact import secret_nodeids
@@ -168,48 +168,72 @@ def earlier_entries(path: Path, wanted: Collection[str]) -> dict[str, dict[str, 
     """The earlier file's entries for the ``wanted`` ids, expanded; {} when there is no
     file.
 
-    A file results_parts() wrote has one entry a line, and only the lines of wanted ids
-    (and of the entries whose tests they name) are decoded: a run needs the earlier
-    entries only of sub-tasks it did not verify. A file in any other layout is decoded
+    A file results_parts() wrote has one entry a line: it is read a line at a time, and
+    only the lines of wanted ids (and of the entries whose tests they name) are decoded
+    (a run needs the earlier entries only of sub-tasks it did not verify, and a file of
+    100,000 entries is never in memory whole). A file in any other layout is decoded
     whole. Raises ResultsError when the file is not a results file.
     """
+    try:
+        with path.open("rb") as file:
+            return _wanted_lines(file, wanted)
+    except FileNotFoundError:
+        return {}
+    except (ValueError, RecursionError):
+        pass  # not results_parts()'s layout, or damaged: decode it whole
+    except OSError as error:
+        raise ResultsError(path, f"cannot be read: {error.strerror}") from None
     raw = _read(path)
     if raw is None:
         return {}
-    try:
-        lines = raw.decode("utf-8").split("\n")
-    except UnicodeDecodeError:
-        lines = []  # _parse says what is wrong
-    if len(lines) > 3 and lines[-2:] == ["]}", ""] and lines[0].endswith('"subtasks": ['):
-        try:
-            return _wanted_lines(lines, wanted)
-        except ValueError:
-            pass  # not results_parts()'s layout, or damaged: decode it whole
     subtasks = _parse(path, raw)["subtasks"]
     return {str(e["id"]): e for e in subtasks if isinstance(e, dict) and str(e.get("id")) in wanted}
 
 
-def _wanted_lines(lines: list[str], wanted: Collection[str]) -> dict[str, dict[str, Any]]:
-    head = json.loads(lines[0] + "]}")
+def _wanted_lines(file: BinaryIO, wanted: Collection[str]) -> dict[str, dict[str, Any]]:
+    """The wanted entries of a file in results_parts()'s layout, read a line at a time:
+    its head, one entry a line (each but the last ending in ``,``), and ``]}``. Raises
+    ValueError when the file is in another layout."""
+    first = file.readline().decode("utf-8")
+    if not first.endswith('"subtasks": [\n'):
+        raise ValueError("not results_parts()'s layout")
+    head = json.loads(first[:-1] + "]}")
     if not isinstance(head, dict) or head.get("schema") not in READABLE:
         raise ValueError("not a results file")
     found: dict[str, dict[str, Any]] = {}
-    line_of: dict[str, str] = {}
-    body = lines[1:-2]
-    for number, line in enumerate(body, start=1):
-        end = "}" if number == len(body) else "},"
-        if not line.startswith(_ENTRY) or not line.endswith(end):
+    where: dict[str, int] = {}  # id -> offset of its first line, for what entries name
+    position = len(first.encode("utf-8"))
+    previous = ""  # the body line before this one
+    ended = False
+    for raw in file:
+        line = raw.decode("utf-8")
+        if ended or not line.endswith("\n"):
+            raise ValueError("text after the end, or a line without its end")
+        line = line[:-1]
+        if line == "]}":
+            if not previous.endswith("}") or previous.endswith("},"):
+                raise ValueError("the last entry ends with a comma, or there is none")
+            ended = True
+            continue
+        if (previous and not previous.endswith("},")) or not line.startswith(_ENTRY):
             raise ValueError(line)
         ident = _DECODER.raw_decode(line, len(_ENTRY) - 1)[0]  # the quoted id
-        line_of.setdefault(ident, line)
+        where.setdefault(ident, position)
         if ident in wanted:
             entry = json.loads(line[4:].removesuffix(","))
             if isinstance(entry, dict) and entry.get("id") == ident:
                 found[ident] = entry
+        previous = line
+        position += len(raw)
+    if not ended:
+        raise ValueError("the file ends before its last line")
     named = {str(e["same_tests_as"]) for e in found.values() if "same_tests_as" in e}
-    extra = [
-        json.loads(line_of[i][4:].removesuffix(",")) for i in named - found.keys() if i in line_of
-    ]
+    extra = []
+    for ident in sorted(named - found.keys()):
+        if ident in where:
+            file.seek(where[ident])
+            line = file.readline().decode("utf-8").removesuffix("\n")
+            extra.append(json.loads(line[4:].removesuffix(",")))
     head["subtasks"] = [*found.values(), *extra]
     expand(head)
     return found
@@ -254,20 +278,28 @@ class Lines:
     Each run is kept once (an entry names it by its index in the head's ``runs``), and
     an entry whose tests are the very tests of an earlier line (the same object: the
     shared scope of outcomes.judge_subtasks, or a list read from a reference) names that
-    line's sub-task in ``same_tests_as``."""
+    line's sub-task in ``same_tests_as``.
+
+    ``add`` and ``add_read`` keep the lines for ``parts``; ``line`` and ``read_line``
+    only make them, for a writer that names its runs first (``run_index``) and hands
+    ``parts`` its lines as it makes them, so they are never all in memory at once."""
 
     def __init__(self) -> None:
         self.entries: list[str] = []
         self.runs: dict[str, int] = {}  # a run as JSON -> its index
         self._listed: dict[int, tuple[object, str]] = {}  # id of tests -> (them, sub-task)
 
-    def add(
+    def run_index(self, run: str) -> int:
+        """The index of ``run`` (as JSON) in the head's ``runs``, added when new."""
+        return self.runs.setdefault(run, len(self.runs))
+
+    def line(
         self,
         fields: Mapping[str, Any],
         tests: object,
         groups: Callable[[], dict[str, list[str]]],
         run: str,
-    ) -> None:
+    ) -> str:
         """One entry: its ``fields`` (``id`` first), the object holding its tests, how to
         group them (asked only of the first entry with them), and its run as JSON."""
         subtask_id = str(fields.get("id"))
@@ -278,10 +310,9 @@ class Lines:
             if tests:
                 self._listed[id(tests)] = (tests, subtask_id)  # kept alive: ids stay unique
             listed = f'"tests": {_json(groups())}'
-        index = self.runs.setdefault(run, len(self.runs))
-        self.entries.append(f'{_json(fields)[:-1]}, {listed}, "run": {index}}}')
+        return f'{_json(fields)[:-1]}, {listed}, "run": {self.run_index(run)}}}'
 
-    def add_read(self, entry: Mapping[str, Any]) -> None:
+    def read_line(self, entry: Mapping[str, Any]) -> str:
         """An entry as a reader gives it (expand): rows, and its run as an object. Rows
         a hand edit put out of shape (in a results/1 file) are written as no tests, so
         the entry stays as untrusted as Evidence.from_json found it."""
@@ -293,23 +324,44 @@ class Lines:
             pairs = [(str(t["nodeid"]), str(t["outcome"])) for t in rows]
             return _grouped(pairs) if pairs else {}
 
-        self.add(fields, rows, groups, _json(entry.get("run") or {}))
+        return self.line(fields, rows, groups, _read_run(entry))
+
+    def add(
+        self,
+        fields: Mapping[str, Any],
+        tests: object,
+        groups: Callable[[], dict[str, list[str]]],
+        run: str,
+    ) -> None:
+        self.entries.append(self.line(fields, tests, groups, run))
+
+    def add_read(self, entry: Mapping[str, Any]) -> None:
+        self.entries.append(self.read_line(entry))
 
     def text(self, head: Mapping[str, Any]) -> str:
         return "".join(self.parts(head))
 
-    def parts(self, head: Mapping[str, Any]) -> Iterator[str]:
-        """The file's text a line at a time: its head, then each entry."""
+    def parts(self, head: Mapping[str, Any], lines: Iterable[str] | None = None) -> Iterator[str]:
+        """The file's text a line at a time: its head, then each entry (the kept ones,
+        or ``lines`` as they come: their runs must be known before)."""
         head = {"schema": SCHEMA, **{k: v for k, v in head.items() if k != "schema"}}
         top = f'{_json(head)[:-1]}, "runs": [{", ".join(self.runs)}]'
-        if not self.entries:
+        entries = iter(self.entries if lines is None else lines)
+        previous = next(entries, None)
+        if previous is None:
             yield f'{top}, "subtasks": []}}\n'
             return
         yield f'{top}, "subtasks": [\n'
-        last = len(self.entries) - 1
-        for number, entry in enumerate(self.entries):
-            yield f"    {entry}{',' if number < last else ''}\n"
+        for entry in entries:
+            yield f"    {previous},\n"
+            previous = entry
+        yield f"    {previous}\n"
         yield "]}\n"
+
+
+def _read_run(entry: Mapping[str, Any]) -> str:
+    """An entry's run (as a reader gives it, an object) as JSON."""
+    return _json(entry.get("run") or {})
 
 
 def _well_formed(rows: object) -> TypeGuard[list[dict[str, Any]]]:
@@ -368,7 +420,10 @@ def results_parts(
     collection = run_json.pop("collection", None)
     run_text = _json(run_json)
     lines = Lines()
-    shapes: dict[int, tuple[dict[str, list[str]], int]] = {}  # shared rows: shaped once
+    # First which entries are new and which are kept, so that every run is named in the
+    # head before the entries are made: they are then written as they are made (at
+    # 100,000 sub-tasks, about 30 MB are never held at once).
+    plan: list[tuple[SubTaskResult, dict[str, Any] | None]] = []
     seen: set[str] = set()
     for result in results:
         subtask = result.link.subtask
@@ -386,9 +441,19 @@ def results_parts(
             assert previous is not None
             entry = dict(previous)
             entry.update(line=subtask.line, step=subtask.step, status=subtask.status)
-            lines.add_read(entry)
+            lines.run_index(_read_run(entry))
+            plan.append((result, entry))
         else:
-            fields = _fields(result, subtask.status)
+            lines.run_index(run_text)
+            plan.append((result, None))
+
+    def made() -> Iterator[str]:
+        shapes: dict[int, tuple[dict[str, list[str]], int]] = {}  # shared rows: shaped once
+        for result, kept in plan:
+            if kept is not None:
+                yield lines.read_line(kept)
+                continue
+            fields = _fields(result, result.link.subtask.status)
             rows = result.tests
             shape = shapes.get(id(rows))
             if shape is None:
@@ -396,7 +461,8 @@ def results_parts(
             fields["scope"] = len(rows)
             if shape[1]:
                 fields["deselected"] = shape[1]
-            lines.add(fields, rows, shape[0].copy, run_text)
+            yield lines.line(fields, rows, shape[0].copy, run_text)
+
     counts: dict[str, int] = {}
     for result in results:
         counts[result.outcome] = counts.get(result.outcome, 0) + 1
@@ -410,7 +476,7 @@ def results_parts(
             "outcomes": counts,
         },
     }
-    return lines.parts(head)
+    return lines.parts(head, made())
 
 
 def _all_nodeids(results: Sequence[SubTaskResult]) -> Iterable[str]:
