@@ -195,6 +195,6 @@ def as_text(data: Mapping[str, Any]) -> str:
     from pytest_tasktracker.rules.evidence import Lines
 
     lines = Lines()
-    for entry in data["subtasks"]:
-        lines.add_read(entry)
-    return lines.text({key: value for key, value in data.items() if key != "subtasks"})
+    made = [lines.read_line(entry) for entry in data["subtasks"]]  # names every run
+    head = {key: value for key, value in data.items() if key != "subtasks"}
+    return "".join(lines.parts(head, made))

@@ -280,12 +280,12 @@ class Lines:
     shared scope of outcomes.judge_subtasks, or a list read from a reference) names that
     line's sub-task in ``same_tests_as``.
 
-    ``add`` and ``add_read`` keep the lines for ``parts``; ``line`` and ``read_line``
-    only make them, for a writer that names its runs first (``run_index``) and hands
-    ``parts`` its lines as it makes them, so they are never all in memory at once."""
+    ``line`` and ``read_line`` make the lines; ``parts`` writes the head, which lists
+    the runs, then the lines. So every run must be named before the head is written:
+    a writer names them first (``run_index``) and hands ``parts`` its lines as it makes
+    them, so they are never all in memory at once."""
 
     def __init__(self) -> None:
-        self.entries: list[str] = []
         self.runs: dict[str, int] = {}  # a run as JSON -> its index
         self._listed: dict[int, tuple[object, str]] = {}  # id of tests -> (them, sub-task)
 
@@ -326,27 +326,11 @@ class Lines:
 
         return self.line(fields, rows, groups, _read_run(entry))
 
-    def add(
-        self,
-        fields: Mapping[str, Any],
-        tests: object,
-        groups: Callable[[], dict[str, list[str]]],
-        run: str,
-    ) -> None:
-        self.entries.append(self.line(fields, tests, groups, run))
-
-    def add_read(self, entry: Mapping[str, Any]) -> None:
-        self.entries.append(self.read_line(entry))
-
-    def text(self, head: Mapping[str, Any]) -> str:
-        return "".join(self.parts(head))
-
-    def parts(self, head: Mapping[str, Any], lines: Iterable[str] | None = None) -> Iterator[str]:
-        """The file's text a line at a time: its head, then each entry (the kept ones,
-        or ``lines`` as they come: their runs must be known before)."""
+    def parts(self, head: Mapping[str, Any], lines: Iterable[str]) -> Iterator[str]:
+        """The file's text a line at a time: its head, then each of ``lines``."""
         head = {"schema": SCHEMA, **{k: v for k, v in head.items() if k != "schema"}}
         top = f'{_json(head)[:-1]}, "runs": [{", ".join(self.runs)}]'
-        entries = iter(self.entries if lines is None else lines)
+        entries = iter(lines)
         previous = next(entries, None)
         if previous is None:
             yield f'{top}, "subtasks": []}}\n'
