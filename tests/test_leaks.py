@@ -336,3 +336,19 @@ def test_printable_agrees_with_the_pattern_on_any_text(text: str) -> None:
     pattern = re.compile(f"[{re.escape(CONTROL_CHARACTERS)}]")
     assert printable(text) == pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     assert has_control(text) == bool(pattern.search(text))
+
+
+def test_parametrized_ids_and_shown_text_do_not_compile_the_secret_patterns() -> None:
+    """Every run checks its parametrized ids for secrets, and blocker reports show text:
+    the patterns that rule most ids out, and that show control characters, are compiled
+    on their own. The thirty secret patterns (about 10 million instructions) wait for
+    text that may hold a secret."""
+    from pytest_tasktracker import redact
+
+    redact._rules.cache_clear()
+    assert redact.secret_nodeids(["t.py::test_x[1-2-3]", "t.py::test_y[some/path.txt]"]) == {}
+    assert redact.printable("a\nb\x1b") == "a\nb\\x1b"
+    assert redact._rules.cache_info().currsize == 0
+    assert redact.secret_nodeids(["t.py::test_z[ghp_" + "a" * 36 + "]"]) == {
+        "t.py::test_z[ghp_" + "a" * 36 + "]": "t.py::test_z[[REDACTED]]"
+    }

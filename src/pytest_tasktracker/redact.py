@@ -40,10 +40,8 @@ class _Rules(NamedTuple):
     secret_option: re.Pattern[str]
     attribute: re.Pattern[str]
     key: re.Pattern[str]
-    control: re.Pattern[str]  # control characters, ANSI escapes among them
     secret_variable: re.Pattern[str]  # an environment variable named like a secret
     path_variable: re.Pattern[str]  # ... or like a path
-    maybe_secret: re.Pattern[str]  # a parametrize id long enough to hold a secret
 
 
 @functools.cache
@@ -107,10 +105,8 @@ def _rules() -> _Rules:
         secret_option,
         attribute,
         key,
-        re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]"),
         re.compile(rf"(?i){_SECRET_NAME}|pass|key"),
         re.compile(r"(?i)\A(?:_|PWD|OLDPWD|SHELL|TMPDIR|TEMP|TMP)\Z|(?:PATH|DIR|HOME|ROOT|_ENV)\Z"),
-        re.compile(r"[\w./+=@:%-]{8,}"),
     )
 
 
@@ -226,10 +222,17 @@ def redact_all(value: Any, environ: Mapping[str, str] | None = None) -> Any:
     return value
 
 
+@functools.cache
+def _control() -> re.Pattern[str]:
+    """Control characters, ANSI escapes among them; compiled on first use, on its own:
+    showing a line of text needs none of the secret patterns."""
+    return re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
+
+
 def has_control(text: str) -> bool:
     """Whether ``text`` holds a control character (an ANSI escape, a NUL, ...); tab and
     newline are not counted. Text that Python finds printable holds none."""
-    return not text.isprintable() and _rules().control.search(text) is not None
+    return not text.isprintable() and _control().search(text) is not None
 
 
 def printable(text: str) -> str:
@@ -237,7 +240,7 @@ def printable(text: str) -> str:
     never sent to a terminal as they are."""
     if text.isprintable():
         return text
-    return _rules().control.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _control().sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def cut(text: str, limit: int) -> str:
@@ -314,15 +317,27 @@ def _is_plain_path(value: str, name: str = "") -> bool:
     return all(os.path.exists(os.path.expanduser(part)) for part in parts)
 
 
+@functools.cache
+def _maybe_secret() -> re.Pattern[str]:
+    """A parametrize id long enough to hold a secret or an environment value; compiled
+    on first use, on its own: most parametrized ids are ruled out by it alone, without
+    compiling the secret patterns."""
+    return re.compile(r"[\w./+=@:%-]{8,}")
+
+
 def secret_nodeids(
     nodeids: Iterable[str], environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """The test ids whose parametrize values hold a secret, each mapped to its redacted
     form. Ids without parameters, or with only short ones, cannot hold one and are not
     read further: usually the answer is empty and costs one look at each id."""
+    bracketed = {nodeid for nodeid in nodeids if "[" in nodeid}
+    if not bracketed:
+        return {}
+    maybe = _maybe_secret()
     found: dict[str, str] = {}
-    for nodeid in {nodeid for nodeid in nodeids if "[" in nodeid}:
-        if not _rules().maybe_secret.search(nodeid, nodeid.find("[")):
+    for nodeid in bracketed:
+        if not maybe.search(nodeid, nodeid.find("[")):
             continue
         redacted = redact_text(nodeid, environ)
         if redacted != nodeid:
