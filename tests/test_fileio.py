@@ -63,3 +63,26 @@ def test_a_file_over_the_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     path.write_text("- [ ] a\n" * 10)
     with pytest.raises(TrackerReadError, match="is 80 bytes, more than the 79 a tracker may have"):
         fileio.read_bytes(path, limit=79)
+
+
+def test_a_file_written_in_parts_holds_them_all_in_few_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """results.json is written a line at a time: 100,000 lines must not be 100,000
+    system calls, and a short write (a full pipe, a signal) must lose nothing."""
+    from pytest_tasktracker.tracker import fileio
+
+    writes: list[int] = []
+    real_write = os.write
+
+    def short_write(fd: int, data: bytes) -> int:  # at most 5,000 bytes a call
+        writes.append(len(data))
+        return real_write(fd, bytes(data[:5000]))
+
+    monkeypatch.setattr(fileio.os, "write", short_write)
+    lines = [f"    line {n} of the file\n".encode() for n in range(20_000)]
+    path = tmp_path / "results.json"
+    fileio.atomic_write(path, iter(lines), durable=False)
+    assert path.read_bytes() == b"".join(lines)
+    assert len(writes) < 200  # 540,000 bytes: about nine pieces, each in short writes
+    assert not [p for p in tmp_path.iterdir() if p.name != "results.json"]

@@ -212,6 +212,15 @@ def _temp_copy(path: Path, data: bytes, info: os.stat_result) -> str:
     return _write_temp(path, data, True, lambda fd: _copy_metadata(path, fd, info))
 
 
+_CHUNK = 1 << 16  # parts of a file are written in pieces of about this size
+
+
+def _write_all(fd: int, data: bytes | bytearray) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def _write_temp(
     path: Path, data: bytes | Iterable[bytes], durable: bool, finish: Callable[[int], None]
 ) -> str:
@@ -224,10 +233,16 @@ def _write_temp(
         raise TrackerWriteError(path, f"cannot be written: {_problem(error)}") from None
     try:
         try:
-            for part in (data,) if isinstance(data, bytes) else data:
-                view = memoryview(part)
-                while view:
-                    view = view[os.write(fd, view) :]
+            if isinstance(data, bytes):
+                _write_all(fd, data)
+            else:  # parts (a line each): gathered, so 100,000 lines are not 100,000 writes
+                pending = bytearray()
+                for part in data:
+                    pending += part
+                    if len(pending) >= _CHUNK:
+                        _write_all(fd, pending)
+                        pending = bytearray()
+                _write_all(fd, pending)
             if durable:
                 os.fsync(fd)
             finish(fd)
