@@ -177,12 +177,8 @@ def earlier_entries(path: Path, wanted: Collection[str]) -> dict[str, dict[str, 
     try:
         with path.open("rb") as file:
             return _wanted_lines(file, wanted)
-    except FileNotFoundError:
-        return {}
-    except (ValueError, RecursionError):
-        pass  # not results_parts()'s layout, or damaged: decode it whole
-    except OSError as error:
-        raise ResultsError(path, f"cannot be read: {error.strerror}") from None
+    except (ValueError, RecursionError, OSError):
+        pass  # another layout, or damaged: decode it whole; or missing, unreadable: _read
     raw = _read(path)
     if raw is None:
         return {}
@@ -220,7 +216,7 @@ def _wanted_lines(file: BinaryIO, wanted: Collection[str]) -> dict[str, dict[str
         ident = _DECODER.raw_decode(line, len(_ENTRY) - 1)[0]  # the quoted id
         where.setdefault(ident, position)
         if ident in wanted:
-            entry = json.loads(line[4:].removesuffix(","))
+            entry = _entry(line)
             if isinstance(entry, dict) and entry.get("id") == ident:
                 found[ident] = entry
         previous = line
@@ -232,11 +228,16 @@ def _wanted_lines(file: BinaryIO, wanted: Collection[str]) -> dict[str, dict[str
     for ident in sorted(named - found.keys()):
         if ident in where:
             file.seek(where[ident])
-            line = file.readline().decode("utf-8").removesuffix("\n")
-            extra.append(json.loads(line[4:].removesuffix(",")))
+            extra.append(_entry(file.readline().decode("utf-8").removesuffix("\n")))
     head["subtasks"] = [*found.values(), *extra]
     expand(head)
     return found
+
+
+def _entry(line: str) -> Any:
+    """The entry of a line results_parts() wrote (four spaces before it, a comma after
+    all but the last)."""
+    return json.loads(line[4:].removesuffix(","))
 
 
 def evidence_by_id(path: Path) -> dict[str, Evidence]:
@@ -355,7 +356,7 @@ def _well_formed(rows: object) -> TypeGuard[list[dict[str, Any]]]:
     )
 
 
-def _fields(result: SubTaskResult, tracker_status: str) -> dict[str, Any]:
+def _fields(result: SubTaskResult) -> dict[str, Any]:
     link = result.link
     subtask = link.subtask
     return {
@@ -363,7 +364,7 @@ def _fields(result: SubTaskResult, tracker_status: str) -> dict[str, Any]:
         "text": subtask.text,
         "step": subtask.step,
         "line": subtask.line,
-        "status": tracker_status,
+        "status": subtask.status,
         "outcome": result.outcome,
         "reason": result.reason,
         "rule": link.rule,
@@ -437,7 +438,7 @@ def results_parts(
             if kept is not None:
                 yield lines.read_line(kept)
                 continue
-            fields = _fields(result, result.link.subtask.status)
+            fields = _fields(result)
             rows = result.tests
             shape = shapes.get(id(rows))
             if shape is None:
