@@ -79,7 +79,7 @@ def test_a_file_written_in_parts_holds_them_all_in_few_writes(
         writes.append(len(data))
         return real_write(fd, bytes(data[:5000]))
 
-    monkeypatch.setattr(fileio.os, "write", short_write)
+    monkeypatch.setattr(os, "write", short_write)
     lines = [f"    line {n} of the file\n".encode() for n in range(20_000)]
     path = tmp_path / "results.json"
     fileio.atomic_write(path, iter(lines), durable=False)
