@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from pytest_tasktracker import parse, set_status
-from pytest_tasktracker.tracker.scanner import split_lines
+from pytest_tasktracker.tracker.scanner import Scan, scan, split_lines
 
 settings.register_profile("ci", max_examples=60, deadline=None)
 settings.register_profile(
@@ -162,3 +162,66 @@ def test_the_sub_tasks_agree_with_markdown_it(text: str) -> None:
 def test_lines_split_as_markdown_does() -> None:
     text = "a\r\nb\rc\nd\u2028e\x0cf"
     assert [line for _, line, _ in split_lines(text)] == ["a", "b", "c", "d\u2028e\x0cf"]
+
+
+# Lines a tracker is made of, in any order: the scanner's quick path takes some of them
+# (blank lines, "- [ ] text" at column 0) and must leave the state as `feed` would.
+tracker_lines = st.lists(
+    st.sampled_from(
+        [
+            "- [ ] a",
+            "- [x] b",
+            "* [ ]* c",
+            "+ [-] d",
+            "- []",
+            "- [ ]",
+            "- [ ]\tx",
+            "-  [ ] e",
+            "-[ ] n",
+            "-\t[ ] o\n  - [ ] nested only under a tab",
+            "- [ ]x",
+            "- [P] p",
+            "  - f",
+            "  - [ ] g",
+            "    - [ ] h",
+            "\t- [ ] i",
+            "1. [ ] j",
+            "2) [X] k",
+            "",
+            "   ",
+            "text",
+            "  text",
+            "### Step 1: t",
+            "> - [ ] q",
+            ">",
+            "```",
+            "<div>",
+            "<!-- x -->",
+            "---",
+            "- - -",
+            "===",
+            "\ufeff- [ ] bom",
+        ]
+    )
+    | accepted_text,
+    max_size=30,
+)
+
+
+def scanned(result: Scan) -> tuple[object, ...]:
+    fields = ("line", "depth", "quote_depth", "status", "optional", "status_offset", "text")
+    items = [[getattr(i, name) for name in (*fields, "end_line", "extra")] for i in result.items]
+    return result.lines, result.headings, items
+
+
+@settings(max_examples=max(300, settings().max_examples))
+@given(
+    st.one_of(
+        tracker_lines.map("\n".join),
+        tracker_lines.map("\r\n".join),
+        markdownish,
+        document(),
+    )
+)
+def test_the_quick_path_scans_as_the_general_one(text: str) -> None:
+    assert scanned(scan(text)) == scanned(scan(text, quick=False))

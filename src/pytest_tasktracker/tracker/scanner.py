@@ -25,7 +25,10 @@ _THEMATIC = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _LIST_MARKER = re.compile(r"([-+*]|(\d{1,9})[.)])(?=[ \t]|$)")
 # The bracket holds nothing, a blank, x/X, or one mark that is not a letter or digit
 # ("[-]", "[~]"): "[P]" or "[1]" is text, not a checkbox.
-_CHECKBOX = re.compile(r"\[([ \txX]|[^\w\s\]]|)\](\*?)(?=[ \t]|$)")
+_BOX = r"\[([ \txX]|[^\w\s\]]|)\](\*?)(?=[ \t]|$)"
+_CHECKBOX = re.compile(_BOX)
+# A bullet checkbox at column 0, "- [ ] text": the line most trackers are made of.
+_PLAIN_CHECKBOX = re.compile(rf"[-+*] {_BOX}")
 _HTML_1_OPEN = re.compile(r"<(?:script|pre|style|textarea)(?:[\s>]|$)", re.IGNORECASE)
 _HTML_1_CLOSE = re.compile(r"</(?:script|pre|style|textarea)>", re.IGNORECASE)
 _HTML_6_TAGS = (
@@ -123,7 +126,6 @@ class CheckboxItem:
 
     def __init__(
         self,
-        *,
         line: int,  # 0-based line of the checkbox
         depth: int,  # nesting: 0 for a top-level item, counting enclosing list items
         quote_depth: int,  # block quotes around the item
@@ -260,6 +262,7 @@ def _html_start(content: str, in_paragraph: bool) -> int:
 _BLOCK_STARTS = frozenset("`~<#")
 _MARKER_STARTS = frozenset("-+*0123456789")
 _RULE_STARTS = frozenset("-*_")
+_BULLETS = frozenset("-+*")
 _NO_INDENTS: list[int] = []
 
 
@@ -307,7 +310,13 @@ class _Line:
         # Matched once here: a list item is asked both whether it interrupts a paragraph
         # and what item it starts.
         first = stripped[:1]
-        self.thematic = first in _RULE_STARTS and _THEMATIC.match(stripped) is not None
+        # A thematic break holds three of its character: counting them first spares the
+        # pattern on nearly every list item ("- [ ] ...").
+        self.thematic = (
+            first in _RULE_STARTS
+            and stripped.count(first) >= 3
+            and _THEMATIC.match(stripped) is not None
+        )
         self.marker = _LIST_MARKER.match(stripped) if first in _MARKER_STARTS else None
 
 
@@ -499,36 +508,72 @@ class _Scanner:
             return False
         after = stripped[marker.end() :]
         marker_cols = line.cols + marker.end()
-        space_cols, space_chars = indent_width(after, line.start_col + marker_cols)
+        if after[:1] == " " and after[1:2] not in _BLANKS:
+            space_cols = space_chars = 1  # the common "- text", without measuring
+        else:
+            space_cols, space_chars = indent_width(after, line.start_col + marker_cols)
         rest = after[space_chars:]
         if self.paragraph and not outdented and (not rest or marker.group(2) not in (None, "1")):
             # Within its paragraph's container, an item may not start empty or, when
             # ordered, at a number other than 1: this line continues the text.
             self._continue_owner(stripped)
             return True
-        checkbox = None
         if not rest or space_cols > 4:
-            content_col = marker_cols + 1  # empty, or the item starts with indented code
-        else:
-            content_col = marker_cols + space_cols
-            box = _CHECKBOX.match(rest) if rest[0] == "[" else None
-            if box is not None:
-                self._end_continuations(line.index)
-                rest_offset = line.content_offset + line.chars + marker.end() + space_chars
-                checkbox = CheckboxItem(
-                    line=line.index,
-                    depth=len(self.items),
-                    quote_depth=line.quote_depth,
-                    status=box.group(1),
-                    optional=bool(box.group(2)),
-                    status_offset=rest_offset + 1,
-                    text=rest[box.end() :].strip(),
-                )
-                self.found.append(checkbox)
-        self.items.append(_Item(content_col, line.quote_depth, checkbox))
-        self.paragraph = bool(rest) and space_cols <= 4
+            # empty, or the item starts with indented code
+            self._open_item(marker_cols + 1, line.quote_depth, None, False)
+            return True
+        box = _CHECKBOX.match(rest) if rest[0] == "[" else None
+        checkbox = None
+        if box is not None:
+            self._end_continuations(line.index)
+            bracket = line.content_offset + line.chars + marker.end() + space_chars
+            checkbox = self._checkbox(line.index, line.quote_depth, box, bracket)
+        self._open_item(marker_cols + space_cols, line.quote_depth, checkbox, True)
+        return True
+
+    def _checkbox(
+        self, index: int, quote_depth: int, box: re.Match[str], bracket: int
+    ) -> CheckboxItem:
+        """The checkbox that ``box`` matched, its ``[`` at offset ``bracket`` of the text."""
+        checkbox = CheckboxItem(
+            index,  # line
+            len(self.items),  # depth
+            quote_depth,  # quote_depth
+            box.group(1),  # status
+            bool(box.group(2)),  # optional
+            bracket + 1,  # status_offset
+            box.string[box.end() :].strip(),  # text
+        )
+        self.found.append(checkbox)
+        return checkbox
+
+    def _open_item(
+        self, content_col: int, quote_depth: int, checkbox: CheckboxItem | None, text: bool
+    ) -> None:
+        """A new list item; ``text``: its first line has text, which opens its paragraph."""
+        self.items.append(_Item(content_col, quote_depth, checkbox))
+        self.paragraph = text
         self.owner = checkbox
         self.paragraph_lines = []
+
+    def quick(self, index: int, offset: int, raw: str) -> bool:
+        """Take the two commonest lines of a tracker without measuring them: a blank line,
+        and a bullet checkbox at column 0 ("- [ ] text"), which closes every open item.
+        Only outside blocks and block quotes; any other line is left to ``feed`` (False).
+        ``scan(text, quick=False)`` takes every line through ``feed``, and a property test
+        holds the two to the same result."""
+        if self.block is not None or self.last_quote_depth:
+            return False
+        if not raw:
+            self._end_paragraph()
+            self.paragraph_lines = []
+            return True
+        box = _PLAIN_CHECKBOX.match(raw) if raw[0] in _BULLETS else None
+        if box is None:
+            return False
+        self._close_items(0, index)
+        checkbox = self._checkbox(index, 0, box, offset + 2)
+        self._open_item(2, 0, checkbox, True)
         return True
 
     def _paragraph_text(self, index: int) -> None:
@@ -540,13 +585,15 @@ class _Scanner:
         self.paragraph = True
 
 
-def scan(text: str) -> Scan:
-    """Scan ``text`` for headings and checkbox list items."""
+def scan(text: str, quick: bool = True) -> Scan:
+    """Scan ``text`` for headings and checkbox list items (``quick``: see
+    ``_Scanner.quick``)."""
     lines = split_lines(text)
     scanner = _Scanner(lines)
     for index in range(_front_matter_end(lines), len(lines)):
         offset, raw, _ending = lines[index]
-        scanner.feed(_Line(index, offset, raw))
+        if not (quick and scanner.quick(index, offset, raw)):
+            scanner.feed(_Line(index, offset, raw))
     return scanner.finish()
 
 
