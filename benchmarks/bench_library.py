@@ -1,11 +1,20 @@
 """Time and memory of the tracker library: parse, status and one tick with its atomic write.
 
     python benchmarks/bench_library.py [--sizes 100,10000,100000] [--repeat 7]
+                                        [--instructions]
 
 Prints a table of medians, the growth ratio between sizes (1.0 per 10x means linear),
 and each budget with its verdict. Budgets: 10,000 sub-tasks parsed in under 100 ms,
 100,000 in under 1 s, one tick with its write under 20 ms at 10,000, memory under 20x
 the file's size.
+
+--instructions counts instructions instead (valgrind): one parse of 10,000 and of
+100,000 sub-tasks, and `tasktracker status --json` on 10,000 sub-tasks against one,
+with the budgets of issue #19 (parse 10,000 in 40 ms and 100,000 in 400 ms; status
++100 ms). Those were set in milliseconds on 2026-11-25, when a parse of 10,000 took
+68.9 ms for about 902 M instructions, of 100,000 743.7 ms for about ten times as many,
+and status +213 ms for +2,002 M: the budgets here are those milliseconds at that day's
+rates, as instruction counts decide.
 """
 
 from __future__ import annotations
@@ -14,7 +23,12 @@ import argparse
 import gc
 import io
 import itertools
+import os
+import re
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -151,11 +165,79 @@ def report(rows: list[dict[str, float]]) -> str:
     return "\n".join(out)
 
 
+# 2026-11-25 (see the docstring): sub-tasks -> (budget ms, ms then, M instructions then)
+PARSE_BUDGETS = {10_000: (40, 68.9, 902), 100_000: (400, 743.7, 9_020)}
+STATUS_BUDGET = (100, 213, 2_002)  # status --json, 10,000 sub-tasks against one
+PARSE_CODE = (
+    "import sys; from bench_library import make_tracker; from pytest_tasktracker import parse\n"
+    "text = make_tracker(int(sys.argv[1]))\n"
+    "if sys.argv[2] == 'parse': parse(text)\n"
+)
+
+
+def instructions(argv: list[str], cwd: Path) -> int:
+    """Instructions of one process (valgrind), with hashing fixed."""
+    result = subprocess.run(
+        [
+            "valgrind",
+            "--tool=cachegrind",
+            "--cache-sim=no",
+            "--cachegrind-out-file=/dev/null",
+            *argv,
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    found = re.search(r"I\s+refs:\s+([\d,]+)", result.stderr)
+    if found is None:
+        raise SystemExit(f"valgrind printed no count:\n{result.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def count(folder: Path) -> list[tuple[str, float, float]]:
+    """(what, millions of instructions, budget in millions) of #19's library budgets."""
+    here = Path(__file__).parent
+    rows = []
+    for size, (budget, then_ms, then_m) in PARSE_BUDGETS.items():
+        parse_argv = [sys.executable, "-c", PARSE_CODE, str(size)]
+        cost = instructions([*parse_argv, "parse"], here) - instructions([*parse_argv, "-"], here)
+        rows.append((f"parse {size:,} sub-tasks", cost / 1e6, budget * then_m / then_ms))
+    status = {}
+    for size in (10_000, 1):
+        path = folder / f"status_{size}.md"
+        path.write_text(make_tracker(size))
+        argv = [sys.executable, "-m", "pytest_tasktracker", "status", "--json", "--tracker"]
+        subprocess.run([*argv, str(path)], check=True, capture_output=True)  # bytecode
+        status[size] = instructions([*argv, str(path)], folder)
+    extra = (status[10_000] - status[1]) / 1e6
+    budget, then_ms, then_m = STATUS_BUDGET
+    rows.append(("status --json, 10,000 against 1 sub-task", extra, budget * then_m / then_ms))
+    return rows
+
+
+def count_report(rows: list[tuple[str, float, float]]) -> str:
+    out = ["Instructions (valgrind, PYTHONHASHSEED=0), budgets of #19 at 2026-11-25's rates:"]
+    for name, millions, budget in rows:
+        verdict = "ok" if millions <= budget else "OVER"
+        out.append(f"  {verdict:4} {name}: {millions:,.0f} M (budget {budget:,.0f} M)")
+    return "\n".join(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", default="100,10000,100000")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--instructions", action="store_true", help="count (valgrind)")
     args = parser.parse_args()
+    if args.instructions:
+        if shutil.which("valgrind") is None:
+            raise SystemExit("--instructions needs valgrind")
+        with tempfile.TemporaryDirectory() as folder:
+            print(count_report(count(Path(folder))))
+        return
     sizes = [int(size) for size in args.sizes.split(",")]
     print(report(run(sizes, args.repeat)))
 
