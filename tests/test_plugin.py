@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
@@ -63,20 +65,22 @@ def outcomes(pytester: pytest.Pytester) -> dict[str, str]:
     return {entry["id"]: entry["outcome"] for entry in subtasks}
 
 
-def test_without_a_tracker_the_plugin_is_silent_and_imports_nothing_heavy(
-    pytester: pytest.Pytester,
+def test_without_a_tracker_the_plugin_is_silent_and_imports_nothing_but_itself(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Installed and idle, the plugin costs what importing its two modules costs."""
+    monkeypatch.delenv("PYTEST_TRACKER", raising=False)
     make_project(pytester, broken=False)
     pytester.makeconftest(
         "import sys\n"
         "def pytest_sessionfinish():\n"
-        "    heavy = [m for m in ('jinja2', 'ruamel.yaml', 'pytest_tasktracker.tracker.model')"
-        " if m in sys.modules]\n"
-        "    print('HEAVY', heavy)\n"
+        "    ours = sorted(m for m in sys.modules if m.startswith('pytest_tasktracker'))\n"
+        "    heavy = [m for m in ('jinja2', 'ruamel.yaml') if m in sys.modules]\n"
+        "    print('LOADED', ','.join(heavy + ours))\n"
     )
     result = pytester.runpytest_subprocess("-s")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*HEAVY []"])
+    result.stdout.fnmatch_lines(["*LOADED pytest_tasktracker,pytest_tasktracker.plugin"])
     result.stdout.no_fnmatch_line("*task tracker*")
     assert not (pytester.path / "pr_info" / ".tasktracker").exists()
 
@@ -187,6 +191,28 @@ def test_a_configured_tracker_that_is_gone_leaves_the_plugin_idle(
         [f"tracker pr_info/TASK_TRACKER.md not found ({where}): tracking off"]
     )
     assert not (pytester.path / "pr_info" / ".tasktracker").exists()
+
+
+@pytest.mark.parametrize("cli", [None, "", "t.md"])
+@pytest.mark.parametrize("env", [None, "", "e.md"])
+@pytest.mark.parametrize("ini", ["", "  ", "i.md"])
+def test_the_plugins_idle_check_agrees_with_the_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cli: str | None, env: str | None, ini: str
+) -> None:
+    """The plugin asks whether anything names a tracker before it imports the settings:
+    its answer is the settings' own."""
+    from pytest_tasktracker.plugin import _names_a_tracker
+    from pytest_tasktracker.settings import ENV_TRACKER, resolve
+
+    if env is None:
+        monkeypatch.delenv(ENV_TRACKER, raising=False)
+    else:
+        monkeypatch.setenv(ENV_TRACKER, env)
+    config = cast(pytest.Config, SimpleNamespace(getini={"tracker": ini}.__getitem__))
+    settings = resolve(
+        cwd=tmp_path, cli_tracker=cli, env=os.environ, ini={"tracker": ini}, ini_path=None
+    )
+    assert _names_a_tracker(config, SimpleNamespace(tracker=cli)) is (settings is not None)
 
 
 def test_a_bad_ini_boolean_is_a_usage_error_naming_the_key(pytester: pytest.Pytester) -> None:

@@ -152,7 +152,20 @@ def pytest_load_initial_conftests(
     return result
 
 
+def _names_a_tracker(config: pytest.Config, namespace: Any) -> bool:
+    """Whether the command line, the environment or the ini file names a tracker. When
+    none does (an idle run, the common one), nothing more is resolved or imported:
+    ``settings.resolve`` decides the rest, and a test holds the two to one answer."""
+    return bool(
+        getattr(namespace, "tracker", None)
+        or os.environ.get("PYTEST_TRACKER")
+        or str(config.getini("tracker") or "").strip()
+    )
+
+
 def _start(config: pytest.Config) -> TrackerRun | None:
+    if not _names_a_tracker(config, config.known_args_namespace):
+        return None
     from pytest_tasktracker.settings import SettingsError
 
     try:
@@ -194,6 +207,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "task(*ids): the tracker sub-tasks this test verifies, e.g. task('2.11', 'T004')",
     )
+    if not _names_a_tracker(config, config.option):
+        return
     from pytest_tasktracker.settings import SettingsError
 
     try:
