@@ -354,8 +354,7 @@ class _Scanner:
         if self.block is not None and self._in_block(line):
             return
         if line.blank:
-            self._end_paragraph()
-            self.paragraph_lines = []
+            self._blank_line()
             return
         items = self.items
         keep = self._items_kept(line) if items else 0
@@ -382,6 +381,11 @@ class _Scanner:
     def _end_paragraph(self) -> None:
         self.paragraph = False
         self.owner = None
+
+    def _blank_line(self) -> None:
+        """A blank line outside blocks ends the paragraph; list items stay open."""
+        self._end_paragraph()
+        self.paragraph_lines = []
 
     def _continue_owner(self, stripped: str) -> None:
         if self.owner is not None:
@@ -565,8 +569,7 @@ class _Scanner:
         if self.block is not None or self.last_quote_depth:
             return False
         if not raw:
-            self._end_paragraph()
-            self.paragraph_lines = []
+            self._blank_line()
             return True
         box = _PLAIN_CHECKBOX.match(raw) if raw[0] in _BULLETS else None
         if box is None:
