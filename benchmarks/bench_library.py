@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 from pytest_tasktracker import Change, apply_changes, load, parse
@@ -175,26 +175,41 @@ PARSE_CODE = (
 )
 
 
-def instructions(argv: list[str], cwd: Path) -> int:
-    """Instructions of one process (valgrind), with hashing fixed."""
+def instructions(
+    argv: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    ok: Collection[int] = (0,),
+) -> int | None:
+    """Instructions executed by ``argv`` and every process it starts (valgrind, hashing
+    fixed), or None when it exits with a code not in ``ok`` or valgrind counts nothing."""
     result = subprocess.run(
         [
             "valgrind",
             "--tool=cachegrind",
             "--cache-sim=no",
+            "--trace-children=yes",
             "--cachegrind-out-file=/dev/null",
             *argv,
         ],
         cwd=cwd,
         capture_output=True,
         text=True,
-        check=True,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
+        check=False,
+        env={**(os.environ if env is None else env), "PYTHONHASHSEED": "0"},
     )
-    found = re.search(r"I\s+refs:\s+([\d,]+)", result.stderr)
+    counts = re.findall(r"I\s+refs:\s+([\d,]+)", result.stderr)
+    if result.returncode not in ok or not counts:
+        return None
+    return sum(int(count.replace(",", "")) for count in counts)
+
+
+def counted(argv: Sequence[str], cwd: Path) -> int:
+    """``instructions`` of a command that must succeed."""
+    found = instructions(argv, cwd)
     if found is None:
-        raise SystemExit(f"valgrind printed no count:\n{result.stderr[-2000:]}")
-    return int(found.group(1).replace(",", ""))
+        raise SystemExit(f"valgrind could not count {' '.join(argv)}")
+    return found
 
 
 def count(folder: Path) -> list[tuple[str, float, float]]:
@@ -203,7 +218,7 @@ def count(folder: Path) -> list[tuple[str, float, float]]:
     rows = []
     for size, (budget, then_ms, then_m) in PARSE_BUDGETS.items():
         parse_argv = [sys.executable, "-c", PARSE_CODE, str(size)]
-        cost = instructions([*parse_argv, "parse"], here) - instructions([*parse_argv, "-"], here)
+        cost = counted([*parse_argv, "parse"], here) - counted([*parse_argv, "-"], here)
         rows.append((f"parse {size:,} sub-tasks", cost / 1e6, budget * then_m / then_ms))
     status = {}
     for size in (10_000, 1):
@@ -211,7 +226,7 @@ def count(folder: Path) -> list[tuple[str, float, float]]:
         path.write_text(make_tracker(size))
         argv = [sys.executable, "-m", "pytest_tasktracker", "status", "--json", "--tracker"]
         subprocess.run([*argv, str(path)], check=True, capture_output=True)  # bytecode
-        status[size] = instructions([*argv, str(path)], folder)
+        status[size] = counted([*argv, str(path)], folder)
     extra = (status[10_000] - status[1]) / 1e6
     budget, then_ms, then_m = STATUS_BUDGET
     rows.append(("status --json, 10,000 against 1 sub-task", extra, budget * then_m / then_ms))

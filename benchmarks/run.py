@@ -35,6 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
+from bench_library import instructions as library_instructions  # noqa: E402
 from bench_library import report as library_report  # noqa: E402
 from bench_library import run as library_run  # noqa: E402
 
@@ -196,31 +197,8 @@ def instructions(suite: Path, args: Sequence[str]) -> int | None:
     if shutil.which("valgrind") is None:
         return None
     shutil.copyfile(suite / "TRACKER.orig", suite / "TRACKER.md")
-    result = subprocess.run(
-        [
-            "valgrind",
-            "--tool=cachegrind",
-            "--cache-sim=no",
-            "--trace-children=yes",
-            "--cachegrind-out-file=/dev/null",
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            *args,
-        ],
-        cwd=suite,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**environment(), "PYTHONHASHSEED": "0"},
-    )
-    counts = re.findall(r"I\s+refs:\s+([\d,]+)", result.stderr)
-    if result.returncode not in (0, 5) or not counts:
-        return None
-    return sum(int(count.replace(",", "")) for count in counts)
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+    return library_instructions(argv, suite, environment(), ok=(0, 5))
 
 
 def count_pair(suite: Path, first: list[str], second: list[str]) -> tuple[int, int] | None:
