@@ -89,8 +89,8 @@ def test_check_and_uncheck_by_id_and_by_text_prefix(
         1,
         "",
         "tasktracker: refused to tick 2.12: names checks without passing evidence on this "
-        "code: mypy (not run); run each with `tasktracker verify 2.12 -- COMMAND`; the last "
-        "one to pass ticks it; or pass --force\n",
+        "code: mypy (not run); run `tasktracker verify 2.12`; it runs each check the project "
+        "declares and ticks it once all passed; or pass --force\n",
     )
     assert tracker.read_bytes() == original
     assert run_cli(capsys, "check", "prepare git commit message for step 2", "2.13") == (

@@ -171,7 +171,7 @@ def test_the_gate_writes_the_job_summary_under_github_and_with_summary(
     )
     gate = tasktracker(project, "gate", "--summary", "comment.md")
     assert gate.returncode == 1
-    assert gate.stdout.startswith("::error file=TASKS.md,line=4,")
+    assert gate.stdout.splitlines()[1].startswith("::error file=TASKS.md,line=4,")
     written = summary.read_text()
     comment = (project / "comment.md").read_text()
     assert comment == written[written.index("## Task tracker gate failed") :]

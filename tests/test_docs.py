@@ -20,6 +20,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
+from pytest_tasktracker.settings import declared_checks
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
@@ -110,6 +112,8 @@ def matches(expected: list[str], actual: list[str]) -> bool:
 def test_console_samples_print_what_the_page_says(page: Path, tmp_path: Path) -> None:
     folder = sandbox(tmp_path)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "GITHUB_ACTIONS")}
+    # As in an activated virtual environment: `python` is the one running these tests.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     for sample in samples(page):
         if sample.lang != "console":
             continue
@@ -153,7 +157,11 @@ def test_code_samples_run_or_parse(sample: Sample, tmp_path: Path) -> None:
         assert result.returncode == 0, f"{sample.page}:{sample.line}\n{result.stderr}"
     elif sample.lang == "toml":
         data = tomllib.loads(sample.body)
-        assert data["tool"]["pytest"]["ini_options"]["tracker"]
+        if "tasktracker" in data["tool"]:  # the project's named checks, read as settings do
+            (tmp_path / "pyproject.toml").write_text(sample.body)
+            assert declared_checks(tmp_path, "", "pytest.ini")
+        else:
+            assert data["tool"]["pytest"]["ini_options"]["tracker"]
     elif sample.lang == "ini":
         parser = configparser.ConfigParser()
         parser.read_string(sample.body)
@@ -167,7 +175,12 @@ def test_code_samples_run_or_parse(sample: Sample, tmp_path: Path) -> None:
             shipped = {json.loads(p.read_text())["$id"]: p for p in schemas.glob("*.json")}
             assert data == json.loads(shipped[data["$id"]].read_text())
         else:
-            schema = json.loads((schemas / "results.schema.json").read_text())
+            name = (
+                "journal"
+                if data.get("schema", "").startswith("pytest-tasktracker/journal")
+                else "results"
+            )
+            schema = json.loads((schemas / f"{name}.schema.json").read_text())
             Draft202012Validator(schema).validate(data)
 
 
@@ -202,7 +215,8 @@ def test_the_github_workflow_fails_on_a_false_tick_with_an_annotation(tmp_path: 
     ]
     env = {**os.environ, "GITHUB_ACTIONS": "true"}
     env.pop("PYTEST_ADDOPTS", None)
-    verify = command("tasktracker verify 1.4 --check pylint -- true")  # a check that passes
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    verify = command("tasktracker verify 1.4")  # the declared pylint, which passes
     subprocess.run(verify, cwd=folder, env=env, check=True, capture_output=True)
     tracker = folder / "pr_info" / "TASK_TRACKER.md"
     tracker.write_text(
@@ -270,7 +284,9 @@ def test_the_pre_commit_hook_runs_the_gate_as_pre_commit_would(tmp_path: Path) -
     clean = subprocess.run(entry, cwd=folder, env=env, capture_output=True, text=True, check=False)
     assert (clean.returncode, clean.stdout) == (
         0,
-        "gate passed: every one of 0 ticked sub-tasks is backed by evidence\n",
+        "judging pr_info/TASK_TRACKER.md ('tracker' in pyproject.toml) with the evidence in "
+        "pr_info/.tasktracker\ngate passed: every one of 0 ticked sub-tasks is backed by "
+        "evidence\n",
     )
     tracker = folder / "pr_info" / "TASK_TRACKER.md"
     tracker.write_text(

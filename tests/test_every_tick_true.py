@@ -249,7 +249,7 @@ def write_results(pytester: pytest.Pytester, entry: dict[str, Any]) -> None:
     ],
     ids=["a-failed-row", "no-rows", "a-row-not-run"],
 )
-def test_the_gate_rejects_evidence_that_contradicts_itself(
+def test_the_gate_rejects_hand_written_evidence_that_contradicts_itself(
     pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], tests: list[dict[str, str]]
 ) -> None:
     text = "Run pytest on test_a.py and fix all failures"
@@ -267,7 +267,10 @@ def test_the_gate_rejects_evidence_that_contradicts_itself(
     )
     code, out, _ = run_cli(capsys, "gate", "--tracker", str(path))
     assert code == 1, out
-    assert "contradicts" in out
+    assert (
+        "its evidence is not trusted: results.json was recorded before runs were journaled "
+        "(no journal.jsonl)" in out
+    )
 
 
 def test_stepwise_stopping_at_a_failure_is_a_failed_run_not_a_blocker(

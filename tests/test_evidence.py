@@ -84,7 +84,9 @@ def results_text(*args: Any) -> str:
     return "".join(results_parts(*args))
 
 
-RUN = RunInfo("2026-11-25T10:00:00+00:00", ["-q"], None, "9.2.0", "CPython 3.11.7", 0)
+RUN = RunInfo(
+    "2026-11-25T10:00:00+00:00", ["-q"], None, "9.2.0", "CPython 3.11.7", 0, id="0123456789abcdef"
+)
 
 
 def test_results_are_written_one_sub_task_a_line_with_every_linked_test() -> None:
@@ -104,7 +106,8 @@ def test_results_are_written_one_sub_task_a_line_with_every_linked_test() -> Non
     text = results_text({}, tracker, results, RUN, 1, "TRACKER.md")
     run = (
         '{"time": "2026-11-25T10:00:00+00:00", "argv": ["-q"], "git_head": null, '
-        '"pytest": "9.2.0", "python": "CPython 3.11.7", "workers": 0, "code": null}'
+        '"pytest": "9.2.0", "python": "CPython 3.11.7", "workers": 0, "code": null, '
+        '"id": "0123456789abcdef"}'
     )
     rows = (
         '{"passed": ["tests/test_cache.py::test_a"], '
@@ -213,12 +216,12 @@ def test_a_sub_task_this_run_did_not_verify_keeps_its_earlier_evidence(
     path = tmp_path / "results.json"
     test = "tests/test_a.py::test_x"
     verified = judge_subtasks(link(tracker, [test], {}), {test: "passed"}, None)
-    assert write_results(path, tracker, verified, RUN, 0, "T.md") is None
+    assert write_results(path, tracker, verified, RUN, 0, "T.md") == []
     earlier = json.loads(path.read_text())
     unselected = judge_subtasks(link(tracker, [], {}), {}, None)
-    assert write_results(path, tracker, unselected, RUN, 5, "T.md") is None
+    assert write_results(path, tracker, unselected, RUN, 5, "T.md") == []
     kept = json.loads(path.read_text())
-    assert kept["subtasks"] == earlier["subtasks"]
+    assert kept["subtasks"] == earlier["subtasks"]  # the journal vouched for the earlier file
     assert kept["last_run"]["outcomes"] == {"not-run": 1, "unlinked": 1}
 
 
@@ -410,10 +413,13 @@ def test_a_hand_edited_results_1_entry_a_run_keeps_stays_untrusted(
     path = tmp_path / "results.json"
     path.write_text(json.dumps({"schema": "pytest-tasktracker/results/1", "subtasks": [entry]}))
     unselected = judge_subtasks(link(tracker, [], {}), {}, None)
-    assert write_results(path, tracker, unselected, RUN, 5, "T.md") is None
+    assert write_results(path, tracker, unselected, RUN, 5, "T.md") == []
     (kept,) = evidence_by_id(path).values()
     assert (kept.outcome, kept.tests) == ("passed", ())
     assert kept.contradiction() == "it says passed but lists no test"
+    assert (
+        kept.untrusted == "results.json was recorded before runs were journaled (no journal.jsonl)"
+    )
 
 
 def test_a_run_as_json_is_a_copy() -> None:
@@ -428,6 +434,7 @@ def test_a_run_as_json_is_a_copy() -> None:
         "workers": 0,
         "code": None,
         "collection": None,
+        "id": "0123456789abcdef",
     }
     data["argv"].append("-x")
     assert RUN.argv == ["-q"]

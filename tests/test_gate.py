@@ -11,14 +11,16 @@ import pytest
 from conftest import cli_in, run_cli
 
 RERUN = "`pytest --tracker pr_info/TASK_TRACKER.md --tracker-update`"
+JUDGING = "judging pr_info/TASK_TRACKER.md (the default) with the evidence in pr_info/.tasktracker"
 
 
 def test_the_gate_fails_the_7129c046_tracker_on_exactly_its_unverified_ticks(
     seed_project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = run_cli(capsys, "gate")
-    lines = out.splitlines()
+    judging, *lines = out.splitlines()
     assert code == 1
+    assert judging == JUDGING
     assert lines[0] == (
         "pr_info/TASK_TRACKER.md:27: 1.1 Write test file `tests/utils/github_operations/"
         "test_issue_c\u2026: is linked to tests and has no passing evidence; run "
@@ -29,14 +31,19 @@ def test_the_gate_fails_the_7129c046_tracker_on_exactly_its_unverified_ticks(
         "checker co\u2026: ticked with a claim, not evidence ('BLOCKED') (and 1 more); untick "
         f"it, fix the cause, and let {RERUN} tick it"
     )
-    assert lines[7] == (
+    assert lines[3] == (
+        "pr_info/TASK_TRACKER.md:35: 1.9 Run pylint on modified files and fix all issues: names "
+        "checks without passing evidence on this code: pylint (not run); run `tasktracker "
+        "verify 1.9`; it runs each check the project declares and ticks it once all passed"
+    )
+    assert lines[9] == (
         "pr_info/TASK_TRACKER.md:51: 2.9 Manual test with real closed issues (verified via "
         "code revi\u2026: ticked with a claim, not evidence ('verified via code review'); untick "
         f"it, fix the cause, and let {RERUN} tick it"
     )
     assert lines[-1] == (
-        "gate failed: 9 of 23 ticked sub-tasks lack evidence "
-        "(1.1, 1.7, 1.8, 1.10, 2.1, 2.7, 2.8, 2.9, 2.11)"
+        "gate failed: 12 of 23 ticked sub-tasks lack evidence "
+        "(1.1, 1.7, 1.8, 1.9, 1.10, 1.11, 2.1, 2.7, 2.8, 2.9, 2.10, 2.11)"
     )
 
 
@@ -48,13 +55,17 @@ def test_the_gate_as_json(seed_project: Path, capsys: pytest.CaptureFixture[str]
         "1.1",
         "1.7",
         "1.8",
+        "1.9",
         "1.10",
+        "1.11",
         "2.1",
         "2.7",
         "2.8",
         "2.9",
+        "2.10",
         "2.11",
     ]
+    assert (data["tracker"], data["state"]) == ("pr_info/TASK_TRACKER.md", "pr_info/.tasktracker")
     assert data["offenders"][1]["reasons"] == [
         {
             "rule": "claim",
@@ -74,11 +85,15 @@ def test_under_github_actions_the_gate_annotates_the_line(
 ) -> None:
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     _, out, _ = run_cli(capsys, "gate")
-    assert out.splitlines()[8] == (
-        "::error file=pr_info/TASK_TRACKER.md,line=53,title=tasktracker gate%3A 2.11::2.11 Run "
-        "pytest on test_orchestrator_cache.py and fix all failures (BLOCKED: Environment issue "
-        "- verified via code review - see step_2_11_pytest_execution_blocker.md): ticked with a "
-        f"claim, not evidence ('BLOCKED'); untick it, fix the cause, and let {RERUN} tick it"
+    assert out.splitlines()[10] == (
+        "::error file=pr_info/TASK_TRACKER.md,line=51,title=tasktracker gate%3A 2.9::2.9 Manual "
+        "test with real closed issues (verified via code review - see "
+        "step_2_9_manual_test.md): ticked with a claim, not evidence ('verified via code "
+        f"review'); untick it, fix the cause, and let {RERUN} tick it"
+    )
+    assert out.splitlines()[11] == (
+        "::notice title=tasktracker gate::2 more sub-tasks lack evidence; GitHub shows 10 "
+        "annotations per step: see the job summary"
     )
 
 
@@ -112,7 +127,7 @@ def test_a_clean_tracker_passes_the_gate(
     pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md")
     assert gate(pytester, capsys) == (
         0,
-        "gate passed: every one of 4 ticked sub-tasks is backed by evidence\n",
+        f"{JUDGING}\ngate passed: every one of 4 ticked sub-tasks is backed by evidence\n",
     )
 
 
@@ -124,6 +139,7 @@ def test_failing_evidence_fails_the_gate_but_not_the_red_phase(
     code, out = gate(pytester, capsys)
     assert code == 1
     assert out.splitlines() == [
+        JUDGING,
         "pr_info/TASK_TRACKER.md:2: 1.1 Run tests to verify they pass: its linked tests failed "
         "(tests/test_cache.py::test_a); fix them and run "
         f"{RERUN} (which unticks regressions)",
@@ -160,6 +176,7 @@ def test_no_evidence_at_all_fails_a_tick_that_asks_for_a_run(
     code, out = gate(pytester, capsys)
     assert code == 1
     assert out.splitlines() == [
+        JUDGING,
         "pr_info/TASK_TRACKER.md:2: 1.1 Run tests to verify they pass: asks for a test run and "
         f"has no passing evidence; run {RERUN}; it ticks what passes",
         "pr_info/TASK_TRACKER.md:5: 1.4 Write tests/test_cache.py: is linked to tests and "
@@ -285,6 +302,6 @@ def test_the_gate_is_also_a_real_command(seed_project: Path) -> None:
     )
     assert result.returncode == 1
     assert result.stdout.endswith(
-        "gate failed: 9 of 23 ticked sub-tasks lack evidence "
-        "(1.1, 1.7, 1.8, 1.10, 2.1, 2.7, 2.8, 2.9, 2.11)\n"
+        "gate failed: 12 of 23 ticked sub-tasks lack evidence "
+        "(1.1, 1.7, 1.8, 1.9, 1.10, 1.11, 2.1, 2.7, 2.8, 2.9, 2.10, 2.11)\n"
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,8 +52,7 @@ def root(tmp_path: Path, evidence: Path) -> Path:
     (tmp_path / "TASKS.md").write_text(TRACKER)
     for name in ("test_a.py", "test_b.py"):  # the code the evidence was proven on
         (tmp_path / name).write_bytes((evidence.parent.parent / name).read_bytes())
-    (tmp_path / ".tasktracker").mkdir()
-    (tmp_path / ".tasktracker" / "results.json").write_bytes(evidence.read_bytes())
+    shutil.copytree(evidence.parent, tmp_path / ".tasktracker")  # results.json, journal
     return tmp_path
 
 

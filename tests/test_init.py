@@ -36,7 +36,7 @@ def test_init_writes_the_four_pieces_and_a_second_run_changes_nothing(root: Path
     assert (code, err) == (0, "")
     assert out.splitlines() == [
         'changed pyproject.toml: tracker = "pr_info/TASK_TRACKER.md" in [tool.pytest.ini_options]',
-        "changed .claude/settings.json: hooks for PreToolUse, PostToolUse, Stop",
+        "changed .claude/settings.json: hooks for SessionStart, PreToolUse, PostToolUse, Stop",
         "changed .mcp.json: the tasktracker MCP server",
         "changed CLAUDE.md: the agent guide block",
     ]
@@ -45,18 +45,13 @@ def test_init_writes_the_four_pieces_and_a_second_run_changes_nothing(root: Path
         '[tool.pytest.ini_options]\ntracker = "pr_info/TASK_TRACKER.md"\n',
     )
     settings = json.loads((root / ".claude" / "settings.json").read_text())
-    assert settings == {
+    hook = [{"type": "command", "command": "tasktracker hook --tracker pr_info/TASK_TRACKER.md"}]
+    assert settings == {  # the tracker pinned: a changed ini key does not move the guard
         "hooks": {
-            "PreToolUse": [
-                {
-                    "matcher": "Edit|MultiEdit|Write|mcp__.*",
-                    "hooks": [{"type": "command", "command": "tasktracker hook"}],
-                }
-            ],
-            "PostToolUse": [
-                {"matcher": "*", "hooks": [{"type": "command", "command": "tasktracker hook"}]}
-            ],
-            "Stop": [{"hooks": [{"type": "command", "command": "tasktracker hook"}]}],
+            "SessionStart": [{"hooks": hook}],
+            "PreToolUse": [{"matcher": "*", "hooks": hook}],
+            "PostToolUse": [{"matcher": "*", "hooks": hook}],
+            "Stop": [{"hooks": hook}],
         }
     }
     assert json.loads((root / ".mcp.json").read_text()) == {
@@ -88,7 +83,9 @@ def test_init_merges_into_existing_files(root: Path) -> None:
     settings = json.loads((claude / "settings.json").read_text())
     assert settings["permissions"] == mine["permissions"]
     assert settings["hooks"]["PreToolUse"][0] == theirs
-    assert settings["hooks"]["PreToolUse"][1]["hooks"][0]["command"] == "tasktracker hook"
+    assert settings["hooks"]["PreToolUse"][1]["hooks"][0]["command"] == (
+        "tasktracker hook --tracker docs/tasks.md"
+    )
     servers = json.loads((root / ".mcp.json").read_text())["mcpServers"]
     assert set(servers) == {"files", "tasktracker"}
     agents = (root / "AGENTS.md").read_text()

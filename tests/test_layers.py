@@ -18,9 +18,10 @@ LAYERS = [
     {"tracker"},
     {"rules"},
     {"blockers"},
-    {"state", "views"},
+    {"state", "views", "ticks", "verify"},
     {"plugin"},
-    {"cli", "__main__", "agents"},
+    {"agents"},
+    {"cli", "__main__"},
 ]
 PYTEST_FREE = set().union(*LAYERS[:5])  # everything below the plugin
 
@@ -34,14 +35,23 @@ def layer_of(part: str) -> int:
     return next(n for n, parts in enumerate(LAYERS) if part in parts)
 
 
-def imports(path: Path) -> list[str]:
+def imports(path: Path, package: str | None = None) -> list[str]:
+    """Every module ``path`` imports, inside functions too; a relative import is made
+    absolute from ``package`` (the module's own package)."""
     found: list[str] = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             found.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.append(node.module)
-            found.extend(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:
+                if package is None:
+                    continue
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1])
+                module = f"{base}.{module}" if module else base
+            found.append(module)
+            found.extend(f"{module}.{alias.name}" for alias in node.names)
     return found
 
 
@@ -55,13 +65,18 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def package_of(path: Path) -> str:
+    """The package a module's relative imports start from."""
+    return ".".join(path.relative_to(PACKAGE.parent).parent.parts)
+
+
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_a_module_imports_only_its_own_part_and_the_parts_below(path: Path) -> None:
     name = module_name(path)
     mine = layer_of(part_of(name))
     upward = [
         target
-        for target in imports(path)
+        for target in imports(path, package_of(path))
         if target.startswith("pytest_tasktracker.")
         and part_of(target) in set().union(*LAYERS)
         and layer_of(part_of(target)) > mine
@@ -86,3 +101,14 @@ def test_the_check_itself_sees_an_upward_import(tmp_path: Path) -> None:
     found = imports(module)
     assert "pytest_tasktracker.plugin" in found
     assert layer_of(part_of("pytest_tasktracker.plugin")) > layer_of("rules")
+
+
+def test_the_check_sees_a_relative_import_and_a_cycle_of_cli_and_agents(tmp_path: Path) -> None:
+    """A relative import counts as its absolute module: ``from ..cli import verify`` in
+    agents/ is an upward import (cli is above agents)."""
+    module = tmp_path / "bad.py"
+    module.write_text("from ..cli import verify\nfrom . import guard\n")
+    found = imports(module, "pytest_tasktracker.agents")
+    assert "pytest_tasktracker.cli.verify" in found
+    assert "pytest_tasktracker.agents.guard" in found
+    assert layer_of(part_of("pytest_tasktracker.cli")) > layer_of("agents")

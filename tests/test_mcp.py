@@ -8,6 +8,8 @@ client; one test talks to a real ``tasktracker mcp`` subprocess over stdio.
 
 from __future__ import annotations
 
+import json
+import shlex
 import shutil
 import sys
 from collections.abc import Awaitable, Callable
@@ -143,19 +145,27 @@ def test_uncheck_and_bad_ids_are_results_too(project: Path) -> None:
     assert untick.structured_content["changes"][0]["changed"] is False
 
 
-def test_verify_records_a_check_and_ticks_when_it_is_whole(project: Path) -> None:
-    async def session(client: Client) -> tuple[Any, Any]:
-        await client.call_tool("run_tests", {})
-        # passes only when run in the project, whatever the server's own folder
-        in_project = "import pathlib, sys; sys.exit(not pathlib.Path('tinycache.py').exists())"
-        passing = [sys.executable, "-c", in_project]
-        lint = await client.call_tool(
-            "verify", {"ids": ["1.4"], "command": passing, "check": "pylint"}
-        )
-        unknown = await client.call_tool("verify", {"ids": ["1.4"], "command": ["ls"]})
-        return lint, unknown
+def test_verify_runs_the_declared_check_and_ticks_when_it_is_whole(project: Path) -> None:
+    # passes only when run in the project, whatever the server's own folder
+    in_project = "import pathlib, sys; sys.exit(not pathlib.Path('tinycache.py').exists())"
+    pyproject = project / "pyproject.toml"
+    declared = f"pylint = {json.dumps(shlex.join([sys.executable, '-c', in_project]))}"
+    pyproject.write_text(
+        pyproject.read_text().replace('pylint = "python -m pylint tinycache.py"', declared)
+    )
 
-    lint, unknown = talk(project, session)
+    async def session(client: Client) -> tuple[Any, Any, Any]:
+        await client.call_tool("run_tests", {})
+        named = await client.call_tool(
+            "verify", {"ids": ["1.4"], "command": ["true"], "check": "pylint"}
+        )
+        lint = await client.call_tool("verify", {"ids": ["1.4"]})
+        unknown = await client.call_tool("verify", {"ids": ["1.4"], "command": ["ls"]})
+        return named, lint, unknown
+
+    named, lint, unknown = talk(project, session)
+    assert named.is_error is True  # the agent's word does not make `true` pylint
+    assert named.structured_content["error"].startswith("pylint: not the declared command `")
     assert lint.structured_content["passed"] is True
     assert "ticked 1.4 (line 10): Run pylint on modified files" in lint.content[0].text
     assert unknown.is_error is True

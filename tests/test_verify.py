@@ -1,9 +1,12 @@
 """``tasktracker verify``: checks that are not pytest become evidence, and a sub-task that
-names several checks is ticked only when all of them passed on one code state."""
+names several checks is ticked only when all of them passed on one code state. A check
+runs with the command the project declares for it (here in pytest.ini); a check's name
+is never the agent's word."""
 
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -19,11 +22,18 @@ TRACKER = (
 )
 PASS = [sys.executable, "-c", "print('all good')"]
 FAIL = [sys.executable, "-c", "import sys; print('E1: bad'); sys.exit(3)"]
+HANG = [sys.executable, "-c", "import time; time.sleep(60)"]
+
+
+def ini(**checks: list[str]) -> str:
+    """pytest.ini naming the tracker and declaring ``checks`` (name -> command)."""
+    lines = "".join(f"    {name} = {shlex.join(command)}\n" for name, command in checks.items())
+    return f"[pytest]\ntracker = TASKS.md\ntracker_checks =\n{lines}"
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "pytest.ini").write_text("[pytest]\ntracker = TASKS.md\n")
+    (tmp_path / "pytest.ini").write_text(ini(pylint=PASS, mypy=PASS))
     (tmp_path / "TASKS.md").write_text(TRACKER)
     (tmp_path / "test_a.py").write_text("def test_a():\n    pass\n")
     (tmp_path / "app.py").write_text("X = 1\n")  # not code.py: pdb imports the stdlib's code
@@ -38,10 +48,14 @@ def line(root: Path, number: int) -> str:
 
 def test_quality_checks_are_ticked_when_all_three_passed_on_one_state(project: Path) -> None:
     assert line(project, 3).startswith("- [ ] Quality checks")  # pytest alone does not tick it
-    first = tasktracker(project, "verify", "1.2", "--check", "pylint", "--", *PASS)
+    first = tasktracker(project, "verify", "1.2", "--check", "pylint")
     assert first.returncode == 0
-    assert first.stdout.splitlines()[1:] == ["1.2 not ticked: still needs mypy (not run)"]
-    second = tasktracker(project, "verify", "1.2", "--check", "mypy", "--", *PASS)
+    assert first.stdout.splitlines()[1:] == [
+        "1.2 not ticked: names checks without passing evidence on this code: mypy (not run); "
+        "run `tasktracker verify 1.2`; it runs each check the project declares and ticks it "
+        "once all passed"
+    ]
+    second = tasktracker(project, "verify", "1.2", "--check", "mypy")
     assert second.stdout.splitlines()[1:] == [
         "ticked 1.2 (line 3): Quality checks: pylint, pytest, mypy - fix all issues"
     ]
@@ -53,13 +67,14 @@ def test_quality_checks_are_ticked_when_all_three_passed_on_one_state(project: P
 
 
 def test_a_source_change_between_the_checks_means_no_tick(project: Path) -> None:
-    tasktracker(project, "verify", "1.2", "--check", "pylint", "--", *PASS)
+    tasktracker(project, "verify", "1.2", "--check", "pylint")
     (project / "app.py").write_text("X = 2\n")
-    after = tasktracker(project, "verify", "1.2", "--check", "mypy", "--", *PASS)
-    assert after.stdout.splitlines()[1:] == [
-        "1.2 not ticked: still needs pylint (passed on other code), "
-        "pytest (no passing run on this code)"
-    ]
+    after = tasktracker(project, "verify", "1.2", "--check", "mypy")
+    assert after.stdout.splitlines()[1] == (
+        "1.2 not ticked: names checks without passing evidence on this code: pylint (passed "
+        "on other code), pytest (no passing run on this code); run `tasktracker verify 1.2`; "
+        "it runs each check the project declares and ticks it once all passed"
+    )
     assert line(project, 3).startswith("- [ ] ")
     refused = tasktracker(project, "check", "1.2")
     assert refused.returncode == 1
@@ -67,15 +82,18 @@ def test_a_source_change_between_the_checks_means_no_tick(project: Path) -> None
 
 
 def test_a_failing_check_is_evidence_against_the_tick(project: Path) -> None:
-    assert tasktracker(project, "verify", "1.3", "--check", "pylint", "--", *PASS).returncode == 0
+    assert tasktracker(project, "verify", "1.3").returncode == 0
     assert line(project, 4) == "- [x] Run pylint on modified files"
-    failed = tasktracker(project, "verify", "1.3", "--check", "pylint", "--", *FAIL)
+    (project / "pytest.ini").write_text(ini(pylint=FAIL, mypy=PASS))  # the user's own change
+    failed = tasktracker(project, "verify", "1.3")
     assert failed.returncode == 1
     assert failed.stdout.splitlines() == [
         f"pylint failed (exit code 3): {sys.executable} -c 'import sys; print('\"'\"'E1: "
         "bad'\"'\"'); sys.exit(3)'",
         "  E1: bad",
-        "1.3 not ticked: still needs pylint (failed, exit code 3)",
+        "1.3 not ticked: names checks without passing evidence on this code: pylint (failed, "
+        "exit code 3); run `tasktracker verify 1.3`; it runs each check the project declares "
+        "and ticks it once all passed",
         "unticked 1.3 (line 4): Run pylint on modified files",
     ]
     assert tasktracker(project, "check", "1.3").returncode == 1
@@ -89,7 +107,8 @@ def test_a_failing_check_is_evidence_against_the_tick(project: Path) -> None:
 
 
 def test_a_command_that_does_not_exist_records_nothing(project: Path) -> None:
-    result = tasktracker(project, "verify", "1.3", "--check", "pylint", "--", "no-such-cmd-x")
+    (project / "pytest.ini").write_text(ini(pylint=["no-such-cmd-x"]))
+    result = tasktracker(project, "verify", "1.3")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
         "tasktracker: error: no-such-cmd-x: command not found; nothing was recorded\n"
@@ -106,10 +125,8 @@ def test_a_command_of_no_known_check_needs_its_name(project: Path) -> None:
 
 
 def test_a_hanging_check_respects_the_timeout(project: Path) -> None:
-    hang = [sys.executable, "-c", "import time; time.sleep(60)"]
-    result = tasktracker(
-        project, "verify", "1.3", "--check", "pylint", "--timeout", "1", "--", *hang
-    )
+    (project / "pytest.ini").write_text(ini(pylint=HANG))
+    result = tasktracker(project, "verify", "1.3", "--timeout", "1")
     assert result.returncode == 1
     assert result.stdout.startswith("pylint error (timed out after 1 s): ")
     entry = json.loads((project / ".tasktracker" / "checks.json").read_text())["checks"]["1.3"]

@@ -12,6 +12,9 @@ V = TypeVar("V")
 
 
 class LRUCache(Generic[K, V]):
+    """At most ``capacity`` entries; the least recently used goes first, and an entry
+    older than ``ttl`` seconds (by ``clock``) is gone."""
+
     def __init__(
         self,
         capacity: int,
@@ -26,6 +29,7 @@ class LRUCache(Generic[K, V]):
         self._items: OrderedDict[K, tuple[V, float]] = OrderedDict()
 
     def get(self, key: K) -> V | None:
+        """The value of ``key``, None when it is missing or expired."""
         if key not in self._items:
             return None
         value, stored = self._items[key]
@@ -36,6 +40,7 @@ class LRUCache(Generic[K, V]):
         return value
 
     def put(self, key: K, value: V) -> None:
+        """Store ``value`` under ``key``, dropping the least recently used past capacity."""
         self._items[key] = (value, self.clock())
         self._items.move_to_end(key)
         while len(self._items) > self.capacity:

@@ -30,3 +30,7 @@ class TrackerWriteError(TrackerError):
 
 class ConcurrentEditError(TrackerError):
     """The sub-task changed under us between the read and the write."""
+
+
+class VerifyUsageError(TrackerError):
+    """A check that ``tasktracker verify`` cannot run or name (bad usage, exit 2)."""

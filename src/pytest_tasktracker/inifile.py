@@ -52,15 +52,30 @@ def _from_toml(path: Path) -> dict[str, str] | None:
     table = pytest_table.get("ini_options", pytest_table)
     if not isinstance(table, dict):
         return None
-    return {key: _as_text(value) for key, value in table.items() if key != "ini_options"}
+    return {key: _as_text(key, value) for key, value in table.items() if key != "ini_options"}
 
 
-def _as_text(value: object) -> str:
+LINE_LISTS = frozenset({"tracker_checks"})  # a list of these is lines, not arguments
+
+
+def _as_text(key: str, value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return " ".join(str(part) for part in value)
+        return ("\n" if key in LINE_LISTS else " ").join(str(part) for part in value)
     return str(value)
+
+
+def tasktracker_table(path: Path) -> dict[str, object]:
+    """``[tool.tasktracker]`` of a pyproject.toml; {} when there is none (or no file)."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+        return {}
+    tool = data.get("tool", {})
+    table = tool.get("tasktracker") if isinstance(tool, dict) else None
+    return table if isinstance(table, dict) else {}
 
 
 def find_inifile(start: Path) -> IniFile:

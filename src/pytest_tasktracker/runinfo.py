@@ -23,6 +23,7 @@ class RunInfo(NamedTuple):
     # the digest of the collected node ids: shards of one run collect the same; written
     # once, in last_run (not in every entry)
     collection: str | None = None
+    id: str = ""  # the run's own id: the run journal (journal.jsonl) records it
 
     def to_json(self) -> dict[str, Any]:
         return {**self._asdict(), "argv": list(self.argv)}
@@ -86,4 +87,12 @@ def collect(
         python=f"{platform.python_implementation()} {sys.version.split()[0]}",
         workers=workers,
         code=code,
+        id=new_id(),
     )
+
+
+def new_id() -> str:
+    """A run's id: random, so no two runs share one."""
+    import os
+
+    return os.urandom(8).hex()

@@ -33,10 +33,17 @@ class Settings(NamedTuple):
     retry_limit: int = DEFAULT_RETRY_LIMIT  # identical blocked runs before "stop retrying"
     root: Path | None = None  # the project's root (the ini file's folder): the code state's
     stale_fails: bool = True  # evidence from another code state fails the gate (else: warns)
+    checks: tuple[tuple[str, str], ...] = ()  # the project's named checks: (name, command)
+    testpaths: tuple[str, ...] = ()  # the ini's testpaths, where task markers are looked for
 
     @property
     def code_root(self) -> Path:
         return self.root if self.root is not None else self.tracker.parent
+
+    @property
+    def declared(self) -> dict[str, str]:
+        """The project's named checks, name -> command."""
+        return dict(self.checks)
 
     @property
     def results_file(self) -> Path:
@@ -124,7 +131,48 @@ def resolve(
         ),
         root=ini_folder,
         stale_fails=stale == "fail",
+        checks=declared_checks(ini_folder, ini.get("tracker_checks", ""), ini_name),
+        testpaths=tuple(ini.get("testpaths", "").split()),
     )
+
+
+def declared_checks(folder: Path, ini_value: str, ini_name: str) -> tuple[tuple[str, str], ...]:
+    """The project's named checks: ``[tool.tasktracker.checks]`` in the pyproject.toml of
+    ``folder`` (``pylint = "pylint src"`` or a list of arguments), then the ini key
+    ``tracker_checks`` (a line ``NAME = COMMAND`` each), which wins for a name in both."""
+    from pytest_tasktracker.inifile import tasktracker_table
+
+    found: dict[str, str] = {}
+    source: dict[str, str] = {}
+    table = tasktracker_table(folder / "pyproject.toml")
+    checks = table.get("checks", {})
+    where = "[tool.tasktracker.checks] in pyproject.toml"
+    if not isinstance(checks, dict):
+        raise SettingsError(f"{where}: expected a table of NAME = COMMAND")
+    for name, command in checks.items():
+        if isinstance(command, list) and command and all(isinstance(a, str) for a in command):
+            import shlex
+
+            command = shlex.join(command)
+        if not isinstance(command, str) or not command.strip():
+            raise SettingsError(f"{where}: {name}: expected a command, got {command!r}")
+        found[str(name)] = command.strip()
+        source[str(name)] = where
+    for line in ini_value.splitlines():
+        if not line.strip():
+            continue
+        name, equals, command = line.partition("=")
+        if not equals or not name.strip() or not command.strip():
+            raise SettingsError(
+                f"'tracker_checks' in {ini_name}: expected a line NAME = COMMAND, got {line!r}"
+            )
+        found[name.strip()] = command.strip()
+        source[name.strip()] = f"'tracker_checks' in {ini_name}"
+    if "pytest" in found:
+        raise SettingsError(
+            f"{source['pytest']}: pytest is not a named check: the plugin records pytest's part"
+        )
+    return tuple(found.items())
 
 
 def resolve_in(cwd: Path, tracker: str | None = None, state: str | None = None) -> Settings:

@@ -1,57 +1,162 @@
-"""The state folder as the judges read it: the evidence in results.json and the open
-blocker reports, and the one question every tick answers to (``refusal``)."""
+"""The state folder as the judge reads it, and the judge's answer on a sub-task.
+
+``read_record`` gathers the facts of ``rules.judge`` from what the tool itself recorded:
+the evidence in results.json and the checks in checks.json (each trusted only when the
+run journal vouches for the file), the open blocker reports (and the blockers the
+journal recorded open, whatever became of their files), the code as it is now, the
+project's declared checks and the ``task`` markers in its test files.
+``Record.reasons`` is the judge's answer: every writer of ``[x]`` asks it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from pytest_tasktracker.blockers.reports import open_blockers
 from pytest_tasktracker.paths import relative
+from pytest_tasktracker.rules import journal
 from pytest_tasktracker.rules.checks import CheckResult, read_checks
-from pytest_tasktracker.rules.evidence import Evidence, ResultsError, evidence_by_id
+from pytest_tasktracker.rules.codestate import CodeState, code_state, manifests
+from pytest_tasktracker.rules.evidence import Evidence, ResultsError, read_evidence
 from pytest_tasktracker.rules.freshness import CodeNow
-from pytest_tasktracker.rules.gate import OpenBlocker, blocked_ids, verdict
+from pytest_tasktracker.rules.gate import Blocked, blocked_ids
+from pytest_tasktracker.rules.judge import Facts, OpenBlocker, Reason, judge
+from pytest_tasktracker.rules.markers import marked_ids
 from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.tracker.model import SubTask, Tracker
-
-if TYPE_CHECKING:
-    from pytest_tasktracker.rules.codestate import CodeState
 
 
 @dataclass
 class Record:
-    """What the state folder says: the evidence and the open blockers, and the code as
-    it is now (to tell fresh evidence from stale)."""
+    """What the state folder says, as the judge's facts: the evidence and the open
+    blockers, the checks verify recorded, and the code as it is now."""
 
     evidence: dict[str, Evidence]
     blockers: list[OpenBlocker]
-    warning: str | None = None
+    warnings: list[str] = field(default_factory=list)
     code: CodeNow | None = None
-    checks: dict[str, dict[str, CheckResult]] | None = None  # None: verify never ran here
+    checks: dict[str, dict[str, CheckResult]] = field(default_factory=dict)
+    checks_untrusted: str | None = None
+    declared: Mapping[str, str] = field(default_factory=dict)
+    settings: Settings | None = None  # to find task markers in the test files, when asked
+    _blocked: Blocked | None = None
+    _marked: frozenset[str] | None = None
+
+    @property
+    def warning(self) -> str | None:
+        return "; ".join(self.warnings) or None
+
+    def blocker(self, subtask_id: str) -> OpenBlocker | None:
+        if self._blocked is None:
+            self._blocked = blocked_ids(self.blockers)
+        return self._blocked.get(subtask_id)
+
+    def marked(self, subtask_id: str) -> bool:
+        """Whether a ``task`` marker in the project's test files names the sub-task."""
+        if self._marked is None:
+            settings = self.settings
+            self._marked = (
+                marked_ids(settings.code_root, settings.testpaths)
+                if settings is not None
+                else frozenset()
+            )
+        return subtask_id.casefold() in self._marked
+
+    def facts(self, subtask: SubTask) -> Facts:
+        return Facts(
+            evidence=self.evidence.get(subtask.id),
+            blocker=self.blocker(subtask.id),
+            checks=self.checks.get(subtask.id, {}),
+            code=self.code,
+            marked=self.marked(subtask.id),
+            declared=self.declared,
+            checks_untrusted=self.checks_untrusted,
+        )
+
+    def reasons(self, subtask: SubTask, rerun: str) -> list[Reason]:
+        """The judge's answer: why ``subtask`` may not be ``[x]`` now (empty: it may)."""
+        return judge(subtask, self.facts(subtask), rerun)
 
 
-def read_record(settings: Settings, code: CodeNow | None = None) -> Record:
-    """The state folder; ``code``: the code state when the caller has just taken it."""
-    warning = None
-    try:
-        evidence = evidence_by_id(settings.results_file)
-    except ResultsError as error:
-        evidence, warning = {}, f"{error}; judging as if there were no evidence"
+def read_record(
+    settings: Settings, code: CodeNow | None = None, evidence: dict[str, Evidence] | None = None
+) -> Record:
+    """The state folder; ``code``: the code state when the caller has just taken it;
+    ``evidence``: a run's own, judged instead of results.json (a run judges its ticks
+    and its gate from what it saw)."""
+    warnings = []
+    recorded = journal.read(settings.state)
+    if recorded.problem is not None:
+        warnings.append(f"{recorded.problem}: nothing it recorded is trusted")
+    other = _other_tracker(settings, recorded)
+    digest = None
+    if evidence is None:
+        try:
+            evidence, digest = read_evidence(settings.results_file)
+        except ResultsError as error:
+            evidence = {}
+            warnings.append(f"{error}; judging as if there were no evidence")
+    distrust = other or recorded.untrusted(journal.RESULTS, digest)
+    if distrust:
+        evidence = {key: entry._replace(untrusted=distrust) for key, entry in evidence.items()}
+        if other:
+            warnings.append(other)
     checks = read_checks(settings.state)
+    checks_digest = journal.file_digest(settings.state / journal.CHECKS) if checks else None
+    checks_untrusted = other or recorded.untrusted(journal.CHECKS, checks_digest)
+    if checks is None and journal.CHECKS in recorded.last:
+        checks_untrusted = f"{journal.CHECKS} was recorded and is gone"
     return Record(
         evidence,
-        open_blockers(settings.blockers_folder, relative(settings.blockers_folder)),
-        warning,
+        _blockers(settings, recorded),
+        warnings,
         code if code is not None else code_now(settings) if evidence or checks else None,
-        checks,
+        checks or {},
+        checks_untrusted,
+        settings.declared,
+        settings,
     )
+
+
+def tracker_key(settings: Settings) -> str:
+    """The tracker as the journal names it: from the state folder, with ``/``."""
+    return Path(relative(settings.tracker, settings.state)).as_posix()
+
+
+def _other_tracker(settings: Settings, recorded: journal.Journal) -> str | None:
+    """Why the state folder's evidence is not this tracker's, if it is another's."""
+    mine = tracker_key(settings)
+    if recorded.tracker is None or recorded.tracker == mine:
+        return None
+    state = relative(settings.state)
+    theirs = relative(settings.state / recorded.tracker)
+    return f"the evidence in {state} is for the tracker {theirs}, not {relative(settings.tracker)}"
+
+
+def _blockers(settings: Settings, recorded: journal.Journal) -> list[OpenBlocker]:
+    """The open blocker reports, and the blockers the journal recorded open whose file
+    is gone or no longer says open (only a run resolves a blocker)."""
+    shown = relative(settings.blockers_folder)
+    found = open_blockers(settings.blockers_folder, shown)
+    on_disk = {Path(blocker.path).name for blocker in found}
+    for name, blocker in recorded.blockers.items():
+        if name not in on_disk:
+            found.append(
+                OpenBlocker(
+                    f"{shown}/{name}",
+                    blocker.kind,
+                    f"{blocker.summary} (recorded open in {journal.FILE}; its file is gone or "
+                    "was changed by hand)",
+                    blocker.affected,
+                )
+            )
+    return found
 
 
 def code_now(settings: Settings) -> CodeNow | None:
     """The code state now, with the manifests of the states evidence was proven on."""
-    from pytest_tasktracker.rules.codestate import code_state
-
     try:
         state = code_state(settings.code_root, [settings.tracker, settings.state])
     except OSError:
@@ -61,8 +166,6 @@ def code_now(settings: Settings) -> CodeNow | None:
 
 def code_known(settings: Settings, state: CodeState) -> CodeNow:
     """A code state just taken, with the remembered manifests, as a judge uses it."""
-    from pytest_tasktracker.rules.codestate import manifests
-
     return CodeNow(state.digest, state.files, manifests(settings.state))
 
 
@@ -71,12 +174,9 @@ def rerun_command(tracker: Tracker) -> str:
 
 
 def refusal(subtask: SubTask, record: Record, rerun: str) -> str | None:
-    """Why ``check`` must not tick ``subtask``, or None when it may: the gate's verdict
-    on the sub-task as if it were ticked."""
-    blocker = blocked_ids(record.blockers).get(subtask.id)
-    checks = (record.checks or {}).get(subtask.id, {})  # a tick by hand always needs them
-    evidence = record.evidence.get(subtask.id)
-    reasons = verdict(subtask, evidence, blocker, rerun, record.code, checks)
+    """The judge's answer as one line (the first reason and what to do); None when the
+    box may be ``[x]``."""
+    reasons = record.reasons(subtask, rerun)
     if not reasons:
         return None
     return f"{reasons[0].why}; {reasons[0].todo}"

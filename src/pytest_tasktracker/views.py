@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_tasktracker.settings import Settings
-from pytest_tasktracker.state import Record, read_record, refusal, rerun_command
-from pytest_tasktracker.tracker.editing import Change, apply_changes
+from pytest_tasktracker.state import Record, read_record, rerun_command
+from pytest_tasktracker.tracker.editing import Change
 from pytest_tasktracker.tracker.model import Step, SubTask, Tracker
 
 if TYPE_CHECKING:
@@ -115,21 +115,34 @@ class EditResult:
 def edit(
     tracker: Tracker, settings: Settings, references: list[str], done: bool, force: bool = False
 ) -> EditResult:
-    """Tick (``done``) or untick sub-tasks by id or text prefix, as ``check`` does: a tick
-    the evidence does not back is refused, unless ``force``. All references resolve, or
-    none is applied (``SubTaskReferenceError``)."""
+    """Tick (``done``) or untick sub-tasks by id or text prefix, as ``check`` does: the
+    judge is asked about every box to tick, also one already ticked (a tick it rejects
+    is refused, and reported so); ``force`` writes it anyway and says so. All
+    references resolve, or none is applied (``SubTaskReferenceError``)."""
+    from pytest_tasktracker.ticks import judged, write
+
     targets = [tracker.find(reference) for reference in references]
     result = EditResult()
-    if done:
-        record = read_record(settings)
-        rerun = rerun_command(tracker)
-        refused = {s.id: why for s in targets if not s.done and (why := refusal(s, record, rerun))}
+    changes = [Change(subtask.id, done, subtask.text) for subtask in targets]
+    record = read_record(settings) if done else None
+    rerun = rerun_command(tracker)
+    if record is not None:
+        refused = judged(tracker, changes, record, rerun)
         if refused and not force:
             result.refused = refused
             return result
-        result.forced = refused
-    changes = [Change(subtask.id, done, subtask.text) for subtask in targets]
-    applied = apply_changes(settings.tracker, changes, tracker.path, known=tracker)
+    report = write(
+        settings.tracker,
+        tracker.path,
+        tracker,
+        changes,
+        record or Record({}, []),
+        rerun,
+        force=force,
+        strict=True,
+    )
+    result.forced = report.forced
+    applied = report.applied
     result.rows = [
         {
             "forced": item.subtask.id in result.forced,
@@ -180,17 +193,18 @@ def find_gate_offenders(
     settings: Settings,
     allow_stale: bool = False,
     code: CodeNow | None = None,
+    record: Record | None = None,
 ) -> tuple[list[Offender], list[str], Record]:
-    """The ticked sub-tasks the gate rejects, and warnings: about the evidence file, and
-    the stale ticks when stale evidence only warns (``--allow-stale``, ``tracker_stale``)."""
+    """The ticked sub-tasks the judge rejects, and warnings: about the evidence and the
+    journal, and the stale ticks when stale evidence only warns (``--allow-stale``,
+    ``tracker_stale``). ``record``: the facts to judge on (default: the state folder)."""
     from pytest_tasktracker.rules.gate import find_offenders, split_stale
 
-    record = read_record(settings, code)
+    if record is None:
+        record = read_record(settings, code)
     rerun = rerun_command(tracker)
-    offenders = find_offenders(
-        tracker, record.evidence, record.blockers, rerun, record.code, record.checks
-    )
-    warnings = [record.warning] if record.warning else []
+    offenders = find_offenders(tracker, lambda subtask: record.reasons(subtask, rerun))
+    warnings = list(record.warnings)
     if allow_stale or not settings.stale_fails:
         offenders, stale = split_stale(offenders)
         warnings += [f"stale: {offender.line(tracker.path)}" for offender in stale]
@@ -232,9 +246,10 @@ def summary_files(explicit: str | None = None) -> list[Path]:
     return files
 
 
-def gate_view(tracker: Tracker, offenders: list[Offender]) -> dict[str, Any]:
+def gate_view(tracker: Tracker, offenders: list[Offender], state: str) -> dict[str, Any]:
     return {
         "tracker": tracker.path,
+        "state": state,
         "ok": not offenders,
         "ticked": tracker.done_count,
         "offenders": [offender.to_json() for offender in offenders],

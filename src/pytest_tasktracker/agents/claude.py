@@ -4,11 +4,17 @@ Claude Code sends one event as JSON on stdin (``hook_event_name``, ``tool_name``
 ``tool_input``, ``cwd``, ...) and reads the decision from stdout:
 
 - PreToolUse on ``Edit``, ``MultiEdit``, ``Write`` (and the MCP edit tools named with
-  ``--edit-tool``): an edit that ticks a sub-task without evidence, or that writes into
-  the state folder, is denied with the reason; every other edit is allowed untouched.
-- PostToolUse after any other tool: what was ticked without evidence since the last look
-  is unticked, byte-exact, and the agent is told why.
-- Stop: the turn may not end while ticks lack evidence (let go when ``stop_hook_active``).
+  ``--edit-tool``): an edit that ticks a sub-task the judge rejects, that writes into
+  the state folder, or that changes which tracker, state folder or checks are used (or
+  the hooks themselves) is denied with the reason; every other edit is allowed
+  untouched. Before any tool it allows, the guard takes its look (also at SessionStart),
+  so a session's first tool call is judged too.
+- PostToolUse after any tool: a state folder the tool changed without a recorded run is
+  put back, and what was ticked since the look without evidence is unticked,
+  byte-exact; the agent is told why.
+- Stop: the turn may not end while ticks lack evidence, or while the project's
+  configuration names another tracker than the pinned one (let go when
+  ``stop_hook_active``).
 
 The hook never breaks the agent's session: bad input is one line on stderr, and the call
 is allowed. The decisions are ``guard``'s; this module only speaks the JSON.
@@ -86,6 +92,16 @@ def _deny(reason: str) -> dict[str, Any]:
 def pre_tool_use(
     event: dict[str, Any], settings: Settings, cwd: Path, edit_tools: Sequence[str]
 ) -> dict[str, Any] | None:
+    """Deny an edit the guard refuses; before any tool it allows, take the look."""
+    decision = _edit_decision(event, settings, cwd, edit_tools)
+    if decision is None:
+        guard.look(settings)
+    return decision
+
+
+def _edit_decision(
+    event: dict[str, Any], settings: Settings, cwd: Path, edit_tools: Sequence[str]
+) -> dict[str, Any] | None:
     tool = str(event.get("tool_name", ""))
     tool_input = event.get("tool_input")
     if tool not in edit_tools or not isinstance(tool_input, dict):
@@ -99,11 +115,18 @@ def pre_tool_use(
             "written only by test runs. Resolve a blocker by applying its remedy and running "
             "the tests again (tasktracker run), not by editing or deleting its file."
         )
-    if not guard.is_tracker(settings, target) or not target.is_file():
-        return None
-    before = target.read_text(encoding="utf-8")
+    before = _read(target)
+    if before is None:
+        before = ""
+        if guard.is_tracker(settings, target):
+            return None  # the tool itself will refuse to edit what is not there
     after = edited_text(tool, tool_input, before)
     if after is None:
+        return None
+    setting = guard.guarded_setting(settings, target, before, after)
+    if setting is not None:
+        return _deny(setting)
+    if not guard.is_tracker(settings, target):
         return None
     found = guard.false_ticks(settings, before, after)
     if not found:
@@ -116,17 +139,46 @@ def pre_tool_use(
     )
 
 
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def post_tool_use(event: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
-    return _block(
-        "tasktracker unticked sub-tasks ticked without passing evidence:",
-        guard.untick_false_ticks(settings),
-        "Tick them by running their tests (tasktracker run -- --tracker-update).",
-    )
+    """Put back a state folder the tool changed without a recorded run, and untick what
+    it ticked without evidence."""
+    tool = str(event.get("tool_name", ""))
+    tool_input = event.get("tool_input")
+    command = tool_input.get("command") if isinstance(tool_input, dict) else None
+    ran_tests = tool.startswith("mcp__") or (isinstance(command, str) and guard.runs_tests(command))
+    restored = guard.restore_state(settings, ran_tests)
+    unticked = guard.untick_false_ticks(settings)
+    parts = []
+    if restored:
+        parts.append(
+            f"tasktracker put back the state folder ({', '.join(restored)}): this tool call "
+            "changed it without a recorded test run. Evidence and blocker reports are "
+            "written only by test runs (tasktracker run -- --tracker-update)."
+        )
+    if unticked:
+        lines = "\n".join(f"- {tick.line()}" for tick in unticked)
+        parts.append(
+            "tasktracker unticked sub-tasks ticked without passing evidence:\n"
+            f"{lines}\nTick them by running their tests (tasktracker run -- --tracker-update)."
+        )
+    if not parts:
+        return None
+    return {"decision": "block", "reason": "\n".join(parts)}
 
 
-def stop(event: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
+def stop(event: dict[str, Any], settings: Settings, project: Path) -> dict[str, Any] | None:
     if event.get("stop_hook_active"):
         return None  # Claude Code is already continuing because of this hook
+    swapped = guard.swapped_tracker(settings, project)
+    if swapped:
+        return {"decision": "block", "reason": f"tasktracker: {swapped}."}
     return _block(
         "The tracker holds ticks without evidence:",
         guard.open_false_ticks(settings),
@@ -160,7 +212,10 @@ def handle(
         elif name == "PostToolUse":
             decision = post_tool_use(event, settings)
         elif name == "Stop":
-            decision = stop(event, settings)
+            decision = stop(event, settings, cwd)
+        elif name in ("SessionStart", "UserPromptSubmit"):
+            guard.look(settings)
+            decision = None
         else:
             decision = None
     except Exception as error:  # never break the agent's session over our problem

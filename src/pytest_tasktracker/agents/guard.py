@@ -1,36 +1,59 @@
 """The decisions behind coding-agent hooks, independent of any agent's JSON shape.
 
-- ``false_ticks``: which sub-tasks an edit of the tracker would tick without passing
-  evidence covering their scope (the edit is denied).
-- ``in_state_folder``: evidence is written only by runs; an edit there is denied.
-- ``untick_false_ticks``: after any other tool (a shell's ``sed -i``), untick, byte-exact,
-  what was ticked since the last look without evidence.
-- ``open_false_ticks``: what keeps an agent from ending its turn.
+Before a tool runs:
+- ``false_ticks``: which sub-tasks an edit of the tracker would tick that the judge
+  rejects (the edit is denied);
+- ``in_state_folder``: evidence is written only by runs; an edit there is denied;
+- ``guarded_setting``: an edit that changes which tracker, state folder or named checks
+  the project uses, or the hook configuration itself, is denied;
+- ``look``: the ticks as they are now, and a copy of the state folder's records, so
+  that what the tool does can be told from what was there (also a session's first call).
 
-``claude.py`` turns Claude Code's events into these calls; another agent's format is one
-more small module beside it.
+After it:
+- ``untick_false_ticks``: untick, byte-exact, what was ticked since the look and the
+  judge rejects (a shell's ``sed -i``);
+- ``restore_state``: put back a state folder the tool changed that the run journal does
+  not vouch for, or that a tool which ran neither pytest nor tasktracker changed.
+
+At the end of a turn, ``open_false_ticks`` and ``swapped_tracker`` keep the agent going.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_tasktracker.errors import TrackerError
-from pytest_tasktracker.settings import Settings
-from pytest_tasktracker.state import Record, read_record, refusal, rerun_command
+from pytest_tasktracker.paths import relative
+from pytest_tasktracker.rules import journal
+from pytest_tasktracker.settings import Settings, SettingsError, resolve_in
+from pytest_tasktracker.state import Record, read_record, rerun_command
+from pytest_tasktracker.ticks import write
+from pytest_tasktracker.tracker.editing import Change, load
+from pytest_tasktracker.tracker.fileio import atomic_write
 from pytest_tasktracker.tracker.model import Tracker, parse
 
 SNAPSHOT = "ticks.json"  # in the state folder: the ticks the hook last saw
+BACKUP = ".guard"  # in the state folder: the records as the hook last saw them
+RECORDS = (journal.FILE, journal.RESULTS, journal.CHECKS)
+# Words in a shell command that run the tests or the tool (which write the state folder).
+_RUNS_TESTS = re.compile(r"\b(?:pytest|py\.test|tasktracker|pytest_tasktracker|tox|nox)\b")
+# The settings that decide what the guard judges, in the pytest configuration files.
+GUARDED_KEYS = ("tracker", "tracker_state", "tracker_checks")
+CONFIG_FILES = ("pyproject.toml", "pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg")
+HOOK_FILES = (".claude/settings.json", ".claude/settings.local.json", ".mcp.json")
 
 
 @dataclass(frozen=True)
 class FalseTick:
     id: str
     text: str
-    why: str  # the gate's reason and what to run to tick it
+    why: str  # the judge's reason and what to run to tick it
     blocker: str | None  # the blocker file that holds it, if any
 
     def line(self) -> str:
@@ -55,29 +78,144 @@ def in_state_folder(settings: Settings, path: Path) -> bool:
 
 
 def _judge(tracker: Tracker, ids: set[str], record: Record) -> list[FalseTick]:
-    from pytest_tasktracker.rules.gate import blocked_ids
-
     rerun = rerun_command(tracker)
-    blocked = blocked_ids(record.blockers)
     found = []
     for subtask in tracker.subtasks:
         if subtask.id in ids and subtask.done:
-            why = refusal(subtask, record, rerun)
-            if why:
-                holder = blocked.get(subtask.id)
+            reasons = record.reasons(subtask, rerun)
+            if reasons:
+                why = f"{reasons[0].why}; {reasons[0].todo}"
+                holder = record.blocker(subtask.id)
                 found.append(
                     FalseTick(subtask.id, subtask.text, why, holder.path if holder else None)
                 )
     return found
 
 
+def shown_tracker(settings: Settings) -> str:
+    """The tracker as the agent names it: from the project's root, where it works."""
+    return relative(settings.tracker, settings.code_root)
+
+
 def false_ticks(settings: Settings, before: str, after: str) -> list[FalseTick]:
-    """The sub-tasks that ``after`` ticks and ``before`` did not, without evidence."""
-    old = parse(before, settings.tracker.name)
-    new = parse(after, settings.tracker.name)
+    """The sub-tasks that ``after`` ticks and ``before`` did not, that the judge rejects."""
+    name = shown_tracker(settings)
+    old = parse(before, name)
+    new = parse(after, name)
     was_done = {subtask.id for subtask in old.subtasks if subtask.done}
     newly = {subtask.id for subtask in new.subtasks if subtask.done} - was_done
     return _judge(new, newly, read_record(settings)) if newly else []
+
+
+# -- the settings the guard depends on ---------------------------------------------------
+
+
+def _guarded_values(name: str, text: str) -> dict[str, object]:
+    """The guarded settings a configuration file's text holds (``name``: its file name)."""
+    import configparser
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    if name == "pyproject.toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            return {"unreadable": text}
+        tool = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
+        pytest_table = tool.get("pytest", {}) if isinstance(tool.get("pytest"), dict) else {}
+        table = pytest_table.get("ini_options", pytest_table)
+        found: dict[str, object] = {"tasktracker": tool.get("tasktracker")}
+        if isinstance(table, dict):
+            found.update({key: table.get(key) for key in GUARDED_KEYS})
+        return found
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return {"unreadable": text}
+    found = {}
+    for section in ("pytest", "tool:pytest"):
+        if parser.has_section(section):
+            found.update(
+                {
+                    f"{section}.{key}": parser.get(section, key, fallback=None)
+                    for key in GUARDED_KEYS
+                }
+            )
+    return found
+
+
+def _hook_values(name: str, text: str) -> object:
+    """What of a hook or MCP configuration file the guard depends on."""
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except ValueError:
+        return {"unreadable": text}
+    if not isinstance(data, dict):
+        return {"unreadable": text}
+    if name.endswith(".mcp.json"):
+        servers = data.get("mcpServers")
+        return servers.get("tasktracker") if isinstance(servers, dict) else None
+    return data.get("hooks")
+
+
+def guarded_setting(settings: Settings, path: Path, before: str, after: str) -> str | None:
+    """Why an edit of ``path`` from ``before`` to ``after`` must be denied: it changes
+    which tracker, state folder or named checks the project uses, or the hooks that
+    guard it; None for any other edit."""
+    root = settings.code_root
+    try:
+        shown = Path(os.path.relpath(os.path.realpath(path), os.path.realpath(root))).as_posix()
+    except ValueError:
+        return None
+    if shown in HOOK_FILES:
+        if _hook_values(shown, before) != _hook_values(shown, after):
+            return (
+                f"{shown} holds the hooks that guard the tracker: an agent may not change "
+                "them. Ask the user to."
+            )
+        return None
+    if shown not in CONFIG_FILES:
+        return None
+    if _guarded_values(shown, before) != _guarded_values(shown, after):
+        return (
+            f"this edit changes which tracker, state folder or named checks {shown} sets "
+            f"({', '.join(GUARDED_KEYS)}, [tool.tasktracker]): the guard judges "
+            f"{relative(settings.tracker)}. An agent may not change that; ask the user to."
+        )
+    return None
+
+
+def swapped_tracker(settings: Settings, project: Path) -> str | None:
+    """When the hook's tracker is pinned (``--tracker``): why the project's configuration
+    now names another tracker or state folder (changed by a shell), else None."""
+    if settings.tracker_source != "--tracker":
+        return None
+    try:
+        configured = resolve_in(project)
+    except SettingsError as error:
+        return f"the project's configuration cannot be read: {error}"
+    if configured.tracker_source == "the default":
+        return None
+    same = os.path.realpath(configured.tracker) == os.path.realpath(settings.tracker)
+    if same and os.path.realpath(configured.state) == os.path.realpath(settings.state):
+        return None
+
+    def shown(path: Path) -> str:
+        return relative(path, project)
+
+    return (
+        f"the project's configuration ({configured.tracker_source}) now names "
+        f"{shown(configured.tracker)} with the state folder {shown(configured.state)}, but "
+        f"the guard judges {shown(settings.tracker)} with {shown(settings.state)}: put the "
+        "setting back; only the user changes which tracker is judged"
+    )
+
+
+# -- the look before a tool, and what it did ----------------------------------------------
 
 
 def _snapshot(settings: Settings) -> set[str] | None:
@@ -93,9 +231,9 @@ def _snapshot(settings: Settings) -> set[str] | None:
 
 
 def _save_snapshot(settings: Settings, tracker: Tracker) -> None:
-    from pytest_tasktracker.tracker.fileio import atomic_write
-
     done = sorted(subtask.id for subtask in tracker.subtasks if subtask.done)
+    if _snapshot(settings) == set(done):
+        return
     try:
         settings.state.mkdir(parents=True, exist_ok=True)
         atomic_write(settings.state / SNAPSHOT, (json.dumps({"done": done}) + "\n").encode())
@@ -103,15 +241,55 @@ def _save_snapshot(settings: Settings, tracker: Tracker) -> None:
         pass  # the next look compares with an older snapshot: nothing is lost
 
 
-def untick_false_ticks(settings: Settings) -> list[FalseTick]:
-    """Untick what was ticked since the last look without evidence; returns what was
-    unticked. The first look (no snapshot yet) only records the ticks it finds."""
-    from pytest_tasktracker.paths import relative
-    from pytest_tasktracker.tracker.editing import Change, apply_changes, load
+def _records(state: Path) -> list[str]:
+    """The state folder's records, relative to it: the journal, the evidence files and
+    the blocker reports."""
+    names = [name for name in RECORDS if (state / name).is_file()]
+    blockers = state / "blockers"
+    if blockers.is_dir():
+        names += sorted(f"blockers/{p.name}" for p in blockers.glob("*.md"))
+    return names
 
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        a, b = first.stat(), second.stat()
+    except OSError:
+        return False
+    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
+
+
+def look(settings: Settings) -> None:
+    """Take the look before a tool runs: the ticks now, and a copy of every record of
+    the state folder that changed since the last look (kept in ``.guard/``, with its
+    time, so an unchanged file is not copied again)."""
+    if settings.tracker.is_file():
+        with contextlib.suppress(TrackerError):
+            _save_snapshot(settings, load(settings.tracker, shown_tracker(settings)))
+    state = settings.state
+    if not (state / journal.FILE).is_file():
+        return
+    backup = state / BACKUP
+    names = _records(state)
+    try:
+        for name in names:
+            copy = backup / name
+            if not _same_file(state / name, copy):
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(state / name, copy)
+        for stale in _records(backup):
+            if stale not in names:
+                (backup / stale).unlink()
+    except OSError:
+        pass  # without a copy, nothing can be put back; the journal still tells
+
+
+def untick_false_ticks(settings: Settings) -> list[FalseTick]:
+    """Untick what was ticked since the last look that the judge rejects; returns what
+    was unticked. Without a look yet, this only takes one."""
     if not settings.tracker.is_file():
         return []
-    name = relative(settings.tracker)
+    name = shown_tracker(settings)
     tracker = load(settings.tracker, name)
     seen = _snapshot(settings)
     found: list[FalseTick] = []
@@ -120,19 +298,81 @@ def untick_false_ticks(settings: Settings) -> list[FalseTick]:
         found = _judge(tracker, newly, read_record(settings)) if newly else []
     if found:
         changes = [Change(tick.id, False, tick.text) for tick in found]
-        apply_changes(settings.tracker, changes, name, known=tracker)
+        write(settings.tracker, name, tracker, changes, Record({}, []), "")
         tracker = load(settings.tracker, name)
     _save_snapshot(settings, tracker)
     return found
 
 
-def open_false_ticks(settings: Settings) -> list[FalseTick]:
-    """Every ticked sub-task the gate would reject (what must not be left behind)."""
-    from pytest_tasktracker.paths import relative
-    from pytest_tasktracker.tracker.editing import load
+def runs_tests(command: str) -> bool:
+    """Whether a shell command runs the tests or the tool (which write the state folder)."""
+    return bool(_RUNS_TESTS.search(command))
 
+
+def restore_state(settings: Settings, ran_tests: bool) -> list[str]:
+    """After a tool: put back the state folder's records as the look saw them when the
+    tool changed them and (a) the journal is no longer what it was plus lines appended,
+    (b) the journal does not vouch for an evidence file, or (c) the tool ran neither
+    pytest nor tasktracker (``ran_tests``). Returns what was put back (empty: nothing
+    was wrong, or there was no look to go back to)."""
+    state = settings.state
+    backup = state / BACKUP
+    if not (backup / journal.FILE).is_file():
+        return []
+    before = set(_records(backup))
+    now = set(_records(state))
+    changed = sorted(name for name in before | now if _differs(state / name, backup / name))
+    if not changed:
+        return []
+    if ran_tests and _vouched(state, backup):
+        return []
+    restored = []
+    for name in changed:
+        target = state / name
+        try:
+            if (backup / name).is_file():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(backup / name, target)
+            else:
+                target.unlink()
+        except OSError:
+            continue
+        restored.append(name)
+    return restored
+
+
+def _differs(path: Path, copy: Path) -> bool:
+    """Whether a record is not its copy (its size and time first: a copy keeps both)."""
+    if not path.is_file() or not copy.is_file():
+        return True
+    if _same_file(path, copy):
+        return False
+    return path.read_bytes() != copy.read_bytes()
+
+
+def _vouched(state: Path, backup: Path) -> bool:
+    """Whether the state folder is the backed-up one plus what recorded writers added:
+    the journal only grew, and it vouches for every evidence file."""
+    try:
+        old = (backup / journal.FILE).read_bytes()
+        new = (state / journal.FILE).read_bytes()
+    except OSError:
+        return False
+    if not new.startswith(old):
+        return False
+    recorded = journal.read(state)
+    if recorded.problem is not None:
+        return False
+    for name in (journal.RESULTS, journal.CHECKS):
+        if recorded.untrusted(name, journal.file_digest(state / name)):
+            return False
+    return True
+
+
+def open_false_ticks(settings: Settings) -> list[FalseTick]:
+    """Every ticked sub-task the judge rejects (what must not be left behind)."""
     if not settings.tracker.is_file():
         return []
-    tracker = load(settings.tracker, relative(settings.tracker))
+    tracker = load(settings.tracker, shown_tracker(settings))
     done = {subtask.id for subtask in tracker.subtasks if subtask.done}
     return _judge(tracker, done, read_record(settings))

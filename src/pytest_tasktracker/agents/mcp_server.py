@@ -21,8 +21,7 @@ from mcp.server import MCPServer
 from mcp.types import CallToolResult, TextContent
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
-from pytest_tasktracker.cli.verify import VerifyUsageError
-from pytest_tasktracker.errors import SubTaskReferenceError, TrackerError
+from pytest_tasktracker.errors import SubTaskReferenceError, TrackerError, VerifyUsageError
 from pytest_tasktracker.settings import Settings, SettingsError
 
 OUTPUT_TAIL = 4000  # characters of pytest's output a run returns
@@ -106,6 +105,7 @@ class Verified(TypedDict):
 
 class Gate(TypedDict):
     tracker: str
+    state: str
     ok: bool
     ticked: int
     offenders: list[dict[str, Any]]
@@ -310,12 +310,16 @@ def build_server(project: Project) -> MCPServer:
 
     @server.tool()
     def verify(
-        ids: list[str], command: list[str], check: str | None = None, timeout_s: float = 900
+        ids: list[str],
+        command: list[str] | None = None,
+        check: str | None = None,
+        timeout_s: float = 900,
     ) -> Annotated[CallToolResult, Verified]:
-        """Run a check that is not pytest (``["mypy", "src"]``, ``["ruff", "check"]``) and
-        record it as evidence for the sub-tasks; a sub-task whose named checks all passed
-        on this code is ticked, a failing check unticks it. ``check`` names the check
-        when the program does not say."""
+        """Run the checks that are not pytest (pylint, mypy, ruff) that the sub-tasks
+        name, with the commands the project declares for them, and record the results
+        as evidence; a sub-task whose named checks all passed on this code is ticked, a
+        failing check unticks it. ``command`` runs instead of the declared one only when
+        it is that check (its program, e.g. ``["mypy", "src"]``); ``check`` picks one."""
         return guarded(lambda: _verify(project, ids, command, check, timeout_s))
 
     @server.tool()
@@ -336,6 +340,7 @@ def build_server(project: Project) -> MCPServer:
     @server.tool()
     def gate() -> Annotated[CallToolResult, Gate]:
         """Whether every ticked sub-task is backed by evidence, and which are not."""
+        from pytest_tasktracker.paths import shown
         from pytest_tasktracker.rules.gate import gate_lines
         from pytest_tasktracker.views import find_gate_offenders, gate_view
 
@@ -344,7 +349,8 @@ def build_server(project: Project) -> MCPServer:
             tracker = project.tracker(settings)
             offenders, _warnings, _record = find_gate_offenders(tracker, settings)
             lines = gate_lines(tracker.path, offenders, tracker.done_count, False)
-            return "\n".join(lines), Gate(**gate_view(tracker, offenders))  # type: ignore[typeddict-item]
+            view = gate_view(tracker, offenders, shown(settings.state, project.root))
+            return "\n".join(lines), Gate(**view)  # type: ignore[typeddict-item]
 
         return guarded(call)
 
@@ -352,17 +358,21 @@ def build_server(project: Project) -> MCPServer:
 
 
 def _verify(
-    project: Project, ids: list[str], command: list[str], check: str | None, timeout: float
+    project: Project,
+    ids: list[str],
+    command: list[str] | None,
+    check: str | None,
+    timeout: float,
 ) -> tuple[str, Verified]:
     import io
 
-    from pytest_tasktracker.cli.verify import verify
+    from pytest_tasktracker.verify import verify
 
     settings = project.settings()
     report = io.StringIO()
     tracker = project.tracker(settings)
     # the check runs in the project, as from its shell
-    code = verify(tracker, settings, ids, command, check, timeout, report, project.root)
+    code = verify(tracker, settings, ids, command or [], check, timeout, report, project.root)
     text = report.getvalue()
     return text.strip(), Verified(exit_code=code, passed=code == 0, report=text)
 
@@ -374,6 +384,9 @@ def _edit(project: Project, ids: list[str], done: bool) -> tuple[str, EditResult
     result = edit(project.tracker(settings), settings, ids, done)
     if result.refused:
         text = "\n".join(f"refused to tick {i}: {why}" for i, why in result.refused.items())
+        ticked = [i for i in result.refused if project.tracker(settings).find(i).done]
+        if ticked:
+            text += f"\n{', '.join(ticked)} ticked already, and no evidence backs it: untick it"
     else:
         verb = "ticked" if done else "unticked"
         changed = [row["id"] for row in result.rows if row["changed"]]

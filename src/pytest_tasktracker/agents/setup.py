@@ -22,7 +22,8 @@ from pytest_tasktracker.errors import TrackerReadError
 
 HOOK_COMMAND = "tasktracker hook"
 HOOKS = {
-    "PreToolUse": "Edit|MultiEdit|Write|mcp__.*",
+    "SessionStart": None,
+    "PreToolUse": "*",
     "PostToolUse": "*",
     "Stop": None,
 }
@@ -111,30 +112,47 @@ def _section(text: str, header: str) -> str:
     return text[start : start + following.start()] if following else text[start:]
 
 
-def _hooks_change(root: Path) -> Planned | None:
+def hook_command(tracker: str) -> str:
+    """The hook's command, its tracker pinned: a later change of the ini ``tracker`` key
+    does not change what the guard judges."""
+    import shlex
+
+    return f"{HOOK_COMMAND} --tracker {shlex.quote(tracker)}"
+
+
+def _ours(command: object) -> bool:
+    return isinstance(command, str) and command.startswith(HOOK_COMMAND)
+
+
+def _hooks_change(root: Path, tracker: str) -> Planned | None:
     path = root / ".claude" / "settings.json"
     data = _json_object(path)
     hooks = data.setdefault("hooks", {})
     if not isinstance(hooks, dict):
         raise InitError(path, "'hooks' is not an object; nothing was changed")
+    command = hook_command(tracker)
     added = []
     for event, matcher in HOOKS.items():
         entries = hooks.setdefault(event, [])
         if not isinstance(entries, list):
             raise InitError(path, f"hooks.{event} is not a list; nothing was changed")
-        commands = [
-            hook.get("command")
+        mine = [
+            hook
             for entry in entries
             if isinstance(entry, dict)
             for hook in entry.get("hooks") or []
-            if isinstance(hook, dict)
+            if isinstance(hook, dict) and _ours(hook.get("command"))
         ]
-        if HOOK_COMMAND in commands:
+        if mine and all(hook.get("command") == command for hook in mine):
             continue
-        entry: dict[str, Any] = {"hooks": [{"type": "command", "command": HOOK_COMMAND}]}
-        if matcher is not None:
-            entry = {"matcher": matcher, **entry}
-        entries.append(entry)
+        if mine:  # an older command (not pinned): pinned now
+            for hook in mine:
+                hook["command"] = command
+        else:
+            entry: dict[str, Any] = {"hooks": [{"type": "command", "command": command}]}
+            if matcher is not None:
+                entry = {"matcher": matcher, **entry}
+            entries.append(entry)
         added.append(event)
     if not added:
         return None
@@ -171,7 +189,7 @@ def plan(root: Path, tracker: str) -> list[Planned]:
     """Every change init would make, checked; raises InitError before anything is written."""
     changes = [
         _ini_change(root, tracker),
-        _hooks_change(root),
+        _hooks_change(root, tracker),
         _mcp_change(root),
         _guide_change(root, tracker),
     ]

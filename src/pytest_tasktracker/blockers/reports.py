@@ -18,7 +18,8 @@ from typing import Any
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.paths import slug
 from pytest_tasktracker.redact import has_control, printable
-from pytest_tasktracker.rules.gate import EVERY, OpenBlocker
+from pytest_tasktracker.rules.gate import EVERY
+from pytest_tasktracker.rules.judge import OpenBlocker
 from pytest_tasktracker.tracker.fileio import atomic_write, locked, set_aside
 
 SCHEMA = "pytest-tasktracker/blocker/1"

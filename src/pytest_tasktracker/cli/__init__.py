@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from pytest_tasktracker.cli.verify import VerifyUsageError, split_command
 from pytest_tasktracker.errors import (
     SubTaskReferenceError,
     TrackerError,
     TrackerReadError,
+    VerifyUsageError,
 )
 from pytest_tasktracker.paths import shown
 from pytest_tasktracker.settings import Settings, SettingsError, resolve_in
@@ -311,7 +311,14 @@ def _cmd_edit(tracker: Tracker, settings: Settings, args: argparse.Namespace, ou
     result = edit(tracker, settings, args.ids, done, force=getattr(args, "force", False))
     if not result.ok:
         for subtask_id, why in result.refused.items():
-            sys.stderr.write(f"tasktracker: refused to tick {subtask_id}: {why}; or pass --force\n")
+            if tracker.find(subtask_id).done:
+                sys.stderr.write(
+                    f"tasktracker: {subtask_id} is ticked, but no evidence backs it: {why}\n"
+                )
+            else:
+                sys.stderr.write(
+                    f"tasktracker: refused to tick {subtask_id}: {why}; or pass --force\n"
+                )
         return EXIT_FAILED
     if args.json:
         payload = {"tracker": tracker.path, "changes": result.rows}
@@ -328,6 +335,19 @@ def _cmd_edit(tracker: Tracker, settings: Settings, args: argparse.Namespace, ou
         else:
             out.write(f"{row['id']} was already {verb} (line {row['line']}): {row['text']}\n")
     return EXIT_OK
+
+
+def split_command(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
+    """``tasktracker ... verify ID... -- COMMAND``: the arguments before the command, and
+    the command (None when this is not a verify command line)."""
+    args = list(argv)
+    if "verify" not in args:
+        return args, None
+    start = args.index("verify")
+    if "--" not in args[start:]:
+        return args, []
+    cut = args.index("--", start)
+    return args[:cut], args[cut + 1 :]
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
@@ -351,7 +371,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             from pytest_tasktracker.agents.claude import handle
 
             def settings_for(cwd: Path) -> Settings:
-                return _settings(args.tracker, args.tracker_state, cwd)
+                # A pinned tracker is the project's: from its root, wherever the agent is.
+                project = os.environ.get("CLAUDE_PROJECT_DIR")
+                base = Path(project) if project and args.tracker else cwd
+                return _settings(args.tracker, args.tracker_state, base)
 
             return handle(sys.stdin.read(), settings_for, out, sys.stderr, args.edit_tool)
         settings = _settings(args.tracker, args.tracker_state)
@@ -393,7 +416,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
             return update(tracker, settings, out)
         if args.command == "verify":
-            from pytest_tasktracker.cli.verify import verify
+            from pytest_tasktracker.verify import verify
 
             return verify(tracker, settings, args.ids, command or [], args.check, args.timeout, out)
         if args.command == "status":

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from pytest_tasktracker.paths import relative
+from pytest_tasktracker.rules import journal
+from pytest_tasktracker.rules.intent import read_intent
+from pytest_tasktracker.rules.update import change_for
 from pytest_tasktracker.settings import Settings
-from pytest_tasktracker.tracker.editing import Change
+from pytest_tasktracker.state import read_record, tracker_key
+from pytest_tasktracker.ticks import write_and_say
 from pytest_tasktracker.tracker.model import Tracker
 
 
@@ -19,6 +23,7 @@ def combine(settings: Settings, paths: list[str], out: TextIO) -> int:
         as_text,
         blocker_files,
         combine,
+        distrust,
         read_shard,
         results_paths,
     )
@@ -28,19 +33,47 @@ def combine(settings: Settings, paths: list[str], out: TextIO) -> int:
     files = results_paths([Path(path) for path in paths])
     if not files:
         raise ShardError(" ".join(paths), "no results.json found there")
-    shards = [read_shard(file, relative(file)) for file in files]
+    shards = []
+    for file in files:
+        shard = read_shard(file, relative(file))
+        why = journal.read(file.parent).untrusted(file.name, journal.file_digest(file))
+        if why:
+            distrust(shard, why)
+            out.write(f"warning: {shard.name}: {why}; its entries are not trusted\n")
+        shards.append(shard)
     data = combine(shards, now())
-    settings.state.mkdir(parents=True, exist_ok=True)
-    with locked(settings.state):
-        atomic_write(settings.results_file, as_text(data).encode("utf-8"), durable=False)
-    carried = 0
+    carried: dict[str, dict[str, Any]] = {}
     for file in files:
         for report in blocker_files(file):
             target = settings.blockers_folder / report.name
             if report.resolve() != target.resolve() and not target.exists():
                 settings.blockers_folder.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(report, target)
-                carried += 1
+                carried.update(opened_from(target))
+    settings.state.mkdir(parents=True, exist_ok=True)
+    warnings: list[str] = []
+
+    def record(digest: str) -> None:
+        warning = journal.append(
+            settings.state,
+            by="combine",
+            tracker=tracker_key(settings),
+            files={journal.RESULTS: digest},
+            opened=carried,
+            run={"time": data["last_run"]["time"], "shards": [s.name for s in shards]},
+        )
+        if warning:
+            warnings.append(warning)
+
+    with locked(settings.state):
+        atomic_write(
+            settings.results_file,
+            as_text(data).encode("utf-8"),
+            durable=False,
+            before_replace=record,
+        )
+    for warning in warnings:
+        out.write(f"warning: {warning}\n")
     counts = ", ".join(f"{n} {o}" for o, n in sorted(data["last_run"]["outcomes"].items()))
     out.write(
         f"combined {len(shards)} shards: {counts or 'no sub-tasks'} -> "
@@ -48,48 +81,48 @@ def combine(settings: Settings, paths: list[str], out: TextIO) -> int:
     )
     if carried:
         out.write(
-            f"carried over {carried} blocker report(s) to {relative(settings.blockers_folder)}\n"
+            f"carried over {len(carried)} blocker report(s) to "
+            f"{relative(settings.blockers_folder)}\n"
         )
     return 0
 
 
 def update(tracker: Tracker, settings: Settings, out: TextIO) -> int:
     """Tick what the evidence (of a run or of combined shards) backs on this code, and
-    untick what it shows failing; the rule of ``--tracker-update`` (``rules.update``)."""
-    from pytest_tasktracker.rules.freshness import passed_here
-    from pytest_tasktracker.rules.intent import read_intent
-    from pytest_tasktracker.rules.update import change_for
-    from pytest_tasktracker.state import read_record
-
+    untick what it shows failing: the candidates of ``--tracker-update``
+    (``rules.update``), every tick through the judge. Evidence no recorded run wrote
+    decides nothing."""
     record = read_record(settings)
     changes = []
     for subtask in tracker.subtasks:
         evidence = record.evidence.get(subtask.id)
-        if evidence is None or evidence.text != subtask.text:
+        if evidence is None or evidence.text != subtask.text or evidence.untrusted:
             continue
-        outcome = evidence.outcome
-        if outcome == "passed" and (
-            not passed_here(evidence, record.code) or evidence.contradiction() is not None
-        ):
-            continue  # a pass on other code, or one that contradicts itself, ticks nothing
-        change = change_for(subtask, read_intent(subtask), outcome)
+        change = change_for(subtask, read_intent(subtask), evidence.outcome)
         if change is not None:
             changes.append(change)
+    for warning in record.warnings:
+        out.write(f"warning: {warning}\n")
     if not changes:
         out.write("nothing to change: the tracker agrees with the evidence\n")
         return 0
-    apply_and_say(tracker, settings, changes, out)
+    write_and_say(tracker, settings, changes, record, out)
     return 0
 
 
-def apply_and_say(tracker: Tracker, settings: Settings, changes: list[Change], out: TextIO) -> None:
-    """Apply ``changes`` to the tracker and say, a line each, what was ticked or
-    unticked (``update``, ``verify``)."""
-    from pytest_tasktracker.tracker.editing import apply_changes
+def opened_from(report: Path) -> dict[str, dict[str, Any]]:
+    """A blocker report carried over from a shard, as the journal records it: open."""
+    from pytest_tasktracker.blockers.reports import BlockerFileError, read
 
-    ticking = {change.id for change in changes if change.done}
-    for item in apply_changes(settings.tracker, changes, tracker.path, known=tracker):
-        if item.changed:
-            verb = "ticked" if item.subtask.id in ticking else "unticked"
-            subtask = item.subtask
-            out.write(f"{verb} {subtask.id} (line {subtask.line}): {subtask.text}\n")
+    try:
+        front = read(report)
+    except BlockerFileError:
+        return {}
+    if front.get("status") != "open":
+        return {}
+    affected = [str(a.get("id")) for a in front.get("affected") or [] if isinstance(a, dict)]
+    return {
+        report.name: journal.blocker_record(
+            str(front.get("kind")), str(front.get("summary")), affected
+        )
+    }

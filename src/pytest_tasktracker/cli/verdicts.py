@@ -35,8 +35,13 @@ def gate(
     for warning in warnings:
         err.write(f"tasktracker: warning: {warning}\n")
     if as_json:
-        out.write(json.dumps(gate_view(tracker, offenders), indent=2, ensure_ascii=False) + "\n")
+        view = gate_view(tracker, offenders, relative(settings.state))
+        out.write(json.dumps(view, indent=2, ensure_ascii=False) + "\n")
     else:
+        out.write(
+            f"judging {tracker.path} ({settings.tracker_source}) with the evidence in "
+            f"{relative(settings.state)}\n"
+        )
         github = os.environ.get("GITHUB_ACTIONS") == "true"
         for line in gate_lines(tracker.path, offenders, tracker.done_count, github):
             out.write(line + "\n")

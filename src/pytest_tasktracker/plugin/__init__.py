@@ -27,6 +27,8 @@ INI_KEYS = (
     "tracker_state",
     "tracker_blocked_file",
     "tracker_retry_limit",
+    "tracker_stale",
+    "tracker_checks",
 )
 RUN_PLUGIN = "tasktracker-run"
 COLLECT_PLUGIN = "tasktracker-collect"
@@ -71,6 +73,12 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         "tracker_retry_limit",
         "identical blocked runs in a row before a report says that retrying will not help "
         "(default 3)",
+    )
+    parser.addini("tracker_stale", "evidence from another code state: fail (default) or warn")
+    parser.addini(
+        "tracker_checks",
+        "the project's named checks, a line NAME = COMMAND each (what tasktracker verify runs)",
+        type="linelist",
     )
 
 
@@ -124,9 +132,16 @@ def _resolve(config: pytest.Config, namespace: Any) -> Settings | None:
         cli_update=bool(getattr(namespace, "tracker_update", False)),
         cli_gate=bool(getattr(namespace, "tracker_gate", False)),
         env=os.environ,
-        ini={key: str(config.getini(key) or "") for key in INI_KEYS},
+        ini={key: _ini_text(config.getini(key)) for key in INI_KEYS},
         ini_path=config.inipath,
     )
+
+
+def _ini_text(value: object) -> str:
+    """An ini value as settings.resolve reads it: a line list as lines."""
+    if isinstance(value, list):
+        return "\n".join(str(line) for line in value)
+    return str(value or "")
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # a run without --tracker-update never imports it
     from pytest_tasktracker.rules.outcomes import SubTaskResult
-    from pytest_tasktracker.rules.update import UpdateReport
+    from pytest_tasktracker.ticks import TickReport
 
 ORDER = ("passed", "failed", "error", "skipped", "not-run", "blocked", "unlinked")
 
@@ -34,7 +34,7 @@ def totals(results: Sequence[SubTaskResult]) -> str:
 
 def lines(
     results: Sequence[SubTaskResult],
-    update: UpdateReport | None,
+    update: TickReport | None,
     verbosity: int,
     width: int = 100,
     blocked: Sequence[str] = (),
@@ -69,6 +69,8 @@ def lines(
             out.append("; ".join(parts))
         elif not update.error:
             out.append("tracker unchanged")
+        for subtask_id, why in update.refused.items():
+            out.append(f"not ticked {subtask_id}: {why}")
         if update.skipped:
             out.append(
                 "left alone (edited by someone else during the run): " + ", ".join(update.skipped)

@@ -4,6 +4,11 @@ A sub-task that names checks ("Quality checks: pylint, pytest, mypy - fix all is
 backed when **every** check it names has passing evidence on the code as it is now;
 pytest's part is the plugin's evidence in results.json, the rest is recorded here, in
 ``<state>/checks.json``, by ``tasktracker verify``.
+
+A check's name is not the agent's word: a record counts for a check only when its
+command is the one the project declares for it (``[tool.tasktracker.checks]``, ini
+``tracker_checks``), or, where the project declares none, when the command's program
+is that check (``pylint``, ``python -m pylint``). ``true`` is never pylint.
 """
 
 from __future__ import annotations
@@ -62,21 +67,66 @@ class CheckResult:
         return result if result.outcome in ("passed", "failed", "error") else None
 
 
-def named_checks(subtask: SubTask) -> list[str]:
-    """The checks a sub-task's words name, in order ("pylint, pytest, mypy")."""
+def named_checks(subtask: SubTask, declared: Mapping[str, str] | None = None) -> list[str]:
+    """The checks a sub-task's words name, in order ("pylint, pytest, mypy"): the known
+    ones, and those the project declares (by their name, as a word)."""
     found = [match.lower() for match in _NAMED.findall(subtask.text)]
+    if declared:
+        extra = [name for name in declared if name.lower() not in KNOWN]
+        if extra:
+            words = re.compile(r"\b(" + "|".join(map(re.escape, extra)) + r")\b", re.I)
+            spelled = {name.lower(): name for name in extra}
+            found += [spelled[m.lower()] for m in words.findall(subtask.text)]
+            order = {name: subtask.text.lower().find(name.lower()) for name in found}
+            found.sort(key=order.__getitem__)
     return list(dict.fromkeys(found))
 
 
-def check_of(command: Sequence[str]) -> str | None:
-    """Which check a command is, from its program (``mypy``, ``python -m mypy``,
-    ``.venv/bin/ruff check``); None when it is none of the known ones."""
+def program_of(command: Sequence[str]) -> str | None:
+    """The program a command runs: ``mypy`` for ``mypy``, ``python -m mypy`` and
+    ``.venv/bin/mypy``; None for an empty command."""
     if not command:
         return None
     program = Path(command[0]).name.lower().removesuffix(".exe")
     if _PYTHON.match(program) and len(command) >= 3 and command[1] == "-m":
         program = command[2].lower()
+    return program
+
+
+def check_of(command: Sequence[str]) -> str | None:
+    """Which check a command is, from its program (``mypy``, ``python -m mypy``,
+    ``.venv/bin/ruff check``); None when it is none of the known ones."""
+    program = program_of(command)
     return program if program in KNOWN else None
+
+
+def same_command(first: str, second: str) -> bool:
+    """Whether two commands (as a shell reads them) are the same argument list."""
+    import shlex
+
+    try:
+        return shlex.split(first) == shlex.split(second)
+    except ValueError:
+        return first.strip() == second.strip()
+
+
+def command_problem(name: str, command: str, declared: Mapping[str, str]) -> str | None:
+    """Why a record of ``command`` is no evidence for the check ``name``; None when it
+    is: the project's declared command for it, or, where it declares none, a command
+    whose program is that check."""
+    import shlex
+
+    if name in declared:
+        if same_command(command, declared[name]):
+            return None
+        return f"not the declared command `{declared[name]}`"
+    try:
+        program = program_of(shlex.split(command))
+    except ValueError:
+        program = None
+    if program == name.lower():
+        return None
+    return f"`{command}` is not {name}"
 
 
 def read_checks(state: Path) -> dict[str, dict[str, CheckResult]] | None:
@@ -112,18 +162,24 @@ def missing_checks(
     checks: Mapping[str, CheckResult],
     pytest_fresh: bool,
     code: str | None,
+    declared: Mapping[str, str] | None = None,
 ) -> list[str]:
     """What a sub-task that names checks still lacks, as phrases; empty when every check
-    it names passed on the code state ``code`` (pytest's part: ``pytest_fresh``)."""
+    it names passed on the code state ``code`` (pytest's part: ``pytest_fresh``), each
+    by a command that is that check (``command_problem``)."""
+    declared = declared or {}
     lacking = []
-    for name in named_checks(subtask):
+    for name in named_checks(subtask, declared):
         if name == "pytest":
             if not pytest_fresh:
                 lacking.append("pytest (no passing run on this code)")
             continue
         result = checks.get(name)
+        wrong = command_problem(name, result.command, declared) if result else None
         if result is None:
             lacking.append(f"{name} (not run)")
+        elif wrong:
+            lacking.append(f"{name} ({wrong})")
         elif result.outcome != "passed":
             lacking.append(f"{name} ({result.outcome}, exit code {result.exit_code})")
         elif code is not None and result.code != code:

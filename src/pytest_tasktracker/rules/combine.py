@@ -50,6 +50,13 @@ class Shard:
         return found
 
 
+def distrust(shard: Shard, why: str) -> None:
+    """Mark every entry of ``shard`` untrusted (its journal does not vouch for it)."""
+    for entry in shard.data.get("subtasks") or []:
+        if isinstance(entry, dict) and not entry.get("untrusted"):
+            entry["untrusted"] = f"{why} (shard {shard.name})"
+
+
 def read_shard(path: Path, shown: str) -> Shard:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -133,6 +140,9 @@ def _combined_entry(parts: Sequence[dict[str, Any]], count: int) -> dict[str, An
         passing = sum(1 for o in seen if o in ("passed", "xpassed", "xfailed"))
         outcome, reason = "passed", f"{passing} linked test(s) passed across {count} shards"
     combined = {key: value for key, value in first.items() if key != "deselected"}
+    untrusted = next((str(p["untrusted"]) for p in parts if p.get("untrusted")), None)
+    if untrusted:  # one shard's entry no recorded run wrote: the whole is not trusted
+        combined["untrusted"] = untrusted
     listed = [{"nodeid": nodeid, "outcome": o} for nodeid, o in tests.items()]
     return {**combined, "outcome": outcome, "reason": reason, "tests": listed, "scope": scope}
 

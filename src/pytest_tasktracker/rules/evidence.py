@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, NamedTuple, TypeGuard
 
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.redact import secret_nodeids
+from pytest_tasktracker.rules import journal
 from pytest_tasktracker.rules.outcomes import SubTaskResult
 from pytest_tasktracker.runinfo import RunInfo
 from pytest_tasktracker.tracker.fileio import atomic_write, locked, set_aside
@@ -34,6 +35,16 @@ _string = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept, in C
 KEEPS_EARLIER = frozenset({"not-run", "unlinked"})  # these keep what the file said
 # Test outcomes a passed entry may list: a skipped test neither proves nor disproves.
 PROVING = frozenset({"passed", "xfailed", "xpassed", "skipped"})
+
+
+class JournalEntry(NamedTuple):
+    """What a writer's line in the run journal says, besides the digest of the file."""
+
+    by: str  # run, combine
+    tracker: str  # the tracker, relative to the state folder
+    opened: Mapping[str, Mapping[str, Any]] | None = None  # blockers written open
+    resolved: tuple[str, ...] = ()  # blocker files resolved
+    run: Mapping[str, Any] | None = None
 
 
 class Evidence(NamedTuple):
@@ -48,6 +59,7 @@ class Evidence(NamedTuple):
     rule: str | None = None  # how its tests were linked; None: unlinked
     code: str | None = None  # the code state it was proven on (codestate.py)
     scope: int | None = None  # how many tests its scope held (None in older files)
+    untrusted: str | None = None  # why it is not to be trusted; None: a recorded run wrote it
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Evidence:
@@ -61,6 +73,25 @@ class Evidence(NamedTuple):
             rule=str(data["rule"]) if data.get("rule") else None,
             code=_code(data.get("run")),
             scope=data["scope"] if isinstance(data.get("scope"), int) else None,
+            untrusted=str(data["untrusted"]) if data.get("untrusted") else None,
+        )
+
+    @classmethod
+    def of_result(cls, result: SubTaskResult, time: str, code: str | None) -> Evidence:
+        """A run's result as results.json holds it once written: the tests it did not
+        select are counted in its scope, not listed."""
+        link = result.link
+        listed = tuple(row for row in result.tests if row[1] != "deselected")
+        return cls(
+            link.subtask.id,
+            link.subtask.text,
+            result.outcome,
+            result.reason,
+            listed,
+            time,
+            link.rule,
+            code,
+            len(result.tests),
         )
 
     def contradiction(self) -> str | None:
@@ -243,9 +274,19 @@ def _entry(line: str) -> Any:
 def evidence_by_id(path: Path) -> dict[str, Evidence]:
     """Every well-formed entry by sub-task id. An entry of the wrong shape (a hand edit)
     is left out: with no evidence, nothing is trusted."""
-    data = read_results(path)
-    if data is None:
-        return {}
+    return read_evidence(path)[0]
+
+
+def read_evidence(path: Path) -> tuple[dict[str, Evidence], str | None]:
+    """Every well-formed entry by sub-task id (as ``evidence_by_id``), and the SHA-256
+    of the file as read (None when there is none), for the run journal to vouch for."""
+    raw = _read(path)
+    if raw is None:
+        return {}, None
+    return _by_id(_parse(path, raw)), journal.sha256(raw)
+
+
+def _by_id(data: dict[str, Any]) -> dict[str, Evidence]:
     found = {}
     for entry in data["subtasks"]:
         try:
@@ -396,10 +437,12 @@ def results_parts(
     run: RunInfo,
     exit_code: int,
     tracker_name: str,
+    untrusted: str | None = None,
 ) -> Iterator[str]:
     """This run's results merged with the earlier entries of the sub-tasks it did not
     verify (``old``, by id), as the file's text a line at a time: one sub-task a line,
-    readable in a diff."""
+    readable in a diff. ``untrusted``: why the earlier file is not to be trusted (the
+    journal did not record it); the entries kept from it say so, and stay untrusted."""
     secret_ids = secret_nodeids(_all_nodeids(results))
     run_json = run.to_json()
     collection = run_json.pop("collection", None)
@@ -426,6 +469,8 @@ def results_parts(
             assert previous is not None
             entry = dict(previous)
             entry.update(line=subtask.line, step=subtask.step, status=subtask.status)
+            if untrusted and not entry.get("untrusted"):
+                entry["untrusted"] = untrusted
             lines.run_index(_read_run(entry))
             plan.append((result, entry))
         else:
@@ -477,22 +522,46 @@ def write_results(
     run: RunInfo,
     exit_code: int,
     tracker_name: str,
-) -> str | None:
-    """Merge and write results.json; return a warning when an earlier file was corrupt.
+    entry: JournalEntry | None = None,
+) -> list[str]:
+    """Merge and write results.json, and record it in the run journal (``entry``: what
+    the line says besides the file's digest); return warnings: an earlier file that was
+    corrupt, or a damaged journal.
 
     A corrupt earlier file is never overwritten: it is set aside as
-    ``results.json.corrupt-<time>`` so nothing in it is lost.
+    ``results.json.corrupt-<time>`` so nothing in it is lost. Entries kept from an
+    earlier file the journal did not record are marked untrusted.
     """
-    warning = None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with locked(path.parent):
+    warnings = []
+    state = path.parent
+    state.mkdir(parents=True, exist_ok=True)
+    with locked(state):
+        recorded = journal.read(state)
+        untrusted = recorded.untrusted(path.name, journal.file_digest(path))
         wanted = {r.link.subtask.id for r in results if r.outcome in KEEPS_EARLIER}
         try:
             old = earlier_entries(path, wanted)
         except ResultsError as error:
             aside = set_aside(path)
-            warning = f"{error}; moved it to {aside.name} and started a new one"
+            warnings.append(f"{error}; moved it to {aside.name} and started a new one")
             old = {}
-        parts = results_parts(old, tracker, results, run, exit_code, tracker_name)
-        atomic_write(path, (part.encode("utf-8") for part in parts), durable=False)
-    return warning
+        parts = results_parts(old, tracker, results, run, exit_code, tracker_name, untrusted)
+
+        def record(digest: str) -> None:
+            line = entry or JournalEntry("run", tracker_name)
+            warning = journal.append(
+                state,
+                by=line.by,
+                tracker=line.tracker,
+                files={path.name: digest},
+                opened=line.opened,
+                resolved=line.resolved,
+                run=line.run,
+            )
+            if warning:
+                warnings.append(warning)
+
+        atomic_write(
+            path, (part.encode("utf-8") for part in parts), durable=False, before_replace=record
+        )
+    return warnings

@@ -38,8 +38,8 @@ class CodeNow:
 
 
 def passed_here(evidence: Evidence | None, code: CodeNow | None) -> bool:
-    """Whether ``evidence`` is a pass proven on the code as it is now (``code`` None:
-    the state is unknown, and evidence is never called stale)."""
-    if evidence is None or evidence.outcome != "passed":
+    """Whether ``evidence`` is a pass a recorded run proved on the code as it is now
+    (``code`` None: the state is unknown, and evidence is never called stale)."""
+    if evidence is None or evidence.outcome != "passed" or evidence.untrusted:
         return False
     return code is None or code.stale(evidence) is None

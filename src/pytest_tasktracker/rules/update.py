@@ -1,16 +1,16 @@
-"""Tick what passed and untick regressions: the plan, and applying it safely."""
+"""Tick what passed and untick regressions: the changes a run's outcomes ask for.
+
+These are candidates: ``ticks.write`` asks the judge about every tick before it is
+written."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 
-from pytest_tasktracker.errors import ConcurrentEditError, TrackerError
 from pytest_tasktracker.rules.intent import Intent
 from pytest_tasktracker.rules.outcomes import SubTaskResult
-from pytest_tasktracker.tracker.editing import Change, apply_changes, load
-from pytest_tasktracker.tracker.model import SubTask, Tracker
+from pytest_tasktracker.tracker.editing import Change
+from pytest_tasktracker.tracker.model import SubTask
 
 
 def plan(results: Sequence[SubTaskResult]) -> list[Change]:
@@ -34,39 +34,3 @@ def change_for(subtask: SubTask, intent: Intent, outcome: str) -> Change | None:
     if outcome in ("failed", "error") and subtask.done:
         return Change(subtask.id, False, subtask.text)
     return None
-
-
-@dataclass
-class UpdateReport:
-    ticked: list[str] = field(default_factory=list)
-    unticked: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # changed by someone during the run
-    error: str | None = None
-
-
-def apply(path: Path, name: str, tracker: Tracker, changes: Sequence[Change]) -> UpdateReport:
-    """Apply ``changes``; sub-tasks edited by someone else during the run are left alone."""
-    report = UpdateReport()
-    if not changes:
-        return report
-    pending = list(changes)
-    try:
-        try:
-            applied = apply_changes(path, pending, name, known=tracker)
-        except ConcurrentEditError:
-            fresh = load(path, name)
-            still = []
-            for change in pending:
-                matches = fresh.by_id(change.id)
-                if len(matches) == 1 and matches[0].text == change.text:
-                    still.append(change)
-                else:
-                    report.skipped.append(change.id)
-            applied = apply_changes(path, still, name, known=fresh)
-    except TrackerError as error:
-        report.error = str(error)
-        return report
-    for item in applied:
-        if item.changed:
-            (report.ticked if item.done else report.unticked).append(item.subtask.id)
-    return report

@@ -372,20 +372,36 @@ def set_aside(path: Path) -> Path:
     raise TrackerWriteError(path, "cannot be set aside: too many damaged copies")
 
 
-def atomic_write(path: Path, data: bytes | Iterable[bytes], durable: bool = True) -> None:
+def atomic_write(
+    path: Path,
+    data: bytes | Iterable[bytes],
+    durable: bool = True,
+    before_replace: Callable[[str], None] | None = None,
+) -> None:
     """Replace ``path`` with ``data`` (bytes, or their parts in order: a large file need
     not be whole in memory) atomically, keeping the file's mode.
 
     ``durable`` also flushes the data to disk before the replace (and the folder after):
     the tracker needs that. Evidence that any run can write again does not: readers still
     see the old file or the new one, never a part, and no run waits for the disk.
+    ``before_replace`` is given the SHA-256 of the data once it is written, before the
+    file is replaced (the run journal records it there); when it raises, nothing is
+    replaced.
     """
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
+    hasher = None
+    if before_replace is not None:
+        import hashlib
+
+        hasher = hashlib.sha256()
+        data = _hashed(data, hasher)
     temp = _write_temp(path, data, durable, lambda fd: os.fchmod(fd, mode))
     try:
+        if before_replace is not None and hasher is not None:
+            before_replace(hasher.hexdigest())
         os.replace(temp, path)
     except BaseException as error:
         with contextlib.suppress(OSError):
@@ -395,6 +411,20 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes], durable: bool = True
         raise
     if durable:
         _fsync_folder(path.parent)
+
+
+def _hashed(data: bytes | Iterable[bytes], hasher: Any) -> bytes | Iterator[bytes]:
+    """``data`` as it is written, fed to ``hasher`` on the way."""
+    if isinstance(data, bytes):
+        hasher.update(data)
+        return data
+
+    def parts() -> Iterator[bytes]:
+        for part in data:
+            hasher.update(part)
+            yield part
+
+    return parts()
 
 
 def _umask() -> int:

@@ -1,0 +1,268 @@
+"""The end of a tracked run, as named steps (``STEPS``), each reading and adding to one
+``End``:
+
+1. ``link``: the collected tests to sub-tasks, and what of each scope the run left out;
+2. ``judge_outcomes``: each sub-task's outcome from its tests' reports;
+3. ``diagnose``: why a troubled run could not verify (blockers), and which sub-tasks
+   had every test skipped or deselected;
+4. ``record_blockers``: write their reports; a blocked run's sub-tasks become
+   ``blocked`` or ``not-run``;
+5. ``resolve_blockers``: mark resolved the open reports this run verified;
+6. ``write_evidence``: results.json, and its line in the run journal;
+7. ``tick``: with ``--tracker-update``, tick what passed and untick what failed, every
+   tick through the judge;
+8. ``gate``: with ``--tracker-gate``, the judge over every ticked box, from this run's
+   evidence alone.
+
+The plugin imports this module only when a tracked run ends (xdist workers never do).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pytest_tasktracker.blockers.diagnose import diagnose as diagnose_facts
+from pytest_tasktracker.blockers.model import Blocker
+from pytest_tasktracker.blockers.record import (
+    BlockerUpdate,
+    record,
+    resolve_reports,
+    unverifiable,
+)
+from pytest_tasktracker.errors import TrackerError
+from pytest_tasktracker.rules.evidence import Evidence, JournalEntry, write_results
+from pytest_tasktracker.rules.gate import gate_lines
+from pytest_tasktracker.rules.journal import blocker_record
+from pytest_tasktracker.rules.linking import Link
+from pytest_tasktracker.rules.linking import link as link_tests
+from pytest_tasktracker.rules.outcomes import SubTaskResult, judge_subtasks, outcomes_of
+from pytest_tasktracker.rules.scope import Reach, gaps
+from pytest_tasktracker.rules.update import plan
+from pytest_tasktracker.runinfo import RunInfo, collection_digest
+from pytest_tasktracker.state import Record, code_known, read_record, rerun_command, tracker_key
+from pytest_tasktracker.ticks import TickReport, write
+from pytest_tasktracker.tracker.editing import load
+from pytest_tasktracker.tracker.model import Tracker
+from pytest_tasktracker.views import find_gate_offenders, summary_files, write_summary
+
+if TYPE_CHECKING:
+    from pytest_tasktracker.plugin.tracker_run import TrackerRun
+
+
+@dataclass
+class End:
+    """What the end of one run has found so far, step by step."""
+
+    run: TrackerRun
+    tracker: Tracker
+    exit_code: int
+    reach: Reach
+    info: RunInfo
+    command: Callable[[], dict[str, Any]]
+    known: list[str] = field(default_factory=list)  # the collected node ids
+    links: list[Link] = field(default_factory=list)
+    missing: dict[str, list[str]] = field(default_factory=dict)
+    results: list[SubTaskResult] = field(default_factory=list)
+    blockers: list[Blocker] = field(default_factory=list)  # the run could not verify
+    partial: Blocker | None = None  # sub-tasks it could not verify (all skipped, ...)
+    resolved: list[str] = field(default_factory=list)  # blocker files this run resolved
+    recorded: bool = False  # results.json and its journal line were written
+
+    @property
+    def settings(self) -> Any:
+        return self.run.settings
+
+    def evidence(self) -> dict[str, Evidence]:
+        """This run's results as evidence, as results.json now holds them."""
+        run = self.info
+        return {r.link.subtask.id: Evidence.of_result(r, run.time, run.code) for r in self.results}
+
+    def record_of_run(self) -> Record:
+        """The judge's facts from this run's evidence alone, with the state folder's
+        open blockers and recorded checks."""
+        run = self.run
+        code = code_known(self.settings, run.code_state) if run.code_state else None
+        return read_record(self.settings, code, evidence=self.evidence())
+
+
+def link(end: End) -> None:
+    collected = end.run.collected
+    end.known = collected.nodeids + collected.extra if collected.extra else collected.nodeids
+    end.links = link_tests(end.tracker, end.known, collected.tasks, end.reach.suite_of(end.known))
+    end.missing = gaps(end.links, end.reach, end.known)
+
+
+def judge_outcomes(end: End) -> None:
+    chosen = set(end.run.collected.selected or ())
+    selected = None if chosen.issuperset(end.known) else chosen
+    end.results = judge_subtasks(end.links, outcomes_of(end.run.reports), selected, end.missing)
+
+
+def diagnose(end: End) -> None:
+    run = end.run
+    run.facts.exit_code = end.exit_code
+    if run.facts.troubled():  # a clean run (the usual case) needs no diagnosis
+        end.blockers = diagnose_facts(run.facts)
+    unfinished = any(r.outcome in ("skipped", "not-run") for r in end.results)
+    if not end.blockers and not run.stopped and unfinished:
+        end.partial = unverifiable(end.results, end.exit_code)
+
+
+def record_blockers(end: End) -> None:
+    if not end.blockers and end.partial is None:
+        return
+    run = end.run
+    verified = [
+        r.link.subtask.id for r in end.results if r.outcome in ("passed", "failed", "error")
+    ]
+    run.blocked = record(
+        [*end.blockers, *([end.partial] if end.partial else [])],
+        settings=end.settings,
+        tracker=end.tracker,
+        tracker_name=run.tracker_name,
+        links=end.links,
+        run_paths=run.run_paths,
+        facts=run.facts,
+        command=end.command(),
+        verified=[] if end.blockers else verified,
+    )
+    if end.blockers:
+        # A blocked run is no evidence: its affected sub-tasks are "blocked", the rest
+        # keep their earlier evidence (under xdist other modules may still have run;
+        # their results are not used, so -n 2 and a serial run agree).
+        blocked_ids = run.blocked.blocked_ids
+        end.results = [
+            SubTaskResult(r.link, "blocked", blocked_ids[r.link.subtask.id], ())
+            if r.link.subtask.id in blocked_ids
+            else r
+            if r.outcome == "unlinked"
+            else SubTaskResult(r.link, "not-run", "the run was blocked", ())
+            for r in end.results
+        ]
+
+
+def resolve_blockers(end: End) -> None:
+    run = end.run
+    if end.blockers or not end.settings.blockers_folder.is_dir():
+        return
+    run.blocked = run.blocked or BlockerUpdate()
+    written = [path for path, _ in run.blocked.written]
+    resolved, warnings = resolve_reports(end.settings, end.results, written)
+    run.blocked.resolved.extend(resolved)
+    run.blocked.warnings.extend(warnings)
+    end.resolved = [path.name for path in resolved]
+
+
+def opened_blockers(blocked: BlockerUpdate | None) -> dict[str, dict[str, Any]]:
+    """The blocker reports a run wrote, as its journal line records them."""
+    if blocked is None:
+        return {}
+    return {
+        path.name: blocker_record(
+            str(front["kind"]),
+            str(front["summary"]),
+            [str(entry["id"]) for entry in front.get("affected") or []],
+        )
+        for path, front in blocked.written
+    }
+
+
+def write_evidence(end: End) -> None:
+    run = end.run
+    end.info = end.info._replace(collection=collection_digest(end.known))
+    entry = JournalEntry(
+        "run",
+        tracker_key(end.settings),
+        opened_blockers(run.blocked),
+        tuple(end.resolved),
+        end.info.to_json(),
+    )
+    try:
+        warnings = write_results(
+            end.settings.results_file,
+            end.tracker,
+            end.results,
+            end.info,
+            end.exit_code,
+            run.tracker_name,
+            entry,
+        )
+    except (OSError, TrackerError) as error:
+        run.warnings.append(f"evidence not written: {describe(error)}")
+        return
+    run.warnings.extend(warnings)
+    end.recorded = True
+
+
+def tick(end: End) -> None:
+    run = end.run
+    settings = end.settings
+    if not settings.update:
+        return
+    changes = plan(end.results)
+    if end.blockers:
+        run.update = TickReport(error="this run could not verify; nothing was ticked")
+        return
+    if not end.recorded:  # no tick without its evidence; an untick needs none
+        changes = [change for change in changes if not change.done]
+    report = write(
+        settings.tracker,
+        run.tracker_name,
+        end.tracker,
+        changes,
+        end.record_of_run(),
+        rerun_command(end.tracker),
+    )
+    if not end.recorded and not report.error:
+        report.error = "the evidence could not be written; nothing was ticked"
+    run.update = report
+
+
+def gate(end: End) -> None:
+    """The gate, on the tracker as this run left it (after its ticks), judged from this
+    run's evidence alone: CI's own run trusts no evidence it did not make."""
+    run = end.run
+    if not end.settings.gate:
+        return
+    try:
+        tracker = load(end.settings.tracker, run.tracker_name)
+    except TrackerError as error:
+        run.gate_lines, run.gate_failed = [f"gate could not read the tracker: {error}"], True
+        return
+    record = end.record_of_run()
+    offenders, warnings, _ = find_gate_offenders(tracker, end.settings, record=record)
+    warnings += write_summary(tracker, offenders, record, summary_files())
+    github = os.environ.get("GITHUB_ACTIONS") == "true"
+    lines = [f"gate warning: {warning}" for warning in warnings]
+    lines += gate_lines(tracker.path, offenders, tracker.done_count, github)
+    run.gate_lines, run.gate_failed = lines, bool(offenders)
+
+
+STEPS: tuple[Callable[[End], None], ...] = (
+    link,
+    judge_outcomes,
+    diagnose,
+    record_blockers,
+    resolve_blockers,
+    write_evidence,
+    tick,
+    gate,
+)
+
+
+def finish(end: End) -> None:
+    for step in STEPS:
+        step(end)
+    run = end.run
+    run.results = end.results
+    if run.blocked is not None:
+        run.warnings.extend(run.blocked.warnings)
+
+
+def describe(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)

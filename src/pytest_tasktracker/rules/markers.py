@@ -1,0 +1,49 @@
+"""Which sub-tasks ``task`` markers name, read from the test files without a run.
+
+A run knows its markers from collection. A judge with no run at hand (``check``, the
+hooks, the gate) reads them from the files under ``testpaths``: every
+``mark.task("1.2", "T004")`` (on a test, a class, ``pytestmark``, a ``pytest.param``)
+names its string arguments. Nothing is imported; a file without ``task(`` is not read
+further. A sub-task a marker names is linked to tests, so its box needs evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from pytest_tasktracker.rules.scope import DiskFiles
+
+_MARK = re.compile(r"\bmark\s*\.\s*task\s*\(([^)]{0,2000})\)")
+_STRING = re.compile(r"""[rRuUbB]?(["'])((?:\\.|(?!\1).){0,200})\1""")
+MAX_FILE = 4 * 1024 * 1024  # a larger .py file is data, not a test module
+
+
+def marked_ids(rootdir: Path, roots: Sequence[str] = ()) -> frozenset[str]:
+    """The sub-task ids (case folded) that ``task`` markers name in the ``.py`` files
+    under ``roots`` (relative to ``rootdir``; default the whole rootdir)."""
+    found: set[str] = set()
+    for name in DiskFiles(rootdir, list(roots) or [""], ()).files():
+        path = rootdir / name
+        try:
+            if path.stat().st_size > MAX_FILE:
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if b"task" not in data:
+            continue
+        found.update(ids_in(data.decode("utf-8", "replace")))
+    return frozenset(found)
+
+
+def ids_in(source: str) -> set[str]:
+    """The ids the ``task`` markers of one source file name, case folded."""
+    ids = set()
+    for call in _MARK.finditer(source):
+        for match in _STRING.finditer(call.group(1)):
+            value = match.group(2).strip()
+            if value:
+                ids.add(value.casefold())
+    return ids
