@@ -94,7 +94,8 @@ def test_a_missing_plugin_from_addopts_names_the_option_package_and_remedies(
     result.stderr.fnmatch_lines(
         [
             "BLOCKED (missing-plugin): option --timeout (from addopts in pyproject.toml) needs "
-            "pytest-timeout, which is not installed -> "
+            "pytest-timeout, which is not installed; keep unticked: 1.1, 1.2, 1.3, 2.1; fix: "
+            "* -m pip install pytest-timeout -> "
             "pr_info/.tasktracker/blockers/missing-plugin-timeout.md",
             "ERROR: usage: *",
             "*error: unrecognized arguments: --timeout*",
@@ -123,6 +124,14 @@ def test_a_missing_plugin_from_addopts_names_the_option_package_and_remedies(
             "command": f"{sys.executable} -m pytest -o addopts=--strict-markers "
             f"--tracker pr_info/TASK_TRACKER.md --tracker-update {' '.join(mode)}".rstrip(),
             "why": "run without --timeout: the same addopts minus the option",
+            "args": [  # for a tool that takes pytest's arguments
+                "-o",
+                "addopts=--strict-markers",
+                "--tracker",
+                "pr_info/TASK_TRACKER.md",
+                "--tracker-update",
+                *mode,
+            ],
         },
     ]
     assert affected_ids(front) == ["1.1", "1.2", "1.3", "2.1"]
@@ -295,8 +304,8 @@ def test_a_module_that_fails_to_collect_blocks_its_sub_tasks(
     result.stdout.fnmatch_lines(
         [
             "BLOCKED (collection-error): tests/test_orch.py could not be collected, so none of"
-            " its tests ran -> pr_info/.tasktracker/blockers/collection-error-tests-test-orch-"
-            "py-step-2.md",
+            " its tests ran; keep unticked: 2.1; fix: * -> pr_info/.tasktracker/blockers/"
+            "collection-error-tests-test-orch-py-step-2.md",
             "tracker not updated: this run could not verify; nothing was ticked",
         ]
     )

@@ -297,3 +297,26 @@ def test_the_pre_commit_hook_runs_the_gate_as_pre_commit_would(tmp_path: Path) -
     dirty = subprocess.run(entry, cwd=folder, env=env, capture_output=True, text=True, check=False)
     assert dirty.returncode == 1
     assert dirty.stdout.endswith("gate failed: 1 of 1 ticked sub-tasks lack evidence (1.3)\n")
+
+
+def test_the_reference_page_lists_every_public_name_with_its_parameters(tmp_path: Path) -> None:
+    import inspect
+
+    import pytest_tasktracker
+
+    page = (ROOT / "docs" / "reference.md").read_text()
+    headings = re.findall(r"^### `([\w]+)(?:\((.*)\))?`$", page, re.M)
+    assert sorted(name for name, _ in headings) == sorted(pytest_tasktracker.__all__)
+    for name, params in headings:
+        if name == "__version__":
+            continue
+        documented = [p.split("=")[0].strip() for p in params.split(",") if p.strip()]
+        actual = list(inspect.signature(getattr(pytest_tasktracker, name)).parameters)
+        assert documented == actual, name
+    (tmp_path / "pr_info").mkdir()
+    (tmp_path / "pr_info" / "TASK_TRACKER.md").write_text("### Step 1: S\n- [ ] A\n")
+    (sample,) = [s for s in ALL if s.page == "reference.md" and s.lang == "python"]
+    done = subprocess.run(
+        [sys.executable, "-c", sample.body], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert (done.returncode, done.stdout) == (0, "S\n"), done.stderr

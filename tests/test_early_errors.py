@@ -20,7 +20,8 @@ def test_a_missing_required_plugin_is_a_blocker(pytester: pytest.Pytester, mode:
     result.stderr.fnmatch_lines(
         [
             "BLOCKED (missing-plugin): required_plugins names pytest-not-installed-anywhere, "
-            "which is not installed -> *missing-plugin-pytest-not-installed-anywhere-step-1.md",
+            "which is not installed; keep unticked: 1.1; fix: * -> "
+            "*missing-plugin-pytest-not-installed-anywhere-step-1.md",
             "ERROR: Missing required plugins: pytest-not-installed-anywhere",
         ]
     )

@@ -24,7 +24,7 @@ def blocked_run(pytester: pytest.Pytester) -> pytest.RunResult:
     return result
 
 
-STOP = "BLOCKED: the same blocker, {n} runs in a row: retrying will not help*"
+STOP = "BLOCKED (missing-plugin, {n} runs in a row: stop retrying): *"
 
 
 @pytest.mark.parametrize(("ini", "limit"), [("", 3), ("tracker_retry_limit = 2\n", 2)])

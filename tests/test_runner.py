@@ -82,7 +82,9 @@ def test_run_reports_errors_no_plugin_can_see(
     front = the_report(project)
     assert (front["kind"], front["summary"], front["location"]) == (kind, summary, location)
     assert [entry["id"] for entry in front["affected"]] == ["1.1"]
-    assert f"BLOCKED ({kind}): {summary} -> pr_info/.tasktracker/blockers/" in result.stderr
+    first = result.stderr.splitlines()[0]  # the decision first, pytest's error after it
+    assert first.startswith(f"BLOCKED ({kind}): {summary}; keep unticked: 1.1; fix: ")
+    assert " -> pr_info/.tasktracker/blockers/" in first
     assert (project / "pr_info" / "TASK_TRACKER.md").read_text() == TRACKER
 
 

@@ -1,11 +1,13 @@
 """The oracle for every tick: plain pytest, with the plugin off.
 
 For generated suites (passing, failing, skipped tests, failing subtests, parametrized
-cases, a sub-folder), trackers that link them by file name, path, node id, step and
-whole suite, and narrowed runs (node ids, paths, ``-k``, ``-m``, ``--deselect``,
-``--ignore``, ``-x``), a sub-task the plugin calls ``passed`` must pass plain pytest on
-its scope (exit 0), and every test of that scope must have run, and passed, in the
-narrowed run itself.
+cases, a sub-folder, a README.rst and a module with doctests), trackers that link them
+by file name, path, node id, step and whole suite, and narrowed runs (node ids, paths,
+``-k``, ``-m``, ``--deselect``, ``--ignore``, ``-x``, ``--lf`` and ``--ff`` after an
+earlier run, ``pytest tests``, ``--doctest-glob``, ``--doctest-modules``), a sub-task
+the plugin calls ``passed`` must pass plain pytest on its scope (exit 0), and every
+test of that scope must have run, and passed, in the narrowed run itself. The same
+holds for the evidence of CI shards put together by ``tasktracker combine``.
 """
 
 from __future__ import annotations
@@ -32,9 +34,14 @@ BODIES = {
 }
 
 
+DOCTEST = {"pass": ">>> 1 + 1\n2\n", "fail": ">>> 1 + 1\n3\n"}
+
+
 @dataclass(frozen=True)
 class Suite:
     files: dict[str, list[tuple[str, str]]]  # path -> [(test name, kind)]
+    readme: str | None = None  # README.rst's doctest: pass or fail
+    module: str | None = None  # pkg_doc.py's doctest: pass or fail
 
     def nodeids(self) -> list[str]:
         return [f"{path}::{name}" for path, tests in self.files.items() for name, _ in tests]
@@ -49,7 +56,8 @@ def suites(draw: st.DrawFn) -> Suite:
             path = f"{folder}/test_f{next(counter)}.py"
             kinds = draw(st.lists(st.sampled_from(KINDS), min_size=1, max_size=3))
             files[path] = [(f"test_t{next(counter)}", kind) for kind in kinds]
-    return Suite(files)
+    doctests = st.none() | st.sampled_from(sorted(DOCTEST))
+    return Suite(files, draw(doctests), draw(doctests))
 
 
 @st.composite
@@ -63,6 +71,10 @@ def cases(draw: st.DrawFn) -> tuple[Suite, str, list[str]]:
         lines.append(f"- [ ] Run pytest on {named} and fix all failures")
     lines.append(f"- [ ] Fix {draw(st.sampled_from(nodeids))}")
     lines.append("- [ ] Run tests to verify they pass")
+    if suite.readme:
+        lines.append("- [ ] Check the README's examples <!-- tests: README.rst -->")
+    if suite.module:
+        lines.append("- [ ] Check the module's examples <!-- tests: pkg_doc.py -->")
     lines.append("### Step 2: All")
     lines.append("- [ ] Run the full test suite")
     test_names = [n.rpartition("::")[2] for n in nodeids]
@@ -78,6 +90,12 @@ def cases(draw: st.DrawFn) -> tuple[Suite, str, list[str]]:
             st.sampled_from(paths).map(lambda p: [f"--ignore={p}"]),
             st.just(["tests/sub"]),
             st.just(["-x"]),
+            st.just(["--lf"]),
+            st.just(["--ff"]),
+            st.just(["tests"]),
+            st.just(["--doctest-glob=*.rst", "."]),
+            st.just(["--doctest-glob=*.rst", "tests", "README.rst"]),
+            st.just(["--doctest-modules", "."]),
         )
     )
     return suite, "\n".join(lines) + "\n", narrowing
@@ -90,6 +108,10 @@ def write(root: Path, suite: Suite, tracker: str) -> None:
     for path, tests in suite.files.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text("\n".join(BODIES[k].format(name=n) for n, k in tests))
+    if suite.readme:
+        (root / "README.rst").write_text(f"Example\n\n{DOCTEST[suite.readme]}")
+    if suite.module:
+        (root / "pkg_doc.py").write_text(f'"""Example\n\n{DOCTEST[suite.module]}"""\n')
 
 
 def scope_args(entry: dict[str, object], suite: Suite) -> list[str]:
@@ -99,10 +121,19 @@ def scope_args(entry: dict[str, object], suite: Suite) -> list[str]:
     found: list[str] = []
     for target in entry["targets"]:  # type: ignore[attr-defined]
         path, _, node = str(target).partition("::")
+        if path == "README.rst":
+            found += ["--doctest-glob=*.rst", "README.rst"]
+        if path == "pkg_doc.py":
+            found += ["--doctest-modules", "pkg_doc.py"]
         for file in suite.files:
             if file == path or file.endswith("/" + path):
                 found.append(f"{file}::{node}" if node else file)
     return found
+
+
+def doctest_options(narrowing: list[str]) -> list[str]:
+    """The doctest options of a run: plain pytest on a scope collects as it did."""
+    return [arg for arg in narrowing if arg.startswith("--doctest")]
 
 
 def ran(result: pytest.RunResult) -> dict[str, set[str]]:
@@ -130,16 +161,23 @@ def test_a_passed_sub_task_passes_plain_pytest_on_its_whole_scope(
     write(root, suite, tracker)
     os.chdir(root)
     try:
-        run = pytester.runpytest_inprocess(
-            "--tracker", "TASKS.md", "-p", "no:cacheprovider", *narrowing
-        )
+        cache = ["-p", "no:cacheprovider"]
+        if narrowing[:1] in (["--lf"], ["--ff"]):  # an earlier run fails what it fails
+            pytester.runpytest_inprocess("-p", "no:tasktracker")
+            cache = []
+        run = pytester.runpytest_inprocess("--tracker", "TASKS.md", *cache, *narrowing)
         narrowed = ran(run)
         data = evidence_file(root / ".tasktracker" / "results.json")
         for entry in data["subtasks"]:
             if entry["outcome"] != "passed":
                 continue
             plain = pytester.runpytest_inprocess(
-                "-p", "no:tasktracker", "-p", "no:cacheprovider", *scope_args(entry, suite)
+                "-p",
+                "no:tasktracker",
+                "-p",
+                "no:cacheprovider",
+                *doctest_options(narrowing),
+                *scope_args(entry, suite),
             )
             scope = ran(plain)
             context = (entry["id"], entry["text"], narrowing)

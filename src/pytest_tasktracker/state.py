@@ -20,7 +20,7 @@ from pytest_tasktracker.rules import journal
 from pytest_tasktracker.rules.checks import CheckResult, read_checks
 from pytest_tasktracker.rules.codestate import CodeState, code_state, manifests
 from pytest_tasktracker.rules.evidence import Evidence, ResultsError, read_evidence
-from pytest_tasktracker.rules.freshness import CodeNow
+from pytest_tasktracker.rules.freshness import CodeNow, passed_here
 from pytest_tasktracker.rules.gate import Blocked, blocked_ids
 from pytest_tasktracker.rules.judge import Facts, OpenBlocker, Reason, judge
 from pytest_tasktracker.rules.markers import marked_ids
@@ -167,6 +167,19 @@ def code_now(settings: Settings) -> CodeNow | None:
 def code_known(settings: Settings, state: CodeState) -> CodeNow:
     """A code state just taken, with the remembered manifests, as a judge uses it."""
     return CodeNow(state.digest, state.files, manifests(settings.state))
+
+
+def proven_on_this_code(settings: Settings, state: CodeState | None) -> set[str]:
+    """The sub-tasks whose evidence is a pass a recorded run proved on the code state
+    ``state`` itself: a blocked run takes nothing away from them."""
+    if state is None:
+        return set()
+    record = read_record(settings, code_known(settings, state))
+    return {
+        subtask_id
+        for subtask_id, evidence in record.evidence.items()
+        if evidence.code == state.digest and passed_here(evidence, record.code)
+    }
 
 
 def rerun_command(tracker: Tracker) -> str:

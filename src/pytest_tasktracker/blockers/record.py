@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_tasktracker.blockers import decision
 from pytest_tasktracker.blockers.facts import Facts
+from pytest_tasktracker.blockers.invocation import remedy_entry
 from pytest_tasktracker.blockers.model import Blocker
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.paths import relative
@@ -17,12 +19,12 @@ from pytest_tasktracker.redact import (
     MAX_ERROR,
     capped,
     cut,
-    printable,
     redact_all,
     redact_argv,
     redact_text,
 )
 from pytest_tasktracker.rules.linking import Link, link
+from pytest_tasktracker.rules.markers import marked_files
 from pytest_tasktracker.rules.outcomes import SubTaskResult
 from pytest_tasktracker.runinfo import now
 from pytest_tasktracker.settings import Settings
@@ -83,8 +85,10 @@ def affected(
     """The sub-tasks a blocker stops: those it names, those whose scope holds what it
     broke (a whole-suite sub-task's scope holds everything), or else every sub-task the
     run was meant to verify."""
-    if links is None:  # nothing was collected: link the tracker's words to the files here
-        links = link(tracker, _test_files(rootdir), {})
+    if links is None:  # nothing was collected: link the tracker's words and the files'
+        files = _test_files(rootdir)  # markers to the files here
+        marked = marked_files(rootdir, files) if rootdir is not None else {}
+        links = link(tracker, files, marked)
     if blocker.subtask_ids:
         wanted = set(blocker.subtask_ids)
         return [subtask for subtask in tracker.subtasks if subtask.id in wanted]
@@ -108,11 +112,14 @@ def affected(
     return _meant(links, run_paths)
 
 
-def unverifiable(results: Sequence[SubTaskResult], exit_code: int) -> Blocker | None:
+def unverifiable(
+    results: Sequence[SubTaskResult], exit_code: int, ran_tests: bool = False
+) -> Blocker | None:
     """A blocker for the sub-tasks whose every linked test was skipped, or, when the run
-    verified nothing at all, deselected."""
+    ran no test at all (``ran_tests``), deselected. A run that ran tests and left a
+    sub-task's out (a CI shard, ``-k``) verified what it ran: that is no blocker."""
     skipped = [r for r in results if r.outcome == "skipped"]
-    verified_any = any(r.outcome in VERDICTS for r in results)
+    verified_any = ran_tests or any(r.outcome in VERDICTS for r in results)
     deselected = [
         r
         for r in results
@@ -152,14 +159,14 @@ class BlockerUpdate:
     blocked_ids: dict[str, str] = field(default_factory=dict)  # sub-task id -> reason
 
     def lines(self, cwd: Path) -> list[str]:
-        out = []
-        for path, front in self.written:
-            summary = printable(str(front["summary"]))
-            out.append(f"BLOCKED ({front['kind']}): {summary} -> {relative(path, cwd)}")
-            if front.get("stop_retrying"):
-                out.append(f"BLOCKED: {STOP_RETRYING.format(repeats=front['repeats'])}")
+        """The decision first (blockers.decision), then the blockers this run resolved."""
+        out = decision.lines(self.written, cwd)
         out.extend(f"resolved blocker {relative(path, cwd)}" for path in self.resolved)
         return out
+
+
+def _row(subtask: SubTask) -> dict[str, Any]:
+    return {"id": subtask.id, "text": subtask.text, "line": subtask.line, "step": subtask.step}
 
 
 def command_info(facts: Facts, pytest_version: str, plugins: dict[str, str]) -> dict[str, Any]:
@@ -186,14 +193,19 @@ def record(
     facts: Facts,
     command: dict[str, Any],
     verified: Sequence[str],
+    proven: Collection[str] = (),
 ) -> BlockerUpdate:
-    """Write (or update) one report per blocker, and the one-line blocked file."""
+    """Write (or update) one report per blocker, and the one-line blocked file. A
+    sub-task in ``proven`` (a pass recorded on this very code) stands: the report lists
+    it as still proven, not as one to keep unticked."""
     from pytest_tasktracker.blockers import reports as blocker_file
 
     outcome = BlockerUpdate()
     stamp = now()
     for blocker in blockers:
         hit = affected(blocker, tracker, links, run_paths, facts.rootdir)
+        standing = [subtask for subtask in hit if subtask.id in proven]
+        hit = [subtask for subtask in hit if subtask.id not in proven]
         steps = list(dict.fromkeys(subtask.step for subtask in hit))
         step = steps[0] if len(steps) == 1 else None  # several steps: the name says none
         front: dict[str, Any] = {
@@ -206,10 +218,10 @@ def record(
             "location": redact_all(blocker.location),
             "cause": redact_all(blocker.cause),
             "remedies": [
-                {"command": redact_text(r.command), "why": redact_text(r.why)}
-                for r in blocker.remedies
+                remedy_entry(redact_text(r.command), redact_text(r.why)) for r in blocker.remedies
             ],
-            "affected": [{"id": s.id, "text": s.text, "line": s.line, "step": s.step} for s in hit],
+            "affected": [_row(s) for s in hit],
+            "proven": [_row(s) for s in standing],
             "verified": list(verified),
             "tracker": tracker_name,
             "command": command,

@@ -103,6 +103,10 @@ def report_text(front: dict[str, Any]) -> str:
     body_data["explanation"] = EXPLANATIONS.get(front["kind"], "")
     body_data.setdefault("stop_retrying", False)
     body_data.setdefault("repeats", 1)
+    body_data.setdefault("proven", [])
+    for remedy in body_data["remedies"]:
+        args = remedy.get("args")
+        remedy["args_text"] = printable(shlex.join(args)) if args else ""
     # As a shell would read it: -k "a and b" is one argument, not three.
     body_data["command_line"] = printable(shlex.join(front["command"]["argv"]))
     body_data["fence_length"] = _fence_length(
@@ -232,13 +236,17 @@ def write(
 
 
 def fingerprint(front: dict[str, Any]) -> str:
-    """What makes two blocked runs the same: the same error from the same command."""
+    """What makes two blocked runs the same: the same error from the same command, the
+    options that name output files left out (a tool that adds a fresh
+    ``--json-report-file`` each call runs the same command)."""
     import hashlib
 
+    from pytest_tasktracker.blockers.invocation import stable_text, without_output
+
     command = front.get("command") or {}
-    text = "\0".join(
-        [str(front.get("kind")), str(front.get("error")), *map(str, command.get("argv", []))]
-    )
+    argv = [str(arg) for arg in command.get("argv", [])]
+    error = stable_text(str(front.get("error")), argv)
+    text = "\0".join([str(front.get("kind")), error, *without_output(argv)])
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
 
 

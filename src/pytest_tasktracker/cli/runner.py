@@ -8,6 +8,7 @@ its configuration file, so it never sees a bad option value (``--tb=bogus``), a 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -23,23 +24,52 @@ if TYPE_CHECKING:
     from pytest_tasktracker.blockers.model import Blocker
 
 
+class _HeldStderr:
+    """stderr, held back while pytest parses its arguments: when that fails, the
+    blocker's decision line goes out first and pytest's error after it (a tool that
+    hands an agent only the start of stderr hands it the decision). Once parsing
+    succeeded, everything passes straight through."""
+
+    def __init__(self, real: TextIO) -> None:
+        self.real = real
+        self.held: list[str] | None = []
+
+    def write(self, text: str) -> int:
+        if self.held is None:
+            return self.real.write(text)
+        self.held.append(text)
+        return len(text)
+
+    def release(self) -> str:
+        """Stop holding; what was held."""
+        held, self.held = "".join(self.held or ()), None
+        return held
+
+    def __getattr__(self, name: str) -> Any:  # fileno, isatty, flush, encoding...
+        return getattr(self.real, name)
+
+
 class _EarlyWatch:
     """Records an exception raised while pytest parses its arguments and configuration."""
 
-    def __init__(self) -> None:
+    def __init__(self, stderr: _HeldStderr | None = None) -> None:
         self.error: BaseException | None = None
         self.plugin_started = False
+        self.stderr = stderr
 
     @pytest.hookimpl(wrapper=True)
     def pytest_cmdline_parse(
         self, pluginmanager: pytest.PytestPluginManager, args: list[str]
     ) -> Generator[None, pytest.Config, pytest.Config]:
         try:
-            return (yield)
+            config = yield
         except BaseException as error:
             self.error = error
             self.plugin_started = pluginmanager.get_plugin(RUN_PLUGIN) is not None
             raise
+        if self.stderr is not None:
+            self.stderr.real.write(self.stderr.release())
+        return config
 
 
 def tracks(settings: Settings) -> bool:
@@ -53,20 +83,26 @@ def run_pytest(args: Sequence[str], settings: Settings, err: TextIO) -> int:
     argv = list(args)
     if tracks(settings) and "--tracker" not in argv:
         argv = ["--tracker", shown(settings.tracker, Path.cwd()), *argv]
-    watch = _EarlyWatch()
+    held = _HeldStderr(sys.stderr)
+    watch = _EarlyWatch(held)
+    sys.stderr = held  # a stand-in that holds, then passes on
     try:
         code = int(pytest.main(list(argv), plugins=[watch]))  # pytest adds addopts to it
     except ImportError as error:  # pytest 8 lets a failing -p NAME escape pytest.main
         watch.error = error
-        err.write(f"ERROR: {error}\n")
+        held.write(f"ERROR: {error}\n")
         code = 1
     except Exception as error:  # a hook pluggy cannot register escapes pytest.main too
         watch.error = watch.error or error
-        err.write(f"ERROR: {type(error).__name__}: {error}\n")
+        held.write(f"ERROR: {type(error).__name__}: {error}\n")
         code = 1
+    finally:
+        sys.stderr = held.real
+    pytest_said = held.release()
     if watch.error is not None and not watch.plugin_started:
         for line in _report(watch.error, argv, settings, code):
             err.write(line + "\n")
+    err.write(pytest_said)
     return code
 
 

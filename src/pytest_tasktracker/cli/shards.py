@@ -43,9 +43,16 @@ def combine(settings: Settings, paths: list[str], out: TextIO) -> int:
         shards.append(shard)
     data = combine(shards, now())
     carried: dict[str, dict[str, Any]] = {}
+    verified = {
+        str(entry.get("id"))
+        for entry in data["subtasks"]
+        if entry.get("outcome") in ("passed", "failed", "error")
+    }
     for file in files:
         for report in blocker_files(file):
             target = settings.blockers_folder / report.name
+            if _verified_together(report, verified):
+                continue  # one shard could not verify what the shards together did
             if report.resolve() != target.resolve() and not target.exists():
                 settings.blockers_folder.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(report, target)
@@ -126,3 +133,18 @@ def opened_from(report: Path) -> dict[str, dict[str, Any]]:
             str(front.get("kind")), str(front.get("summary")), affected
         )
     }
+
+
+def _verified_together(report: Path, verified: set[str]) -> bool:
+    """Whether ``report`` is a shard's ``unverifiable`` blocker whose every sub-task the
+    combined evidence verified."""
+    from pytest_tasktracker.blockers.reports import BlockerFileError, read
+
+    try:
+        front = read(report)
+    except BlockerFileError:
+        return False
+    if front.get("kind") != "unverifiable":
+        return False
+    ids = [str(a.get("id")) for a in front.get("affected") or [] if isinstance(a, dict)]
+    return bool(ids) and all(i in verified for i in ids)

@@ -217,12 +217,33 @@ def _register_run(config: pytest.Config, run: TrackerRun) -> RunHooks:
     return hooks
 
 
+def _without_a_tracker(option: Any) -> None:
+    """An option of ours given on the command line when nothing names a tracker would do
+    nothing, silently: a usage error says what it needs (a CI shard step that writes no
+    evidence would otherwise pass, and ``combine`` fail later)."""
+    given = [
+        flag
+        for flag, value in (
+            ("--tracker-state", getattr(option, "tracker_state", None)),
+            ("--tracker-update", getattr(option, "tracker_update", False)),
+            ("--tracker-gate", getattr(option, "tracker_gate", False)),
+        )
+        if value
+    ]
+    if given:
+        raise pytest.UsageError(
+            f"{given[0]} needs a tracker: give --tracker PATH, set $PYTEST_TRACKER, or set "
+            "the ini key 'tracker'"
+        )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "task(*ids): the tracker sub-tasks this test verifies, e.g. task('2.11', 'T004')",
     )
     if not _names_a_tracker(config, config.option):
+        _without_a_tracker(config.option)
         return
     from pytest_tasktracker.settings import SettingsError
 

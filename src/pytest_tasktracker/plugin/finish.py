@@ -20,7 +20,7 @@ The plugin imports this module only when a tracked run ends (xdist workers never
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +42,14 @@ from pytest_tasktracker.rules.outcomes import SubTaskResult, judge_subtasks, out
 from pytest_tasktracker.rules.scope import Reach, gaps
 from pytest_tasktracker.rules.update import plan
 from pytest_tasktracker.runinfo import RunInfo, collection_digest
-from pytest_tasktracker.state import Record, code_known, read_record, rerun_command, tracker_key
+from pytest_tasktracker.state import (
+    Record,
+    code_known,
+    proven_on_this_code,
+    read_record,
+    rerun_command,
+    tracker_key,
+)
 from pytest_tasktracker.ticks import TickReport, write
 from pytest_tasktracker.tracker.editing import load
 from pytest_tasktracker.tracker.model import Tracker
@@ -65,6 +72,7 @@ class End:
     known: list[str] = field(default_factory=list)  # the collected node ids
     links: list[Link] = field(default_factory=list)
     missing: dict[str, list[str]] = field(default_factory=dict)
+    outcomes: Mapping[str, str] = field(default_factory=dict)  # of each test that ran
     results: list[SubTaskResult] = field(default_factory=list)
     blockers: list[Blocker] = field(default_factory=list)  # the run could not verify
     partial: Blocker | None = None  # sub-tasks it could not verify (all skipped, ...)
@@ -91,14 +99,17 @@ class End:
 def link(end: End) -> None:
     collected = end.run.collected
     end.known = collected.nodeids + collected.extra if collected.extra else collected.nodeids
-    end.links = link_tests(end.tracker, end.known, collected.tasks, end.reach.suite_of(end.known))
+    # A whole-suite sub-task answers for everything the run collected: the configured
+    # suite, and what else it was given (README.rst's doctests): a failure anywhere wins.
+    end.links = link_tests(end.tracker, end.known, collected.tasks)
     end.missing = gaps(end.links, end.reach, end.known)
 
 
 def judge_outcomes(end: End) -> None:
     chosen = set(end.run.collected.selected or ())
     selected = None if chosen.issuperset(end.known) else chosen
-    end.results = judge_subtasks(end.links, outcomes_of(end.run.reports), selected, end.missing)
+    end.outcomes = outcomes_of(end.run.reports)
+    end.results = judge_subtasks(end.links, end.outcomes, selected, end.missing)
 
 
 def diagnose(end: End) -> None:
@@ -108,7 +119,7 @@ def diagnose(end: End) -> None:
         end.blockers = diagnose_facts(run.facts)
     unfinished = any(r.outcome in ("skipped", "not-run") for r in end.results)
     if not end.blockers and not run.stopped and unfinished:
-        end.partial = unverifiable(end.results, end.exit_code)
+        end.partial = unverifiable(end.results, end.exit_code, bool(end.outcomes))
 
 
 def record_blockers(end: End) -> None:
@@ -128,6 +139,7 @@ def record_blockers(end: End) -> None:
         facts=run.facts,
         command=end.command(),
         verified=[] if end.blockers else verified,
+        proven=proven_on_this_code(end.settings, run.code_state) if end.blockers else (),
     )
     if end.blockers:
         # A blocked run is no evidence: its affected sub-tasks are "blocked", the rest

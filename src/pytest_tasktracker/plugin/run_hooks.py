@@ -21,6 +21,13 @@ class RunHooks:
         self.run = run
         self._keep = run.reports.append
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # --lf narrows each file to the tests that failed last time, without deselecting
+        # the others: they never show. Whether it will, the cache says now.
+        if getattr(self.config.option, "lf", False):
+            cache = getattr(self.config, "cache", None)
+            self.run.last_failed = bool(cache.get("cache/lastfailed", {})) if cache else False
+
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.run.facts.collect_errors.setdefault(report.nodeid, str(report.longrepr))
@@ -150,6 +157,12 @@ class RunHooks:
             lines = run.blocked_lines() + [f"task tracker warning: {w}" for w in run.warnings]
             for line in lines:
                 sys.stderr.write(f"{line}\n")
+        elif run.blocked is not None and run.blocked.written:
+            # Printed in the summary on stdout; a tool that shows the agent only stderr
+            # must get the decision too.
+            for line in run.blocked_lines():
+                if line.startswith("BLOCKED"):
+                    sys.stderr.write(f"{line}\n")
 
 
 # How pytest says it stopped at a failure on purpose (--sw; -x and --maxfail under
@@ -170,7 +183,7 @@ def _stopped_at_failure(text: str) -> bool:
 def _reach(config: pytest.Config, run: TrackerRun) -> Reach:
     """How much of the configured suite this run collected (scope.Reach)."""
     from pytest_tasktracker.paths import posix_under
-    from pytest_tasktracker.rules.scope import Reach, under
+    from pytest_tasktracker.rules.scope import Reach, collectable_outside, under
 
     rootdir = config.rootpath
     base = config.invocation_params.dir
@@ -184,19 +197,44 @@ def _reach(config: pytest.Config, run: TrackerRun) -> Reach:
     short = None
     if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
         covered = all(any(under(root, given) for given in run_roots) for root in suite)
+        if not covered and not any("::" in arg for arg in args):
+            # `pytest tests` where nothing else is collectable is the whole suite
+            norecurse = tuple(config.getini("norecursedirs"))
+            patterns = _collected_patterns(config)
+            covered = collectable_outside(rootdir, suite, run_roots, patterns, norecurse) is None
         if not covered or any("::" in arg for arg in args):
             shown = ", ".join(_shown(relative(base / a.split("::")[0]), a) for a in args)
             short = f"this run collected only {shown}"
     given = [str(a) for a in config.invocation_params.args] + run.facts.env_addopts
     ignores = [a for a in given if a.split("=")[0] in ("--ignore", "--ignore-glob")]
-    filtered = bool(ignores) or bool(getattr(config.option, "lf", False))
+    filtered = bool(ignores) or run.last_failed
     if ignores:
         short = f"{ignores[0].split('=')[0]} left files out"
-    elif filtered:
-        short = "--lf may leave whole files out"
+    elif run.last_failed:
+        short = "--lf ran only the tests that failed last time"
     pending = frozenset(run.collected.pending)
     norecurse = tuple(config.getini("norecursedirs"))
-    return Reach(tuple(suite), tuple(run_roots), short, filtered, pending, rootdir, norecurse)
+    return Reach(
+        tuple(suite),
+        tuple(run_roots),
+        short,
+        filtered,
+        pending,
+        rootdir,
+        norecurse,
+        in_part=run.last_failed,
+    )
+
+
+def _collected_patterns(config: pytest.Config) -> list[str]:
+    """The file names `pytest` collects from a folder: ``python_files``, the doctest
+    globs (``test*.txt`` by default), and every module with ``--doctest-modules``."""
+    option = config.option
+    patterns = [str(p) for p in config.getini("python_files")]
+    patterns += getattr(option, "doctestglob", None) or ["test*.txt"]
+    if getattr(option, "doctestmodules", False):
+        patterns.append("*.py")
+    return patterns
 
 
 def _shown(path: str, arg: str) -> str:

@@ -72,6 +72,7 @@ class TrackerRun:
     warnings: list[str] = field(default_factory=list)
     finished: bool = False
     stopped: bool = False  # by the supervisor's timeout: it writes the blocker
+    last_failed: bool = False  # --lf narrowed the files to last time's failures
     code_state: CodeState | None = None  # the code this run ran on (code_digest)
     printed: bool = False
     gate_lines: list[str] = field(default_factory=list)  # --tracker-gate's verdict
@@ -148,12 +149,13 @@ class TrackerRun:
         from pytest_tasktracker.plugin.finish import opened_blockers
         from pytest_tasktracker.rules import journal
         from pytest_tasktracker.runinfo import collect
-        from pytest_tasktracker.state import tracker_key
+        from pytest_tasktracker.state import proven_on_this_code, tracker_key
         from pytest_tasktracker.tracker.fileio import locked
 
         blockers = diagnose(self.facts)
         if not blockers:
             return
+        self.code_digest()  # the code it was blocked on: what a pass on it still proves
         self.blocked = record(
             blockers,
             settings=self.settings,
@@ -164,6 +166,7 @@ class TrackerRun:
             facts=self.facts,
             command=command(),
             verified=[],
+            proven=proven_on_this_code(self.settings, self.code_state),
         )
         self.warnings.extend(self.blocked.warnings)
         opened = opened_blockers(self.blocked)

@@ -73,7 +73,7 @@ class _Index:
         """The collected tests ``target`` names, in collection order: a folder, a file by
         path suffix, or a node id (a class, a test, or one parametrized case)."""
         path, node = split_target(target)
-        if not path.endswith(".py"):  # a folder
+        if not path.endswith(".py") and not self._is_file(path):  # a folder
             folder = path.rstrip("/") + "/"
             return [
                 nodeid
@@ -94,6 +94,12 @@ class _Index:
                 n for n in found if (rest := _split(n)[1]) == node or rest.startswith(prefixes)
             ]
         return found
+
+    def _is_file(self, path: str) -> bool:
+        """Whether ``path`` names a collected file that is not a module (a doctest file,
+        ``README.rst``), by path suffix."""
+        name = path.rpartition("/")[2]
+        return any(p == path or p.endswith("/" + path) for p in self.by_name.get(name, ()))
 
     def match_all(self, targets: tuple[str, ...]) -> tuple[str, ...]:
         """The tests ``targets`` name, once each, in collection order. Sub-tasks naming

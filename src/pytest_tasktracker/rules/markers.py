@@ -23,8 +23,15 @@ MAX_FILE = 4 * 1024 * 1024  # a larger .py file is data, not a test module
 def marked_ids(rootdir: Path, roots: Sequence[str] = ()) -> frozenset[str]:
     """The sub-task ids (case folded) that ``task`` markers name in the ``.py`` files
     under ``roots`` (relative to ``rootdir``; default the whole rootdir)."""
-    found: set[str] = set()
-    for name in DiskFiles(rootdir, list(roots) or [""], ()).files():
+    files = DiskFiles(rootdir, list(roots) or [""], ()).files()
+    return frozenset(i for ids in marked_files(rootdir, files).values() for i in ids)
+
+
+def marked_files(rootdir: Path, files: Sequence[str]) -> dict[str, list[str]]:
+    """The ids (case folded) the ``task`` markers of each of ``files`` (relative to
+    ``rootdir``) name, for the files that have any."""
+    found: dict[str, list[str]] = {}
+    for name in files:
         path = rootdir / name
         try:
             if path.stat().st_size > MAX_FILE:
@@ -34,8 +41,10 @@ def marked_ids(rootdir: Path, roots: Sequence[str] = ()) -> frozenset[str]:
             continue
         if b"task" not in data:
             continue
-        found.update(ids_in(data.decode("utf-8", "replace")))
-    return frozenset(found)
+        ids = ids_in(data.decode("utf-8", "replace"))
+        if ids:
+            found[name] = sorted(ids)
+    return found
 
 
 def ids_in(source: str) -> set[str]:

@@ -47,6 +47,7 @@ class Reach(NamedTuple):
     pending: frozenset[str] = frozenset()  # collectors never expanded
     rootdir: Path | None = None  # for finding the files of the scope a run left out
     norecurse: tuple[str, ...] = DEFAULT_NORECURSE
+    in_part: bool = False  # every file it collected may hold tests it left out (--lf)
 
     def suite_of(self, nodeids: Sequence[str]) -> list[str] | None:
         """The tests of ``nodeids`` in the configured suite; None when that is all."""
@@ -125,6 +126,41 @@ class DiskFiles:
         return [path for path in self.files() if suffix_match(path, target)]
 
 
+def collectable_outside(
+    rootdir: Path,
+    suite_roots: Sequence[str],
+    run_roots: Sequence[str],
+    patterns: Sequence[str],
+    norecurse: Sequence[str] = DEFAULT_NORECURSE,
+) -> str | None:
+    """A file under the suite's roots but under none of the run's roots whose name
+    matches one of ``patterns`` (``python_files``, doctest globs): one that `pytest`
+    from the rootdir would collect and this run did not look at. None when there is
+    none: then a run of those roots (``pytest tests``) collected the whole suite."""
+    skip = tuple(norecurse) or DEFAULT_NORECURSE
+    for root in suite_roots:
+        top = rootdir / root if root else rootdir
+        for folder, dirs, files in os.walk(top):
+            base = Path(folder).relative_to(rootdir).as_posix()
+            prefix = "" if base == "." else base + "/"
+            if any(under(base if prefix else "", given) for given in run_roots if given):
+                dirs[:] = []
+                continue
+            dirs[:] = [
+                d
+                for d in dirs
+                if not any(fnmatch.fnmatch(d, p) for p in skip)
+                and not (Path(folder, d) / "pyvenv.cfg").is_file()
+            ]
+            for name in files:
+                path = prefix + name
+                if any(under(path, given) for given in run_roots):
+                    continue
+                if any(fnmatch.fnmatch(name, pattern) for pattern in patterns):
+                    return path
+    return None
+
+
 class FileIndex:
     """The files a run collected, by file name: a named file is found by path suffix
     among the few of that name, not by a look at every file."""
@@ -179,7 +215,7 @@ def missing_parts(
     missing: list[str] = []
     for target in link.targets:
         path, node = split_target(target)
-        if not path.endswith(".py"):
+        if not path.endswith(".py") and not collected_files.named(path):
             folder = path.rstrip("/")
             if not reach.covers(folder):
                 missing.append(f"{folder}/ was not collected in whole")
@@ -187,9 +223,13 @@ def missing_parts(
         found = collected_files.named(path)
         if not reach.whole and disk is not None:
             found.extend(file for file in disk.named(path) if file not in found)
+        if not found and len(link.targets) > 1:  # one name of several matches nothing
+            missing.append(f"no collected test matches {target}")
         for file in found:
             if file not in collected_files:
                 missing.append(f"{file} was not collected")
+            elif reach.in_part:
+                missing.append(f"{file} was collected only in part ({reach.short})")
             elif reach.partial(file, node):
                 missing.append(f"{file} was collected only in part")
     return list(dict.fromkeys(missing))
