@@ -8,9 +8,11 @@ private key blocks (PEM and PGP), ``Authorization`` headers, ``key=value`` and J
 dict entries whose key names a secret, credentials in URLs, secret query parameters,
 webhook URLs, ``--password value`` and ``-u user -pPASSWORD``.
 
-Only values are replaced, never code: in ``hook(session=session)`` the value is a plain
-name, not a secret. Text is redacted before it is cut, so a cut never leaves a secret's
-tail behind.
+Only values are replaced, never code (see ``_is_code``): in ``hook(session=session)``,
+``session.exitstatus = doit(config, session) or 0`` or ``def f(token: str)`` the value
+is a name, a call or a type, not a secret. Replacing is idempotent and never leaves a
+stray character behind. Text is redacted before it is cut, so a cut never leaves a
+secret's tail behind.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
+
+from pytest_tasktracker import codetext
 
 REDACTED = "[REDACTED]"
 _SECRET_NAME = (
@@ -73,11 +77,16 @@ def _rules() -> _Rules:
         re.compile(r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]+/[\w-]+"),
     ]
     # Authorization: Bearer <token>, Basic <base64>
-    auth_header = re.compile(r"(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}")
-    # key=value, key: value, "key": "value", 'key': 'value', where the key names a secret
+    auth_header = re.compile(r"(?i)\b((?:bearer|basic)[ \t]+)[A-Za-z0-9._~+/=-]{8,}")
+    # key=value, key: value, "key": "value", 'key': 'value', where the key names a secret;
+    # not ==, !=, <=, >=, := or ::, and never across a line's end. [REDACTED] is a value of
+    # its own, so redacting twice changes nothing.
     assignment = re.compile(
-        rf"(?i)(\b[\w.-]{{0,64}}{_SECRET_NAME}[\w.-]{{0,64}}[\"']?\s{{0,8}}[=:]\s{{0,8}})"
-        r"(\"[^\"]{0,4096}\"|'[^']{0,4096}'|[^\s,;&\"'})\]]+)"
+        rf"(?i)(\b[\w.-]{{0,64}}{_SECRET_NAME}[\w.-]{{0,64}}[\"']?[ \t]{{0,8}}"
+        r"(?<![=!<>:])(?:=(?!=)|:(?![:=]))[ \t]{0,8})"
+        r"(\[REDACTED\]|[rbfu]{0,2}\"[^\"\n]{0,4096}\"|[rbfu]{0,2}'[^'\n]{0,4096}'"
+        r"|(?:(?!\[REDACTED\])[^\s,;&\"'})\]])+)"
+        r"([ \t]*=[ \t]*(?:[rbfu]{0,2}\"[^\"\n]{0,4096}\"|[rbfu]{0,2}'[^'\n]{0,4096}'))?"
     )
     # scheme://user:password@host, the password may hold "@"
     url_credentials = re.compile(
@@ -85,15 +94,19 @@ def _rules() -> _Rules:
     )
     # ?key=..., &token=..., in URLs
     query = re.compile(rf"(?i)([?&](?:key|{_SECRET_NAME}|sig|access_token)=)[^&\s#]+")
-    # --password value, --api-token=value in free text (a command in a remedy, an error)
-    option_value = re.compile(rf"(?i)(--?[\w-]*{_SECRET_NAME}[\w-]*)([ =])(?!-)(\S+)")
-    # mysql -u user -pPASSWORD
-    mysql = re.compile(r"(-u\s*\S+\s+-p)(?=\S)(\S+)")
+    # --password value, --api-token=value, -token=value in free text (a command in a
+    # remedy, an error); not -token * 2, a name negated in code
+    option_value = re.compile(
+        rf"(?i)((?<![\w-])--[\w-]*{_SECRET_NAME}[\w-]*(?=[ =])|(?<![\w-])-[\w-]*"
+        rf"{_SECRET_NAME}[\w-]*(?==))([ =])(?!-)(\S+)"
+    )
+    # mysql -u user -pPASSWORD (not -u * -p in code, nor -u {user} -p{password})
+    mysql = re.compile(r"(?<![\w-])(-u\s*[\w.@%+-]+\s+-p)(?=[^\s)\],;{])(\S+)")
     secret_option = re.compile(rf"(?i)^--?[\w-]*{_SECRET_NAME}[\w-]*$")
     # A value that is code, not a secret: an attribute (``self.token``, ``config.option``), or
     # a keyword argument passed on under its own name (``session=session``).
     attribute = re.compile(r"[a-z_][a-z_0-9]*(?:\.[a-z_][a-z_0-9]*)+\Z")
-    key = re.compile(r"([\w-]+)[\"']?\s*[=:]\s*\Z")
+    key = re.compile(r"([\w-]+)[\"']?[ \t]*[=:][ \t]*\Z")
     return _Rules(
         patterns,
         auth_header,
@@ -183,30 +196,60 @@ def _redact_shapes(text: str) -> str:
         text = pattern.sub(REDACTED, text)
     text = rules.auth_header.sub(lambda m: m.group(1) + REDACTED, text)
     text = rules.assignment.sub(_assignment, text)
-    text = rules.url_credentials.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+    text = rules.url_credentials.sub(_url_credentials, text)
     text = rules.query.sub(lambda m: m.group(1) + REDACTED, text)
     text = rules.option_value.sub(_option_value, text)
     return rules.mysql.sub(lambda m: m.group(1) + REDACTED, text)
 
 
-def _is_code(key: str, value: str) -> bool:
-    rules = _rules()
-    name = rules.key.search(key)
-    return bool(rules.attribute.match(value)) or (name is not None and value == name.group(1))
-
-
 def _assignment(match: re.Match[str]) -> str:
-    value = match.group(2)
-    if value.startswith(REDACTED) or _is_code(match.group(1), value):
+    key, value, tail = match.group(1), match.group(2), match.group(3) or ""
+    if tail:  # password: str = "hunter2", token = x = "abc": a string given to the key
+        literal = tail.partition("=")[2].lstrip()
+        if not codetext.template_string(literal):
+            tail = tail[: len(tail) - len(literal)] + REDACTED
+    if value == REDACTED or value.lower() in ("bearer", "basic"):  # a header's scheme
+        return key + value + tail
+    if _is_location(key, value) or _is_code(match):
+        return key + value + tail
+    return key + REDACTED + tail
+
+
+def _url_credentials(match: re.Match[str]) -> str:
+    if codetext.placeholder(match.group(3)):  # "postgres://{user}:{password}@{host}"
         return match.group(0)
-    if value.lower() in ("bearer", "basic"):  # the scheme of an Authorization header
-        return match.group(0)
-    return match.group(1) + REDACTED
+    return f"{match.group(1)}{REDACTED}@"
+
+
+def _is_location(key: str, value: str) -> bool:
+    """``src/auth.py:12:`` or ``tokens.py: message``: a file and line, not a key."""
+    head = key.rstrip()
+    return head.endswith(":") and (
+        codetext.is_file_name(head[:-1]) or (value.endswith(":") and value[:-1].isdigit())
+    )
+
+
+def _is_code(match: re.Match[str]) -> bool:
+    """Whether the value of a ``key = value`` match is code: the key's own name passed on
+    (``session=session``), an attribute (``config.option.auth``), a template placeholder
+    (``password=%s``), or, where the text reads as Python (``codetext.in_code``), a
+    name, call, number or type (``token = get_token()``), or a string made only of
+    placeholders (``f"Bearer {token}"``)."""
+    rules = _rules()
+    key, value = match.group(1), match.group(2)
+    name = rules.key.search(key)
+    if rules.attribute.match(value) or (name is not None and value == name.group(1)):
+        return True
+    if codetext.placeholder(value) or codetext.template_string(value):
+        return True
+    return codetext.in_code(match.string, match.start(), key, value, match.end(2))
 
 
 def _option_value(match: re.Match[str]) -> str:
     value = match.group(3)
     if value.startswith(REDACTED) or _rules().attribute.match(value):
+        return match.group(0)
+    if codetext.placeholder(value):
         return match.group(0)
     return f"{match.group(1)}{match.group(2)}{REDACTED}"
 
@@ -346,7 +389,8 @@ def secret_nodeids(
 
 
 def redact_argv(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> list[str]:
-    """Command-line arguments with secrets removed, also ``--token VALUE`` pairs."""
+    """Command-line arguments with secrets removed: the value of ``--token VALUE`` and of
+    ``--token=VALUE`` whole, spaces and all (one argument of addopts may hold them)."""
     result: list[str] = []
     hide_next = False
     for arg in argv:
@@ -354,9 +398,11 @@ def redact_argv(argv: Sequence[str], environ: Mapping[str, str] | None = None) -
             result.append(REDACTED)
             hide_next = False
             continue
-        if arg.startswith("-") and _may_hold_secret(arg) and _rules().secret_option.match(arg):
-            hide_next = True
-            result.append(arg)
-            continue
+        if arg.startswith("-") and _may_hold_secret(arg):
+            name, equals, _ = arg.partition("=")
+            if _rules().secret_option.match(name):
+                hide_next = not equals
+                result.append(f"{name}={REDACTED}" if equals else arg)
+                continue
         result.append(redact_text(arg, environ))
     return result
