@@ -119,6 +119,20 @@ def _cases() -> dict[str, Callable[[Path], Facts]]:
         )
 
     @case
+    def option_beside_a_token_in_addopts(root: Path) -> Facts:
+        """The token's value stays beside its option: hidden, never left behind alone."""
+        ini = with_ini(root, "[pytest]\naddopts = -n 2 --api-token s3cr3t '--db-password=a b'\n")
+        return make_facts(
+            root,
+            ["-p", "no:xdist"],
+            inifile=ini,
+            addopts=["-n", "2", "--api-token", "s3cr3t", "--db-password=a b"],
+            exception=pytest.UsageError(
+                "pytest: error: unrecognized arguments: -n --api-token --db-password=a b"
+            ),
+        )
+
+    @case
     def option_disabled_written_together(root: Path) -> Facts:
         facts = option_from_addopts_not_installed(root)
         facts.argv = ["-pno:xdist", "-x"]

@@ -5,6 +5,7 @@ trusted and never a crash."""
 from __future__ import annotations
 
 import json
+import shlex
 import time
 from pathlib import Path
 
@@ -75,6 +76,57 @@ def test_credentials_in_addopts_stay_out_of_the_remedies(
     _, out, _ = cli_in(pytester, capsys, "blockers", "--json", "--tracker", "TASKS.md")
     assert "Pw0rd123" not in out
     assert json.loads(out)["open"]
+
+
+@pytest.mark.parametrize(
+    "option",
+    ["--api-token=s3cr3tV4lu3xyz", "--api-token s3cr3tV4lu3xyz", "'--api-token=s3cr3t V4lu3xyz'"],
+    ids=["joined", "apart", "quoted-with-a-space"],
+)
+def test_a_token_in_addopts_stays_out_of_the_remedies_which_still_run(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    pytester.makeini(f"[pytest]\naddopts = -n 2 {option}\n")
+    (pytester.path / "test_a.py").write_text("def test_a():\n    pass\n")
+    (pytester.path / "TASKS.md").write_text(TRACKER)
+    pytester.runpytest("--tracker", "TASKS.md", "-p", "no:xdist")
+    written = everything_written(pytester)
+    assert "missing-plugin" in written
+    assert "s3cr3t" not in written
+    assert "V4lu3" not in written
+    _, out, _ = cli_in(pytester, capsys, "blockers", "--json", "--tracker", "TASKS.md")
+    assert "s3cr3t" not in out
+    assert "V4lu3" not in out
+    rows = json.loads(out)["open"]
+    commands = [remedy["command"] for row in rows for remedy in row["remedies"]]
+    assert any("-o 'addopts=" in command for command in commands)
+    for command in commands:
+        args = shlex.split(command)  # a shell reads it: no quote lost to a redaction
+        args += [a for arg in args if arg.startswith("addopts=") for a in shlex.split(arg[8:])]
+        for before, arg in zip(["", *args], args, strict=False):  # hidden beside its option
+            if REDACTED in arg and not arg.startswith("addopts="):
+                assert arg == f"--api-token={REDACTED}" or (before, arg) == (
+                    "--api-token",
+                    REDACTED,
+                )
+
+
+def test_a_crashed_test_whose_id_holds_the_database_password_leaves_it_out(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://app:Sup3rS3cretPw@db.internal:5432/app")
+    project(pytester)
+    (pytester.path / "tests" / "test_a.py").write_text(
+        "import os, pytest\n\n"
+        "@pytest.mark.parametrize('url', [os.environ['DATABASE_URL']])\n"
+        "def test_a(url):\n    os._exit(1)\n"
+    )
+    result = pytester.runpytest_subprocess("--tracker", "TASKS.md", "-n", "2")
+    assert any(line.startswith("BLOCKED (worker-crash)") for line in result.outlines)
+    assert "Sup3rS3cretPw" not in everything_written(pytester)
+    assert "Sup3rS3cretPw" not in "\n".join(
+        line for line in result.outlines + result.errlines if "BLOCKED" in line
+    )
 
 
 def test_a_secret_parametrize_value_never_reaches_results(pytester: pytest.Pytester) -> None:

@@ -79,10 +79,11 @@ def _rules() -> _Rules:
     # Authorization: Bearer <token>, Basic <base64>
     auth_header = re.compile(r"(?i)\b((?:bearer|basic)[ \t]+)[A-Za-z0-9._~+/=-]{8,}")
     # key=value, key: value, "key": "value", 'key': 'value', where the key names a secret;
-    # not ==, !=, <=, >=, := or ::, and never across a line's end. [REDACTED] is a value of
-    # its own, so redacting twice changes nothing.
+    # not ==, !=, <=, >=, := or ::, never across a line's end, and not an option's name
+    # (--api-token: a word). [REDACTED] is a value of its own: redacting twice changes
+    # nothing.
     assignment = re.compile(
-        rf"(?i)(\b[\w.-]{{0,64}}{_SECRET_NAME}[\w.-]{{0,64}}[\"']?[ \t]{{0,8}}"
+        rf"(?i)(\b(?<!-)[\w.-]{{0,64}}{_SECRET_NAME}[\w.-]{{0,64}}[\"']?[ \t]{{0,8}}"
         r"(?<![=!<>:])(?:=(?!=)|:(?![:=]))[ \t]{0,8})"
         r"(\[REDACTED\]|[rbfu]{0,2}\"[^\"\n]{0,4096}\"|[rbfu]{0,2}'[^'\n]{0,4096}'"
         r"|(?:(?!\[REDACTED\])[^\s,;&\"'})\]])+)"
@@ -247,7 +248,7 @@ def _is_code(match: re.Match[str]) -> bool:
 
 def _option_value(match: re.Match[str]) -> str:
     value = match.group(3)
-    if value.startswith(REDACTED) or _rules().attribute.match(value):
+    if value.lstrip("'\"").startswith(REDACTED) or _rules().attribute.match(value):
         return match.group(0)
     if codetext.placeholder(value):
         return match.group(0)
@@ -386,6 +387,27 @@ def secret_nodeids(
         if redacted != nodeid:
             found[nodeid] = redacted
     return found
+
+
+def secret_option(arg: str) -> bool:
+    """Whether ``arg`` is an option named like a secret (``--api-token``), whose value
+    (the next argument, or after ``=``) is one."""
+    return arg.startswith("-") and bool(_rules().secret_option.match(arg.partition("=")[0]))
+
+
+def option_secrets(argv: Sequence[str]) -> list[str]:
+    """The values given to options named like secrets in ``argv`` (``--api-token X``,
+    ``--db-password='a b'``), longest first: text that echoes the arguments (pytest's
+    usage errors) hides them whole, spaces and all, where no pattern could bound them."""
+    found = []
+    for index, arg in enumerate(argv):
+        if secret_option(arg):
+            _, equals, value = arg.partition("=")
+            if not equals and index + 1 < len(argv):
+                value = argv[index + 1]
+            if len(value) >= 3 and value != REDACTED:
+                found.append(value)
+    return sorted(found, key=len, reverse=True)
 
 
 def redact_argv(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> list[str]:

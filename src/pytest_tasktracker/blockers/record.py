@@ -225,8 +225,8 @@ def record(
         if written.warning:
             outcome.warnings.append(written.warning)
         outcome.written.append((written.path, written.front))
-        for subtask in hit:
-            outcome.blocked_ids.setdefault(subtask.id, f"{blocker.kind}: {blocker.summary}")
+        for subtask in hit:  # the reason results.json gives: redacted as the report's
+            outcome.blocked_ids.setdefault(subtask.id, f"{blocker.kind}: {front['summary']}")
     if outcome.written and settings.blocked_file is not None:
         path, front = outcome.written[0]
         line = f"{front['kind']}: {front['summary']} (see {relative(path, facts.cwd)})"

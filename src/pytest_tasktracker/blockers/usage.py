@@ -18,7 +18,14 @@ from pytest_tasktracker.blockers.facts import Facts
 from pytest_tasktracker.blockers.known_plugins import Provider, provider_of, takes_value
 from pytest_tasktracker.blockers.model import Blocker, Remedy
 from pytest_tasktracker.paths import slug
-from pytest_tasktracker.redact import PRE_CUT, redact_argv, redact_long
+from pytest_tasktracker.redact import (
+    PRE_CUT,
+    REDACTED,
+    option_secrets,
+    redact_argv,
+    redact_long,
+    secret_option,
+)
 
 _UNRECOGNIZED = re.compile(r"unrecognized arguments: (.*)")
 _REQUIRED = re.compile(r"Missing required plugins: (.*)")
@@ -62,7 +69,8 @@ def _without(args: list[str], flag: str) -> list[str]:
             skip = False
             continue
         if arg == flag or arg.split("=", 1)[0] == name:
-            skip = takes_value(arg)
+            # an unknown option named like a secret takes one: never leave it behind alone
+            skip = takes_value(arg) or ("=" not in arg and secret_option(arg))
             continue
         out.append(arg)
     return out
@@ -91,9 +99,18 @@ def _ini_line(facts: Facts, key: str) -> int | None:
     return None
 
 
+def _quoted(arg: str) -> str:
+    """``arg`` as a shell reads it; ``[REDACTED]`` needs no quotes inside the quoted
+    addopts (``'addopts=--api-token [REDACTED]'``, not ``'"'"'[REDACTED]'"'"'``)."""
+    bare = arg.replace(REDACTED, "R")
+    return arg if shlex.quote(bare) == bare else shlex.quote(arg)
+
+
 def _addopts_override(facts: Facts, rest: list[str]) -> str:
-    """The command that runs pytest with ``rest`` as its addopts, for one run."""
-    override = shlex.quote("addopts=" + shlex.join(rest))
+    """The command that runs pytest with ``rest`` as its addopts, for one run; each
+    argument redacted on its own (``--api-token='a b'`` is one)."""
+    joined = " ".join(_quoted(arg) for arg in redact_argv(rest))
+    override = shlex.quote("addopts=" + joined)
     argv = shlex.join(redact_argv(facts.argv))
     return f"{shlex.quote(facts.python)} -m pytest -o {override} {argv}".strip()
 
@@ -255,7 +272,10 @@ def _unimportable_plugin(name: str, facts: Facts, error: str, exit_code: int) ->
 
 def usage_error(raw: str, facts: Facts) -> list[Blocker]:
     """Blockers from a UsageError's text; ``raw`` is read, only its redaction is kept."""
-    error = redact_long(raw)
+    echoed = raw
+    for value in option_secrets([*facts.argv, *facts.addopts, *facts.env_addopts]):
+        echoed = echoed.replace(value, REDACTED)
+    error = redact_long(echoed)
     unrecognized = _UNRECOGNIZED.search(raw)
     if unrecognized:
         flags = [
