@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import blocker_front, cli_in
+from conftest import blocker_front, cli_in, evidence_file
 from pytest_tasktracker.redact import REDACTED, cut, redact_text
 
 TRACKER = "### Step 1: S\n- [ ] Run pytest on test_a.py\n- [ ] Implement it\n"
@@ -139,8 +139,45 @@ def test_a_secret_parametrize_value_never_reaches_results(pytester: pytest.Pytes
     pytester.runpytest("--tracker", "TASKS.md")
     text = (pytester.path / ".tasktracker" / "results.json").read_text()
     assert token not in text
-    assert f"tests/test_a.py::test_a[{REDACTED}]" in text
+    assert f"tests/test_a.py::test_a[{REDACTED}]#hmac-" in text
     assert "tests/test_a.py::test_a[ok]" in text
+
+
+def test_ids_that_differ_only_in_their_secret_stay_two_and_name_their_test(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """results.json names each test pytest ran: the redacted id, beside a hash of the id
+    as pytest wrote it, keyed by the state folder's nodeid.key. So two tests stay two
+    (combine counts both), and the same test has the same id in the next run."""
+    from pytest_tasktracker.redact import id_hash
+
+    urls = ["postgres://app:Pw0rdOne1@db/app", "postgres://app:Pw0rdTwo2@db/app"]
+    project(pytester)
+    (pytester.path / "tests" / "test_a.py").write_text(
+        f"import pytest\n\n@pytest.mark.parametrize('url', {urls!r})\ndef test_a(url):\n    pass\n"
+    )
+    pytester.runpytest("--tracker", "TASKS.md")
+    state = pytester.path / ".tasktracker"
+    first = (state / "results.json").read_text()
+    assert "Pw0rd" not in first
+    key = (state / "nodeid.key").read_bytes()
+    assert (state / "nodeid.key").stat().st_mode & 0o777 == 0o600
+    entry = next(e for e in evidence_file(state / "results.json")["subtasks"] if e["id"] == "1.1")
+    assert entry["outcome"] == "passed"
+    shown = f"tests/test_a.py::test_a[postgres://{REDACTED}@db/app]"
+    as_run = [f"tests/test_a.py::test_a[{url}]" for url in urls]
+    assert sorted(t["nodeid"] for t in entry["tests"]) == sorted(
+        f"{shown}#{id_hash(key, nodeid)}" for nodeid in as_run
+    )
+    pytester.runpytest("--tracker", "TASKS.md")
+    assert (state / "results.json").read_text().split('"time"')[0] == first.split('"time"')[0]
+    shard = pytester.path / "shard"
+    shard.mkdir()
+    (state / "results.json").rename(shard / "results.json")
+    code, out, _ = cli_in(pytester, capsys, "combine", "shard", "--tracker", "TASKS.md")
+    assert (code, out.split(":")[1]) == (0, " 1 passed, 1 unlinked -> .tasktracker/results.json\n")
+    combined = evidence_file(state / "results.json")["subtasks"]
+    assert len(next(e for e in combined if e["id"] == "1.1")["tests"]) == 2
 
 
 def test_escape_sequences_never_reach_the_terminal(

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_tasktracker.redact import REDACTED, redact_argv, redact_text
+from pytest_tasktracker.redact import REDACTED, id_hash, redact_argv, redact_text, secret_nodeids
 
 # Lines as pytest shows them in tracebacks, INTERNALERRORs and source listings.
 CODE = [
@@ -105,6 +105,28 @@ def test_an_argument_named_like_a_secret_hides_its_whole_value() -> None:
         "-k",
         "x",
     ]
+
+
+def test_a_test_id_holding_a_secret_is_written_redacted_beside_its_keyed_hash() -> None:
+    ids = [
+        "t.py::test_db[postgres://app:pw1secret@db/x]",
+        "t.py::test_db[postgres://app:pw2secret@db/x]",
+    ]
+    asked = []
+
+    def key() -> bytes:
+        asked.append(1)
+        return b"k" * 32
+
+    found = secret_nodeids([*ids, "t.py::test_db[plain-value-here]", "t.py::test_x"], {}, key)
+    assert found == {
+        ids[0]: "t.py::test_db[postgres://[REDACTED]@db/x]#hmac-ac20e8b04003",
+        ids[1]: "t.py::test_db[postgres://[REDACTED]@db/x]#hmac-c8a485274708",
+    }
+    assert found[ids[0]].endswith(id_hash(b"k" * 32, ids[0]))
+    assert asked == [1]  # the key is asked for once, and only when an id holds a secret
+    assert secret_nodeids(["t.py::test_db[plain-value-here]"], {}, key) == {}
+    assert asked == [1]
 
 
 # Formatted Python (as ruff or black writes it) made of names that look like secrets:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from pytest_tasktracker import codetext
@@ -370,11 +370,17 @@ def _maybe_secret() -> re.Pattern[str]:
 
 
 def secret_nodeids(
-    nodeids: Iterable[str], environ: Mapping[str, str] | None = None
+    nodeids: Iterable[str],
+    environ: Mapping[str, str] | None = None,
+    key: Callable[[], bytes] | None = None,
 ) -> dict[str, str]:
-    """The test ids whose parametrize values hold a secret, each mapped to its redacted
-    form. Ids without parameters, or with only short ones, cannot hold one and are not
-    read further: usually the answer is empty and costs one look at each id."""
+    """The test ids whose parametrize values hold a secret, each mapped to the form that
+    is written: redacted, and with ``key`` (asked for only when an id holds a secret)
+    followed by a keyed hash of the id as pytest wrote it (``...[postgres://[REDACTED]@db]
+    #hmac-3f2a9c1b0d4e``), so two ids that differ only in their secret stay two, and the
+    same test is the same id from run to run. Ids without parameters, or with only short
+    ones, cannot hold one and are not read further: usually the answer is empty and costs
+    one look at each id."""
     bracketed = {nodeid for nodeid in nodeids if "[" in nodeid}
     if not bracketed:
         return {}
@@ -386,7 +392,21 @@ def secret_nodeids(
         redacted = redact_text(nodeid, environ)
         if redacted != nodeid:
             found[nodeid] = redacted
+    if found and key is not None:
+        secret = key()
+        found = {nodeid: f"{shown}#{id_hash(secret, nodeid)}" for nodeid, shown in found.items()}
     return found
+
+
+def id_hash(key: bytes, nodeid: str) -> str:
+    """The keyed hash that stands beside a redacted test id: HMAC-SHA256 of the id as
+    pytest wrote it, 48 bits of it. Without the key (the state folder's ``nodeid.key``),
+    a reader of results.json cannot test guesses of the secret against it."""
+    import hashlib
+    import hmac
+
+    digest = hmac.new(key, nodeid.encode("utf-8", "surrogateescape"), hashlib.sha256)
+    return "hmac-" + digest.hexdigest()[:12]
 
 
 def secret_option(arg: str) -> bool:

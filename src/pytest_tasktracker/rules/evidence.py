@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
@@ -25,7 +26,7 @@ from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.redact import secret_nodeids
 from pytest_tasktracker.rules.outcomes import SubTaskResult
 from pytest_tasktracker.runinfo import RunInfo
-from pytest_tasktracker.tracker.fileio import atomic_write, locked, set_aside
+from pytest_tasktracker.tracker.fileio import atomic_write, locked, private_bytes, set_aside
 from pytest_tasktracker.tracker.model import Tracker
 
 SCHEMA = "pytest-tasktracker/results/2"
@@ -34,6 +35,7 @@ _string = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept, in C
 KEEPS_EARLIER = frozenset({"not-run", "unlinked"})  # these keep what the file said
 # Test outcomes a passed entry may list: a skipped test neither proves nor disproves.
 PROVING = frozenset({"passed", "xfailed", "xpassed", "skipped"})
+NODEID_KEY = "nodeid.key"  # beside results.json: the key of redacted test ids' hashes
 
 
 class Evidence(NamedTuple):
@@ -396,11 +398,13 @@ def results_parts(
     run: RunInfo,
     exit_code: int,
     tracker_name: str,
+    id_key: Callable[[], bytes] | None = None,
 ) -> Iterator[str]:
     """This run's results merged with the earlier entries of the sub-tasks it did not
     verify (``old``, by id), as the file's text a line at a time: one sub-task a line,
-    readable in a diff."""
-    secret_ids = secret_nodeids(_all_nodeids(results))
+    readable in a diff. A test id holding a secret is written redacted, beside a hash
+    keyed by ``id_key`` (redact.secret_nodeids)."""
+    secret_ids = secret_nodeids(_all_nodeids(results), key=id_key)
     run_json = run.to_json()
     collection = run_json.pop("collection", None)
     run_text = _json(run_json)
@@ -493,6 +497,7 @@ def write_results(
             aside = set_aside(path)
             warning = f"{error}; moved it to {aside.name} and started a new one"
             old = {}
-        parts = results_parts(old, tracker, results, run, exit_code, tracker_name)
+        key = partial(private_bytes, path.parent / NODEID_KEY)  # made when an id needs it
+        parts = results_parts(old, tracker, results, run, exit_code, tracker_name, key)
         atomic_write(path, (part.encode("utf-8") for part in parts), durable=False)
     return warning

@@ -339,6 +339,29 @@ def clean_stale_temporaries(path: Path) -> None:
                     os.unlink(entry.path)
 
 
+def private_bytes(path: Path, size: int = 32) -> bytes:
+    """The random bytes kept in ``path`` (a key), made when there are none: readable by
+    their owner only (mode 0600), and never replaced once made, also when two writers
+    make them at once (the first to link its file wins; the other reads it)."""
+    try:
+        found = path.read_bytes()
+    except FileNotFoundError:
+        found = b""
+    if len(found) >= size:
+        return found
+    temp = _write_temp(path, os.urandom(size), True, lambda fd: os.fchmod(fd, 0o600))
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise TrackerWriteError(path, f"cannot be written: {_problem(error)}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+    return path.read_bytes()
+
+
 def writable_by_mode(info: os.stat_result) -> bool:
     """Whether the file's mode bits let anyone write it: a 0444 tracker is read-only,
     also for root, who may write anything."""
