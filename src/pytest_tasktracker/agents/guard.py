@@ -13,6 +13,7 @@ more small module beside it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -93,14 +94,12 @@ def _snapshot(settings: Settings) -> set[str] | None:
 
 
 def _save_snapshot(settings: Settings, tracker: Tracker) -> None:
-    from pytest_tasktracker.tracker.fileio import atomic_write
+    from pytest_tasktracker.tracker.fileio import write_locked
 
     done = sorted(subtask.id for subtask in tracker.subtasks if subtask.done)
-    try:
-        settings.state.mkdir(parents=True, exist_ok=True)
-        atomic_write(settings.state / SNAPSHOT, (json.dumps({"done": done}) + "\n").encode())
-    except (OSError, TrackerError):
-        pass  # the next look compares with an older snapshot: nothing is lost
+    # not written: the next look compares with an older snapshot, and nothing is lost
+    with contextlib.suppress(OSError, TrackerError):
+        write_locked(settings.state / SNAPSHOT, (json.dumps({"done": done}) + "\n").encode())
 
 
 def untick_false_ticks(settings: Settings) -> list[FalseTick]:

@@ -234,10 +234,17 @@ def record(
             line += f"; {STOP_RETRYING.format(repeats=front['repeats'])}"
         line = line.replace("\n", " ")[:MAX_BLOCKED_LINE]
         try:
-            settings.blocked_file.parent.mkdir(parents=True, exist_ok=True)
-            from pytest_tasktracker.tracker.fileio import atomic_write
+            from pytest_tasktracker.tracker.fileio import (
+                atomic_write,
+                clean_stale_temporaries,
+                locked,
+            )
 
-            atomic_write(settings.blocked_file, (line + "\n").encode("utf-8"))
+            folder = settings.blocked_file.parent
+            folder.mkdir(parents=True, exist_ok=True)
+            with locked(folder):  # as the tracker's edits lock it: it is often the same folder
+                clean_stale_temporaries(settings.blocked_file)  # what a killed run left
+                atomic_write(settings.blocked_file, (line + "\n").encode("utf-8"))
         except (OSError, TrackerError) as error:
             outcome.warnings.append(f"blocked file not written: {error}")
     return outcome

@@ -3,7 +3,6 @@ together, and the ticks it backs, without running the tests again."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import TextIO
 
@@ -23,7 +22,7 @@ def combine(settings: Settings, paths: list[str], out: TextIO) -> int:
         results_paths,
     )
     from pytest_tasktracker.runinfo import now
-    from pytest_tasktracker.tracker.fileio import atomic_write, locked
+    from pytest_tasktracker.tracker.fileio import atomic_write, locked, write_locked
 
     files = results_paths([Path(path) for path in paths])
     if not files:
@@ -38,8 +37,7 @@ def combine(settings: Settings, paths: list[str], out: TextIO) -> int:
         for report in blocker_files(file):
             target = settings.blockers_folder / report.name
             if report.resolve() != target.resolve() and not target.exists():
-                settings.blockers_folder.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(report, target)
+                write_locked(target, report.read_bytes())  # whole or not at all
                 carried += 1
     counts = ", ".join(f"{n} {o}" for o, n in sorted(data["last_run"]["outcomes"].items()))
     out.write(

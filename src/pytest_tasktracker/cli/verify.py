@@ -81,7 +81,7 @@ def verify(
     from pytest_tasktracker.redact import redact_argv, redact_long
     from pytest_tasktracker.runinfo import now
     from pytest_tasktracker.state import code_now
-    from pytest_tasktracker.tracker.fileio import atomic_write
+    from pytest_tasktracker.tracker.fileio import atomic_write, locked
 
     if not command:
         raise VerifyUsageError("verify", "give the check's command after --")
@@ -108,11 +108,12 @@ def verify(
         code=digest,
         time=now(),
     )
-    checks = read_checks(settings.state) or {}
-    for subtask in targets:
-        checks.setdefault(subtask.id, {})[name] = result
     settings.state.mkdir(parents=True, exist_ok=True)
-    atomic_write(settings.state / FILE, checks_text(checks).encode("utf-8"), durable=False)
+    with locked(settings.state):  # as every file of the state folder: no check lost either
+        checks = read_checks(settings.state) or {}
+        for subtask in targets:
+            checks.setdefault(subtask.id, {})[name] = result
+        atomic_write(settings.state / FILE, checks_text(checks).encode("utf-8"), durable=False)
     said = f"timed out after {timeout:g} s" if timed_out else f"exit code {code}"
     out.write(f"{name} {outcome} ({said}): {result.command}\n")
     if outcome != "passed":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -220,7 +222,34 @@ class TrackerRun:
             self.warnings.extend(self.blocked.warnings)
         if self.settings.gate:
             self.gate_lines, self.gate_failed = self._gate()
+        self.tidy()
         self.finished = True
+
+    def tidy(self) -> None:
+        """Clear the temporary files that runs killed while writing (SIGKILL, the OOM
+        killer) left behind: every one in the state folder and in its blockers folder,
+        and the tracker's and the blocked file's beside them, each under its folder's
+        lock. A folder another run holds locked (it is writing) is left for the next
+        run: a run never waits to tidy."""
+        from pytest_tasktracker.tracker.fileio import (
+            clean_stale_temporaries,
+            clean_temporaries,
+            locked,
+        )
+
+        settings = self.settings
+        jobs: list[tuple[Path, Callable[[], object]]] = [
+            (folder, partial(clean_temporaries, folder))
+            for folder in (settings.state, settings.blockers_folder)
+        ]
+        for file in (settings.tracker, settings.blocked_file):
+            if file is not None:
+                real = Path(os.path.realpath(file))
+                jobs.append((real.parent, partial(clean_stale_temporaries, real)))
+        for folder, clean in jobs:
+            if folder.is_dir():
+                with contextlib.suppress(OSError, TrackerError), locked(folder, timeout=0):
+                    clean()
 
     def _gate(self) -> tuple[list[str], bool]:
         """The gate, on the tracker as this run left it (after its ticks)."""
@@ -288,6 +317,7 @@ class TrackerRun:
             verified=[],
         )
         self.warnings.extend(self.blocked.warnings)
+        self.tidy()
 
     def blocked_lines(self) -> list[str]:
         return self.blocked.lines(self.facts.cwd) if self.blocked is not None else []
