@@ -192,7 +192,7 @@ def run_supervised(
     project: Project, args: list[str], update: bool, timeout_s: float | None
 ) -> tuple[str, RunResult]:
     """Run pytest supervised, as ``tasktracker run``, and say what it proved."""
-    from pytest_tasktracker.views import blocker_rows
+    from pytest_tasktracker.views import blocker_rows, fix_line
 
     settings = project.settings()
     before = _done_ids(project, settings)
@@ -230,7 +230,7 @@ def run_supervised(
         first = blockers[0]
         text = f"BLOCKED ({first['kind']}): {first['summary']}"
         if first["remedies"]:
-            text += f"\nfix: {first['remedies'][0].get('command')}"
+            text += f"\nfix: {fix_line(first['remedies'][0])}"
     else:
         passed = sum(1 for outcome in outcomes.values() if outcome == "passed")
         text = f"pytest exited {done.returncode}; {passed} of {len(outcomes)} sub-tasks passed"
