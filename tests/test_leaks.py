@@ -416,19 +416,19 @@ FRAGMENTS = [
 def test_the_cheap_filter_never_skips_text_a_pattern_would_change(text: str) -> None:
     """redact_text looks for a secret's prefix or key name before it compiles and runs
     the patterns: text it skips must be text the patterns leave as it is."""
-    from pytest_tasktracker import redact
+    from pytest_tasktracker import redact, secretshapes
 
-    if not redact._may_hold_secret(text):
+    if not secretshapes.may_hold_secret(text):
         assert redact._redact_shapes(text) == text
 
 
 @settings(max_examples=200, deadline=None)
 @given(shape=st.sampled_from(sorted(SHAPES)), data=st.data())
 def test_every_secret_shape_passes_the_filter(shape: str, data: st.DataObject) -> None:
-    from pytest_tasktracker import redact
+    from pytest_tasktracker import secretshapes
 
     prefix, bodies = SHAPES[shape]
-    assert redact._may_hold_secret(f"{prefix}{data.draw(bodies)}")
+    assert secretshapes.may_hold_secret(f"{prefix}{data.draw(bodies)}")
 
 
 # Control characters in what we print: shown as text, never interpreted. `printable`
@@ -465,12 +465,12 @@ def test_parametrized_ids_and_shown_text_do_not_compile_the_secret_patterns() ->
     the patterns that rule most ids out, and that show control characters, are compiled
     on their own. The thirty secret patterns (about 10 million instructions) wait for
     text that may hold a secret."""
-    from pytest_tasktracker import redact
+    from pytest_tasktracker import redact, secretshapes
 
-    redact._rules.cache_clear()
+    secretshapes.rules.cache_clear()
     assert redact.secret_nodeids(["t.py::test_x[1-2-3]", "t.py::test_y[some/path.txt]"]) == {}
     assert redact.printable("a\nb\x1b") == "a\nb\\x1b"
-    assert redact._rules.cache_info().currsize == 0
+    assert secretshapes.rules.cache_info().currsize == 0
     assert redact.secret_nodeids(["t.py::test_z[ghp_" + "a" * 36 + "]"]) == {
         "t.py::test_z[ghp_" + "a" * 36 + "]": "t.py::test_z[[REDACTED]]"
     }

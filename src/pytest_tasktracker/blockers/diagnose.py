@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tasktracker.blockers.facts import Facts
+from pytest_tasktracker.blockers.missing_paths import path_not_found
 from pytest_tasktracker.blockers.model import Blocker, Remedy
 from pytest_tasktracker.blockers.modules import remedies as module_remedies
-from pytest_tasktracker.blockers.usage import path_not_found, usage_error
+from pytest_tasktracker.blockers.usage import usage_error
 from pytest_tasktracker.redact import PRE_CUT, redact_argv, redact_long
 
 _LOCATION = re.compile(r'File "(?P<a>[^"]+)", line (?P<b>\d+)|^(?P<c>[^\s:]+\.py):(?P<d>\d+)', re.M)

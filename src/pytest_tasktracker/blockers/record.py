@@ -234,11 +234,8 @@ def record(
             line += f"; {STOP_RETRYING.format(repeats=front['repeats'])}"
         line = line.replace("\n", " ")[:MAX_BLOCKED_LINE]
         try:
-            from pytest_tasktracker.tracker.fileio import (
-                atomic_write,
-                clean_stale_temporaries,
-                locked,
-            )
+            from pytest_tasktracker.tracker.fileio import atomic_write, locked
+            from pytest_tasktracker.tracker.leftovers import clean_stale_temporaries
 
             folder = settings.blocked_file.parent
             folder.mkdir(parents=True, exist_ok=True)

@@ -231,11 +231,8 @@ class TrackerRun:
         and the tracker's and the blocked file's beside them, each under its folder's
         lock. A folder another run holds locked (it is writing) is left for the next
         run: a run never waits to tidy."""
-        from pytest_tasktracker.tracker.fileio import (
-            clean_stale_temporaries,
-            clean_temporaries,
-            locked,
-        )
+        from pytest_tasktracker.tracker.fileio import locked
+        from pytest_tasktracker.tracker.leftovers import clean_stale_temporaries, clean_temporaries
 
         settings = self.settings
         jobs: list[tuple[Path, Callable[[], object]]] = [
