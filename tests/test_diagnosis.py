@@ -43,27 +43,51 @@ def with_ini(root: Path, text: str) -> Path:
     return ini
 
 
-def conftest_failure(root: Path, source: str) -> BaseException:
+class Absent:
+    """A meta path finder for which ``names`` are not installed, wherever this runs."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+
+    def find_spec(self, name: str, *_: object) -> None:
+        if name in self.names:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+def conftest_failure(root: Path, source: str, absent: tuple[str, ...] = ()) -> BaseException:
     """The ConftestImportFailure pytest raises for a conftest that fails to import."""
     from _pytest.config import ConftestImportFailure
 
     path = root / "tests" / "conftest.py"
     path.parent.mkdir(exist_ok=True)
     path.write_text(source)
+    finder = Absent(*absent)
+    hidden = {name: sys.modules.pop(name) for name in absent if name in sys.modules}
+    sys.meta_path.insert(0, finder)
     try:
         exec(compile(source, str(path), "exec"), {})
     except Exception as error:  # the conftest's own error
         return ConftestImportFailure(path, cause=error)
+    finally:
+        sys.meta_path.remove(finder)
+        sys.modules.update(hidden)
     raise AssertionError("the conftest imported")
 
 
-def hook_error(root: Path) -> BaseException:
-    conftest = root / "conftest.py"
-    conftest.write_text("\n\ndef pytest_collect_file(path, parent):\n    pass\n")
+def hook_error(
+    root: Path,
+    source: str = "\n\ndef pytest_collect_file(path, parent):\n    pass\n",
+    hook: str = "pytest_collect_file",
+    arguments: str = "path, parent",
+    where: str = "conftest.py",
+) -> BaseException:
+    conftest = root / where
+    conftest.parent.mkdir(exist_ok=True)
+    conftest.write_text(source)
     return PluginValidationError(
         object(),
-        f"Plugin '{conftest}' for hook 'pytest_collect_file'\nhookimpl definition: "
-        "pytest_collect_file(path, parent)\nArgument(s) {'path'} are declared in the "
+        f"Plugin '{conftest}' for hook '{hook}'\nhookimpl definition: "
+        f"{hook}({arguments})\nArgument(s) {{'path'}} are declared in the "
         "hookimpl but can not be found in the hookspec",
     )
 
@@ -116,6 +140,20 @@ def _cases() -> dict[str, Callable[[Path], Facts]]:
             inifile=ini,
             addopts=["--timeout=30", "-ra"],
             exception=pytest.UsageError(error),
+        )
+
+    @case
+    def option_beside_a_token_in_addopts(root: Path) -> Facts:
+        """The token's value stays beside its option: hidden, never left behind alone."""
+        ini = with_ini(root, "[pytest]\naddopts = -n 2 --api-token s3cr3t '--db-password=a b'\n")
+        return make_facts(
+            root,
+            ["-p", "no:xdist"],
+            inifile=ini,
+            addopts=["-n", "2", "--api-token", "s3cr3t", "--db-password=a b"],
+            exception=pytest.UsageError(
+                "pytest: error: unrecognized arguments: -n --api-token --db-password=a b"
+            ),
         )
 
     @case
@@ -268,6 +306,49 @@ def _cases() -> dict[str, Callable[[Path], Facts]]:
         )
 
     @case
+    def conftest_missing_a_declared_dependency(root: Path) -> Facts:
+        """mcp-coder at 7129c046 without its dependencies: ``import git``, from GitPython,
+        which its pyproject declares. Not ``pip install git``."""
+        corpus = Path(__file__).parent / "corpus"
+        (root / "pyproject.toml").write_bytes(
+            (corpus / "mcp-coder_7129c046_pyproject.toml").read_bytes()
+        )
+        source = (corpus / "mcp-coder_7129c046_tests_conftest_head.py.txt").read_text()
+        return make_facts(root, exception=conftest_failure(root, source, absent=("git",)))
+
+    @case
+    def collection_error_of_an_undeclared_module_named_otherwise(root: Path) -> Facts:
+        (root / "pyproject.toml").write_text('[project]\nname = "p"\ndependencies = []\n')
+        error = (
+            "test_y.py:1: in <module>\n    import yaml\n"
+            "E   ModuleNotFoundError: No module named 'yaml'"
+        )
+        return make_facts(root, collect_errors={"test_y.py": error})
+
+    @case
+    def collection_error_of_the_projects_own_package(root: Path) -> Facts:
+        (root / "pyproject.toml").write_text('[project]\nname = "mypkg"\n')
+        (root / "src" / "mypkg").mkdir(parents=True)
+        (root / "src" / "mypkg" / "__init__.py").write_text("")
+        error = "E   ModuleNotFoundError: No module named 'mypkg.core'"
+        return make_facts(root, collect_errors={"tests/test_core.py": error})
+
+    @case
+    def collection_error_of_a_module_in_an_extra_and_a_requirements_file(root: Path) -> Facts:
+        (root / "pyproject.toml").write_text(
+            '[project]\nname = "p"\n'
+            '[project.optional-dependencies]\ntest = ["pytest-asyncio>=0.21"]\n'
+        )
+        (root / "requirements-test.txt").write_text("# pinned\npython-dateutil==2.9\n")
+        return make_facts(
+            root,
+            collect_errors={
+                "test_a.py": "E   ModuleNotFoundError: No module named 'pytest_asyncio'",
+                "test_d.py": "E   ModuleNotFoundError: No module named 'dateutil'",
+            },
+        )
+
+    @case
     def conftest_with_a_syntax_error(root: Path) -> Facts:
         return make_facts(root, exception=conftest_failure(root, "x = 1\ndef broken(:\n"))
 
@@ -279,6 +360,18 @@ def _cases() -> dict[str, Callable[[Path], Facts]]:
     @case
     def hook_with_removed_arguments(root: Path) -> Facts:
         return make_facts(root, exception=hook_error(root))
+
+    @case
+    def hook_of_boltons_25_on_pytest_9(root: Path) -> Facts:
+        """boltons 25.0.0: ``pytest_ignore_collect(path, config)`` using ``path.basename``."""
+        corpus = Path(__file__).parent / "corpus" / "boltons_25.0.0_tests_conftest.py.txt"
+        source = corpus.read_text()
+        return make_facts(
+            root,
+            exception=hook_error(
+                root, source, "pytest_ignore_collect", "path, config", "tests/conftest.py"
+            ),
+        )
 
     @case
     def worker_usage_error(root: Path) -> Facts:

@@ -86,3 +86,14 @@ def test_a_file_written_in_parts_holds_them_all_in_few_writes(
     assert path.read_bytes() == b"".join(lines)
     assert len(writes) < 200  # 540,000 bytes: about nine pieces, each in short writes
     assert not [p for p in tmp_path.iterdir() if p.name != "results.json"]
+
+
+def test_a_key_is_made_once_private_to_its_owner_and_kept(tmp_path: Path) -> None:
+    from pytest_tasktracker.tracker.fileio import private_bytes
+
+    path = tmp_path / "nodeid.key"
+    key = private_bytes(path)
+    assert len(key) == 32
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert private_bytes(path) == key
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nodeid.key"]  # no temporary left

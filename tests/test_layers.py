@@ -14,7 +14,7 @@ import pytest
 
 PACKAGE = Path(__file__).parent.parent / "src" / "pytest_tasktracker"
 LAYERS = [
-    {"errors", "paths", "settings", "inifile", "runinfo", "redact"},
+    {"errors", "paths", "settings", "inifile", "runinfo", "redact", "codetext", "secretshapes"},
     {"tracker"},
     {"rules"},
     {"blockers"},

@@ -145,6 +145,40 @@ def test_uncheck_and_bad_ids_are_results_too(project: Path) -> None:
     assert untick.structured_content["changes"][0]["changed"] is False
 
 
+BAD_ARGUMENTS: dict[str, tuple[str, dict[str, Any], str]] = {
+    "a 1 MB argument": ("run_tests", {"args": ["x" * 1_000_000]}, "args[0] is 1,000,000"),
+    "a NUL in an argument": ("run_tests", {"args": ["-k", "a\0b"]}, "args[1] holds a NUL"),
+    "update as a string": ("run_tests", {"update": "yes"}, "update"),
+    "update as a number": ("run_tests", {"update": 1}, "update"),
+    "a 1 MB command": (
+        "verify",
+        {"ids": ["1.4"], "command": ["echo", "y" * 1_000_000], "check": "pylint"},
+        "command[1] is 1,000,000",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_ARGUMENTS)
+def test_a_bad_argument_is_an_error_result_never_a_crash_and_runs_nothing(
+    project: Path, case: str, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    tool, arguments, says = BAD_ARGUMENTS[case]
+    tracker = project / "pr_info" / "TASK_TRACKER.md"
+    before = tracker.read_bytes()
+
+    async def session(client: Client) -> Any:
+        return await client.call_tool(tool, arguments)
+
+    result = talk(project, session)
+    assert result.is_error is True
+    assert says in result.content[0].text
+    if tool == "run_tests" and "update" not in arguments:  # ours; pydantic's says less
+        assert result.structured_content == {"error": result.content[0].text}
+    assert not (project / "pr_info" / ".tasktracker").exists()  # nothing ran
+    assert tracker.read_bytes() == before
+    assert "Traceback" not in capfd.readouterr().err + caplog.text
+
+
 def test_verify_runs_the_declared_check_and_ticks_when_it_is_whole(project: Path) -> None:
     # passes only when run in the project, whatever the server's own folder
     in_project = "import pathlib, sys; sys.exit(not pathlib.Path('tinycache.py').exists())"

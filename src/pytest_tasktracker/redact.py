@@ -8,9 +8,11 @@ private key blocks (PEM and PGP), ``Authorization`` headers, ``key=value`` and J
 dict entries whose key names a secret, credentials in URLs, secret query parameters,
 webhook URLs, ``--password value`` and ``-u user -pPASSWORD``.
 
-Only values are replaced, never code: in ``hook(session=session)`` the value is a plain
-name, not a secret. Text is redacted before it is cut, so a cut never leaves a secret's
-tail behind.
+Only values are replaced, never code (see ``_is_code``): in ``hook(session=session)``,
+``session.exitstatus = doit(config, session) or 0`` or ``def f(token: str)`` the value
+is a name, a call or a type, not a secret. Replacing is idempotent and never leaves a
+stray character behind. Text is redacted before it is cut, so a cut never leaves a
+secret's tail behind.
 """
 
 from __future__ import annotations
@@ -18,98 +20,14 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from pytest_tasktracker import codetext
+from pytest_tasktracker.secretshapes import may_hold_secret as _may_hold_secret
+from pytest_tasktracker.secretshapes import rules as _rules
 
 REDACTED = "[REDACTED]"
-_SECRET_NAME = (
-    r"(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth|credential"
-    r"|private[_-]?key|session|cookie|bearer|account[_-]?key|shared[_-]?access[_-]?key"
-    r"|client[_-]?secret|signature)"
-)
-
-
-class _Rules(NamedTuple):
-    patterns: list[re.Pattern[str]]  # secret shapes, replaced whole
-    auth_header: re.Pattern[str]
-    assignment: re.Pattern[str]
-    url_credentials: re.Pattern[str]
-    query: re.Pattern[str]
-    option_value: re.Pattern[str]
-    mysql: re.Pattern[str]
-    secret_option: re.Pattern[str]
-    attribute: re.Pattern[str]
-    key: re.Pattern[str]
-    secret_variable: re.Pattern[str]  # an environment variable named like a secret
-    path_variable: re.Pattern[str]  # ... or like a path
-
-
-@functools.cache
-def _rules() -> _Rules:
-    """The patterns, compiled on first use: a run whose text holds nothing that could be
-    a secret (the usual argv) never pays for compiling them (about 10 million
-    instructions, on every pytest run with a tracker)."""
-    patterns = [
-        re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}\b"),  # GitHub tokens
-        re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}\b"),
-        re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),  # AWS access key ids
-        re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"),  # Slack
-        re.compile(r"\bxapp-[0-9]-[A-Za-z0-9-]{10,}\b"),  # Slack app-level tokens
-        re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}\b"),  # OpenAI / Anthropic style
-        re.compile(r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b"),  # Stripe
-        re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"),  # GitLab
-        re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),  # Google API keys
-        re.compile(r"\bya29\.[0-9A-Za-z_-]{20,}"),  # Google OAuth access tokens
-        re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"),  # Hugging Face
-        re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"),  # npm
-        re.compile(r"\bpypi-[A-Za-z0-9_-]{50,}"),  # PyPI upload tokens
-        re.compile(r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"),  # SendGrid
-        re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b"),  # JWT
-        re.compile(
-            r"-----BEGIN (?:[A-Z ]*PRIVATE KEY|PGP PRIVATE KEY BLOCK)-----[\s\S]*?"
-            r"(?:-----END (?:[A-Z ]*PRIVATE KEY|PGP PRIVATE KEY BLOCK)-----|$)"
-        ),
-        re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+"),
-        re.compile(r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]+/[\w-]+"),
-    ]
-    # Authorization: Bearer <token>, Basic <base64>
-    auth_header = re.compile(r"(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}")
-    # key=value, key: value, "key": "value", 'key': 'value', where the key names a secret
-    assignment = re.compile(
-        rf"(?i)(\b[\w.-]{{0,64}}{_SECRET_NAME}[\w.-]{{0,64}}[\"']?\s{{0,8}}[=:]\s{{0,8}})"
-        r"(\"[^\"]{0,4096}\"|'[^']{0,4096}'|[^\s,;&\"'})\]]+)"
-    )
-    # scheme://user:password@host, the password may hold "@"
-    url_credentials = re.compile(
-        r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):(\S+?)@(?=[^@\s/]*(?:[/\s]|$))"
-    )
-    # ?key=..., &token=..., in URLs
-    query = re.compile(rf"(?i)([?&](?:key|{_SECRET_NAME}|sig|access_token)=)[^&\s#]+")
-    # --password value, --api-token=value in free text (a command in a remedy, an error)
-    option_value = re.compile(rf"(?i)(--?[\w-]*{_SECRET_NAME}[\w-]*)([ =])(?!-)(\S+)")
-    # mysql -u user -pPASSWORD
-    mysql = re.compile(r"(-u\s*\S+\s+-p)(?=\S)(\S+)")
-    secret_option = re.compile(rf"(?i)^--?[\w-]*{_SECRET_NAME}[\w-]*$")
-    # A value that is code, not a secret: an attribute (``self.token``, ``config.option``), or
-    # a keyword argument passed on under its own name (``session=session``).
-    attribute = re.compile(r"[a-z_][a-z_0-9]*(?:\.[a-z_][a-z_0-9]*)+\Z")
-    key = re.compile(r"([\w-]+)[\"']?\s*[=:]\s*\Z")
-    return _Rules(
-        patterns,
-        auth_header,
-        assignment,
-        url_credentials,
-        query,
-        option_value,
-        mysql,
-        secret_option,
-        attribute,
-        key,
-        re.compile(rf"(?i){_SECRET_NAME}|pass|key"),
-        re.compile(r"(?i)\A(?:_|PWD|OLDPWD|SHELL|TMPDIR|TEMP|TMP)\Z|(?:PATH|DIR|HOME|ROOT|_ENV)\Z"),
-    )
-
-
 _MIN_ENV_VALUE = 8
 _SAFE_ENV_VALUES = {"true", "false", "utf-8", "xterm-256color"}
 
@@ -121,61 +39,6 @@ def redact_text(text: str, environ: Mapping[str, str] | None = None) -> str:
     return _replace_env_values(text, os.environ if environ is None else environ)
 
 
-# Every secret shape holds one of these (case-folded), as its prefix, its header or the
-# name of its key; text with none of them is left as it is without compiling a pattern.
-# tests/test_leaks.py checks the filter against the patterns on every shape and on
-# random text.
-_TRIGGERS = (
-    "gh",
-    "github_pat_",
-    "akia",
-    "asia",
-    "xox",
-    "xapp-",
-    "sk-",
-    "k_live_",
-    "k_test_",
-    "glpat-",
-    "aiza",
-    "ya29.",
-    "hf_",
-    "npm_",
-    "pypi-",
-    "sg.",
-    "eyj",
-    "-----begin",
-    "hooks.slack.com",
-    "discord",
-    "bearer",
-    "basic",
-    "://",
-    "key",
-    "sig",
-    "password",
-    "passwd",
-    "pwd",
-    "secret",
-    "token",
-    "api",
-    "access",
-    "auth",
-    "credential",
-    "private",
-    "session",
-    "cookie",
-    "account",
-    "shared",
-    "client",
-)
-
-
-def _may_hold_secret(text: str) -> bool:
-    folded = text.casefold()
-    if "-u" in folded and "-p" in folded:  # mysql -u user -pPASSWORD
-        return True
-    return any(trigger in folded for trigger in _TRIGGERS)
-
-
 def _redact_shapes(text: str) -> str:
     """``text`` with every secret shape replaced (no filter, no environment values)."""
     rules = _rules()
@@ -183,30 +46,60 @@ def _redact_shapes(text: str) -> str:
         text = pattern.sub(REDACTED, text)
     text = rules.auth_header.sub(lambda m: m.group(1) + REDACTED, text)
     text = rules.assignment.sub(_assignment, text)
-    text = rules.url_credentials.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+    text = rules.url_credentials.sub(_url_credentials, text)
     text = rules.query.sub(lambda m: m.group(1) + REDACTED, text)
     text = rules.option_value.sub(_option_value, text)
     return rules.mysql.sub(lambda m: m.group(1) + REDACTED, text)
 
 
-def _is_code(key: str, value: str) -> bool:
-    rules = _rules()
-    name = rules.key.search(key)
-    return bool(rules.attribute.match(value)) or (name is not None and value == name.group(1))
-
-
 def _assignment(match: re.Match[str]) -> str:
-    value = match.group(2)
-    if value.startswith(REDACTED) or _is_code(match.group(1), value):
+    key, value, tail = match.group(1), match.group(2), match.group(3) or ""
+    if tail:  # password: str = "hunter2", token = x = "abc": a string given to the key
+        literal = tail.partition("=")[2].lstrip()
+        if not codetext.template_string(literal):
+            tail = tail[: len(tail) - len(literal)] + REDACTED
+    if value == REDACTED or value.lower() in ("bearer", "basic"):  # a header's scheme
+        return key + value + tail
+    if _is_location(key, value) or _is_code(match):
+        return key + value + tail
+    return key + REDACTED + tail
+
+
+def _url_credentials(match: re.Match[str]) -> str:
+    if codetext.placeholder(match.group(3)):  # "postgres://{user}:{password}@{host}"
         return match.group(0)
-    if value.lower() in ("bearer", "basic"):  # the scheme of an Authorization header
-        return match.group(0)
-    return match.group(1) + REDACTED
+    return f"{match.group(1)}{REDACTED}@"
+
+
+def _is_location(key: str, value: str) -> bool:
+    """``src/auth.py:12:`` or ``tokens.py: message``: a file and line, not a key."""
+    head = key.rstrip()
+    return head.endswith(":") and (
+        codetext.is_file_name(head[:-1]) or (value.endswith(":") and value[:-1].isdigit())
+    )
+
+
+def _is_code(match: re.Match[str]) -> bool:
+    """Whether the value of a ``key = value`` match is code: the key's own name passed on
+    (``session=session``), an attribute (``config.option.auth``), a template placeholder
+    (``password=%s``), or, where the text reads as Python (``codetext.in_code``), a
+    name, call, number or type (``token = get_token()``), or a string made only of
+    placeholders (``f"Bearer {token}"``)."""
+    rules = _rules()
+    key, value = match.group(1), match.group(2)
+    name = rules.key.search(key)
+    if rules.attribute.match(value) or (name is not None and value == name.group(1)):
+        return True
+    if codetext.placeholder(value) or codetext.template_string(value):
+        return True
+    return codetext.in_code(match.string, match.start(), key, value, match.end(2))
 
 
 def _option_value(match: re.Match[str]) -> str:
     value = match.group(3)
-    if value.startswith(REDACTED) or _rules().attribute.match(value):
+    if value.lstrip("'\"").startswith(REDACTED) or _rules().attribute.match(value):
+        return match.group(0)
+    if codetext.placeholder(value):
         return match.group(0)
     return f"{match.group(1)}{match.group(2)}{REDACTED}"
 
@@ -326,11 +219,17 @@ def _maybe_secret() -> re.Pattern[str]:
 
 
 def secret_nodeids(
-    nodeids: Iterable[str], environ: Mapping[str, str] | None = None
+    nodeids: Iterable[str],
+    environ: Mapping[str, str] | None = None,
+    key: Callable[[], bytes] | None = None,
 ) -> dict[str, str]:
-    """The test ids whose parametrize values hold a secret, each mapped to its redacted
-    form. Ids without parameters, or with only short ones, cannot hold one and are not
-    read further: usually the answer is empty and costs one look at each id."""
+    """The test ids whose parametrize values hold a secret, each mapped to the form that
+    is written: redacted, and with ``key`` (asked for only when an id holds a secret)
+    followed by a keyed hash of the id as pytest wrote it (``...[postgres://[REDACTED]@db]
+    #hmac-3f2a9c1b0d4e``), so two ids that differ only in their secret stay two, and the
+    same test is the same id from run to run. Ids without parameters, or with only short
+    ones, cannot hold one and are not read further: usually the answer is empty and costs
+    one look at each id."""
     bracketed = {nodeid for nodeid in nodeids if "[" in nodeid}
     if not bracketed:
         return {}
@@ -342,11 +241,47 @@ def secret_nodeids(
         redacted = redact_text(nodeid, environ)
         if redacted != nodeid:
             found[nodeid] = redacted
+    if found and key is not None:
+        secret = key()
+        found = {nodeid: f"{shown}#{id_hash(secret, nodeid)}" for nodeid, shown in found.items()}
     return found
 
 
+def id_hash(key: bytes, nodeid: str) -> str:
+    """The keyed hash that stands beside a redacted test id: HMAC-SHA256 of the id as
+    pytest wrote it, 48 bits of it. Without the key (the state folder's ``nodeid.key``),
+    a reader of results.json cannot test guesses of the secret against it."""
+    import hashlib
+    import hmac
+
+    digest = hmac.new(key, nodeid.encode("utf-8", "surrogateescape"), hashlib.sha256)
+    return "hmac-" + digest.hexdigest()[:12]
+
+
+def secret_option(arg: str) -> bool:
+    """Whether ``arg`` is an option named like a secret (``--api-token``), whose value
+    (the next argument, or after ``=``) is one."""
+    return arg.startswith("-") and bool(_rules().secret_option.match(arg.partition("=")[0]))
+
+
+def option_secrets(argv: Sequence[str]) -> list[str]:
+    """The values given to options named like secrets in ``argv`` (``--api-token X``,
+    ``--db-password='a b'``), longest first: text that echoes the arguments (pytest's
+    usage errors) hides them whole, spaces and all, where no pattern could bound them."""
+    found = []
+    for index, arg in enumerate(argv):
+        if secret_option(arg):
+            _, equals, value = arg.partition("=")
+            if not equals and index + 1 < len(argv):
+                value = argv[index + 1]
+            if len(value) >= 3 and value != REDACTED:
+                found.append(value)
+    return sorted(found, key=len, reverse=True)
+
+
 def redact_argv(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> list[str]:
-    """Command-line arguments with secrets removed, also ``--token VALUE`` pairs."""
+    """Command-line arguments with secrets removed: the value of ``--token VALUE`` and of
+    ``--token=VALUE`` whole, spaces and all (one argument of addopts may hold them)."""
     result: list[str] = []
     hide_next = False
     for arg in argv:
@@ -354,9 +289,11 @@ def redact_argv(argv: Sequence[str], environ: Mapping[str, str] | None = None) -
             result.append(REDACTED)
             hide_next = False
             continue
-        if arg.startswith("-") and _may_hold_secret(arg) and _rules().secret_option.match(arg):
-            hide_next = True
-            result.append(arg)
-            continue
+        if arg.startswith("-") and _may_hold_secret(arg):
+            name, equals, _ = arg.partition("=")
+            if _rules().secret_option.match(name):
+                hide_next = not equals
+                result.append(f"{name}={REDACTED}" if equals else arg)
+                continue
         result.append(redact_text(arg, environ))
     return result

@@ -158,6 +158,13 @@ def edit(
     return result
 
 
+def fix_line(remedy: dict[str, Any]) -> str:
+    """A remedy as one line, what to do and then the command, as the report lists it:
+    where the fix is an edit (rename a hook's argument), the command alone only checks
+    it, so the line says the edit first."""
+    return f"{remedy.get('why')}: {remedy.get('command')}"
+
+
 def blocker_rows(settings: Settings) -> tuple[list[dict[str, Any]], list[str]]:
     """The open blocker reports, and the files that could not be read."""
     from pytest_tasktracker.blockers.reports import BlockerFileError, iter_reports

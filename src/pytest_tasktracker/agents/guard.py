@@ -35,7 +35,7 @@ from pytest_tasktracker.settings import Settings, SettingsError, resolve_in
 from pytest_tasktracker.state import Record, read_record, rerun_command
 from pytest_tasktracker.ticks import write
 from pytest_tasktracker.tracker.editing import Change, load
-from pytest_tasktracker.tracker.fileio import atomic_write
+from pytest_tasktracker.tracker.fileio import write_locked
 from pytest_tasktracker.tracker.model import Tracker, parse
 
 SNAPSHOT = "ticks.json"  # in the state folder: the ticks the hook last saw
@@ -234,11 +234,9 @@ def _save_snapshot(settings: Settings, tracker: Tracker) -> None:
     done = sorted(subtask.id for subtask in tracker.subtasks if subtask.done)
     if _snapshot(settings) == set(done):
         return
-    try:
-        settings.state.mkdir(parents=True, exist_ok=True)
-        atomic_write(settings.state / SNAPSHOT, (json.dumps({"done": done}) + "\n").encode())
-    except (OSError, TrackerError):
-        pass  # the next look compares with an older snapshot: nothing is lost
+    # not written: the next look compares with an older snapshot, and nothing is lost
+    with contextlib.suppress(OSError, TrackerError):
+        write_locked(settings.state / SNAPSHOT, (json.dumps({"done": done}) + "\n").encode())
 
 
 def _records(state: Path) -> list[str]:

@@ -19,12 +19,14 @@ from typing import Annotated, Any
 
 from mcp.server import MCPServer
 from mcp.types import CallToolResult, TextContent
+from pydantic import Strict
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
-from pytest_tasktracker.errors import SubTaskReferenceError, TrackerError, VerifyUsageError
+from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.settings import Settings, SettingsError
 
 OUTPUT_TAIL = 4000  # characters of pytest's output a run returns
+MAX_ARGUMENT = 128 * 1024 - 1  # bytes in one argument of a command line (Linux's limit)
 
 INSTRUCTIONS = """\
 This server keeps a markdown task tracker honest: a box is ticked only when a test run
@@ -115,6 +117,24 @@ class Problem(TypedDict):
     error: str
 
 
+def _argument_problem(name: str, values: list[str] | None) -> str | None:
+    """Why ``values`` cannot be the arguments of a command: one holds a NUL, or is longer
+    than a command line takes. Found before anything runs, as every bad argument is."""
+    for index, value in enumerate(values or []):
+        if "\0" in value:
+            return f"{name}[{index}] holds a NUL character, which no command line can"
+        if len(value.encode("utf-8", "surrogateescape")) > MAX_ARGUMENT:
+            return (
+                f"{name}[{index}] is {len(value):,} characters; one argument of a command "
+                f"line takes at most {MAX_ARGUMENT:,} bytes"
+            )
+    return None
+
+
+def _problem(text: str) -> CallToolResult:
+    return _result(text, Problem(error=text), True)
+
+
 def _result(text: str, data: Any, error: bool = False) -> CallToolResult:
     return CallToolResult(
         content=[TextContent(type="text", text=text)],
@@ -173,7 +193,7 @@ def run_supervised(
     project: Project, args: list[str], update: bool, timeout_s: float | None
 ) -> tuple[str, RunResult]:
     """Run pytest supervised, as ``tasktracker run``, and say what it proved."""
-    from pytest_tasktracker.views import blocker_rows
+    from pytest_tasktracker.views import blocker_rows, fix_line
 
     settings = project.settings()
     before = _done_ids(project, settings)
@@ -211,7 +231,7 @@ def run_supervised(
         first = blockers[0]
         text = f"BLOCKED ({first['kind']}): {first['summary']}"
         if first["remedies"]:
-            text += f"\nfix: {first['remedies'][0].get('command')}"
+            text += f"\nfix: {fix_line(first['remedies'][0])}"
     else:
         passed = sum(1 for outcome in outcomes.values() if outcome == "passed")
         text = f"pytest exited {done.returncode}; {passed} of {len(outcomes)} sub-tasks passed"
@@ -242,7 +262,7 @@ def build_server(project: Project) -> MCPServer:
     def guarded(call: Any) -> CallToolResult:
         try:
             text, data = call()
-        except (SettingsError, SubTaskReferenceError, TrackerError, VerifyUsageError) as error:
+        except (SettingsError, TrackerError, OSError) as error:  # OSError: a child not started
             return _result(f"tasktracker: error: {error}", Problem(error=str(error)), True)
         return _result(text, data)
 
@@ -285,16 +305,19 @@ def build_server(project: Project) -> MCPServer:
 
     @server.tool()
     def run_tests(
-        args: list[str] | None = None, update: bool = True, timeout_s: float = 900
+        args: list[str] | None = None,
+        update: Annotated[bool, Strict()] = True,  # "yes" is not true: a boolean or an error
+        timeout_s: float = 900,
     ) -> Annotated[CallToolResult, RunResult]:
         """Run pytest supervised (``tasktracker run``) with ``args``; with ``update``,
         tick what passed and untick what failed. Returns the exit code, each sub-task's
         outcome, what was ticked and unticked, the open blockers (kind, summary, pytest's
         error, remedies as commands, affected sub-tasks) and the tail of the output."""
         if timeout_s is not None and not timeout_s > 0:
-            return _result(
-                "timeout_s must be above 0", Problem(error="timeout_s must be above 0"), True
-            )
+            return _problem("timeout_s must be above 0")
+        problem = _argument_problem("args", args)
+        if problem:
+            return _problem(problem)
         return guarded(lambda: run_supervised(project, list(args or []), update, timeout_s))
 
     @server.tool()
@@ -320,6 +343,9 @@ def build_server(project: Project) -> MCPServer:
         as evidence; a sub-task whose named checks all passed on this code is ticked, a
         failing check unticks it. ``command`` runs instead of the declared one only when
         it is that check (its program, e.g. ``["mypy", "src"]``); ``check`` picks one."""
+        problem = _argument_problem("command", command or [])
+        if problem:
+            return _problem(problem)
         return guarded(lambda: _verify(project, ids, command, check, timeout_s))
 
     @server.tool()

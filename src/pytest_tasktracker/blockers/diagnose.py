@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tasktracker.blockers.facts import Facts
+from pytest_tasktracker.blockers.missing_paths import path_not_found
 from pytest_tasktracker.blockers.model import Blocker, Remedy
-from pytest_tasktracker.blockers.usage import path_not_found, usage_error
+from pytest_tasktracker.blockers.modules import remedies as module_remedies
+from pytest_tasktracker.blockers.usage import usage_error
 from pytest_tasktracker.redact import PRE_CUT, redact_argv, redact_long
 
 _LOCATION = re.compile(r'File "(?P<a>[^"]+)", line (?P<b>\d+)|^(?P<c>[^\s:]+\.py):(?P<d>\d+)', re.M)
@@ -48,20 +50,7 @@ def _location_in(text: str, prefer: str | None, facts: Facts) -> dict[str, Any] 
 def _import_remedies(facts: Facts, text: str, file: str) -> list[Remedy]:
     missing = _NO_MODULE.search(text)
     if missing:
-        module = missing.group(1).split(".")[0]
-        return [
-            Remedy(
-                f"{shlex.quote(facts.python)} -m pip install {shlex.quote(module)}",
-                f"{file} imports {missing.group(1)!r}, which is not installed in the "
-                f"interpreter that ran pytest ({facts.python}); install the package that "
-                "provides it (its name on PyPI may differ), or `pip install -e .` if it is "
-                "part of this project",
-            ),
-            Remedy(
-                f"{shlex.quote(facts.python)} -c {shlex.quote('import ' + missing.group(1))}",
-                "check that the import works before running pytest again",
-            ),
-        ]
+        return module_remedies(missing.group(1), file, facts)
     if "SyntaxError" in text or "IndentationError" in text:
         return [
             Remedy(
@@ -258,11 +247,15 @@ def _hook_error(error: BaseException, facts: Facts) -> Blocker:
     line = _def_line(Path(plugin.group(1)), hook) if plugin else None
     renamed = {"path": "collection_path", "fspath": "file_path"}
     hint = ", ".join(f"{a} -> {renamed[a]}" for a in bad if a in renamed)
+    where = f"{file}:{line}" if line else file
+    uses = _py_path_uses(Path(plugin.group(1)), hook, bad, renamed) if plugin else []
     why = (
-        f"rename the hook's arguments to the ones pytest passes ({hint}: pytest 9 removed the "
-        "py.path arguments), then check that pytest starts"
+        f"in {where}, rename {hook}'s argument{'s' if len(bad) > 1 else ''} ({hint}), a "
+        "pathlib.Path where it was a py.path.local: pytest 9 removed the py.path arguments"
+        + (f"; in its body, {', '.join(uses)}" if uses else "")
+        + "; then this command passes"
         if hint
-        else f"give {hook} the arguments its hookspec names, then check that pytest starts"
+        else f"in {where}, give {hook} the arguments its hookspec names; then this command passes"
     )
     return Blocker(
         kind="conftest-error" if file.endswith("conftest.py") else "internal-error",
@@ -276,6 +269,44 @@ def _hook_error(error: BaseException, facts: Facts) -> Blocker:
         remedies=[Remedy(facts.pytest_command(["--collect-only", "-q"]), why)],
         paths=[str(Path(file).parent)] if file.endswith(".py") and "/" in file else [],
     )
+
+
+# py.path.local's attributes and pathlib.Path's for the same (pytest's own migration notes)
+_PATHLIB = {
+    "basename": "name",
+    "purebasename": "stem",
+    "ext": "suffix",
+    "dirname": "parent",
+    "strpath": "__fspath__()",
+    "isdir": "is_dir",
+    "isfile": "is_file",
+    "join": "joinpath",
+    "relto": "relative_to",
+    "fnmatch": "match",
+    "realpath": "resolve",
+    "listdir": "iterdir",
+    "read": "read_text",
+    "write": "write_text",
+}
+
+
+def _py_path_uses(path: Path, hook: str, bad: list[str], renamed: dict[str, str]) -> list[str]:
+    """How the hook's body uses its py.path arguments, and the pathlib spelling of each:
+    ``path.basename -> collection_path.name``."""
+    try:
+        source = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    found = re.search(
+        rf"^([ \t]*)(?:async[ \t]+)?def {re.escape(hook)}\b.*?(?=^\1\S|\Z)", source, re.M | re.S
+    )
+    body = found.group(0) if found else ""
+    uses = []
+    for argument in (a for a in bad if a in renamed):
+        for attribute in dict.fromkeys(re.findall(rf"\b{argument}\.(\w+)", body)):
+            if attribute in _PATHLIB:
+                uses.append(f"{argument}.{attribute} -> {renamed[argument]}.{_PATHLIB[attribute]}")
+    return uses
 
 
 def _conftest_error(error: BaseException, facts: Facts) -> Blocker:

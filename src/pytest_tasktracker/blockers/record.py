@@ -237,8 +237,8 @@ def record(
         if written.warning:
             outcome.warnings.append(written.warning)
         outcome.written.append((written.path, written.front))
-        for subtask in hit:
-            outcome.blocked_ids.setdefault(subtask.id, f"{blocker.kind}: {blocker.summary}")
+        for subtask in hit:  # the reason results.json gives: redacted as the report's
+            outcome.blocked_ids.setdefault(subtask.id, f"{blocker.kind}: {front['summary']}")
     if outcome.written and settings.blocked_file is not None:
         path, front = outcome.written[0]
         line = f"{front['kind']}: {front['summary']} (see {relative(path, facts.cwd)})"
@@ -246,10 +246,14 @@ def record(
             line += f"; {STOP_RETRYING.format(repeats=front['repeats'])}"
         line = line.replace("\n", " ")[:MAX_BLOCKED_LINE]
         try:
-            settings.blocked_file.parent.mkdir(parents=True, exist_ok=True)
-            from pytest_tasktracker.tracker.fileio import atomic_write
+            from pytest_tasktracker.tracker.fileio import atomic_write, locked
+            from pytest_tasktracker.tracker.leftovers import clean_stale_temporaries
 
-            atomic_write(settings.blocked_file, (line + "\n").encode("utf-8"))
+            folder = settings.blocked_file.parent
+            folder.mkdir(parents=True, exist_ok=True)
+            with locked(folder):  # as the tracker's edits lock it: it is often the same folder
+                clean_stale_temporaries(settings.blocked_file)  # what a killed run left
+                atomic_write(settings.blocked_file, (line + "\n").encode("utf-8"))
         except (OSError, TrackerError) as error:
             outcome.warnings.append(f"blocked file not written: {error}")
     return outcome

@@ -11,14 +11,21 @@ from __future__ import annotations
 import re
 import shlex
 import sys
-from pathlib import Path
 from typing import Any
 
 from pytest_tasktracker.blockers.facts import Facts
 from pytest_tasktracker.blockers.known_plugins import Provider, provider_of, takes_value
+from pytest_tasktracker.blockers.missing_paths import path_not_found
 from pytest_tasktracker.blockers.model import Blocker, Remedy
 from pytest_tasktracker.paths import slug
-from pytest_tasktracker.redact import PRE_CUT, redact_argv, redact_long
+from pytest_tasktracker.redact import (
+    PRE_CUT,
+    REDACTED,
+    option_secrets,
+    redact_argv,
+    redact_long,
+    secret_option,
+)
 
 _UNRECOGNIZED = re.compile(r"unrecognized arguments: (.*)")
 _REQUIRED = re.compile(r"Missing required plugins: (.*)")
@@ -62,7 +69,8 @@ def _without(args: list[str], flag: str) -> list[str]:
             skip = False
             continue
         if arg == flag or arg.split("=", 1)[0] == name:
-            skip = takes_value(arg)
+            # an unknown option named like a secret takes one: never leave it behind alone
+            skip = takes_value(arg) or ("=" not in arg and secret_option(arg))
             continue
         out.append(arg)
     return out
@@ -91,9 +99,18 @@ def _ini_line(facts: Facts, key: str) -> int | None:
     return None
 
 
+def _quoted(arg: str) -> str:
+    """``arg`` as a shell reads it; ``[REDACTED]`` needs no quotes inside the quoted
+    addopts (``'addopts=--api-token [REDACTED]'``, not ``'"'"'[REDACTED]'"'"'``)."""
+    bare = arg.replace(REDACTED, "R")
+    return arg if shlex.quote(bare) == bare else shlex.quote(arg)
+
+
 def _addopts_override(facts: Facts, rest: list[str]) -> str:
-    """The command that runs pytest with ``rest`` as its addopts, for one run."""
-    override = shlex.quote("addopts=" + shlex.join(rest))
+    """The command that runs pytest with ``rest`` as its addopts, for one run; each
+    argument redacted on its own (``--api-token='a b'`` is one)."""
+    joined = " ".join(_quoted(arg) for arg in redact_argv(rest))
+    override = shlex.quote("addopts=" + joined)
     argv = shlex.join(redact_argv(facts.argv))
     return f"{shlex.quote(facts.python)} -m pytest -o {override} {argv}".strip()
 
@@ -255,7 +272,10 @@ def _unimportable_plugin(name: str, facts: Facts, error: str, exit_code: int) ->
 
 def usage_error(raw: str, facts: Facts) -> list[Blocker]:
     """Blockers from a UsageError's text; ``raw`` is read, only its redaction is kept."""
-    error = redact_long(raw)
+    echoed = raw
+    for value in option_secrets([*facts.argv, *facts.addopts, *facts.env_addopts]):
+        echoed = echoed.replace(value, REDACTED)
+    error = redact_long(echoed)
     unrecognized = _UNRECOGNIZED.search(raw)
     if unrecognized:
         flags = [
@@ -337,76 +357,3 @@ def _headline(error: str, facts: Facts) -> str:
     chosen = next((line for line in lines if ": error: " in line), lines[0] if lines else "")
     chosen = chosen.split(": error: ", 1)[-1].removeprefix("ERROR: ")
     return chosen.replace(f"{facts.cwd}/", "").replace(str(facts.cwd), ".")
-
-
-def _similar_paths(missing: str, facts: Facts) -> list[str]:
-    """What the user probably meant: the nearest test names in the file when the file
-    exists (``test_alpah`` -> ``test_alpha``), else the nearest files by name."""
-    import difflib
-
-    file, _, node = missing.partition("::")
-    path = facts.cwd / file
-    if node and path.is_file():
-        names = _test_names(path)
-        wanted = node.split("::")[-1].split("[")[0]
-        parent = node.rpartition("::")[0]
-        close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.6)
-        shown = facts.rel(path)
-        return [f"{shown}::{parent + '::' if parent else ''}{name}" for name in close]
-    from pytest_tasktracker.rules.scope import DiskFiles
-
-    files = DiskFiles(facts.rootdir, [""], ()).files()
-    by_name: dict[str, list[str]] = {}
-    for found in files:
-        by_name.setdefault(found.rpartition("/")[2], []).append(found)
-    name = Path(file).name
-    close = [name] if name in by_name else difflib.get_close_matches(name, by_name, 3, 0.75)
-    return [facts.rel(facts.rootdir / found) for name in close for found in by_name[name]][:3]
-
-
-_DEFINES = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+(\w+)", re.M)
-
-
-def _test_names(path: Path) -> list[str]:
-    try:
-        source = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return []
-    return list(dict.fromkeys(_DEFINES.findall(source)))
-
-
-def _same(arg: str, missing: str, facts: Facts) -> bool:
-    """Whether a command-line argument is the missing path (pytest may report it
-    absolute)."""
-    if arg == missing:
-        return True
-    try:
-        return (facts.cwd / arg).resolve() == Path(missing).resolve()
-    except (OSError, ValueError):
-        return False
-
-
-def path_not_found(missing: str, facts: Facts, error: str | None = None) -> Blocker:
-    similar = _similar_paths(missing, facts)
-    remedies = []
-    if similar:
-        fixed = [similar[0] if _same(arg, missing, facts) else arg for arg in facts.argv]
-        remedies.append(
-            Remedy(facts.pytest_command(fixed), f"{similar[0]} exists: did you mean it?")
-        )
-    remedies.append(
-        Remedy(
-            facts.pytest_command(["--collect-only", "-q"]),
-            "list the tests pytest can find, and pass an existing file or folder",
-        )
-    )
-    return Blocker(
-        kind="path-not-found",
-        key=missing,
-        summary=f"{missing} does not exist, so none of its tests ran",
-        error=error or f"file or directory not found: {missing}",
-        exit_code=facts.code(4),
-        cause={"path": missing, "similar": similar},
-        remedies=remedies,
-        paths=[missing.split("::")[0]],
-    )

@@ -3,7 +3,6 @@ together, and the ticks it backs, without running the tests again."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,7 +27,7 @@ def combine(settings: Settings, paths: list[str], out: TextIO) -> int:
         results_paths,
     )
     from pytest_tasktracker.runinfo import now
-    from pytest_tasktracker.tracker.fileio import atomic_write, locked
+    from pytest_tasktracker.tracker.fileio import atomic_write, locked, write_locked
 
     files = results_paths([Path(path) for path in paths])
     if not files:
@@ -54,8 +53,7 @@ def combine(settings: Settings, paths: list[str], out: TextIO) -> int:
             if _verified_together(report, verified):
                 continue  # one shard could not verify what the shards together did
             if report.resolve() != target.resolve() and not target.exists():
-                settings.blockers_folder.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(report, target)
+                write_locked(target, report.read_bytes())  # whole or not at all
                 carried.update(opened_from(target))
     settings.state.mkdir(parents=True, exist_ok=True)
     warnings: list[str] = []

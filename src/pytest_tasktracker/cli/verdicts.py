@@ -51,7 +51,7 @@ def gate(
 def blockers(settings: Settings, as_json: bool, out: TextIO) -> int:
     """List the open blockers; exit 1 while there are any."""
 
-    from pytest_tasktracker.views import blocker_rows
+    from pytest_tasktracker.views import blocker_rows, fix_line
 
     rows, unreadable = blocker_rows(settings)
     if as_json:
@@ -66,7 +66,7 @@ def blockers(settings: Settings, as_json: bool, out: TextIO) -> int:
         if row["stop_retrying"]:
             out.write(f"  {STOP_RETRYING.format(repeats=row['repeats'])}\n")
         if row["remedies"]:
-            out.write(f"  fix: {printable(row['remedies'][0]['command'])}\n")
+            out.write(f"  fix: {printable(fix_line(row['remedies'][0]))}\n")
     for problem in unreadable:
         out.write(f"unreadable: {printable(problem)}\n")
     if not rows:

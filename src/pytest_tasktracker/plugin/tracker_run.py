@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,7 +137,31 @@ class TrackerRun:
         finally:
             if enabled:
                 gc.enable()
+        self.tidy()
         self.finished = True
+
+    def tidy(self) -> None:
+        """Clear the temporary files that runs killed while writing (SIGKILL, the OOM
+        killer) left behind: every one in the state folder and in its blockers folder,
+        and the tracker's and the blocked file's beside them, each under its folder's
+        lock. A folder another run holds locked (it is writing) is left for the next
+        run: a run never waits to tidy."""
+        from pytest_tasktracker.tracker.fileio import locked
+        from pytest_tasktracker.tracker.leftovers import clean_stale_temporaries, clean_temporaries
+
+        settings = self.settings
+        jobs: list[tuple[Path, Callable[[], object]]] = [
+            (folder, partial(clean_temporaries, folder))
+            for folder in (settings.state, settings.blockers_folder)
+        ]
+        for file in (settings.tracker, settings.blocked_file):
+            if file is not None:
+                real = Path(os.path.realpath(file))
+                jobs.append((real.parent, partial(clean_stale_temporaries, real)))
+        for folder, clean in jobs:
+            if folder.is_dir():
+                with contextlib.suppress(OSError, TrackerError), locked(folder, timeout=0):
+                    clean()
 
     def conclude_early(self, command: Callable[[], dict[str, Any]]) -> None:
         """The run ended before its session finished (a usage or conftest error): write
@@ -147,10 +173,7 @@ class TrackerRun:
         from pytest_tasktracker.blockers.diagnose import diagnose
         from pytest_tasktracker.blockers.record import record
         from pytest_tasktracker.plugin.finish import opened_blockers
-        from pytest_tasktracker.rules import journal
-        from pytest_tasktracker.runinfo import collect
-        from pytest_tasktracker.state import proven_on_this_code, tracker_key
-        from pytest_tasktracker.tracker.fileio import locked
+        from pytest_tasktracker.state import proven_on_this_code
 
         blockers = diagnose(self.facts)
         if not blockers:
@@ -170,8 +193,19 @@ class TrackerRun:
         )
         self.warnings.extend(self.blocked.warnings)
         opened = opened_blockers(self.blocked)
-        if not opened:
-            return
+        if opened:
+            self._journal_blockers(opened, command)
+        self.tidy()
+
+    def _journal_blockers(
+        self, opened: dict[str, dict[str, Any]], command: Callable[[], dict[str, Any]]
+    ) -> None:
+        """A blocked run that wrote no evidence records its blockers in the journal."""
+        from pytest_tasktracker.rules import journal
+        from pytest_tasktracker.runinfo import collect
+        from pytest_tasktracker.state import tracker_key
+        from pytest_tasktracker.tracker.fileio import locked
+
         info = command()
         run = collect(list(self.facts.argv), self.facts.rootdir, str(info.get("pytest")), 0)
         try:

@@ -161,7 +161,7 @@ def code_state(root: Path, excluded: Sequence[Path] = ()) -> CodeState:
 
 def remember(state_folder: Path, state: CodeState) -> None:
     """Keep ``state``'s manifest (the most recent few) to name what changes later."""
-    from pytest_tasktracker.tracker.fileio import atomic_write
+    from pytest_tasktracker.tracker.fileio import write_locked
 
     known = manifests(state_folder)
     if state.digest in known:
@@ -169,8 +169,7 @@ def remember(state_folder: Path, state: CodeState) -> None:
     known[state.digest] = state.files
     kept = dict(list(known.items())[-KEPT_STATES:])
     text = json.dumps({"states": kept}, separators=(",", ":"), sort_keys=False)
-    state_folder.mkdir(parents=True, exist_ok=True)
-    atomic_write(state_folder / MANIFEST, text.encode("utf-8", "surrogateescape"), durable=False)
+    write_locked(state_folder / MANIFEST, text.encode("utf-8", "surrogateescape"))
 
 
 def manifests(state_folder: Path) -> dict[str, dict[str, str]]:

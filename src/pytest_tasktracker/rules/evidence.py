@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
@@ -26,7 +27,7 @@ from pytest_tasktracker.redact import secret_nodeids
 from pytest_tasktracker.rules import journal
 from pytest_tasktracker.rules.outcomes import SubTaskResult
 from pytest_tasktracker.runinfo import RunInfo
-from pytest_tasktracker.tracker.fileio import atomic_write, locked, set_aside
+from pytest_tasktracker.tracker.fileio import atomic_write, locked, private_bytes, set_aside
 from pytest_tasktracker.tracker.model import Tracker
 
 SCHEMA = "pytest-tasktracker/results/2"
@@ -35,6 +36,7 @@ _string = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept, in C
 KEEPS_EARLIER = frozenset({"not-run", "unlinked"})  # these keep what the file said
 # Test outcomes a passed entry may list: a skipped test neither proves nor disproves.
 PROVING = frozenset({"passed", "xfailed", "xpassed", "skipped"})
+NODEID_KEY = "nodeid.key"  # beside results.json: the key of redacted test ids' hashes
 
 
 class JournalEntry(NamedTuple):
@@ -438,12 +440,15 @@ def results_parts(
     exit_code: int,
     tracker_name: str,
     untrusted: str | None = None,
+    id_key: Callable[[], bytes] | None = None,
 ) -> Iterator[str]:
     """This run's results merged with the earlier entries of the sub-tasks it did not
     verify (``old``, by id), as the file's text a line at a time: one sub-task a line,
     readable in a diff. ``untrusted``: why the earlier file is not to be trusted (the
-    journal did not record it); the entries kept from it say so, and stay untrusted."""
-    secret_ids = secret_nodeids(_all_nodeids(results))
+    journal did not record it); the entries kept from it say so, and stay untrusted. A
+    test id holding a secret is written redacted, beside a hash keyed by ``id_key``
+    (redact.secret_nodeids)."""
+    secret_ids = secret_nodeids(_all_nodeids(results), key=id_key)
     run_json = run.to_json()
     collection = run_json.pop("collection", None)
     run_text = _json(run_json)
@@ -545,7 +550,8 @@ def write_results(
             aside = set_aside(path)
             warnings.append(f"{error}; moved it to {aside.name} and started a new one")
             old = {}
-        parts = results_parts(old, tracker, results, run, exit_code, tracker_name, untrusted)
+        key = partial(private_bytes, state / NODEID_KEY)  # made when an id needs it
+        parts = results_parts(old, tracker, results, run, exit_code, tracker_name, untrusted, key)
 
         def record(digest: str) -> None:
             line = entry or JournalEntry("run", tracker_name)

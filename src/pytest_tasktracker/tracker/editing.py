@@ -9,7 +9,6 @@ from typing import NamedTuple
 
 from pytest_tasktracker.errors import ConcurrentEditError, TrackerWriteError
 from pytest_tasktracker.tracker.fileio import (
-    clean_stale_temporaries,
     decode,
     locked,
     read_bytes,
@@ -17,6 +16,7 @@ from pytest_tasktracker.tracker.fileio import (
     replace_if_unchanged,
     writable_by_mode,
 )
+from pytest_tasktracker.tracker.leftovers import clean_stale_temporaries
 from pytest_tasktracker.tracker.model import SubTask, Tracker, parse
 
 

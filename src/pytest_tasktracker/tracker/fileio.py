@@ -319,24 +319,36 @@ def _renameat2() -> Any:
     return _RENAMEAT2[0]
 
 
-def clean_stale_temporaries(path: Path) -> None:
-    """Remove temporary files an earlier writer of ``path`` left when it was killed.
+def write_locked(path: Path, data: bytes, durable: bool = False) -> None:
+    """``atomic_write`` under the lock of ``path``'s folder (made when missing): how every
+    file of the state folder is written, so that a run clearing the folder's stale
+    temporaries under the lock never takes a live writer's."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with locked(path.parent):
+        atomic_write(path, data, durable)
 
-    Call it under the folder's lock: then no writer of ours is alive to own one. Only
-    names this module makes (``.<name>.<8 characters>.tmp``) are touched.
-    """
-    prefix = f".{path.name}."
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(path.parent):
-            name = entry.name
-            if (
-                name.startswith(prefix)
-                and name.endswith(".tmp")
-                and len(name) == len(prefix) + 8 + 4
-                and entry.is_file(follow_symlinks=False)
-            ):
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
+
+def private_bytes(path: Path, size: int = 32) -> bytes:
+    """The random bytes kept in ``path`` (a key), made when there are none: readable by
+    their owner only (mode 0600), and never replaced once made, also when two writers
+    make them at once (the first to link its file wins; the other reads it)."""
+    try:
+        found = path.read_bytes()
+    except FileNotFoundError:
+        found = b""
+    if len(found) >= size:
+        return found
+    temp = _write_temp(path, os.urandom(size), True, lambda fd: os.fchmod(fd, 0o600))
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise TrackerWriteError(path, f"cannot be written: {_problem(error)}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+    return path.read_bytes()
 
 
 def writable_by_mode(info: os.stat_result) -> bool:
