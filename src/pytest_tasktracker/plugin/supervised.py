@@ -1,7 +1,11 @@
-"""The run's heartbeat for ``tasktracker run``: which test is running, how many finished,
-whether the session ended, in a small memory-mapped file the supervisor reads when pytest
-hangs or dies. Registered only under the supervisor (``TASKTRACKER_STATUS`` set); a test
-costs one write into memory, no system call.
+"""The run's heartbeat for ``tasktracker run``: which tests are running, how many started
+and finished, whether the session ended, in a small memory-mapped file the supervisor reads
+when pytest hangs or dies. Registered only under the supervisor (``TASKTRACKER_STATUS``
+set); a test costs two writes into memory (its start and its end), no system call.
+
+Under pytest-xdist the controller is told of each test's start and end on every worker
+(xdist replays ``pytest_runtest_logstart`` and ``logfinish``), so the file names the test
+running on each worker, not the last one to start anywhere.
 """
 
 from __future__ import annotations
@@ -15,18 +19,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any, NamedTuple
 
 import pytest
 
 STATUS_ENV = "TASKTRACKER_STATUS"
 SIZE = 8192
-# written (1), tests started, start time of the last one, length of its id; then at
-# _ENDED one byte (the session ended) and from _ID the id itself.
-_HEAD = struct.Struct("<BQdH")
-_STARTED = struct.Struct("<QdH")  # what a test's start rewrites, at offset 1
+# written (1), tests started, tests finished, length of the running tests' text; then at
+# _ENDED one byte (the session ended) and from _RUNNING the text: a line per running test,
+# "<start time> <node id>", in the order they started.
+_HEAD = struct.Struct("<BQQH")
+_COUNTS = struct.Struct("<QQH")  # what a test's start or end rewrites, at offset 1
 _ENDED = _HEAD.size
-_ID = _HEAD.size + 1
-_MAX_ID = SIZE - _ID
+_RUNNING = _HEAD.size + 1
+_MAX_TEXT = SIZE - _RUNNING
 
 
 class Stopped(KeyboardInterrupt):
@@ -36,9 +42,8 @@ class Stopped(KeyboardInterrupt):
 
 
 class Recorder:
-    """One pytest hook that keeps the status file current (controller or serial run):
-    at each test's start its id and one ``pack_into``. The test that was running is the
-    last one that started; those before it finished.
+    """The hooks that keep the status file current (controller or serial run): at each
+    test's start and end, the running tests' text and one ``pack_into``.
 
     It also turns the supervisor's SIGTERM into ``Stopped`` while tests run; once the
     session is finishing, SIGTERM is ignored so that the evidence is written (the
@@ -48,8 +53,10 @@ class Recorder:
         with path.open("r+b") as file:
             self._map = mmap.mmap(file.fileno(), SIZE)
         self.started = 0
+        self.finished = 0
+        self.running: dict[str, float] = {}  # node id -> start time, in the order they started
         self.finishing = False
-        _HEAD.pack_into(self._map, 0, 1, 0, 0.0, 0)
+        _HEAD.pack_into(self._map, 0, 1, 0, 0, 0)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._stop)
 
@@ -63,14 +70,39 @@ class Recorder:
         self.finishing = True
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
-        data = nodeid.encode("utf-8", "replace")[:_MAX_ID]
-        self._map[_ID : _ID + len(data)] = data
+        self.running[nodeid] = time.time()
         self.started += 1
-        _STARTED.pack_into(self._map, 1, self.started, time.time(), len(data))
+        self._write()
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        self._ended(nodeid)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem: str, report: Any) -> None:
+        """xdist: a worker died while running ``crashitem``; no ``logfinish`` comes."""
+        self._ended(crashitem)
+
+    def _ended(self, nodeid: str) -> None:
+        if self.running.pop(nodeid, None) is not None:
+            self.finished += 1
+            self._write()
+
+    def _write(self) -> None:
+        text = "".join(f"{since:.3f} {nodeid}\n" for nodeid, since in self.running.items())
+        data = text.encode("utf-8", "replace")
+        if len(data) > _MAX_TEXT:  # the tests that started first, whole lines
+            data = data[: data.rfind(b"\n", 0, _MAX_TEXT) + 1]
+        self._map[_RUNNING : _RUNNING + len(data)] = data
+        _COUNTS.pack_into(self._map, 1, self.started, self.finished, len(data))
 
     def pytest_unconfigure(self) -> None:
         self._map[_ENDED] = 1
         self._map.flush()
+
+
+class Running(NamedTuple):
+    nodeid: str
+    since: float  # its start, as time.time() gives it
 
 
 @dataclass(frozen=True)
@@ -80,8 +112,7 @@ class Status:
     plugin_started: bool
     started: int
     finished: int
-    running: str | None  # the test that had started and not finished
-    running_since: float | None
+    running: tuple[Running, ...]  # the tests that had started and not finished, oldest first
     ended: bool
 
 
@@ -95,14 +126,18 @@ def read(path: Path) -> Status:
         raw = path.read_bytes()
     except OSError:
         raw = b""
-    if len(raw) < _ID or raw[0] != 1:
-        return Status(False, 0, 0, None, None, False)
-    _, started, since, length = _HEAD.unpack(raw[: _HEAD.size])
+    if len(raw) < _RUNNING or raw[0] != 1:
+        return Status(False, 0, 0, (), False)
+    _, started, finished, length = _HEAD.unpack(raw[: _HEAD.size])
     ended = bool(raw[_ENDED])
-    nodeid = raw[_ID : _ID + length].decode("utf-8", "replace")
-    running = nodeid if nodeid and not ended else None
-    finished = started if ended else max(started - 1, 0)
-    return Status(True, started, finished, running, since if running else None, ended)
+    running = []
+    for line in raw[_RUNNING : _RUNNING + length].decode("utf-8", "replace").splitlines():
+        since, _, nodeid = line.partition(" ")
+        try:
+            running.append(Running(nodeid, float(since)))
+        except ValueError:
+            continue
+    return Status(True, started, finished, () if ended else tuple(running), ended)
 
 
 def wanted() -> Path | None:
