@@ -49,11 +49,12 @@ def read_record(settings: Settings, code: CodeNow | None = None) -> Record:
 
 
 def code_now(settings: Settings) -> CodeNow | None:
-    """The code state now, with the manifests of the states evidence was proven on."""
-    from pytest_tasktracker.rules.codestate import code_state
+    """The code state now, as the last run took it (its root, wherever this runs), with
+    the manifests of the states evidence was proven on."""
+    from pytest_tasktracker.rules.codestate import for_judge
 
     try:
-        state = code_state(settings.code_root, [settings.tracker, settings.state])
+        state = for_judge(settings)
     except OSError:
         return None
     return code_known(settings, state)
@@ -63,11 +64,24 @@ def code_known(settings: Settings, state: CodeState) -> CodeNow:
     """A code state just taken, with the remembered manifests, as a judge uses it."""
     from pytest_tasktracker.rules.codestate import manifests
 
-    return CodeNow(state.digest, state.files, manifests(settings.state))
+    return CodeNow(state.digest, state.files, manifests(settings.state), state.root)
 
 
-def rerun_command(tracker: Tracker) -> str:
-    return f"pytest --tracker {tracker.path} --tracker-update"
+def rerun_command(tracker: Tracker, record: Record | None = None) -> str:
+    """The run that proves ``tracker``'s sub-tasks, runnable from here: from the code's
+    root when that is not the working folder (a tracker kept outside the project)."""
+    command = f"pytest --tracker {tracker.path} --tracker-update"
+    root = record.code.root if record is not None and record.code is not None else None
+    if root is None:
+        return command
+    import os
+    from pathlib import Path
+
+    cwd = Path.cwd()
+    if os.path.realpath(root) == os.path.realpath(cwd):
+        return command
+    tracker_there = os.path.relpath(os.path.abspath(tracker.path), root)
+    return f"cd {relative(root, cwd)} && pytest --tracker {tracker_there} --tracker-update"
 
 
 def refusal(subtask: SubTask, record: Record, rerun: str) -> str | None:

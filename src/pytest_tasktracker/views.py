@@ -122,7 +122,7 @@ def edit(
     result = EditResult()
     if done:
         record = read_record(settings)
-        rerun = rerun_command(tracker)
+        rerun = rerun_command(tracker, record)
         refused = {s.id: why for s in targets if not s.done and (why := refusal(s, record, rerun))}
         if refused and not force:
             result.refused = refused
@@ -186,7 +186,7 @@ def find_gate_offenders(
     from pytest_tasktracker.rules.gate import find_offenders, split_stale
 
     record = read_record(settings, code)
-    rerun = rerun_command(tracker)
+    rerun = rerun_command(tracker, record)
     offenders = find_offenders(
         tracker, record.evidence, record.blockers, rerun, record.code, record.checks
     )
