@@ -210,11 +210,13 @@ def test_a_gate_beside_a_tracker_outside_the_project_digests_the_runs_root(
     tmp_path: Path,
 ) -> None:
     """`pytest --tracker ../elsewhere/TASKS.md` in the project, `tasktracker gate` in
-    elsewhere/: the code state is the project's, and the remedy runs from elsewhere/."""
+    elsewhere/: the code state is the project's, and the remedy runs from elsewhere/, with
+    the project's ini file (a separate `../elsewhere/TASKS.md` would make pytest take the
+    common folder for its rootdir and read no ini file)."""
     root, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
     (root / "tests").mkdir(parents=True)
     elsewhere.mkdir()
-    (root / "pytest.ini").write_text("[pytest]\n")
+    (root / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n")
     (root / "tests" / "test_a.py").write_text("def test_a():\n    pass\n")
     (elsewhere / "TASKS.md").write_text("### Step 1: S\n- [ ] Run pytest on test_a.py\n")
     git(root, "init", "-q")
@@ -232,8 +234,9 @@ def test_a_gate_beside_a_tracker_outside_the_project_digests_the_runs_root(
     assert gate.returncode == 1
     line = gate.stdout.splitlines()[0]
     assert "1 file changed since the run (tests/test_a.py)" in line
-    remedy = "cd ../project && pytest --tracker ../elsewhere/TASKS.md --tracker-update"
+    remedy = "cd ../project && pytest --tracker=../elsewhere/TASKS.md --tracker-update"
     assert line.endswith(f"run `{remedy}` to prove it on this code")
+    (root / "test_not_in_testpaths.py").write_text("def test_x():\n    assert 0\n")
     rerun = subprocess.run(
         remedy.replace("pytest", f"{sys.executable} -m pytest -p no:cacheprovider", 1),
         shell=True,

@@ -69,7 +69,10 @@ def code_known(settings: Settings, state: CodeState) -> CodeNow:
 
 def rerun_command(tracker: Tracker, record: Record | None = None) -> str:
     """The run that proves ``tracker``'s sub-tasks, runnable from here: from the code's
-    root when that is not the working folder (a tracker kept outside the project)."""
+    root when that is not the working folder (a tracker kept outside the project). There
+    the tracker is ``--tracker=PATH``: pytest picks its rootdir and ini file before any
+    plugin's options are known, and would take a separate ``PATH`` outside the project
+    for a test path (its rootdir then the common folder, the project's ini unread)."""
     command = f"pytest --tracker {tracker.path} --tracker-update"
     root = record.code.root if record is not None and record.code is not None else None
     if root is None:
@@ -81,7 +84,7 @@ def rerun_command(tracker: Tracker, record: Record | None = None) -> str:
     if os.path.realpath(root) == os.path.realpath(cwd):
         return command
     tracker_there = os.path.relpath(os.path.abspath(tracker.path), root)
-    return f"cd {relative(root, cwd)} && pytest --tracker {tracker_there} --tracker-update"
+    return f"cd {relative(root, cwd)} && pytest --tracker={tracker_there} --tracker-update"
 
 
 def refusal(subtask: SubTask, record: Record, rerun: str) -> str | None:
