@@ -179,6 +179,19 @@ def test_the_heartbeat_names_every_test_running_oldest_first(tmp_path: Path) -> 
     path = tmp_path / "run.status"
     supervised.create(path)
     recorder = supervised.Recorder(path)
+    registered = []
+
+    class Plugins:
+        def register(self, plugin: object, name: str) -> None:
+            registered.append(plugin)
+
+    class Worker:
+        config = type("Config", (), {"pluginmanager": Plugins()})()
+
+    recorder.pytest_testnodeready(Worker())
+    recorder.pytest_testnodeready(Worker())  # the second worker: already listening
+    (ends,) = registered
+    assert isinstance(ends, supervised._Ends)
     for event, nodeid in [
         ("start", "t.py::a"),
         ("start", "t.py::b"),
@@ -190,14 +203,29 @@ def test_the_heartbeat_names_every_test_running_oldest_first(tmp_path: Path) -> 
         if event == "start":
             recorder.pytest_runtest_logstart(nodeid)
         else:
-            recorder.pytest_runtest_logfinish(nodeid)
+            ends.pytest_runtest_logfinish(nodeid)
     status = supervised.read(path)
     assert (status.started, status.finished) == (4, 2)
     assert [test.nodeid for test in status.running] == ["t.py::a", "t.py::c"]
-    recorder.pytest_handlecrashitem("t.py::a", None)  # its worker died
+    ends.pytest_handlecrashitem("t.py::a", None)  # its worker died
     assert [test.nodeid for test in supervised.read(path).running] == ["t.py::c"]
     recorder.pytest_unconfigure()
     assert supervised.read(path).running == ()
+
+
+def test_serially_the_test_that_started_last_is_running(tmp_path: Path) -> None:
+    from pytest_tasktracker.plugin import supervised
+
+    path = tmp_path / "run.status"
+    supervised.create(path)
+    recorder = supervised.Recorder(path)
+    for nodeid in ("t.py::a", "t.py::b", "t.py::c"):
+        recorder.pytest_runtest_logstart(nodeid)
+    status = supervised.read(path)
+    assert (status.started, status.finished) == (3, 2)
+    assert [test.nodeid for test in status.running] == ["t.py::c"]
+    recorder.pytest_unconfigure()
+    assert (supervised.read(path).finished, supervised.read(path).running) == (3, ())
 
 
 def test_a_timeout_with_two_tests_running_names_both() -> None:

@@ -1,11 +1,12 @@
 """The run's heartbeat for ``tasktracker run``: which tests are running, how many started
 and finished, whether the session ended, in a small memory-mapped file the supervisor reads
 when pytest hangs or dies. Registered only under the supervisor (``TASKTRACKER_STATUS``
-set); a test costs two writes into memory (its start and its end), no system call.
+set); a test costs a write into memory, no system call.
 
 Under pytest-xdist the controller is told of each test's start and end on every worker
 (xdist replays ``pytest_runtest_logstart`` and ``logfinish``), so the file names the test
-running on each worker, not the last one to start anywhere.
+running on each worker, not the last one to start anywhere; serially, the test that
+started last is the one running.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ class Stopped(KeyboardInterrupt):
 
 class Recorder:
     """The hooks that keep the status file current (controller or serial run): at each
-    test's start and end, the running tests' text and one ``pack_into``.
+    test's start the running tests' text and one ``pack_into``. Serially a test's start
+    is the end of the one before; under xdist each end is heard of too (``_Ends``,
+    registered when the first worker is ready: a serial run pays no second hook).
 
     It also turns the supervisor's SIGTERM into ``Stopped`` while tests run; once the
     session is finishing, SIGTERM is ignored so that the evidence is written (the
@@ -54,7 +57,8 @@ class Recorder:
             self._map = mmap.mmap(file.fileno(), SIZE)
         self.started = 0
         self.finished = 0
-        self.running: dict[str, float] = {}  # node id -> start time, in the order they started
+        self.running: dict[str, bytes] = {}  # node id -> its line, in the order they started
+        self.workers = False
         self.finishing = False
         _HEAD.pack_into(self._map, 0, 1, 0, 0, 0)
         if threading.current_thread() is threading.main_thread():
@@ -70,26 +74,28 @@ class Recorder:
         self.finishing = True
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
-        self.running[nodeid] = time.time()
+        if self.running and not self.workers:  # one test at a time: the one before ended
+            self.running.clear()
+            self.finished += 1
+        self.running[nodeid] = f"{time.time():.3f} {nodeid}\n".encode("utf-8", "replace")
         self.started += 1
         self._write()
 
-    def pytest_runtest_logfinish(self, nodeid: str) -> None:
-        self._ended(nodeid)
-
     @pytest.hookimpl(optionalhook=True)
-    def pytest_handlecrashitem(self, crashitem: str, report: Any) -> None:
-        """xdist: a worker died while running ``crashitem``; no ``logfinish`` comes."""
-        self._ended(crashitem)
+    def pytest_testnodeready(self, node: Any) -> None:
+        """xdist: tests run side by side from now on; hear of each one's end."""
+        config = getattr(node, "config", None)
+        if not self.workers and config is not None:
+            self.workers = True
+            config.pluginmanager.register(_Ends(self), "tasktracker-heartbeat-ends")
 
-    def _ended(self, nodeid: str) -> None:
+    def ended(self, nodeid: str) -> None:
         if self.running.pop(nodeid, None) is not None:
             self.finished += 1
             self._write()
 
     def _write(self) -> None:
-        text = "".join(f"{since:.3f} {nodeid}\n" for nodeid, since in self.running.items())
-        data = text.encode("utf-8", "replace")
+        data = b"".join(self.running.values())
         if len(data) > _MAX_TEXT:  # the tests that started first, whole lines
             data = data[: data.rfind(b"\n", 0, _MAX_TEXT) + 1]
         self._map[_RUNNING : _RUNNING + len(data)] = data
@@ -98,6 +104,21 @@ class Recorder:
     def pytest_unconfigure(self) -> None:
         self._map[_ENDED] = 1
         self._map.flush()
+
+
+class _Ends:
+    """Under xdist, the end of each test on every worker (xdist replays ``logfinish`` on
+    the controller), and of a test whose worker died (no ``logfinish`` comes)."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        self.recorder.ended(nodeid)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem: str, report: Any) -> None:
+        self.recorder.ended(crashitem)
 
 
 class Running(NamedTuple):
@@ -137,7 +158,9 @@ def read(path: Path) -> Status:
             running.append(Running(nodeid, float(since)))
         except ValueError:
             continue
-    return Status(True, started, finished, () if ended else tuple(running), ended)
+    if ended:
+        return Status(True, started, started, (), True)
+    return Status(True, started, finished, tuple(running), False)
 
 
 def wanted() -> Path | None:

@@ -180,9 +180,9 @@ def remember(state_folder: Path, state: CodeState) -> None:
 
     folder = state_folder / FOLDER
     path = folder / f"{state.digest}.json"
-    if path.exists():
-        os.utime(path)  # the newest again
-    else:
+    try:
+        os.utime(path)  # known: the newest again
+    except FileNotFoundError:
         folder.mkdir(parents=True, exist_ok=True)
         text = json.dumps(dict(state.files), separators=(",", ":"))
         atomic_write(path, text.encode("utf-8", "surrogateescape"), durable=False)
