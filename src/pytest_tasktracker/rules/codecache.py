@@ -243,7 +243,10 @@ def _maker(
     def make() -> dict[str, str]:
         text = str(root)
         rules = Rules()
-        files = rules.kept(tracked(root) or []) if with_git else {}
+        indexed = tracked(root) if with_git else []
+        if indexed is None:  # git answered a moment ago: say so rather than guess
+            raise OSError(f"git ls-files failed in {root}")
+        files = rules.kept(indexed)
         for path in seen:
             files.pop(path, None)
         hashes = _Hashes(folder / "hashes.json" if folder else None)

@@ -46,7 +46,11 @@ class CodeNow:
             return "the code changed since the run"
         compare_environment = "-" in evidence.code and "-" in self.digest
         changed, environment, newly_counted = [], [], False
-        for path in set(old) | set(self.files):
+        try:
+            paths = set(old) | set(self.files)  # listed now, when the digest came from a record
+        except OSError:
+            return "the code changed since the run"
+        for path in paths:
             before, now = old.get(path), self.files.get(path)
             if before == now:
                 continue
