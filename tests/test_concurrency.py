@@ -121,7 +121,7 @@ def test_runs_killed_while_they_write_leave_nothing_once_a_run_ends(
     (tmp_path / "TASKS.md").write_text(
         "### Step 1: S\n- [ ] Run pytest on test_a.py\n- [ ] Run pytest on test_b.py\n"
     )
-    targets = ["code.json", "results.json", "blockers"]
+    targets = [".tasktracker/code/", "results.json", "blockers"]
     if kind == "conftest-error":
         targets = ["blockers"]  # the run stops before it takes the code state or writes evidence
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
@@ -135,7 +135,7 @@ def test_runs_killed_while_they_write_leave_nothing_once_a_run_ends(
     left = strays(tmp_path)
     assert len(left) == 12, left  # one for each kill: what the issue counted 9-11 of
     assert {Path(p).parent.name for p in left} == (
-        {".tasktracker", "blockers"} if len(targets) > 1 else {"blockers"}
+        {"code", ".tasktracker", "blockers"} if len(targets) > 1 else {"blockers"}
     )
     blocked = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert "BLOCKED" in blocked.stdout + blocked.stderr

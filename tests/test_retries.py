@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import blocker_front, cli_in
+from conftest import blocker_front, cli_in, tasktracker
 
 TRACKER = "### Step 1: S\n- [ ] Run pytest on test_a.py\n"
 
@@ -76,3 +76,75 @@ def test_a_bad_retry_limit_is_a_usage_error_naming_the_key(pytester: pytest.Pyte
             "least 1, got 'zero'"
         ]
     )
+
+
+SEGFAULT = """\
+Fatal Python error: Segmentation fault
+
+Current thread 0x{thread} (most recent call first):
+  File "/p/test_a.py", line {line} in test_dies
+"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "first", "second", "same"),
+    [
+        (
+            "crash",
+            SEGFAULT.format(thread="00007fdafbdd0b80", line=4),
+            SEGFAULT.format(thread="00007f25a2a91b80", line=4),
+            True,
+        ),
+        (
+            "crash",
+            SEGFAULT.format(thread="00007fdafbdd0b80", line=4),
+            SEGFAULT.format(thread="00007fdafbdd0b80", line=5),
+            False,
+        ),
+        (
+            "timeout",
+            "no result after 31 s; stopped with SIGTERM",
+            "no result after 30 s; stopped with SIGTERM",
+            True,
+        ),
+        (
+            "timeout",
+            "no result after 31 s; stopped with SIGTERM",
+            "no result after 31 s; stopped with SIGTERM, then SIGKILL",
+            False,
+        ),
+    ],
+    ids=["thread-address", "another-line", "duration", "another-end"],
+)
+def test_a_fingerprint_is_of_the_cause_not_of_addresses_or_durations(
+    kind: str, first: str, second: str, same: bool
+) -> None:
+    from pytest_tasktracker.blockers.reports import fingerprint
+
+    command = {"argv": ["-x"]}
+    one = fingerprint({"kind": kind, "error": first, "command": command})
+    other = fingerprint({"kind": kind, "error": second, "command": command})
+    assert (one == other) is same
+
+
+def test_three_identical_segfaults_say_stop_retrying(pytester: pytest.Pytester) -> None:
+    """faulthandler names the crashed thread by its address, new in every process: the
+    third crash of the same test is still the same blocker, three runs in a row."""
+    pytester.makepyfile(test_a="import ctypes\n\ndef test_dies():\n    ctypes.string_at(0)\n")
+    (pytester.path / "TASKS.md").write_text(TRACKER)
+    folder = pytester.path / ".tasktracker" / "blockers"
+    errors = []
+    for run in (1, 2, 3):
+        result = tasktracker(
+            pytester.path, "run", "--tracker", "TASKS.md", "--", "-p", "no:randomly"
+        )
+        assert result.returncode == 125, result.stderr
+        front = blocker_front(folder)
+        errors.append(front["error"])
+        assert (front["kind"], front["repeats"], front["stop_retrying"]) == (
+            "crash",
+            run,
+            run == 3,
+        )
+    assert errors[0] != errors[1]  # the thread's address: new each time
+    assert "BLOCKED (crash, 3 runs in a row: stop retrying): " in result.stderr

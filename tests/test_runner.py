@@ -100,3 +100,30 @@ def test_run_passes_a_good_run_through_with_the_tracker_enabled(project: Path) -
 def test_run_returns_pytests_own_exit_code(project: Path) -> None:
     (project / "tests" / "test_cache.py").write_text("def test_a():\n    assert 0\n")
     assert tasktracker(project, "run").returncode == 1
+
+
+def test_run_takes_the_tracker_and_state_folder_after_the_subcommand(project: Path) -> None:
+    """`tasktracker run --tracker X --tracker-state S --timeout T -- ARGS`, as every other
+    subcommand takes them: pytest's evidence and the supervisor's files go to S."""
+    (project / "TASKS.md").write_text(TRACKER)
+    result = tasktracker(
+        project,
+        "run",
+        "--tracker",
+        "TASKS.md",
+        "--tracker-state",
+        "state",
+        "--timeout",
+        "60",
+        "--",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--tracker-update",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "task tracker TASKS.md: 1 linked sub-tasks: 1 passed" in result.stdout
+    assert (project / "TASKS.md").read_text() == TRACKER.replace("- [ ] Write", "- [x] Write")
+    assert (project / "pr_info" / "TASK_TRACKER.md").read_text() == TRACKER
+    assert {"results.json", "run.status"} <= {path.name for path in (project / "state").iterdir()}
+    assert not (project / ".tasktracker").exists()

@@ -5,7 +5,9 @@ With git and without it."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,3 +108,142 @@ def test_stale_can_be_a_warning_in_the_ini(project: Path) -> None:
     assert bad.stderr == (
         "tasktracker: error: 'tracker_stale' in pytest.ini: expected fail or warn, got 'maybe'\n"
     )
+
+
+NOT_CODE = [
+    ".coverage",
+    "htmlcov/index.html",
+    ".tox/py311/lib/x.py",
+    "build/lib/x.py",
+    "x.egg-info/PKG-INFO",
+    ".venv/lib/python3.11/site-packages/x.py",
+    "__pycache__/helpers.cpython-311.pyc",
+    ".test_a.py.swp",
+    "test_a.py~",
+    "#test_a.py#",
+]
+
+
+@pytest.fixture(params=["git, no .gitignore", "plain"])
+def new_project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """A project as an sdist or a new repository starts: no .gitignore."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntracker = TASKS.md\n")
+    (tmp_path / "TASKS.md").write_text(TRACKER)
+    (tmp_path / "test_a.py").write_text("def test_a():\n    pass\n")
+    (tmp_path / "test_b.py").write_text("def test_b():\n    pass\n")
+    if request.param.startswith("git"):
+        git(tmp_path, "init", "-q")
+        git(tmp_path, "add", ".")
+        git(tmp_path, "commit", "-q", "-m", "start")
+    done = run_pytest_in(tmp_path, "--tracker-update", "-p", "cacheprovider")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return tmp_path
+
+
+def test_tool_output_and_editor_files_leave_the_evidence_fresh(new_project: Path) -> None:
+    for name in NOT_CODE:
+        (new_project / name).parent.mkdir(parents=True, exist_ok=True)
+        (new_project / name).write_text("tool output\n")
+    gate = tasktracker(new_project, "gate")
+    assert (gate.returncode, gate.stdout.splitlines()[-1]) == (
+        0,
+        "gate passed: every one of 2 ticked sub-tasks is backed by evidence",
+    )
+    (new_project / "helpers.py").write_text("X = 1\n")
+    assert "1 file changed since the run (helpers.py)" in tasktracker(new_project, "gate").stdout
+
+
+def test_another_version_of_an_installed_package_makes_evidence_stale(tmp_path: Path) -> None:
+    """cachetools 8.0.3 replaced by 5.5.2 where the run found it: a rerun could fail."""
+    folder = tmp_path / "site"
+    (folder / "cachetools-8.0.3.dist-info").mkdir(parents=True)
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "TASKS.md").write_text(TRACKER)
+    (root / "test_a.py").write_text("def test_a():\n    pass\n")
+    (root / "test_b.py").write_text("def test_b():\n    pass\n")
+    env = {**os.environ, "PYTHONPATH": str(folder)}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--tracker", "TASKS.md"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert tasktracker(root, "--tracker", "TASKS.md", "check", "1.1").returncode == 0
+    (folder / "cachetools-8.0.3.dist-info").rename(folder / "cachetools-5.5.2.dist-info")
+    gate = tasktracker(root, "--tracker", "TASKS.md", "gate")  # without the folder on its path
+    assert gate.returncode == 1
+    assert gate.stdout.splitlines()[1] == (
+        "TASKS.md:2: 1.1 Run pytest on test_a.py: its evidence is from another code state: "
+        "the environment changed since the run (cachetools 8.0.3 -> 5.5.2); run `pytest "
+        "--tracker TASKS.md --tracker-update` to prove it on this code"
+    )
+
+
+def test_a_collected_doctest_file_is_code(tmp_path: Path) -> None:
+    """README.rst is documentation, until a run collects it (``--doctest-glob``): then an
+    edit of it makes that run's evidence stale."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntracker = TASKS.md\n")
+    (tmp_path / "TASKS.md").write_text("### Step 1: S\n- [ ] Run the whole test suite\n")
+    (tmp_path / "test_a.py").write_text("def test_a():\n    pass\n")
+    (tmp_path / "README.rst").write_text(">>> 1 + 1\n2\n")
+    (tmp_path / "NOTES.md").write_text("notes\n")
+    done = run_pytest_in(tmp_path, "--doctest-glob=*.rst", "--tracker-update")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout
+    assert "[x] Run the whole" in (tmp_path / "TASKS.md").read_text()
+    (tmp_path / "NOTES.md").write_text("more notes\n")  # not collected: documentation
+    assert tasktracker(tmp_path, "gate").returncode == 0
+    (tmp_path / "README.rst").write_text(">>> 1 + 1\n3\n")
+    gate = tasktracker(tmp_path, "gate")
+    assert gate.returncode == 1
+    assert "its evidence is from another code state: 1 file changed since the run" in gate.stdout
+    assert "README.rst" in gate.stdout
+    (tmp_path / "README.rst").write_text(">>> 1 + 1\n2\n")
+    assert tasktracker(tmp_path, "gate").returncode == 0
+
+
+def test_a_gate_beside_a_tracker_outside_the_project_digests_the_runs_root(
+    tmp_path: Path,
+) -> None:
+    """`pytest --tracker ../elsewhere/TASKS.md` in the project, `tasktracker gate` in
+    elsewhere/: the code state is the project's, and the remedy runs from elsewhere/, with
+    the project's ini file (a separate `../elsewhere/TASKS.md` would make pytest take the
+    common folder for its rootdir and read no ini file)."""
+    root, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    (root / "tests").mkdir(parents=True)
+    elsewhere.mkdir()
+    (root / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n")
+    (root / "tests" / "test_a.py").write_text("def test_a():\n    pass\n")
+    (elsewhere / "TASKS.md").write_text("### Step 1: S\n- [ ] Run pytest on test_a.py\n")
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "start")
+    done = run_pytest_in(root, "--tracker", "../elsewhere/TASKS.md", "--tracker-update")
+    assert done.returncode == 0, done.stdout + done.stderr
+    gate = tasktracker(elsewhere, "--tracker", "TASKS.md", "gate")
+    assert (gate.returncode, gate.stdout.splitlines()[-1]) == (
+        0,
+        "gate passed: every one of 1 ticked sub-tasks is backed by evidence",
+    )
+    (root / "tests" / "test_a.py").write_text("def test_a():\n    assert True\n")
+    gate = tasktracker(elsewhere, "--tracker", "TASKS.md", "gate")
+    assert gate.returncode == 1
+    line = gate.stdout.splitlines()[1]
+    assert "1 file changed since the run (tests/test_a.py)" in line
+    remedy = "cd ../project && pytest --tracker=../elsewhere/TASKS.md --tracker-update"
+    assert line.endswith(f"run `{remedy}` to prove it on this code")
+    (root / "test_not_in_testpaths.py").write_text("def test_x():\n    assert 0\n")
+    rerun = subprocess.run(
+        remedy.replace("pytest", f"{sys.executable} -m pytest -p no:cacheprovider", 1),
+        shell=True,
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert tasktracker(elsewhere, "--tracker", "TASKS.md", "gate").returncode == 0

@@ -110,8 +110,8 @@ def test_a_timeout_keeps_the_evidence_of_scopes_that_finished(
     assert outcomes["1.3"] in (("not-run",) if not workers else ("not-run", "passed"))
     front = blocker_front(pytester.path / ".tasktracker" / "blockers")
     assert front["kind"] == "timeout"
-    if not workers:  # with workers, the last test to start is the one named
-        assert front["cause"]["test"] == "test_z.py::test_hangs"
+    assert front["cause"]["test"] == "test_z.py::test_hangs"  # with workers too
+    if not workers:  # with workers, test_b.py may have run on the other one
         assert front["cause"]["finished"] == 2
     ticked = tracker
     for number, name in (("1.1", "test_a"), ("1.3", "test_b")):
@@ -119,6 +119,132 @@ def test_a_timeout_keeps_the_evidence_of_scopes_that_finished(
             ticked = ticked.replace(f"- [ ] Run pytest on {name}", f"- [x] Run pytest on {name}")
     assert (pytester.path / "TASKS.md").read_text() == ticked
     assert no_process_left(pytester.path / "pid.txt")
+
+
+WAITS = """\
+import pathlib, time
+
+def test_wait():
+    for _ in range(600):
+        if pathlib.Path("pid.txt").exists():
+            return
+        time.sleep(0.1)
+
+def test_after():
+    pass
+"""
+
+
+def test_a_hang_under_two_workers_names_the_test_running_not_the_last_to_start(
+    pytester: pytest.Pytester,
+) -> None:
+    """test_a.py hangs on one worker; on the other, test_b.py's first test waits until the
+    hang started, then its second test starts and finishes: the last test to start was
+    done long before the timeout, and the one still running is named."""
+    pytester.makepyfile(test_a=HANG.format(ignore="pass"), test_b=WAITS)
+    tracker = "### Step 1: S\n- [ ] Run pytest on test_a.py\n- [ ] Run pytest on test_b.py\n"
+    (pytester.path / "TASKS.md").write_text(tracker)
+    result = run(
+        pytester.path,
+        "--timeout",
+        "10",
+        "--",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-n",
+        "2",
+        "--dist",
+        "loadfile",
+    )
+    assert result.returncode == 124, result.stderr
+    front = blocker_front(pytester.path / ".tasktracker" / "blockers")
+    assert front["cause"] == {"timeout_s": 10, "test": "test_a.py::test_hangs", "finished": 2}
+    assert front["summary"].startswith(
+        "the run passed its 10 s timeout while test test_a.py::test_hangs, running for "
+    )
+    assert front["remedies"][0]["command"].endswith(" -m pytest test_a.py::test_hangs -x -vv")
+    evidence = evidence_file(pytester.path / ".tasktracker" / "results.json")
+    outcomes = {entry["id"]: entry["outcome"] for entry in evidence["subtasks"]}
+    assert outcomes == {"1.1": "not-run", "1.2": "passed"}
+    assert no_process_left(pytester.path / "pid.txt")
+
+
+def test_the_heartbeat_names_every_test_running_oldest_first(tmp_path: Path) -> None:
+    """Under xdist the controller hears of each worker's starts and ends: what is still
+    running is every test started and not finished, not the last one to start."""
+    from pytest_tasktracker.plugin import supervised
+
+    path = tmp_path / "run.status"
+    supervised.create(path)
+    recorder = supervised.Recorder(path)
+    registered = []
+
+    class Plugins:
+        def register(self, plugin: object, name: str) -> None:
+            registered.append(plugin)
+
+    class Worker:
+        config = type("Config", (), {"pluginmanager": Plugins()})()
+
+    recorder.pytest_testnodeready(Worker())
+    recorder.pytest_testnodeready(Worker())  # the second worker: already listening
+    (ends,) = registered
+    assert isinstance(ends, supervised._Ends)
+    for event, nodeid in [
+        ("start", "t.py::a"),
+        ("start", "t.py::b"),
+        ("finish", "t.py::b"),
+        ("start", "t.py::c"),
+        ("start", "t.py::d"),
+        ("finish", "t.py::d"),
+    ]:
+        if event == "start":
+            recorder.pytest_runtest_logstart(nodeid)
+        else:
+            ends.pytest_runtest_logfinish(nodeid)
+    status = supervised.read(path)
+    assert (status.started, status.finished) == (4, 2)
+    assert [test.nodeid for test in status.running] == ["t.py::a", "t.py::c"]
+    ends.pytest_handlecrashitem("t.py::a", None)  # its worker died
+    assert [test.nodeid for test in supervised.read(path).running] == ["t.py::c"]
+    recorder.pytest_unconfigure()
+    assert supervised.read(path).running == ()
+
+
+def test_serially_the_test_that_started_last_is_running(tmp_path: Path) -> None:
+    from pytest_tasktracker.plugin import supervised
+
+    path = tmp_path / "run.status"
+    supervised.create(path)
+    recorder = supervised.Recorder(path)
+    for nodeid in ("t.py::a", "t.py::b", "t.py::c"):
+        recorder.pytest_runtest_logstart(nodeid)
+    status = supervised.read(path)
+    assert (status.started, status.finished) == (3, 2)
+    assert [test.nodeid for test in status.running] == ["t.py::c"]
+    recorder.pytest_unconfigure()
+    assert (supervised.read(path).finished, supervised.read(path).running) == (3, ())
+
+
+def test_a_timeout_with_two_tests_running_names_both() -> None:
+    from pytest_tasktracker.cli.supervisor import _running_for
+    from pytest_tasktracker.plugin.supervised import Running, Status
+
+    running = (Running("t.py::a", 100.0), Running("t.py::b", 107.4))
+    assert _running_for(Status(True, 5, 3, running, False), 110.0) == (
+        "2 tests were running (one a worker): t.py::a, running for 10 s; t.py::b, running for 3 s"
+    )
+    assert _running_for(Status(True, 5, 4, running[:1], False), 110.0) == (
+        "test t.py::a, running for 10 s, was running"
+    )
+    assert _running_for(Status(True, 5, 5, (), False), 110.0) == (
+        "pytest (between tests) was running"
+    )
+    assert _running_for(Status(True, 0, 0, (), False), 110.0) == (
+        "pytest (before any test started) was running"
+    )
 
 
 @pytest.mark.parametrize(

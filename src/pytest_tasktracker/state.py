@@ -18,9 +18,9 @@ from pytest_tasktracker.blockers.reports import open_blockers
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.rules import journal
 from pytest_tasktracker.rules.checks import CheckResult, read_checks
-from pytest_tasktracker.rules.codestate import CodeState, code_state, manifests
+from pytest_tasktracker.rules.codestate import CodeState, for_judge, manifests
 from pytest_tasktracker.rules.evidence import Evidence, ResultsError, read_evidence
-from pytest_tasktracker.rules.freshness import CodeNow, passed_here
+from pytest_tasktracker.rules.freshness import CodeNow, passed_here, same_state
 from pytest_tasktracker.rules.gate import Blocked, blocked_ids
 from pytest_tasktracker.rules.judge import Facts, OpenBlocker, Reason, judge
 from pytest_tasktracker.rules.markers import marked_ids
@@ -156,9 +156,10 @@ def _blockers(settings: Settings, recorded: journal.Journal) -> list[OpenBlocker
 
 
 def code_now(settings: Settings) -> CodeNow | None:
-    """The code state now, with the manifests of the states evidence was proven on."""
+    """The code state now, as the last run took it (its root, wherever this runs), with
+    the manifests of the states evidence was proven on."""
     try:
-        state = code_state(settings.code_root, [settings.tracker, settings.state])
+        state = for_judge(settings)
     except OSError:
         return None
     return code_known(settings, state)
@@ -166,7 +167,7 @@ def code_now(settings: Settings) -> CodeNow | None:
 
 def code_known(settings: Settings, state: CodeState) -> CodeNow:
     """A code state just taken, with the remembered manifests, as a judge uses it."""
-    return CodeNow(state.digest, state.files, manifests(settings.state))
+    return CodeNow(state.digest, state.files, manifests(settings.state), state.root)
 
 
 def proven_on_this_code(settings: Settings, state: CodeState | None) -> set[str]:
@@ -178,12 +179,30 @@ def proven_on_this_code(settings: Settings, state: CodeState | None) -> set[str]
     return {
         subtask_id
         for subtask_id, evidence in record.evidence.items()
-        if evidence.code == state.digest and passed_here(evidence, record.code)
+        if evidence.code is not None
+        and same_state(evidence.code, state.digest)
+        and passed_here(evidence, record.code)
     }
 
 
-def rerun_command(tracker: Tracker) -> str:
-    return f"pytest --tracker {tracker.path} --tracker-update"
+def rerun_command(tracker: Tracker, record: Record | None = None, cwd: Path | None = None) -> str:
+    """The run that proves ``tracker``'s sub-tasks, runnable from here: from the code's
+    root when that is not the working folder (a tracker kept outside the project). There
+    the tracker is ``--tracker=PATH``: pytest picks its rootdir and ini file before any
+    plugin's options are known, and would take a separate ``PATH`` outside the project
+    for a test path (its rootdir then the common folder, the project's ini unread).
+    ``cwd``: where the command will be run (default: here)."""
+    command = f"pytest --tracker {tracker.path} --tracker-update"
+    root = record.code.root if record is not None and record.code is not None else None
+    if root is None:
+        return command
+    import os
+
+    cwd = cwd or Path.cwd()
+    if os.path.realpath(root) == os.path.realpath(cwd):
+        return command
+    tracker_there = os.path.relpath(os.path.abspath(tracker.path), root)
+    return f"cd {relative(root, cwd)} && pytest --tracker={tracker_there} --tracker-update"
 
 
 def refusal(subtask: SubTask, record: Record, rerun: str) -> str | None:

@@ -118,7 +118,8 @@ def write_and_say(
     """Write ``changes`` through the judge (``ticks.write``) and say, a line each, what
     was ticked or unticked, and which ticks the judge refused and why (``update``,
     ``verify``)."""
-    report = write(settings.tracker, tracker.path, tracker, changes, record, rerun_command(tracker))
+    rerun = rerun_command(tracker, record)
+    report = write(settings.tracker, tracker.path, tracker, changes, record, rerun)
     by_id = {subtask.id: subtask for subtask in tracker.subtasks}
     for item in report.applied:
         if item.changed:

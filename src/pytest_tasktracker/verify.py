@@ -221,7 +221,7 @@ def _tick_what_is_whole(
     may not, say why, and untick it if it is ticked (verify never leaves ``[x]`` on a box
     it reports as not ticked)."""
     record = read_record(settings)
-    rerun = rerun_command(tracker)
+    rerun = rerun_command(tracker, record)
     changes = []
     for subtask in tracker.subtasks:
         if subtask.id not in ids:

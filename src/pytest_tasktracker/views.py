@@ -125,7 +125,7 @@ def edit(
     result = EditResult()
     changes = [Change(subtask.id, done, subtask.text) for subtask in targets]
     record = read_record(settings) if done else None
-    rerun = rerun_command(tracker)
+    rerun = rerun_command(tracker, record)
     if record is not None:
         refused = judged(tracker, changes, record, rerun)
         if refused and not force:
@@ -209,7 +209,7 @@ def find_gate_offenders(
 
     if record is None:
         record = read_record(settings, code)
-    rerun = rerun_command(tracker)
+    rerun = rerun_command(tracker, record)
     offenders = find_offenders(tracker, lambda subtask: record.reasons(subtask, rerun))
     warnings = list(record.warnings)
     if allow_stale or not settings.stale_fails:

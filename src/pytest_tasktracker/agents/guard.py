@@ -78,7 +78,8 @@ def in_state_folder(settings: Settings, path: Path) -> bool:
 
 
 def _judge(tracker: Tracker, ids: set[str], record: Record) -> list[FalseTick]:
-    rerun = rerun_command(tracker)
+    project = record.settings.code_root if record.settings is not None else None
+    rerun = rerun_command(tracker, record, project)  # as the agent runs it, from its root
     found = []
     for subtask in tracker.subtasks:
         if subtask.id in ids and subtask.done:

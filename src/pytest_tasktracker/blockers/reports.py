@@ -235,19 +235,29 @@ def write(
     return Written(path, data, warning)
 
 
+# What changes from one run of the same cause to the next: faulthandler's thread ids and
+# other addresses ("Current thread 0x00007f25a2a91b80"), and how long a stopped run took.
+_VOLATILE = re.compile(r"\b0x[0-9a-fA-F]+\b|\b\d+(?:\.\d+)? s\b")
+
+
 def fingerprint(front: dict[str, Any]) -> str:
-    """What makes two blocked runs the same: the same error from the same command, the
-    options that name output files left out (a tool that adds a fresh
-    ``--json-report-file`` each call runs the same command)."""
+    """What makes two blocked runs the same: the same error from the same command, its
+    addresses and durations left out (``_VOLATILE``), and the options that name output
+    files (a tool that adds a fresh ``--json-report-file`` each call runs the same
+    command)."""
     import hashlib
 
     from pytest_tasktracker.blockers.invocation import stable_text, without_output
 
     command = front.get("command") or {}
     argv = [str(arg) for arg in command.get("argv", [])]
-    error = stable_text(str(front.get("error")), argv)
+    error = _VOLATILE.sub(_placeholder, stable_text(str(front.get("error")), argv))
     text = "\0".join([str(front.get("kind")), error, *without_output(argv)])
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def _placeholder(found: re.Match[str]) -> str:
+    return "0x?" if found[0].startswith("0x") else "? s"
 
 
 def iter_reports(folder: Path) -> Iterator[tuple[Path, dict[str, Any] | BlockerFileError]]:

@@ -206,9 +206,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     blockers = commands.add_parser("blockers", help="list the open blocker reports")
     blockers.add_argument("--json", action="store_true", help="print JSON")
-    for name, sub in commands.choices.items():
-        if name != "run":  # run passes everything after it to pytest
-            _add_common(sub, argparse.SUPPRESS)
+    for sub in commands.choices.values():  # run: before its `--`; pytest's arguments after
+        _add_common(sub, argparse.SUPPRESS)
     return parser
 
 

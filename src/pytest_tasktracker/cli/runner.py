@@ -77,12 +77,20 @@ def tracks(settings: Settings) -> bool:
     return settings.tracker_source != "the default" or settings.tracker.is_file()
 
 
+def _given(option: str, argv: Sequence[str]) -> bool:
+    return any(arg == option or arg.startswith(option + "=") for arg in argv)
+
+
 def run_pytest(args: Sequence[str], settings: Settings, err: TextIO) -> int:
     """Run pytest with ``args``; report a pre-plugin failure as a blocker. Returns pytest's
     exit code."""
     argv = list(args)
-    if tracks(settings) and "--tracker" not in argv:
-        argv = ["--tracker", shown(settings.tracker, Path.cwd()), *argv]
+    if tracks(settings) and not _given("--tracker", argv):
+        # the tracker and state folder this command was given (or found), for pytest too
+        cwd = Path.cwd()
+        if not _given("--tracker-state", argv):
+            argv = ["--tracker-state", shown(settings.state, cwd), *argv]
+        argv = ["--tracker", shown(settings.tracker, cwd), *argv]
     held = _HeldStderr(sys.stderr)
     watch = _EarlyWatch(held)
     sys.stderr = held  # a stand-in that holds, then passes on

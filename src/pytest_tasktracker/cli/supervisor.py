@@ -159,38 +159,30 @@ def _blocker(
     from pytest_tasktracker.blockers.model import Blocker, Remedy
     from pytest_tasktracker.cli.runner import write_blockers
 
-    running = status.running
+    running = [test.nodeid for test in status.running]  # one a worker, the oldest first
     python = sys.executable
-    alone = [python, "-m", "pytest", running] if running else [python, "-m", "pytest", *argv]
-    done = f"{status.finished} test(s) finished before it"
+    alone = [python, "-m", "pytest", *(running or argv)]
+    done = f"{status.finished} test(s) finished before"
     if kind == "timeout":
         timeout = facts["timeout"]
-        since = (
-            f", running for {facts['stopped_at'] - status.running_since:.0f} s"
-            if (status.running_since)
-            else ""
-        )
-        what = f"test {running}{since}" if running else "pytest (before any test started)"
         summary = (
-            f"the run passed its {timeout:g} s timeout while {what} was running; it was stopped"
+            f"the run passed its {timeout:g} s timeout while "
+            f"{_running_for(status, facts['stopped_at'])}; it was stopped"
         )
-        cause: dict[str, Any] = {"timeout_s": timeout, "test": running, "finished": status.finished}
+        cause: dict[str, Any] = {
+            "timeout_s": timeout,
+            "test": running[0] if running else None,
+            "finished": status.finished,
+        }
+        if len(running) > 1:
+            cause["tests"] = running
+        which = "the test that hung alone" if len(running) < 2 else "the tests that were running"
         remedies = [
             Remedy(
                 " ".join([*alone, "-x", "-vv"]),
-                f"run the test that hung alone, and see where it waits ({done})",
+                f"run {which}, and see where it waits ({done} {_them(running)})",
             )
         ]
-        import importlib.util
-
-        if importlib.util.find_spec("pytest_timeout") is not None:
-            remedies.append(
-                Remedy(
-                    " ".join([*alone, "--timeout", str(int(timeout))]),
-                    "pytest-timeout is installed: it stops the hanging test and shows its "
-                    "traceback",
-                )
-            )
         how = "SIGTERM, then SIGKILL" if facts["killed"] else "SIGTERM"
         error = f"no result after {facts['elapsed']:.0f} s; stopped with {how}"
         code = EXIT_TIMEOUT
@@ -206,13 +198,19 @@ def _blocker(
                 )
         else:
             how = f"exited with code {returned} before its session ended (os._exit?)"
-        what = f"while {running} was running" if running else "between tests"
+        what = f"while {_listed(running)} {_was(running)} running" if running else "between tests"
         summary = f"pytest {how} {what}"
-        cause = {"returncode": returned, "test": running, "finished": status.finished}
+        cause = {
+            "returncode": returned,
+            "test": running[0] if running else None,
+            "finished": status.finished,
+        }
+        if len(running) > 1:
+            cause["tests"] = running
         remedies = [
             Remedy(
                 " ".join([*alone, "-p", "faulthandler", "-vv"]),
-                f"run the test that died alone and read its traceback ({done})",
+                f"run the test that died alone and read its traceback ({done} {_them(running)})",
             )
         ]
         marker = output.rfind("Fatal Python error")
@@ -220,13 +218,37 @@ def _blocker(
         code = EXIT_CRASH
     blocker = Blocker(
         kind=kind,
-        key=running or kind,
+        key=running[0] if running else kind,
         summary=summary,
         error=error or summary,
         exit_code=code,
         cause=cause,
         remedies=remedies,
-        nodeids=[running] if running else [],
+        nodeids=running,
     )
     for line in write_blockers([blocker], argv, settings):
         err.write(line + "\n")
+
+
+def _running_for(status: supervised.Status, now: float) -> str:
+    """``test A, running for 12 s, was running``; under xdist one test a worker."""
+    running = status.running
+    if not running:
+        when = "between tests" if status.started else "before any test started"
+        return f"pytest ({when}) was running"
+    times = [f"{test.nodeid}, running for {now - test.since:.0f} s" for test in running]
+    if len(times) == 1:
+        return f"test {times[0]}, was running"
+    return f"{len(times)} tests were running (one a worker): {'; '.join(times)}"
+
+
+def _listed(running: list[str]) -> str:
+    return running[0] if len(running) == 1 else f"{len(running)} tests ({', '.join(running)})"
+
+
+def _was(running: list[str]) -> str:
+    return "was" if len(running) == 1 else "were"
+
+
+def _them(running: list[str]) -> str:
+    return "them" if len(running) > 1 else "it"

@@ -1,7 +1,12 @@
-"""The run's heartbeat for ``tasktracker run``: which test is running, how many finished,
-whether the session ended, in a small memory-mapped file the supervisor reads when pytest
-hangs or dies. Registered only under the supervisor (``TASKTRACKER_STATUS`` set); a test
-costs one write into memory, no system call.
+"""The run's heartbeat for ``tasktracker run``: which tests are running, how many started
+and finished, whether the session ended, in a small memory-mapped file the supervisor reads
+when pytest hangs or dies. Registered only under the supervisor (``TASKTRACKER_STATUS``
+set); a test costs a write into memory, no system call.
+
+Under pytest-xdist the controller is told of each test's start and end on every worker
+(xdist replays ``pytest_runtest_logstart`` and ``logfinish``), so the file names the test
+running on each worker, not the last one to start anywhere; serially, the test that
+started last is the one running.
 """
 
 from __future__ import annotations
@@ -15,18 +20,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any, NamedTuple
 
 import pytest
 
 STATUS_ENV = "TASKTRACKER_STATUS"
 SIZE = 8192
-# written (1), tests started, start time of the last one, length of its id; then at
-# _ENDED one byte (the session ended) and from _ID the id itself.
-_HEAD = struct.Struct("<BQdH")
-_STARTED = struct.Struct("<QdH")  # what a test's start rewrites, at offset 1
+# written (1), tests started, tests finished, length of the running tests' text; then at
+# _ENDED one byte (the session ended) and from _RUNNING the text: a line per running test,
+# "<start time> <node id>", in the order they started.
+_HEAD = struct.Struct("<BQQH")
+_COUNTS = struct.Struct("<QQH")  # what a test's start or end rewrites, at offset 1
 _ENDED = _HEAD.size
-_ID = _HEAD.size + 1
-_MAX_ID = SIZE - _ID
+_RUNNING = _HEAD.size + 1
+_MAX_TEXT = SIZE - _RUNNING
 
 
 class Stopped(KeyboardInterrupt):
@@ -36,9 +43,10 @@ class Stopped(KeyboardInterrupt):
 
 
 class Recorder:
-    """One pytest hook that keeps the status file current (controller or serial run):
-    at each test's start its id and one ``pack_into``. The test that was running is the
-    last one that started; those before it finished.
+    """The hooks that keep the status file current (controller or serial run): at each
+    test's start the running tests' text and one ``pack_into``. Serially a test's start
+    is the end of the one before; under xdist each end is heard of too (``_Ends``,
+    registered when the first worker is ready: a serial run pays no second hook).
 
     It also turns the supervisor's SIGTERM into ``Stopped`` while tests run; once the
     session is finishing, SIGTERM is ignored so that the evidence is written (the
@@ -48,8 +56,11 @@ class Recorder:
         with path.open("r+b") as file:
             self._map = mmap.mmap(file.fileno(), SIZE)
         self.started = 0
+        self.finished = 0
+        self.running: dict[str, bytes] = {}  # node id -> its line, in the order they started
+        self.workers = False
         self.finishing = False
-        _HEAD.pack_into(self._map, 0, 1, 0, 0.0, 0)
+        _HEAD.pack_into(self._map, 0, 1, 0, 0, 0)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._stop)
 
@@ -63,14 +74,56 @@ class Recorder:
         self.finishing = True
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
-        data = nodeid.encode("utf-8", "replace")[:_MAX_ID]
-        self._map[_ID : _ID + len(data)] = data
+        if self.running and not self.workers:  # one test at a time: the one before ended
+            self.running.clear()
+            self.finished += 1
+        self.running[nodeid] = f"{time.time():.3f} {nodeid}\n".encode("utf-8", "replace")
         self.started += 1
-        _STARTED.pack_into(self._map, 1, self.started, time.time(), len(data))
+        self._write()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodeready(self, node: Any) -> None:
+        """xdist: tests run side by side from now on; hear of each one's end."""
+        config = getattr(node, "config", None)
+        if not self.workers and config is not None:
+            self.workers = True
+            config.pluginmanager.register(_Ends(self), "tasktracker-heartbeat-ends")
+
+    def ended(self, nodeid: str) -> None:
+        if self.running.pop(nodeid, None) is not None:
+            self.finished += 1
+            self._write()
+
+    def _write(self) -> None:
+        data = b"".join(self.running.values())
+        if len(data) > _MAX_TEXT:  # the tests that started first, whole lines
+            data = data[: data.rfind(b"\n", 0, _MAX_TEXT) + 1]
+        self._map[_RUNNING : _RUNNING + len(data)] = data
+        _COUNTS.pack_into(self._map, 1, self.started, self.finished, len(data))
 
     def pytest_unconfigure(self) -> None:
         self._map[_ENDED] = 1
         self._map.flush()
+
+
+class _Ends:
+    """Under xdist, the end of each test on every worker (xdist replays ``logfinish`` on
+    the controller), and of a test whose worker died (no ``logfinish`` comes)."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        self.recorder.ended(nodeid)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem: str, report: Any) -> None:
+        self.recorder.ended(crashitem)
+
+
+class Running(NamedTuple):
+    nodeid: str
+    since: float  # its start, as time.time() gives it
 
 
 @dataclass(frozen=True)
@@ -80,8 +133,7 @@ class Status:
     plugin_started: bool
     started: int
     finished: int
-    running: str | None  # the test that had started and not finished
-    running_since: float | None
+    running: tuple[Running, ...]  # the tests that had started and not finished, oldest first
     ended: bool
 
 
@@ -95,14 +147,20 @@ def read(path: Path) -> Status:
         raw = path.read_bytes()
     except OSError:
         raw = b""
-    if len(raw) < _ID or raw[0] != 1:
-        return Status(False, 0, 0, None, None, False)
-    _, started, since, length = _HEAD.unpack(raw[: _HEAD.size])
+    if len(raw) < _RUNNING or raw[0] != 1:
+        return Status(False, 0, 0, (), False)
+    _, started, finished, length = _HEAD.unpack(raw[: _HEAD.size])
     ended = bool(raw[_ENDED])
-    nodeid = raw[_ID : _ID + length].decode("utf-8", "replace")
-    running = nodeid if nodeid and not ended else None
-    finished = started if ended else max(started - 1, 0)
-    return Status(True, started, finished, running, since if running else None, ended)
+    running = []
+    for line in raw[_RUNNING : _RUNNING + length].decode("utf-8", "replace").splitlines():
+        since, _, nodeid = line.partition(" ")
+        try:
+            running.append(Running(nodeid, float(since)))
+        except ValueError:
+            continue
+    if ended:
+        return Status(True, started, started, (), True)
+    return Status(True, started, finished, tuple(running), False)
 
 
 def wanted() -> Path | None:

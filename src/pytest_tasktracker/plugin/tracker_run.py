@@ -90,14 +90,14 @@ class TrackerRun:
         return relative(path, self.facts.cwd)
 
     def code_digest(self) -> str | None:
-        """The code state this run ran on, remembered in the state folder; None when it
-        cannot be taken (the evidence is then never called stale)."""
-        from pytest_tasktracker.rules.codestate import code_state, remember
+        """The code state this run ran on (the files it collected among it), remembered
+        in the state folder; None when it cannot be taken (the evidence is then never
+        called stale)."""
+        from pytest_tasktracker.rules.codestate import for_run
 
-        settings = self.settings
+        files = {nodeid.partition("::")[0] for nodeid in self.collected.nodeids}
         try:
-            state = code_state(settings.code_root, [settings.tracker, settings.state])
-            remember(settings.state, state)
+            state = for_run(self.settings, files, self.facts.rootdir)
         except (OSError, TrackerError) as error:
             self.warnings.append(f"code state not recorded: {_describe(error)}")
             return None
@@ -152,7 +152,7 @@ class TrackerRun:
         settings = self.settings
         jobs: list[tuple[Path, Callable[[], object]]] = [
             (folder, partial(clean_temporaries, folder))
-            for folder in (settings.state, settings.blockers_folder)
+            for folder in (settings.state, settings.blockers_folder, settings.state / "code")
         ]
         for file in (settings.tracker, settings.blocked_file):
             if file is not None:

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_tasktracker.rules.freshness import same_state
 from pytest_tasktracker.tracker.model import SubTask
 
 SCHEMA = "pytest-tasktracker/checks/1"
@@ -182,6 +183,6 @@ def missing_checks(
             lacking.append(f"{name} ({wrong})")
         elif result.outcome != "passed":
             lacking.append(f"{name} ({result.outcome}, exit code {result.exit_code})")
-        elif code is not None and result.code != code:
+        elif code is not None and (result.code is None or not same_state(result.code, code)):
             lacking.append(f"{name} (passed on other code)")
     return lacking

@@ -1,35 +1,49 @@
 """The state of the code a run proved something on: a digest of the files that can change
-a test's result, and a manifest to say which of them changed since.
+a test's result and of the environment it ran in, and a manifest to say what changed.
 
-Counted: the test files and the project's source and configuration under the root,
-tracked or not, ignored files left out. Not counted: the tracker, the state folder (and
-any other folder holding our results.json and code.json: another shard's, an artifact),
-and documentation (``*.md``, ``*.rst``, ``docs/``), whose edits change no test's result.
+Counted: the files under the run's root that are code (``codefiles.py``: the test files,
+the source and configuration, tracked or not, ignored files, tool output, editor files
+and documentation left out), every file the run collected (a doctest ``README.rst``),
+and the interpreter and installed distributions (``environment.py``). Not counted: the
+tracker and the state folder (nor any other folder holding our results).
 
-With git (the usual case) the index gives the hash of every unchanged tracked file, and
-only the files ``git status`` names are read and hashed, as git hashes them. Without git,
-a walk hashes every file (skipping hidden folders, virtualenvs and caches).
+The digest is ``<files>-<environment>`` (16 and 8 hex digits): a judge that cannot look
+at the run's environment (on another machine) compares the files' part alone.
+
+Each state folder keeps, in ``code/``:
+
+- ``<digest>.json``: the manifest of each of the last 8 states a run ran on, to name what
+  changed;
+- ``run.json``: what the last run digested: its root, the files it counted because it
+  collected them, where its environment is. A judge digests the same, wherever it runs
+  (``tasktracker gate`` beside a tracker kept outside the project);
+- ``hashes.json``: the hashes of files git did not give (``codefiles.HashCache``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-MANIFEST = "code.json"  # in the state folder: the files of recent code states
+from pytest_tasktracker.rules import environment
+from pytest_tasktracker.rules.codecache import code_files, digest_of
+from pytest_tasktracker.settings import Settings
+
+FOLDER = "code"  # in the state folder
+RECORD = "run.json"
 KEPT_STATES = 8
-_DOC_SUFFIXES = (".md", ".rst", ".adoc")
-_SKIP_DIRS = frozenset({"__pycache__", "node_modules", "build", "dist", "site"})
-_BIG = 4 * 1024 * 1024  # larger files (data) are known by size and time, not read
+_DIGEST = re.compile(r"[0-9a-f]{16}(?:-[0-9a-f]{8})?")
 
 
 class CodeState(NamedTuple):
     digest: str
-    files: dict[str, str]  # path relative to the root -> content hash
+    files: Mapping[str, str]  # path relative to the root -> content hash; the environment
+    root: Path | None = None  # the folder digested
+    also: tuple[str, ...] = ()  # files counted because a run collected them
 
     def changed_since(self, old: Mapping[str, str]) -> list[str]:
         """The files added, removed or changed between ``old`` and this state, sorted."""
@@ -37,152 +51,186 @@ class CodeState(NamedTuple):
         return sorted(path for path in paths if old.get(path) != self.files.get(path))
 
 
-def _blob_hash(path: Path) -> str | None:
-    try:
-        size = path.stat().st_size
-        if size > _BIG:
-            stat = path.stat()
-            return f"size-{size}-{stat.st_mtime_ns}"
-        data = path.read_bytes()
-    except OSError:
-        return None
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
-
-
-def _counted(relative: str, excluded: Sequence[str]) -> bool:
-    if relative.endswith(_DOC_SUFFIXES) or relative.startswith("docs/"):
-        return False
-    return not any(relative == ex or relative.startswith(ex + "/") for ex in excluded)
-
-
-def _git(root: Path, *args: str) -> bytes | None:
-    import subprocess  # only where there is a repository
-
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), *args],
-            capture_output=True,
-            check=False,
-            timeout=60,
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout if done.returncode == 0 else None
-
-
-def _from_git(root: Path) -> dict[str, str] | None:
-    """Paths relative to ``root`` -> hashes, from the index and ``git status``."""
-    prefix = _git(root, "rev-parse", "--show-prefix")
-    if prefix is None:  # not in a repository (or no git): one call, not three
-        return None
-    staged = _git(root, "ls-files", "-s", "-z", "--", ".")
-    status = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", ".")
-    if staged is None or status is None:
-        return None
-    top = prefix.decode("utf-8", "surrogateescape").strip()  # root within the repository
-    files: dict[str, str] = {}
-    for record in staged.split(b"\0"):
-        if not record:
-            continue
-        meta, _, name = record.partition(b"\t")
-        if meta.startswith(b"160000"):  # a submodule: its commit
-            continue
-        files[name.decode("utf-8", "surrogateescape")] = meta.split()[1].decode()
-    entries = status.split(b"\0")
-    index = 0
-    while index < len(entries):
-        entry = entries[index]
-        index += 1
-        if len(entry) < 4:
-            continue
-        kind, named = entry[:2], entry[3:].decode("utf-8", "surrogateescape")
-        if kind[:1] in (b"R", b"C"):
-            index += 1  # the source of a rename or copy follows
-        relative = named.removeprefix(top)  # status names paths from the repository's top
-        found = _blob_hash(root / relative)
-        if found is None:
-            files.pop(relative, None)
-        else:
-            files[relative] = found
-    return files
-
-
-def _from_walk(root: Path) -> dict[str, str]:
-    files: dict[str, str] = {}
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if not d.startswith(".")
-            and d not in _SKIP_DIRS
-            and not d.endswith(".egg-info")
-            and not (Path(folder) / d / "pyvenv.cfg").exists()
-        )
-        for name in names:
-            path = Path(folder) / name
-            found = _blob_hash(path)
-            if found is not None:
-                files[path.relative_to(root).as_posix()] = found
-    return files
-
-
-def _state_folders(files: Mapping[str, str]) -> list[str]:
-    """Other state folders under the root (another run's ``--tracker-state``, downloaded
-    CI artifacts): a folder holding both our results.json and code.json is evidence, not
-    code."""
-    found = []
-    for name in files:
-        folder, _, base = name.rpartition("/")
-        if folder and base == MANIFEST and f"{folder}/results.json" in files:
-            found.append(folder)
-    return found
-
-
-def code_state(root: Path, excluded: Sequence[Path] = ()) -> CodeState:
-    """The code state under ``root``, leaving out ``excluded`` files and folders."""
-    in_git = any((folder / ".git").exists() for folder in (root, *root.parents))
-    files = _from_git(root) if in_git else None  # no git process where there is no .git
-    if files is None:
-        files = _from_walk(root)
+def code_state(
+    root: Path,
+    excluded: Sequence[Path] = (),
+    *,
+    also: Iterable[str] = (),
+    records: Path | None = None,
+    installed: Mapping[str, str] | None = None,
+) -> CodeState:
+    """The code state under ``root``, leaving out ``excluded`` files and folders, with
+    ``also`` (files relative to ``root``, where they exist) and the environment's entries
+    ``installed`` (None: not known, the digest is the files' alone); ``records``: the
+    folder of the records that spare work (``codecache.py``), None for none."""
     skip = []
     for path in excluded:
         try:
             skip.append(Path(os.path.relpath(path, root)).as_posix())
         except ValueError:
             continue
-    skip += _state_folders(files)
-    counted = {name: digest for name, digest in files.items() if _counted(name, skip)}
-    hasher = hashlib.sha256()
-    for name in sorted(counted):
-        hasher.update(f"{name}\0{counted[name]}\n".encode("utf-8", "surrogateescape"))
-    return CodeState(hasher.hexdigest()[:16], counted)
+    listing = code_files(root, skip, set(also), records)
+    if installed is None:
+        return CodeState(listing.digest, listing.files, root, listing.also)
+    digest = f"{listing.digest}-{digest_of(installed)[:8]}"
+    return CodeState(digest, _With(listing.files, installed), root, listing.also)
+
+
+class _With(Mapping[str, str]):
+    """The files, and the environment's entries beside them (names no file has)."""
+
+    def __init__(self, files: Mapping[str, str], more: Mapping[str, str]) -> None:
+        self.files, self.more = files, more
+
+    def __getitem__(self, path: str) -> str:
+        return self.more[path] if path in self.more else self.files[path]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.files
+        yield from self.more
+
+    def __len__(self) -> int:
+        return len(self.files) + len(self.more)
+
+
+class _Record(NamedTuple):
+    root: Path | None
+    also: tuple[str, ...]
+    where: environment.Where | None
+
+
+def _read_record(state_folder: Path) -> _Record:
+    """What the last run recorded; a missing or hand-broken file records nothing."""
+    try:
+        data = json.loads((state_folder / FOLDER / RECORD).read_bytes())
+        # relative to the state folder (a project moved or copied with its state folder
+        # keeps its root); an absolute path from an older record is taken as it is
+        found = data["root"]
+        root = Path(os.path.normpath(state_folder / found)) if isinstance(found, str) else None
+        also = tuple(str(path) for path in data["also"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return _Record(None, (), None)
+    return _Record(root, also, environment.Where.from_json(data.get("environment")))
+
+
+def for_run(settings: Settings, collected: Iterable[str], rootdir: Path | None) -> CodeState:
+    """The code a run ran on: its root's, with the files it ``collected`` (relative to
+    pytest's ``rootdir``) and the environment it runs in. What it digested is recorded
+    for the judges, and its manifest kept."""
+    root = settings.code_root
+    earlier = _read_record(settings.state)
+    if rootdir is not None and rootdir != root:
+        collected = _moved(collected, rootdir, root)
+    also = set(collected)
+    if earlier.root == root:  # the files earlier runs collected are still counted
+        also.update(earlier.also)
+    entries, where = environment.here(root)
+    state = code_state(
+        root,
+        [settings.tracker, settings.state],
+        also=also,
+        records=settings.state / FOLDER,
+        installed=entries,
+    )
+    record = _Record(root, state.also, where)
+    if record != earlier:
+        _write_record(settings.state, record)
+    remember(settings.state, state)
+    return state
+
+
+def _moved(paths: Iterable[str], base: Path, root: Path) -> list[str]:
+    """``paths`` relative to ``base``, relative to ``root`` (those inside it)."""
+    moved = (Path(os.path.relpath(base / path, root)).as_posix() for path in paths)
+    return [path for path in moved if not path.startswith("../")]
+
+
+def _write_record(state_folder: Path, record: _Record) -> None:
+    from pytest_tasktracker.tracker.fileio import write_locked
+
+    data = {
+        "root": os.path.relpath(record.root, state_folder) if record.root else None,
+        "also": list(record.also),
+        "environment": record.where.as_json() if record.where else None,
+    }
+    text = json.dumps(data, indent=1)
+    write_locked(state_folder / FOLDER / RECORD, text.encode("utf-8", "surrogateescape"))
+
+
+def for_judge(settings: Settings) -> CodeState:
+    """The code as it is now, as the last run digested it: its root (when that folder is
+    still there; else the project's), the files it collected, its environment (when
+    this is the machine it ran on)."""
+    record = _read_record(settings.state)
+    root = settings.code_root
+    if record.root is not None and record.root.is_dir():
+        root = record.root
+    installed = environment.again(record.where) if record.where is not None else None
+    return code_state(
+        root,
+        [settings.tracker, settings.state],
+        also=record.also if root == record.root else (),
+        records=settings.state / FOLDER,
+        installed=installed,
+    )
 
 
 def remember(state_folder: Path, state: CodeState) -> None:
     """Keep ``state``'s manifest (the most recent few) to name what changes later."""
     from pytest_tasktracker.tracker.fileio import write_locked
 
-    known = manifests(state_folder)
-    if state.digest in known:
-        return
-    known[state.digest] = state.files
-    kept = dict(list(known.items())[-KEPT_STATES:])
-    text = json.dumps({"states": kept}, separators=(",", ":"), sort_keys=False)
-    write_locked(state_folder / MANIFEST, text.encode("utf-8", "surrogateescape"))
-
-
-def manifests(state_folder: Path) -> dict[str, dict[str, str]]:
-    """The remembered manifests by digest; a missing or hand-broken file is none."""
+    folder = state_folder / FOLDER
+    path = folder / f"{state.digest}.json"
     try:
-        data = json.loads((state_folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    states = data.get("states") if isinstance(data, dict) else None
-    if not isinstance(states, dict):
-        return {}
-    return {
-        str(digest): {str(k): str(v) for k, v in files.items()}
-        for digest, files in states.items()
-        if isinstance(files, dict)
-    }
+        os.utime(path)  # known: the newest again
+    except FileNotFoundError:
+        text = json.dumps(dict(state.files), separators=(",", ":"))
+        write_locked(path, text.encode("utf-8", "surrogateescape"))  # makes the folder
+    kept = sorted(_manifest_files(folder), key=_modified, reverse=True)
+    for old in kept[KEPT_STATES:]:
+        old.unlink(missing_ok=True)
+    (state_folder / "code.json").unlink(missing_ok=True)  # the single file of 0.1
+
+
+def _manifest_files(folder: Path) -> list[Path]:
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return [folder / name for name in names if _DIGEST.fullmatch(name.removesuffix(".json"))]
+
+
+def _modified(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+class Manifests(Mapping[str, Mapping[str, str]]):
+    """The remembered manifests by digest, each read when asked for (a judge needs one
+    only for stale evidence); a missing or hand-broken file is none."""
+
+    def __init__(self, state_folder: Path) -> None:
+        self.folder = state_folder / FOLDER
+
+    def __getitem__(self, digest: str) -> Mapping[str, str]:
+        if not _DIGEST.fullmatch(digest):
+            raise KeyError(digest)
+        try:
+            data = json.loads((self.folder / f"{digest}.json").read_bytes())
+        except (OSError, ValueError):
+            raise KeyError(digest) from None
+        if not isinstance(data, dict):
+            raise KeyError(digest)
+        return {str(path): str(value) for path, value in data.items()}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(path.name.removesuffix(".json") for path in _manifest_files(self.folder))
+
+    def __len__(self) -> int:
+        return len(_manifest_files(self.folder))
+
+
+def manifests(state_folder: Path) -> Manifests:
+    return Manifests(state_folder)
