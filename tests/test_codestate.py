@@ -27,6 +27,7 @@ START = {
 TABLE = {
     ".coverage": False,
     ".coverage.host.1234.567890": False,
+    "logs/mcp_tools_py_20261207_040611.log": False,  # a test tool's own log
     "htmlcov/index.html": False,
     ".tox/py311/lib/python3.11/site-packages/x.py": False,
     "build/lib/pkg/mod.py": False,

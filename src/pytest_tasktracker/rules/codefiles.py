@@ -7,7 +7,8 @@ table):
   ``.pytest_cache``, ``.github``), ``__pycache__``, ``node_modules``, ``htmlcov``,
   ``*.egg-info``, a virtualenv under any name (a folder holding ``pyvenv.cfg``), and at
   the top of the root ``build/``, ``dist/`` and ``site/``; bytecode (``*.pyc``,
-  ``*.pyo``) and coverage data (``.coverage``, ``.coverage.*``);
+  ``*.pyo``), coverage data (``.coverage``, ``.coverage.*``) and logs (``*.log``: a test
+  tool such as mcp-tools-py writes its own into ``logs/`` beside the code);
 - editor and system files: vim's swap files (``*.swp``, ``*.swo``, ...), backups
   (``*~``), emacs's ``#name#`` and ``.#name``, ``.DS_Store``;
 - documentation (``*.md``, ``*.rst``, ``*.adoc``, ``docs/`` at the top), unless a run
@@ -30,7 +31,9 @@ from typing import NamedTuple, TypeVar
 
 _TOOL_FOLDERS = frozenset({"__pycache__", "node_modules", "htmlcov"})
 _TOP_FOLDERS = frozenset({"build", "dist", "site", "docs"})  # only at the top of the root
-_SUFFIXES = frozenset({"pyc", "pyo", "md", "rst", "adoc", *(f"sw{c}" for c in "abcdefghijklmnop")})
+_SUFFIXES = frozenset(
+    {"pyc", "pyo", "log", "md", "rst", "adoc", *(f"sw{c}" for c in "abcdefghijklmnop")}
+)
 _NAMED = re.compile(r"\.coverage(?:\..*)?|\.DS_Store|#.*#|\.#.*", re.DOTALL)
 STATE_MARKS = ("code.json", "code/run.json")  # beside results.json: another state folder
 SETTLED_NS = 2_000_000_000  # a file changed more recently may change again unseen
