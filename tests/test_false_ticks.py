@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from conftest import tasktracker
-from pytest_tasktracker.agents.claude import handle
+from pytest_tasktracker.agents.hook import handle
+from pytest_tasktracker.agents.hosts import host
 from pytest_tasktracker.cli import _settings
 
 DATA = Path(__file__).parent / "data"
@@ -95,7 +96,7 @@ def event(name: str, root: Path, **values: Any) -> str:
 
 def hook(raw: str, tracker: str | None = None) -> dict[str, Any] | None:
     out, err = io.StringIO(), io.StringIO()
-    code = handle(raw, lambda cwd: _settings(tracker, None, cwd), out, err)
+    code = handle(raw, host("claude"), lambda cwd: _settings(tracker, None, cwd), out, err)
     assert (code, err.getvalue()) == (0, "")
     return json.loads(out.getvalue()) if out.getvalue() else None
 

@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
-from pytest_tasktracker.agents.claude import edited_text, handle
+from pytest_tasktracker.agents.edits import edits_of
+from pytest_tasktracker.agents.hook import handle
+from pytest_tasktracker.agents.hosts import host
 from pytest_tasktracker.cli import _settings
 
 DATA = Path(__file__).parent / "data"
@@ -67,9 +69,9 @@ def event(name: str, root: Path, **values: Any) -> str:
     return text
 
 
-def hook(raw: str, *edit_tools: str) -> tuple[int, dict[str, Any] | None, str]:
+def hook(raw: str) -> tuple[int, dict[str, Any] | None, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = handle(raw, lambda cwd: _settings(None, None, cwd), out, err, edit_tools)
+    code = handle(raw, host("claude"), lambda cwd: _settings(None, None, cwd), out, err)
     return code, json.loads(out.getvalue()) if out.getvalue() else None, err.getvalue()
 
 
@@ -131,12 +133,11 @@ def test_a_write_of_the_whole_tracker_is_judged_like_an_edit(root: Path) -> None
     assert "1.2 Run pytest on test_b.py" in denied(hook(raw)[1])
 
 
-def test_an_mcp_edit_tool_is_guarded_too(root: Path) -> None:
+def test_an_mcp_edit_tool_is_guarded_too_whatever_its_name(root: Path) -> None:
     raw = event("claude-pretooluse-mcp-edit.json", root, old=TICK_B[0], new=TICK_B[1])
     assert "1.2" in denied(hook(raw)[1])
     other = raw.replace("mcp__workspace__edit_file", "mcp__files__patch")
-    assert hook(other) == (0, None, "")  # not an edit tool it knows
-    assert "1.2" in denied(hook(other, "mcp__files__patch")[1])  # named with --edit-tool
+    assert "1.2" in denied(hook(other)[1])  # what it writes, not what it is called
 
 
 @pytest.mark.parametrize("path", [".tasktracker/results.json", ".tasktracker/blockers/x.md"])
@@ -179,19 +180,48 @@ def test_bad_input_is_one_line_on_stderr_and_allowed(root: Path, raw: str) -> No
     assert err.count("\n") == 1
 
 
-def test_edited_text_applies_edits_as_the_tools_do() -> None:
+def after(tool_input: dict[str, Any], text: str) -> str | None:
+    (edit,) = edits_of(tool_input)
+    return edit.apply(text)
+
+
+def test_edits_apply_as_the_tools_do() -> None:
     text = "a b a\n"
-    assert edited_text("Edit", {"old_string": "a", "new_string": "c"}, text) == "c b a\n"
-    edit = {"old_string": "a", "new_string": "c", "replace_all": True}
-    assert edited_text("Edit", edit, text) == "c b c\n"
-    assert edited_text("Write", {"content": "new"}, text) == "new"
+    assert after({"file_path": "f", "old_string": "a", "new_string": "c"}, text) == "c b a\n"
+    every = {"file_path": "f", "old_string": "a", "new_string": "c", "replace_all": True}
+    assert after(every, text) == "c b c\n"
+    assert after({"file_path": "f", "content": "new"}, text) == "new"
     multi = {
-        "edits": [{"old_string": "a", "new_string": "x"}, {"old_string": "x b", "new_string": "y"}]
+        "file_path": "f",
+        "edits": [{"old_string": "a", "new_string": "x"}, {"old_string": "x b", "new_string": "y"}],
     }
-    assert edited_text("MultiEdit", multi, text) == "y a\n"
-    assert (
-        edited_text("MultiEdit", {"edits": [{"old_string": "zz", "new_string": "y"}]}, text) is None
-    )
+    assert after(multi, text) == "y a\n"
+    missing = {"file_path": "f", "edits": [{"old_string": "zz", "new_string": "y"}]}
+    assert after(missing, text) is None
+    assert after({"path": "f", "old_str": "b", "new_str": "B"}, text) == "a B a\n"  # Copilot
+    assert edits_of({"command": "pytest -q"}) == []  # a shell command writes no file by name
+    assert edits_of({"file_path": "f"}) == []  # a read
+
+
+PATCH = """*** Begin Patch
+*** Update File: TASKS.md
+@@ ### Step 1: Parts
+\x20
+-- [ ] Run pytest on test_a.py
++- [x] Run pytest on test_a.py
+ - [ ] Run pytest on test_b.py
+*** Add File: notes.md
++first
+*** End Patch
+"""
+
+
+def test_a_codex_patch_is_read_as_the_edits_it_makes() -> None:
+    tracker, notes = edits_of({"command": ["apply_patch", PATCH]})
+    assert (tracker.path, notes.path) == ("TASKS.md", "notes.md")
+    assert tracker.apply(TRACKER) == TRACKER.replace(*TICK_A)
+    assert tracker.apply("something else\n") is None
+    assert notes.apply("") == "first\n"
 
 
 def test_the_hook_command_as_claude_code_runs_it(root: Path) -> None:

@@ -1,8 +1,48 @@
-"""``python -m pytest_tasktracker``: the ``tasktracker`` command line."""
+"""``python -m pytest_tasktracker`` and the ``tasktracker`` command.
+
+``tasktracker hook`` runs on every tool call of a coding agent: it is dispatched before
+the command line is built, and answers from ``agents.quick`` when nothing can have
+changed (a few ``stat`` calls); everything else is ``cli.run_main``.
+"""
 
 from __future__ import annotations
 
-from pytest_tasktracker.cli import run_main
+import sys
+
+_VALUED = ("--tracker", "--tracker-state", "--agent", "--event")
+
+
+def _command(argv: list[str]) -> str | None:
+    """The subcommand of a command line: its first argument that is not an option or an
+    option's value."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _VALUED:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    if _command(argv) == "hook" and "-h" not in argv and "--help" not in argv:
+        from pytest_tasktracker.agents import quick
+
+        raw = sys.stdin.read()
+        code = quick.run(argv, raw)
+        if code is None:
+            from pytest_tasktracker.agents.hook import main as full
+
+            code = full(quick.options(argv), raw, sys.stdout, sys.stderr)
+        sys.stdout.flush()
+        sys.exit(code)
+    from pytest_tasktracker.cli import run_main
+
+    run_main()
+
 
 if __name__ == "__main__":
-    run_main()
+    main()

@@ -36,7 +36,7 @@ from pytest_tasktracker.state import Record, read_record, rerun_command
 from pytest_tasktracker.ticks import write
 from pytest_tasktracker.tracker.editing import Change, load
 from pytest_tasktracker.tracker.fileio import write_locked
-from pytest_tasktracker.tracker.model import Tracker, parse
+from pytest_tasktracker.tracker.model import SubTask, Tracker, parse
 
 SNAPSHOT = "ticks.json"  # in the state folder: the ticks the hook last saw
 BACKUP = ".guard"  # in the state folder: the records as the hook last saw them
@@ -232,12 +232,28 @@ def _snapshot(settings: Settings) -> set[str] | None:
 
 
 def _save_snapshot(settings: Settings, tracker: Tracker) -> None:
+    """The ticks seen, with the tracker's size, time and inode: the hook's quick path
+    (``agents.quick``) knows from them alone that nothing changed since."""
     done = sorted(subtask.id for subtask in tracker.subtasks if subtask.done)
-    if _snapshot(settings) == set(done):
+    identity = _identity(settings.tracker)
+    try:
+        seen = json.loads((settings.state / SNAPSHOT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        seen = None
+    if seen == {"done": done, "identity": identity}:
         return
+    data = json.dumps({"done": done, "identity": identity}) + "\n"
     # not written: the next look compares with an older snapshot, and nothing is lost
     with contextlib.suppress(OSError, TrackerError):
-        write_locked(settings.state / SNAPSHOT, (json.dumps({"done": done}) + "\n").encode())
+        write_locked(settings.state / SNAPSHOT, data.encode())
+
+
+def _identity(path: Path) -> list[int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return [found.st_size, found.st_mtime_ns, found.st_ino]
 
 
 def _records(state: Path) -> list[str]:
@@ -375,3 +391,62 @@ def open_false_ticks(settings: Settings) -> list[FalseTick]:
     tracker = load(settings.tracker, shown_tracker(settings))
     done = {subtask.id for subtask in tracker.subtasks if subtask.done}
     return _judge(tracker, done, read_record(settings))
+
+
+_TASK_ID = re.compile(r"(?<![\w.])(\d+(?:\.\d+)+|[A-Z]{1,3}\d{2,}|[\w-]+\.\d+)(?![\w.])")
+
+
+def task_refusal(settings: Settings, subject: str) -> str | None:
+    """Why the agent's own task whose subject is ``subject`` may not be completed: it
+    names a sub-task (its id, or its text) that the judge would not let be ticked; None
+    when it names none, or one that may be."""
+    if not subject.strip() or not settings.tracker.is_file():
+        return None
+    tracker = load(settings.tracker, shown_tracker(settings))
+    named = _named_subtask(tracker, subject)
+    if named is None:
+        return None
+    record = read_record(settings)
+    project = settings.code_root
+    reasons = record.reasons(named, rerun_command(tracker, record, project))
+    if not reasons:
+        return None
+    return (
+        f"This task is sub-task {named.id} of {shown_tracker(settings)} ({named.text[:80]}), "
+        f"and it is not done: {reasons[0].why}; {reasons[0].todo}."
+    )
+
+
+def _named_subtask(tracker: Tracker, subject: str) -> SubTask | None:
+    """The sub-task a task's subject names: by id (``2.11``, ``T004``), else by its text
+    (the subject is the sub-task's text, or starts with it)."""
+    for candidate in _TASK_ID.findall(subject):
+        matches = tracker.by_id(candidate)
+        if len(matches) == 1:
+            return matches[0]
+    wanted = " ".join(subject.split()).casefold()
+    for subtask in tracker.subtasks:
+        text = " ".join(subtask.text.split()).casefold()
+        if text and (wanted == text or (len(text) >= 12 and wanted.startswith(text))):
+            return subtask
+    return None
+
+
+STOPS = "stops.json"  # in .guard/: the turns in a row the guard kept the agent going
+MAX_STOPS = 5  # then it lets go, as Claude Code does after 8 (a host that says nothing)
+
+
+def stop_streak(settings: Settings, blocked: bool | None) -> int:
+    """The turns in a row the guard kept the agent from stopping: ``blocked`` True adds
+    one, False (a tool call came in between) starts again, None only reads it."""
+    path = settings.state / BACKUP / STOPS
+    try:
+        count = int(json.loads(path.read_text(encoding="utf-8"))["count"])
+    except (OSError, ValueError, KeyError, TypeError):
+        count = 0
+    if blocked is None or (not blocked and count == 0):
+        return count
+    count = count + 1 if blocked else 0
+    with contextlib.suppress(OSError, TrackerError):
+        write_locked(path, json.dumps({"count": count}).encode())
+    return count

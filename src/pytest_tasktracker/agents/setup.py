@@ -1,32 +1,42 @@
-"""``tasktracker init``: set a project up for agents in one command.
+"""``tasktracker init [--agent NAME ...]``: set a project up for coding agents.
 
 Writes, each only when missing and never clobbering what is there:
-- the ini ``tracker`` key (pyproject.toml's ``[tool.pytest.ini_options]``, or pytest.ini);
-- the hooks in ``.claude/settings.json`` (merged into an existing file);
-- the MCP server in ``.mcp.json``;
-- the agent guide as a marked block in ``CLAUDE.md`` (or ``AGENTS.md``).
+- the ini ``tracker`` key, in the file pytest reads its configuration from (a
+  ``[tool.pytest]`` table of pytest 9, ``[tool.pytest.ini_options]``, ``pytest.ini``,
+  ``tox.ini``'s ``[pytest]``, ``setup.cfg``), with that file's line endings; a new
+  ``pytest.ini`` only where the project has no pytest configuration;
+- each host's hooks and MCP server (``agents.hostconfig``), for the hosts named, or else
+  those the project shows signs of (Claude Code when none);
+- the agent guide as a marked block in the instructions file each host reads
+  (``CLAUDE.md``, ``AGENTS.md``, ``GEMINI.md``).
 
-Every file is read and checked before any is written: a file that cannot be read as
-what it should be stops the command with one line naming it, and nothing is written.
+Run from anywhere in the project: its root is where pytest's configuration is (or the
+repository's top). Every file is read and checked before any is written: a file that
+cannot be read as what it should be stops the command with one line naming it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
-from dataclasses import dataclass
+import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from pytest_tasktracker.errors import TrackerReadError
+from pytest_tasktracker.agents.hostconfig import (
+    NOTES,
+    PLANNERS,
+    InitError,
+    Launch,
+    Planned,
+    present,
+    read_text,
+)
+from pytest_tasktracker.inifile import find_inifile
 
-HOOK_COMMAND = "tasktracker hook"
-HOOKS = {
-    "SessionStart": None,
-    "PreToolUse": "*",
-    "PostToolUse": "*",
-    "Stop": None,
-}
+__all__ = ["InitError", "Planned", "apply", "plan", "project_root"]
+
 BEGIN = "<!-- tasktracker:begin -->"
 END = "<!-- tasktracker:end -->"
 GUIDE = f"""{BEGIN}
@@ -43,157 +53,138 @@ proved it:
 - `tasktracker --agent-help` has the whole guide.
 {END}
 """
+# Where each kind of pytest configuration file keeps its keys.
+SECTIONS = {
+    "pytest.ini": "[pytest]",
+    ".pytest.ini": "[pytest]",
+    "tox.ini": "[pytest]",
+    "setup.cfg": "[tool:pytest]",
+}
 
 
-class InitError(TrackerReadError):
-    """A file init must change cannot be read as what it should be."""
+def project_root(start: Path) -> Path:
+    """The project's root seen from ``start``: the folder of the configuration pytest
+    would read, else the repository's top, else ``start``."""
+    ini = find_inifile(start)
+    if ini.path is not None:
+        return ini.path.parent
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start
 
 
-@dataclass
-class Planned:
-    path: Path
-    text: str
-    what: str  # one line: what changes
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InitError(path, f"cannot be read ({error})") from None
-
-
-def _json_object(path: Path) -> dict[str, Any]:
-    text = _read(path)
-    if text is None or not text.strip():
-        return {}
-    try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise InitError(path, f"not valid JSON ({error}); nothing was changed") from None
-    if not isinstance(data, dict):
-        raise InitError(path, "not a JSON object; nothing was changed")
-    return data
+def _newline(text: str) -> str:
+    return "\r\n" if "\r\n" in text else "\n"
 
 
 def _ini_change(root: Path, tracker: str) -> Planned | None:
-    pyproject = root / "pyproject.toml"
-    text = _read(pyproject)
-    if text is not None and "[tool.pytest.ini_options]" in text:
-        if re.search(r"^\s*tracker\s*=", _section(text, "[tool.pytest.ini_options]"), re.M):
+    """The ``tracker`` key where pytest reads its configuration."""
+    ini = find_inifile(root)
+    if ini.path is not None and ini.path.parent == root:
+        if "tracker" in ini.values:
             return None
-        new = text.replace(
-            "[tool.pytest.ini_options]\n",
-            f"[tool.pytest.ini_options]\ntracker = {json.dumps(tracker)}\n",
-            1,
-        )
-        return Planned(
-            pyproject, new, f"tracker = {json.dumps(tracker)} in [tool.pytest.ini_options]"
-        )
-    ini = root / "pytest.ini"
-    ini_text = _read(ini)
-    if ini_text is not None and "[pytest]" in ini_text:
-        if re.search(r"^\s*tracker\s*=", _section(ini_text, "[pytest]"), re.M):
-            return None
-        new = ini_text.replace("[pytest]\n", f"[pytest]\ntracker = {tracker}\n", 1)
-        return Planned(ini, new, f"tracker = {tracker} in [pytest]")
-    if text is not None:
-        sep = "" if text.endswith("\n") or not text else "\n"
-        new = f"{text}{sep}\n[tool.pytest.ini_options]\ntracker = {json.dumps(tracker)}\n"
-        return Planned(pyproject, new, "a [tool.pytest.ini_options] section with tracker")
-    return Planned(ini, f"[pytest]\ntracker = {tracker}\n", "a new pytest.ini with tracker")
-
-
-def _section(text: str, header: str) -> str:
-    start = text.index(header) + len(header)
-    following = re.search(r"^\[", text[start:], re.M)
-    return text[start : start + following.start()] if following else text[start:]
-
-
-def hook_command(tracker: str) -> str:
-    """The hook's command, its tracker pinned: a later change of the ini ``tracker`` key
-    does not change what the guard judges."""
-    import shlex
-
-    return f"{HOOK_COMMAND} --tracker {shlex.quote(tracker)}"
-
-
-def _ours(command: object) -> bool:
-    return isinstance(command, str) and command.startswith(HOOK_COMMAND)
-
-
-def _hooks_change(root: Path, tracker: str) -> Planned | None:
-    path = root / ".claude" / "settings.json"
-    data = _json_object(path)
-    hooks = data.setdefault("hooks", {})
-    if not isinstance(hooks, dict):
-        raise InitError(path, "'hooks' is not an object; nothing was changed")
-    command = hook_command(tracker)
-    added = []
-    for event, matcher in HOOKS.items():
-        entries = hooks.setdefault(event, [])
-        if not isinstance(entries, list):
-            raise InitError(path, f"hooks.{event} is not a list; nothing was changed")
-        mine = [
-            hook
-            for entry in entries
-            if isinstance(entry, dict)
-            for hook in entry.get("hooks") or []
-            if isinstance(hook, dict) and _ours(hook.get("command"))
-        ]
-        if mine and all(hook.get("command") == command for hook in mine):
-            continue
-        if mine:  # an older command (not pinned): pinned now
-            for hook in mine:
-                hook["command"] = command
+        text = read_text(ini.path) or ""
+        if ini.path.name == "pyproject.toml":
+            header = re.search(r"^\[tool\.pytest\.ini_options\][ \t]*\r?$", text, re.M)
+            header = header or re.search(r"^\[tool\.pytest\][ \t]*\r?$", text, re.M)
+            line = f"tracker = {json.dumps(tracker)}"
         else:
-            entry: dict[str, Any] = {"hooks": [{"type": "command", "command": command}]}
-            if matcher is not None:
-                entry = {"matcher": matcher, **entry}
-            entries.append(entry)
-        added.append(event)
-    if not added:
-        return None
-    return Planned(path, json.dumps(data, indent=2) + "\n", f"hooks for {', '.join(added)}")
+            section = re.escape(SECTIONS[ini.path.name])
+            header = re.search(rf"^{section}[ \t]*\r?$", text, re.M)
+            line = f"tracker = {tracker}"
+        if header is None:
+            raise InitError(ini.path, "its pytest section cannot be found; nothing was changed")
+        at = header.end() + (1 if text[header.end() : header.end() + 1] == "\n" else 0)
+        newline = _newline(text)
+        new = text[:at] + line + newline + text[at:]
+        name = header.group(0).strip()
+        return Planned(ini.path, new, f"{line} in {name}")
+    pyproject = root / "pyproject.toml"
+    found = read_text(pyproject)
+    if found is not None:
+        newline = _newline(found)
+        sep = "" if not found else newline * (1 if found.endswith(newline) else 2)
+        table = f"[tool.pytest.ini_options]{newline}tracker = {json.dumps(tracker)}{newline}"
+        return Planned(pyproject, found + sep + table, "a [tool.pytest.ini_options] with tracker")
+    ini_path = root / "pytest.ini"
+    return Planned(ini_path, f"[pytest]\ntracker = {tracker}\n", "a new pytest.ini with tracker")
 
 
-def _mcp_change(root: Path) -> Planned | None:
-    path = root / ".mcp.json"
-    data = _json_object(path)
-    servers = data.setdefault("mcpServers", {})
-    if not isinstance(servers, dict):
-        raise InitError(path, "'mcpServers' is not an object; nothing was changed")
-    if "tasktracker" in servers:
-        return None
-    servers["tasktracker"] = {"command": "tasktracker", "args": ["mcp"]}
-    return Planned(path, json.dumps(data, indent=2) + "\n", "the tasktracker MCP server")
+# The instructions file each host reads (Cursor and Copilot's agent read AGENTS.md).
+GUIDES = {
+    "claude": "CLAUDE.md",
+    "codex": "AGENTS.md",
+    "gemini": "GEMINI.md",
+    "cursor": "AGENTS.md",
+    "copilot": "AGENTS.md",
+}
 
 
-def _guide_change(root: Path, tracker: str) -> Planned | None:
-    path = root / "CLAUDE.md"
-    if not path.exists() and (root / "AGENTS.md").exists():
-        path = root / "AGENTS.md"
-    text = _read(path) or ""
-    block = GUIDE.format(tracker=tracker)
+def guide_files(root: Path, agents: Sequence[str]) -> list[Path]:
+    """Where the guide goes for these hosts, each file once: Claude Code's is
+    ``CLAUDE.md``, or an existing ``AGENTS.md`` when there is no ``CLAUDE.md``."""
+    found: list[Path] = []
+    for agent in agents:
+        path = root / GUIDES[agent]
+        if agent == "claude" and not path.exists() and (root / "AGENTS.md").exists():
+            path = root / "AGENTS.md"
+        if path not in found:
+            found.append(path)
+    return found
+
+
+def _guide_change(path: Path, tracker: str) -> Planned | None:
+    text = read_text(path) or ""
+    newline = _newline(text)
+    block = GUIDE.format(tracker=tracker).replace("\n", newline)
     if BEGIN in text and END in text:
-        start, end = text.index(BEGIN), text.index(END) + len(END) + 1
+        start, end = text.index(BEGIN), text.index(END) + len(END) + len(newline)
         new = text[:start] + block + text[end:]
         return None if new == text else Planned(path, new, "the agent guide block, updated")
-    sep = "" if not text or text.endswith("\n\n") else "\n" if text.endswith("\n") else "\n\n"
+    sep = (
+        ""
+        if not text or text.endswith(newline * 2)
+        else newline
+        if text.endswith(newline)
+        else newline * 2
+    )
     return Planned(path, text + sep + block, "the agent guide block")
 
 
-def plan(root: Path, tracker: str) -> list[Planned]:
-    """Every change init would make, checked; raises InitError before anything is written."""
-    changes = [
-        _ini_change(root, tracker),
-        _hooks_change(root, tracker),
-        _mcp_change(root),
-        _guide_change(root, tracker),
-    ]
-    return [change for change in changes if change is not None]
+def python_for(root: Path, agent: str, executable: str | None = None) -> str:
+    """The interpreter a host's config names: this one, from the project's root when it
+    lives there (``.venv/bin/python``, under the host's project variable where it has
+    one), else by its absolute path."""
+    found = Path(executable or sys.executable)
+    try:
+        inside = Path(os.path.relpath(found, root))
+    except ValueError:
+        inside = found
+    if inside.is_absolute() or inside.parts[:1] == ("..",):
+        return json.dumps(str(found)) if " " in str(found) else str(found)
+    variable = {"claude": "CLAUDE_PROJECT_DIR", "gemini": "GEMINI_PROJECT_DIR"}.get(agent)
+    where = inside.as_posix()
+    return f'"${variable}"/{where}' if variable else where
+
+
+def plan(
+    root: Path,
+    tracker: str,
+    state: str | None = None,
+    agents: Sequence[str] = (),
+    executable: str | None = None,
+) -> tuple[list[Planned], list[str]]:
+    """Every change init would make, checked (raises InitError before anything is
+    written), and the notes to print for the hosts set up."""
+    chosen = list(agents) or present(root) or ["claude"]
+    changes: list[Planned | None] = [_ini_change(root, tracker)]
+    for agent in chosen:
+        launch = Launch(python_for(root, agent, executable), tracker, state)
+        changes.extend(PLANNERS[agent](root, launch))
+    changes.extend(_guide_change(path, tracker) for path in guide_files(root, chosen))
+    notes = [NOTES[agent] for agent in chosen if agent in NOTES]
+    return [change for change in changes if change is not None], notes
 
 
 def apply(changes: list[Planned]) -> None:

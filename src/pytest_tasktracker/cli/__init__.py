@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from pytest_tasktracker.agents.hosts import NAMES as HOST_NAMES
 from pytest_tasktracker.errors import (
     SubTaskReferenceError,
     TrackerError,
@@ -190,19 +191,39 @@ def _build_parser() -> argparse.ArgumentParser:
         "run it again at any time.",
     )
     init.add_argument("--dry-run", action="store_true", help="print what would change")
+    init.add_argument(
+        "--agent",
+        action="append",
+        choices=HOST_NAMES,
+        default=[],
+        help="a coding agent to set up (more than once for several; default: those the "
+        "project shows signs of, else claude)",
+    )
     hook = commands.add_parser(
         "hook",
-        help="a coding-agent hook (Claude Code): deny ticks without evidence, untick "
-        "what a shell ticked, keep the turn going while ticks lack evidence",
-        description="Reads one hook event as JSON on stdin and prints the decision. "
-        "Always exits 0: bad input is reported on stderr and the call is allowed.",
+        help="a coding agent's hook (Claude Code, Codex, Gemini CLI, Cursor, Copilot): deny "
+        "ticks without evidence, untick what a shell ticked, keep the turn going while ticks "
+        "lack evidence",
+        description="Reads one hook event as JSON on stdin and prints the host's answer. "
+        "Input it cannot read is let through with one line on stderr; an error while "
+        "judging an event that touches the tracker or its state folder refuses it.",
     )
     hook.add_argument(
-        "--edit-tool",
-        action="append",
-        default=[],
+        "--agent",
+        default="claude",
+        choices=HOST_NAMES,
+        help="the host whose events and answers these are (default: claude)",
+    )
+    hook.add_argument(
+        "--event",
         metavar="NAME",
-        help="another tool that edits files (an MCP tool such as mcp__files__edit_file)",
+        help="the event this hook is configured for, for hosts whose events do not say it "
+        "(Copilot)",
+    )
+    commands.add_parser(
+        "doctor",
+        help="is the guard wired and working: for each configured agent, its hook answers a "
+        "probe from the project's root with a bare PATH, its MCP server lists its tools",
     )
     blockers = commands.add_parser("blockers", help="list the open blocker reports")
     blockers.add_argument("--json", action="store_true", help="print JSON")
@@ -367,18 +388,22 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_USAGE
     try:
         if args.command == "hook":
-            from pytest_tasktracker.agents.claude import handle
+            from pytest_tasktracker.agents.hook import main as hook
 
-            def settings_for(cwd: Path) -> Settings:
-                # A pinned tracker is the project's: from its root, wherever the agent is.
-                project = os.environ.get("CLAUDE_PROJECT_DIR")
-                base = Path(project) if project and args.tracker else cwd
-                return _settings(args.tracker, args.tracker_state, base)
-
-            return handle(sys.stdin.read(), settings_for, out, sys.stderr, args.edit_tool)
-        settings = _settings(args.tracker, args.tracker_state)
+            given = {"agent": args.agent}
+            for key, value in (
+                ("event", args.event),
+                ("tracker", args.tracker),
+                ("tracker-state", args.tracker_state),
+            ):
+                if value:
+                    given[key] = value
+            return hook(given, sys.stdin.read(), out, sys.stderr)
         if args.command == "init":
-            return _init(settings, args.dry_run, out)
+            return _init(args, out)
+        if args.command == "doctor":
+            return _doctor(out)
+        settings = _settings(args.tracker, args.tracker_state)
         if args.command == "mcp":
             return _serve_mcp(args)
         if args.command == "blockers":
@@ -437,20 +462,54 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_WRITE
 
 
-def _init(settings: Settings, dry_run: bool, out: TextIO) -> int:
-    from pytest_tasktracker.agents.setup import apply, plan
+def _init(args: argparse.Namespace, out: TextIO) -> int:
+    from pytest_tasktracker.agents.setup import apply, plan, project_root
     from pytest_tasktracker.paths import relative
+    from pytest_tasktracker.settings import STATE_FOLDER_NAME
 
     cwd = Path.cwd()
-    changes = plan(cwd, relative(settings.tracker, cwd))
-    if not dry_run:
+    root = project_root(cwd)
+    # an option names paths from here; else the project's own (its default tracker too)
+    settings = _settings(args.tracker, args.tracker_state, cwd if args.tracker else root)
+    tracker = Path(relative(settings.tracker, root)).as_posix()
+    default_state = settings.tracker.parent / STATE_FOLDER_NAME
+    state = None if settings.state == default_state else relative(settings.state, root)
+    changes, notes = plan(root, tracker, state, args.agent)
+    if not args.dry_run:
         apply(changes)
-    verb = "would change" if dry_run else "changed"
+    verb = "would change" if args.dry_run else "changed"
     for change in changes:
         out.write(f"{verb} {relative(change.path, cwd)}: {change.what}\n")
     if not changes:
         out.write("already set up: nothing to change\n")
+    for note in notes if changes else ():
+        out.write(f"note: {note}\n")
     return EXIT_OK
+
+
+def _doctor(out: TextIO) -> int:
+    from pytest_tasktracker.agents.doctor import check
+    from pytest_tasktracker.agents.setup import project_root
+
+    root = project_root(Path.cwd())
+    checks = [found for name in HOST_NAMES if (found := check(root, name)) is not None]
+    if not checks:
+        out.write(
+            f"no coding agent's hooks run tasktracker in {display(root)}: the guard is off. "
+            "Run `tasktracker init` (--agent NAME for another host than Claude Code)\n"
+        )
+        return EXIT_FAILED
+    rows = [("agent", "hook", "MCP server", "tracker", "state folder")]
+    rows += [(c.host, c.hook, c.mcp, c.tracker, c.state) for c in checks]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        out.write("  ".join(cells).rstrip())
+        out.write("\n")
+    problems = [problem for c in checks for problem in c.problems]
+    for problem in problems:
+        out.write(f"problem: {problem}\n")
+    return EXIT_FAILED if problems else EXIT_OK
 
 
 def _serve_mcp(args: argparse.Namespace) -> int:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from pytest_tasktracker.errors import ConcurrentEditError, TrackerWriteError
+from pytest_tasktracker.errors import ConcurrentEditError, SubTaskReferenceError, TrackerWriteError
 from pytest_tasktracker.tracker.fileio import (
     decode,
+    identity,
     locked,
     read_bytes,
     read_settled,
@@ -52,6 +54,7 @@ class Applied(NamedTuple):
 
 
 MAX_ATTEMPTS = 20
+UNSETTLED_NS = 100_000_000  # as fileio.RECENT_NS
 
 
 def apply_changes(
@@ -75,11 +78,22 @@ def apply_changes(
     real = Path(os.path.realpath(path))
     with locked(real.parent):
         clean_stale_temporaries(real)
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             data, was = read_settled(real, shown)
             text = decode(Path(shown), data)
             tracker = known if known is not None and known.text == text else parse(text, shown)
-            planned = _plan(tracker, changes, shown)
+            try:
+                planned = _plan(tracker, changes, shown)
+            except SubTaskReferenceError:
+                # An editor saving in place may have paused half way (its file then
+                # lacks the sub-task for a moment): an unknown id in a file written just
+                # now is said to be unknown once the file stayed the same a while longer.
+                if time.time_ns() - was.mtime_ns > UNSETTLED_NS or attempt == MAX_ATTEMPTS - 1:
+                    raise
+                time.sleep(UNSETTLED_NS / 1e9)
+                if identity(real) == was:
+                    raise
+                continue
             new_text = text
             changed: dict[int, bool] = {}
             # Edit from the end so earlier offsets stay valid when an empty box gains a byte.

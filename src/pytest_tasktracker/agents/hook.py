@@ -1,0 +1,217 @@
+"""``tasktracker hook --agent NAME``: one host event in, the guard's answer out.
+
+The host module reads the event and writes the answer in its own shape
+(``agents.hosts``); what is decided is the same for every host (``decide``):
+
+- before a tool: an edit that ticks a box the judge rejects, that writes into the state
+  folder, or that changes which tracker, state folder or checks are used (or the hooks
+  themselves) is denied; before any other tool the guard takes its look;
+- after a tool: a state folder it changed without a recorded run is put back, and what
+  it ticked that the judge rejects is unticked; the agent is told;
+- at the end of a turn: the agent goes on while ticks lack evidence or the configuration
+  names another tracker than the pinned one (not when the host already keeps it going);
+- a task of the agent's own list marked completed whose subject names a sub-task the
+  judge rejects is refused.
+
+Fail closed where it matters: an internal error while judging an event that touches the
+tracker, the state folder or the guarded settings refuses it, with the reason; other
+events pass, and input that cannot be read is let through with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from pytest_tasktracker.agents import guard
+from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Host
+from pytest_tasktracker.settings import Settings
+
+RUN_THE_TESTS = "tasktracker run -- --tracker-update"
+
+
+def decide(event: Event, settings: Settings) -> Answer:
+    """The guard's answer to one event."""
+    if event.kind == "pre":
+        deny = _edit_decision(event, settings)
+        if deny is None:
+            guard.look(settings)
+            guard.stop_streak(settings, blocked=False)
+        return Answer(deny=deny)
+    if event.kind == "session":
+        guard.look(settings)
+        return Answer()
+    if event.kind == "post":
+        return Answer(tell=_after_tool(event, settings))
+    if event.kind == "stop":
+        if event.stop_active or guard.stop_streak(settings, None) >= guard.MAX_STOPS:
+            return Answer()  # the host, or the guard itself, lets go
+        block = _before_stopping(settings, event.cwd)
+        guard.stop_streak(settings, blocked=block is not None)
+        return Answer(block=block)
+    if event.kind == "task":
+        return Answer(deny=guard.task_refusal(settings, event.task or ""))
+    return Answer()
+
+
+def _edit_decision(event: Event, settings: Settings) -> str | None:
+    for edit in event.edits:
+        target = event.cwd / edit.path
+        if guard.in_state_folder(settings, target):
+            return (
+                f"{edit.path} is in the tracker's state folder: evidence and blocker reports "
+                "are written only by test runs. Resolve a blocker by applying its remedy and "
+                f"running the tests again ({RUN_THE_TESTS}), not by editing or deleting its "
+                "file."
+            )
+        before = _read(target)
+        if before is None and guard.is_tracker(settings, target):
+            continue  # the tool itself will refuse to edit what is not there
+        after = edit.apply(before or "")
+        if after is None:
+            continue
+        setting = guard.guarded_setting(settings, target, before or "", after)
+        if setting is not None:
+            return setting
+        if guard.is_tracker(settings, target):
+            found = guard.false_ticks(settings, before or "", after)
+            if found:
+                lines = "\n".join(f"- {tick.line()}" for tick in found)
+                return (
+                    f"This edit ticks sub-tasks that no passing test run backs:\n{lines}\n"
+                    f"Run the tests instead ({RUN_THE_TESTS}); a box is ticked by the run "
+                    "that proves it. If the run is blocked, report the blocker; do not tick."
+                )
+    return None
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _after_tool(event: Event, settings: Settings) -> str | None:
+    ran_tests = event.mcp or (event.command is not None and guard.runs_tests(event.command))
+    restored = guard.restore_state(settings, ran_tests)
+    unticked = guard.untick_false_ticks(settings)
+    parts = []
+    if restored:
+        parts.append(
+            f"tasktracker put back the state folder ({', '.join(restored)}): this tool call "
+            "changed it without a recorded test run. Evidence and blocker reports are "
+            f"written only by test runs ({RUN_THE_TESTS})."
+        )
+    if unticked:
+        lines = "\n".join(f"- {tick.line()}" for tick in unticked)
+        parts.append(
+            "tasktracker unticked sub-tasks ticked without passing evidence:\n"
+            f"{lines}\nTick them by running their tests ({RUN_THE_TESTS})."
+        )
+    return "\n".join(parts) or None
+
+
+def _before_stopping(settings: Settings, project: Path) -> str | None:
+    swapped = guard.swapped_tracker(settings, project)
+    if swapped:
+        return f"tasktracker: {swapped}."
+    ticks = guard.open_false_ticks(settings)
+    if not ticks:
+        return None
+    lines = "\n".join(f"- {tick.line()}" for tick in ticks)
+    return (
+        f"The tracker holds ticks without evidence:\n{lines}\nRun their tests "
+        f"({RUN_THE_TESTS}), or untick them and say why they are not done."
+    )
+
+
+def _touches_guarded(event: Event, settings: Settings | None) -> bool:
+    """Whether an event may change the tracker, the state folder or the guarded settings
+    (an internal error while judging it must not let it through)."""
+    if event.kind in ("stop", "task"):
+        return True
+    names = {".tasktracker", "TASK_TRACKER.md", *guard.CONFIG_FILES, *guard.HOOK_FILES}
+    if settings is not None:
+        names |= {settings.tracker.name, settings.state.name}
+    for edit in event.edits:
+        target = event.cwd / edit.path
+        if settings is not None and (
+            guard.is_tracker(settings, target) or guard.in_state_folder(settings, target)
+        ):
+            return True
+        if any(part in names for part in Path(edit.path).parts) or edit.path.endswith(
+            tuple(guard.HOOK_FILES)
+        ):
+            return True
+    command = event.command or ""
+    return event.kind == "pre" and any(name in command for name in names)
+
+
+def handle(
+    raw: str,
+    host: Host,
+    settings_for: Callable[[Path], Settings],
+    out: TextIO,
+    err: TextIO,
+    event_name: str | None = None,
+) -> int:
+    """Read one event, write the host's answer; the exit code the host reads."""
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("the event is not a JSON object")
+        event = host.read(data, event_name)
+    except Exception as error:  # input we cannot read: let it through, and say so
+        err.write(f"tasktracker hook: {type(error).__name__}: {str(error)[:300]} (allowed)\n")
+        return 0
+    settings: Settings | None = None
+    try:
+        settings = settings_for(event.cwd if event.cwd.is_absolute() else Path(os.getcwd()))
+        answer = decide(event, settings)
+    except Exception as error:
+        problem = f"{type(error).__name__}: {str(error)[:300]}"
+        if not _touches_guarded(event, settings) or (event.kind == "stop" and event.stop_active):
+            err.write(f"tasktracker hook: {problem} (allowed)\n")
+            return 0
+        why = (
+            f"tasktracker could not judge this ({problem}), and it touches the tracker, its "
+            "state folder or its settings: refused until it can. Run `tasktracker doctor`."
+        )
+        answer = Answer(deny=why) if event.kind in ("pre", "task") else Answer(block=why)
+    reply = host.reply(event, answer)
+    out.write(reply.stdout)
+    err.write(reply.stderr)
+    return reply.code
+
+
+def settings_finder(tracker: str | None, state: str | None) -> Callable[[Path], Settings]:
+    """How the hook finds its settings from an event's folder: a pinned tracker
+    (``--tracker``, relative) is the project's, found from that folder or above it, as
+    the agent may be in a sub-folder."""
+    from pytest_tasktracker.agents.quick import _project
+    from pytest_tasktracker.settings import resolve_in
+
+    def settings_for(cwd: Path) -> Settings:
+        base = cwd
+        if tracker and not os.path.isabs(tracker):
+            base = Path(_project(str(cwd), tracker) or cwd)
+        return resolve_in(base, tracker, state)
+
+    return settings_for
+
+
+def main(given: dict[str, str], raw: str, out: TextIO, err: TextIO) -> int:
+    """The hook for the options of its command line (``agents.quick.options``)."""
+    from pytest_tasktracker.agents.hosts import host
+
+    try:
+        chosen = host(given.get("agent") or "claude")
+    except ValueError as error:
+        err.write(f"tasktracker hook: {error} (allowed)\n")
+        return 0
+    finder = settings_finder(given.get("tracker"), given.get("tracker-state"))
+    return handle(raw, chosen, finder, out, err, given.get("event"))

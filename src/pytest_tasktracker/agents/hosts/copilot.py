@@ -1,0 +1,66 @@
+"""GitHub Copilot's events and answers (the CLI and the cloud coding agent).
+
+In: ``toolName`` and ``toolArgs`` (an object, or its JSON as a string) and ``cwd``; the
+event is the one the hook is configured for (``--event preToolUse``), as the payload
+does not name it. Tools: ``edit`` (``path``, ``old_str``, ``new_str``), ``create``
+(``path``, ``file_text``), ``bash``. Out: ``{"permissionDecision": "deny",
+"permissionDecisionReason"}`` before a tool; ``{"decision": "block", "reason"}`` at
+``agentStop`` (another turn, with the reason as its prompt).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pytest_tasktracker.agents.edits import edits_of
+from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Kind, Reply
+
+KINDS: dict[str, Kind] = {
+    "preToolUse": "pre",
+    "postToolUse": "post",
+    "agentStop": "stop",
+    "sessionStart": "session",
+    "userPromptSubmitted": "session",
+}
+
+
+class Copilot:
+    name = "copilot"
+    config = ".github/hooks/tasktracker.json"
+
+    def read(self, data: dict[str, Any], event: str | None) -> Event:
+        name = str(data.get("hook_event_name") or data.get("hookEventName") or event or "")
+        kind = KINDS.get(name, "other")
+        tool = str(data.get("toolName") or data.get("tool_name") or "")
+        args = data.get("toolArgs", data.get("tool_input"))
+        if isinstance(args, str):
+            try:
+                args = json.loads(args)
+            except ValueError:
+                args = {}
+        if not isinstance(args, dict):
+            args = {}
+        command = args.get("command")
+        return Event(
+            kind,
+            Path(str(data.get("cwd") or ".")),
+            tool=tool,
+            edits=tuple(edits_of(args)),
+            command=command if isinstance(command, str) else None,
+            mcp="/" in tool or tool.startswith("mcp"),
+            stop_active=bool(data.get("stop_hook_active") or data.get("stopHookActive")),
+        )
+
+    def reply(self, event: Event, answer: Answer) -> Reply:
+        if answer.deny is not None:
+            out = {"permissionDecision": "deny", "permissionDecisionReason": answer.deny}
+            return Reply(stdout=json.dumps(out) + "\n")
+        said = answer.block or answer.tell
+        if said is not None:
+            return Reply(stdout=json.dumps({"decision": "block", "reason": said}) + "\n")
+        return Reply()
+
+
+HOST = Copilot()
