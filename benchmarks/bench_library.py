@@ -180,6 +180,7 @@ def instructions(
     cwd: Path,
     env: Mapping[str, str] | None = None,
     ok: Collection[int] = (0,),
+    stdin: str | None = None,
 ) -> int | None:
     """Instructions executed by ``argv`` and every process it starts (valgrind, hashing
     fixed), or None when it exits with a code not in ``ok`` or valgrind counts nothing."""
@@ -193,6 +194,7 @@ def instructions(
             *argv,
         ],
         cwd=cwd,
+        input=stdin,
         capture_output=True,
         text=True,
         check=False,

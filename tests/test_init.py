@@ -18,9 +18,11 @@ PYPROJECT = '[project]\nname = "x"\n\n[tool.pytest.ini_options]\naddopts = "-q"\
 
 
 def hook_command(agent: str, tracker: str = "pr_info/TASK_TRACKER.md", *extra: str) -> str:
-    """The hook command init writes when the interpreter lives outside the project."""
+    """The hook command init writes when the interpreter lives outside the project:
+    ``-c``, not ``-m``, whose runpy costs three quarters of Python's start."""
     tail = " ".join(("--tracker", tracker, *extra))
-    return f"{sys.executable} -m pytest_tasktracker hook --agent {agent} {tail}"
+    run = "'from pytest_tasktracker.agents.quick import main; main()'"
+    return f"{sys.executable} -c {run} --agent {agent} {tail}"
 
 
 def cli_in(root: Path, *argv: str) -> tuple[int, str, str]:
@@ -341,3 +343,24 @@ def test_doctor_without_hooks_says_the_guard_is_off(root: Path) -> None:
         "no coding agent's hooks run tasktracker in .: the guard is off. Run `tasktracker "
         "init` (--agent NAME for another host than Claude Code)\n"
     )
+
+
+def test_the_mcp_server_may_run_from_an_environment_of_its_own(root: Path) -> None:
+    """The `mcp` extra brings anyio's pytest plugin into every test run: a server with its
+    own interpreter keeps it out, and runs the tests with the project's."""
+    server = root.parent / "mcp-env" / "bin" / "python"
+    code, _out, _err = cli_in(root, "init", "--mcp-python", str(server))
+    assert code == 0
+    entry = json.loads((root / ".mcp.json").read_text())["mcpServers"]["tasktracker"]
+    assert entry == {
+        "command": str(server),
+        "args": [
+            "-m",
+            "pytest_tasktracker",
+            "--tracker",
+            "pr_info/TASK_TRACKER.md",
+            "mcp",
+            "--python",
+            sys.executable,
+        ],
+    }

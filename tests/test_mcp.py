@@ -220,6 +220,32 @@ def test_a_real_stdio_server(project: Path) -> None:
     assert result.content[0].text.startswith("Step 1: A bounded LRU cache - open: 1.1")
 
 
+def test_a_server_in_its_own_environment_runs_the_tests_with_the_projects(
+    project: Path, tmp_path: Path
+) -> None:
+    """``mcp --python PATH``: the server's environment need not hold the project's
+    dependencies, nor the tests' environment the MCP SDK."""
+    log = tmp_path / "started.log"
+    python = tmp_path / "project-python"
+    python.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec {sys.executable} "$@"\n')
+    python.chmod(0o755)
+    parameters = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "pytest_tasktracker", "mcp", "--python", str(python)],
+        cwd=str(project),
+    )
+
+    async def main() -> Any:
+        async with Client(parameters) as client:
+            return await client.call_tool("run_tests", {"args": ["tests/test_cache.py"]})
+
+    result = anyio.run(main)
+    assert result.structured_content["exit_code"] == 0
+    assert log.read_text().splitlines()[0] == (
+        "-m pytest_tasktracker run --timeout 900 -- --tracker-update tests/test_cache.py"
+    )
+
+
 def test_without_the_sdk_the_command_says_what_to_install(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

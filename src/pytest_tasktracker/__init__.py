@@ -10,10 +10,10 @@ imports it before pytest starts (pytest would otherwise warn that it cannot rewr
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # not typing's: a hook's every start would import typing for it
 if TYPE_CHECKING:
+    from typing import Any
+
     from pytest_tasktracker.errors import (
         ConcurrentEditError,
         EmptyTrackerError,
@@ -67,6 +67,8 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
+        import importlib
+
         module = importlib.import_module(f"pytest_tasktracker.{_EXPORTS[name]}")
         value = getattr(module, name)
         globals()[name] = value

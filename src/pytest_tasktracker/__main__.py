@@ -1,8 +1,9 @@
 """``python -m pytest_tasktracker`` and the ``tasktracker`` command.
 
 ``tasktracker hook`` runs on every tool call of a coding agent: it is dispatched before
-the command line is built, and answers from ``agents.quick`` when nothing can have
-changed (a few ``stat`` calls); everything else is ``cli.run_main``.
+the command line is built to ``agents.quick``, which answers when nothing can have
+changed (a few ``stat`` calls); everything else is ``cli.run_main``. (The hook command
+``tasktracker init`` writes goes to ``agents.quick`` without this module.)
 """
 
 from __future__ import annotations
@@ -29,16 +30,9 @@ def _command(argv: list[str]) -> str | None:
 def main() -> None:
     argv = sys.argv[1:]
     if _command(argv) == "hook" and "-h" not in argv and "--help" not in argv:
-        from pytest_tasktracker.agents import quick
+        from pytest_tasktracker.agents.quick import main as hook
 
-        raw = sys.stdin.read()
-        code = quick.run(argv, raw)
-        if code is None:
-            from pytest_tasktracker.agents.hook import main as full
-
-            code = full(quick.options(argv), raw, sys.stdout, sys.stderr)
-        sys.stdout.flush()
-        sys.exit(code)
+        hook()
     from pytest_tasktracker.cli import run_main
 
     run_main()

@@ -18,8 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pytest_tasktracker.agents.hostconfig import MARK
-from pytest_tasktracker.agents.quick import options
+from pytest_tasktracker.agents.quick import is_our_hook, options
 
 BARE_PATH = "/usr/bin:/bin"
 TIMEOUT = 30.0
@@ -73,7 +72,7 @@ def _ours(root: Path, host: str) -> str | None:
         data = json.loads((root / HOOK_FILES[host]).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    found = [c for c in _commands(data) if MARK in c or c.startswith("tasktracker hook")]
+    found = [command for command in _commands(data) if is_our_hook(command)]
     return found[0] if found else None
 
 

@@ -25,6 +25,7 @@ class Edit(NamedTuple):
 
     path: str
     apply: Callable[[str], str | None]
+    source: str | None = None  # a file moved onto ``path``: ``apply`` takes its text
 
 
 def _text(data: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
@@ -104,9 +105,12 @@ def _patch_text(tool_input: Mapping[str, Any]) -> str | None:
 
 def patch_edits(patch: str) -> list[Edit]:
     """The files a patch in Codex's ``apply_patch`` form writes (``*** Update File:``,
-    ``*** Add File:``; a deleted file writes nothing a tick could be in)."""
+    ``*** Add File:``, and where an update moves a file, ``*** Move to:``: the file it
+    lands on, with the moved file's text; a deleted file writes nothing a tick could be
+    in)."""
     edits: list[Edit] = []
     path: str | None = None
+    moved_to: str | None = None
     kind = ""
     hunks: list[list[str]] = []
     added: list[str] = []
@@ -118,18 +122,25 @@ def patch_edits(patch: str) -> list[Edit]:
             whole = "".join(line + "\n" for line in added)
             edits.append(Edit(path, lambda _text: whole))
         elif kind == "update":
-            edits.append(Edit(path, _hunks([hunk for hunk in hunks if hunk])))
+            apply = _hunks([hunk for hunk in hunks if hunk])
+            if moved_to is None:
+                edits.append(Edit(path, apply))
+            else:
+                edits.append(Edit(moved_to, apply, source=path))
 
     for line in patch.splitlines():
         if line.startswith(("*** Update File: ", "*** Add File: ")):
             close()
             kind = "update" if line.startswith("*** Update") else "add"
             path = line.split(": ", 1)[1].strip()
+            moved_to = None
             hunks, added = [[]], []
         elif line.startswith(("*** Delete File: ", "*** End Patch")):
             close()
             path = None
-        elif line.startswith(("*** Move to: ", PATCH_START)):
+        elif line.startswith("*** Move to: "):
+            moved_to = line.split(": ", 1)[1].strip()
+        elif line.startswith(PATCH_START):
             continue
         elif path is not None and kind == "add" and line.startswith("+"):
             added.append(line[1:])

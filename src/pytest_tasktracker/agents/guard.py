@@ -25,9 +25,11 @@ import json
 import os
 import re
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_tasktracker.agents.quick import CONFIG_FILES, HOOK_FILES, HOOK_FOLDERS
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.rules import journal
@@ -45,8 +47,6 @@ RECORDS = (journal.FILE, journal.RESULTS, journal.CHECKS)
 _RUNS_TESTS = re.compile(r"\b(?:pytest|py\.test|tasktracker|pytest_tasktracker|tox|nox)\b")
 # The settings that decide what the guard judges, in the pytest configuration files.
 GUARDED_KEYS = ("tracker", "tracker_state", "tracker_checks")
-CONFIG_FILES = ("pyproject.toml", "pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg")
-HOOK_FILES = (".claude/settings.json", ".claude/settings.local.json", ".mcp.json")
 
 
 @dataclass(frozen=True)
@@ -70,16 +70,49 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def is_tracker(settings: Settings, path: Path) -> bool:
-    return os.path.realpath(path) == os.path.realpath(settings.tracker)
+    """Whether ``path`` is the tracker: by its real path, or a hard link to it."""
+    if os.path.realpath(path) == os.path.realpath(settings.tracker):
+        return True
+    try:
+        found, tracker = os.stat(path), os.stat(settings.tracker)
+    except OSError:
+        return False
+    return (found.st_dev, found.st_ino) == (tracker.st_dev, tracker.st_ino)
 
 
 def in_state_folder(settings: Settings, path: Path) -> bool:
     return _inside(path, settings.state)
 
 
-def _judge(tracker: Tracker, ids: set[str], record: Record) -> list[FalseTick]:
-    project = record.settings.code_root if record.settings is not None else None
-    rerun = rerun_command(tracker, record, project)  # as the agent runs it, from its root
+def from_here(settings: Settings, command: str, cwd: Path | None) -> str:
+    """``command``, given as run from the project's root, as run from ``cwd`` (the
+    folder the agent works in: a command it is given must run as written)."""
+    root = settings.code_root
+    if cwd is None or os.path.realpath(cwd) == os.path.realpath(root):
+        return command
+    return f"cd {relative(root, cwd)} && {command}"
+
+
+def run_the_tests(settings: Settings, cwd: Path | None = None) -> str:
+    """The supervised run that ticks what passes, runnable from ``cwd``: with the
+    tracker named when the project's configuration does not name the judged one."""
+    tracker = ""
+    try:
+        configured = resolve_in(settings.code_root).tracker
+    except SettingsError:
+        configured = None
+    if configured is None or os.path.realpath(configured) != os.path.realpath(settings.tracker):
+        tracker = f"--tracker {shown_tracker(settings)} "
+    return from_here(settings, f"tasktracker run -- {tracker}--tracker-update", cwd)
+
+
+def _judge(
+    tracker: Tracker, ids: set[str], record: Record, cwd: Path | None = None
+) -> list[FalseTick]:
+    rerun = rerun_command(tracker, record, None)
+    if record.settings is not None:  # as the agent runs it, from where it works
+        root = record.settings.code_root
+        rerun = from_here(record.settings, rerun_command(tracker, record, root), cwd)
     found = []
     for subtask in tracker.subtasks:
         if subtask.id in ids and subtask.done:
@@ -98,14 +131,16 @@ def shown_tracker(settings: Settings) -> str:
     return relative(settings.tracker, settings.code_root)
 
 
-def false_ticks(settings: Settings, before: str, after: str) -> list[FalseTick]:
+def false_ticks(
+    settings: Settings, before: str, after: str, cwd: Path | None = None
+) -> list[FalseTick]:
     """The sub-tasks that ``after`` ticks and ``before`` did not, that the judge rejects."""
     name = shown_tracker(settings)
     old = parse(before, name)
     new = parse(after, name)
     was_done = {subtask.id for subtask in old.subtasks if subtask.done}
     newly = {subtask.id for subtask in new.subtasks if subtask.done} - was_done
-    return _judge(new, newly, read_record(settings)) if newly else []
+    return _judge(new, newly, read_record(settings), cwd) if newly else []
 
 
 # -- the settings the guard depends on ---------------------------------------------------
@@ -150,17 +185,41 @@ def _guarded_values(name: str, text: str) -> dict[str, object]:
 
 
 def _hook_values(name: str, text: str) -> object:
-    """What of a hook or MCP configuration file the guard depends on."""
+    """What of a host's hook or MCP configuration the guard depends on: every top-level
+    setting about hooks (``hooks``, Claude Code's ``disableAllHooks``, Gemini's
+    ``hooksConfig``) and the tasktracker MCP server."""
     try:
-        data = json.loads(text) if text.strip() else {}
+        if name.endswith(".toml"):
+            if sys.version_info >= (3, 11):
+                import tomllib
+            else:  # pragma: no cover - Python 3.10
+                import tomli as tomllib
+            data: object = tomllib.loads(text)
+        else:
+            data = json.loads(text) if text.strip() else {}
     except ValueError:
         return {"unreadable": text}
     if not isinstance(data, dict):
         return {"unreadable": text}
-    if name.endswith(".mcp.json"):
-        servers = data.get("mcpServers")
-        return servers.get("tasktracker") if isinstance(servers, dict) else None
-    return data.get("hooks")
+    values = {key: value for key, value in data.items() if "hook" in str(key).lower()}
+    for key in ("mcpServers", "mcp_servers"):
+        servers = data.get(key)
+        values[key] = servers.get("tasktracker") if isinstance(servers, dict) else None
+    return values
+
+
+def _hook_file(path: Path, root: Path) -> str | None:
+    """How a host's hook configuration file is shown (``.claude/settings.json``, also
+    the same file in the home folder), or None for any other file."""
+    real = os.path.realpath(path)
+    for base in (root, Path.home()):
+        try:
+            shown = Path(os.path.relpath(real, os.path.realpath(base))).as_posix()
+        except ValueError:
+            continue
+        if shown in HOOK_FILES or shown.startswith(HOOK_FOLDERS):
+            return shown if base == root else f"~/{shown}"
+    return None
 
 
 def guarded_setting(settings: Settings, path: Path, before: str, after: str) -> str | None:
@@ -168,16 +227,17 @@ def guarded_setting(settings: Settings, path: Path, before: str, after: str) -> 
     which tracker, state folder or named checks the project uses, or the hooks that
     guard it; None for any other edit."""
     root = settings.code_root
+    hooks = _hook_file(path, root)
+    if hooks is not None:
+        if _hook_values(hooks, before) != _hook_values(hooks, after):
+            return (
+                f"{hooks} holds the hooks that guard the tracker: an agent may not change "
+                "them. Ask the user to."
+            )
+        return None
     try:
         shown = Path(os.path.relpath(os.path.realpath(path), os.path.realpath(root))).as_posix()
     except ValueError:
-        return None
-    if shown in HOOK_FILES:
-        if _hook_values(shown, before) != _hook_values(shown, after):
-            return (
-                f"{shown} holds the hooks that guard the tracker: an agent may not change "
-                "them. Ask the user to."
-            )
         return None
     if shown not in CONFIG_FILES:
         return None
@@ -299,7 +359,7 @@ def look(settings: Settings) -> None:
         pass  # without a copy, nothing can be put back; the journal still tells
 
 
-def untick_false_ticks(settings: Settings) -> list[FalseTick]:
+def untick_false_ticks(settings: Settings, cwd: Path | None = None) -> list[FalseTick]:
     """Untick what was ticked since the last look that the judge rejects; returns what
     was unticked. Without a look yet, this only takes one."""
     if not settings.tracker.is_file():
@@ -310,7 +370,7 @@ def untick_false_ticks(settings: Settings) -> list[FalseTick]:
     found: list[FalseTick] = []
     if seen is not None:
         newly = {subtask.id for subtask in tracker.subtasks if subtask.done} - seen
-        found = _judge(tracker, newly, read_record(settings)) if newly else []
+        found = _judge(tracker, newly, read_record(settings), cwd) if newly else []
     if found:
         changes = [Change(tick.id, False, tick.text) for tick in found]
         write(settings.tracker, name, tracker, changes, Record({}, []), "")
@@ -384,19 +444,19 @@ def _vouched(state: Path, backup: Path) -> bool:
     return True
 
 
-def open_false_ticks(settings: Settings) -> list[FalseTick]:
+def open_false_ticks(settings: Settings, cwd: Path | None = None) -> list[FalseTick]:
     """Every ticked sub-task the judge rejects (what must not be left behind)."""
     if not settings.tracker.is_file():
         return []
     tracker = load(settings.tracker, shown_tracker(settings))
     done = {subtask.id for subtask in tracker.subtasks if subtask.done}
-    return _judge(tracker, done, read_record(settings))
+    return _judge(tracker, done, read_record(settings), cwd)
 
 
 _TASK_ID = re.compile(r"(?<![\w.])(\d+(?:\.\d+)+|[A-Z]{1,3}\d{2,}|[\w-]+\.\d+)(?![\w.])")
 
 
-def task_refusal(settings: Settings, subject: str) -> str | None:
+def task_refusal(settings: Settings, subject: str, cwd: Path | None = None) -> str | None:
     """Why the agent's own task whose subject is ``subject`` may not be completed: it
     names a sub-task (its id, or its text) that the judge would not let be ticked; None
     when it names none, or one that may be."""
@@ -407,8 +467,8 @@ def task_refusal(settings: Settings, subject: str) -> str | None:
     if named is None:
         return None
     record = read_record(settings)
-    project = settings.code_root
-    reasons = record.reasons(named, rerun_command(tracker, record, project))
+    rerun = from_here(settings, rerun_command(tracker, record, settings.code_root), cwd)
+    reasons = record.reasons(named, rerun)
     if not reasons:
         return None
     return (
@@ -450,3 +510,49 @@ def stop_streak(settings: Settings, blocked: bool | None) -> int:
     with contextlib.suppress(OSError, TrackerError):
         write_locked(path, json.dumps({"count": count}).encode())
     return count
+
+
+# -- the hooks themselves ---------------------------------------------------------------
+
+HOOKS_SEEN = "hooks.json"  # in .guard/: the hook settings as the session found them
+
+
+def _hook_settings(root: Path) -> dict[str, object]:
+    """Every host's hook settings in the project (``_hook_values`` of each file)."""
+    found: dict[str, object] = {}
+    names = [*HOOK_FILES]
+    for folder in HOOK_FOLDERS:
+        with contextlib.suppress(OSError):
+            names += sorted(f"{folder}{name}" for name in os.listdir(root / folder))
+    for name in names:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            found[name] = _hook_values(name, (root / name).read_text(encoding="utf-8"))
+    return found
+
+
+def remember_hooks(settings: Settings) -> None:
+    """At a session's start: the hook settings as they are, to tell at its end whether a
+    tool changed them (an edit is denied before; a shell's is seen only after)."""
+    data = json.dumps(_hook_settings(settings.code_root), sort_keys=True) + "\n"
+    with contextlib.suppress(OSError, TrackerError):
+        write_locked(settings.state / BACKUP / HOOKS_SEEN, data.encode())
+
+
+def changed_hooks(settings: Settings) -> str | None:
+    """Why the agent must not stop yet: a tool changed the hooks' settings during the
+    session (said once: the new settings are then the ones remembered)."""
+    path = settings.state / BACKUP / HOOKS_SEEN
+    try:
+        seen = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    now = json.loads(json.dumps(_hook_settings(settings.code_root), sort_keys=True))
+    if seen == now:
+        return None
+    names = sorted(name for name in {*seen, *now} if seen.get(name) != now.get(name))
+    remember_hooks(settings)
+    return (
+        f"the hook settings in {', '.join(names)} changed during this session: put them "
+        "back as they were (git checkout, or ask the user); only the user changes the hooks "
+        "that guard the tracker, and they will see this"
+    )

@@ -28,9 +28,8 @@ from typing import TextIO
 
 from pytest_tasktracker.agents import guard
 from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Host
+from pytest_tasktracker.agents.quick import CONFIG_FILES, HOOK_FILES, HOOK_FOLDERS
 from pytest_tasktracker.settings import Settings
-
-RUN_THE_TESTS = "tasktracker run -- --tracker-update"
 
 
 def decide(event: Event, settings: Settings) -> Answer:
@@ -43,6 +42,7 @@ def decide(event: Event, settings: Settings) -> Answer:
         return Answer(deny=deny)
     if event.kind == "session":
         guard.look(settings)
+        guard.remember_hooks(settings)
         return Answer()
     if event.kind == "post":
         return Answer(tell=_after_tool(event, settings))
@@ -53,7 +53,7 @@ def decide(event: Event, settings: Settings) -> Answer:
         guard.stop_streak(settings, blocked=block is not None)
         return Answer(block=block)
     if event.kind == "task":
-        return Answer(deny=guard.task_refusal(settings, event.task or ""))
+        return Answer(deny=guard.task_refusal(settings, event.task or "", event.cwd))
     return Answer()
 
 
@@ -64,25 +64,29 @@ def _edit_decision(event: Event, settings: Settings) -> str | None:
             return (
                 f"{edit.path} is in the tracker's state folder: evidence and blocker reports "
                 "are written only by test runs. Resolve a blocker by applying its remedy and "
-                f"running the tests again ({RUN_THE_TESTS}), not by editing or deleting its "
+                f"running the tests again ({guard.run_the_tests(settings, event.cwd)}), not by "
+                "editing or deleting its "
                 "file."
             )
         before = _read(target)
         if before is None and guard.is_tracker(settings, target):
             continue  # the tool itself will refuse to edit what is not there
-        after = edit.apply(before or "")
+        # a file moved onto this one (a patch's ``*** Move to:``) brings its own text
+        base = before if edit.source is None else _read(event.cwd / edit.source)
+        after = edit.apply(base or "")
         if after is None:
             continue
         setting = guard.guarded_setting(settings, target, before or "", after)
         if setting is not None:
             return setting
         if guard.is_tracker(settings, target):
-            found = guard.false_ticks(settings, before or "", after)
+            found = guard.false_ticks(settings, before or "", after, event.cwd)
             if found:
                 lines = "\n".join(f"- {tick.line()}" for tick in found)
+                run = guard.run_the_tests(settings, event.cwd)
                 return (
                     f"This edit ticks sub-tasks that no passing test run backs:\n{lines}\n"
-                    f"Run the tests instead ({RUN_THE_TESTS}); a box is ticked by the run "
+                    f"Run the tests instead ({run}); a box is ticked by the run "
                     "that proves it. If the run is blocked, report the blocker; do not tick."
                 )
     return None
@@ -98,34 +102,36 @@ def _read(path: Path) -> str | None:
 def _after_tool(event: Event, settings: Settings) -> str | None:
     ran_tests = event.mcp or (event.command is not None and guard.runs_tests(event.command))
     restored = guard.restore_state(settings, ran_tests)
-    unticked = guard.untick_false_ticks(settings)
+    unticked = guard.untick_false_ticks(settings, event.cwd)
+    run = guard.run_the_tests(settings, event.cwd)
     parts = []
     if restored:
         parts.append(
             f"tasktracker put back the state folder ({', '.join(restored)}): this tool call "
             "changed it without a recorded test run. Evidence and blocker reports are "
-            f"written only by test runs ({RUN_THE_TESTS})."
+            f"written only by test runs ({run})."
         )
     if unticked:
         lines = "\n".join(f"- {tick.line()}" for tick in unticked)
         parts.append(
             "tasktracker unticked sub-tasks ticked without passing evidence:\n"
-            f"{lines}\nTick them by running their tests ({RUN_THE_TESTS})."
+            f"{lines}\nTick them by running their tests ({run})."
         )
     return "\n".join(parts) or None
 
 
 def _before_stopping(settings: Settings, project: Path) -> str | None:
-    swapped = guard.swapped_tracker(settings, project)
+    swapped = guard.swapped_tracker(settings, project) or guard.changed_hooks(settings)
     if swapped:
         return f"tasktracker: {swapped}."
-    ticks = guard.open_false_ticks(settings)
+    ticks = guard.open_false_ticks(settings, project)
     if not ticks:
         return None
     lines = "\n".join(f"- {tick.line()}" for tick in ticks)
     return (
         f"The tracker holds ticks without evidence:\n{lines}\nRun their tests "
-        f"({RUN_THE_TESTS}), or untick them and say why they are not done."
+        f"({guard.run_the_tests(settings, project)}), or untick them and say why they are "
+        "not done."
     )
 
 
@@ -134,7 +140,7 @@ def _touches_guarded(event: Event, settings: Settings | None) -> bool:
     (an internal error while judging it must not let it through)."""
     if event.kind in ("stop", "task"):
         return True
-    names = {".tasktracker", "TASK_TRACKER.md", *guard.CONFIG_FILES, *guard.HOOK_FILES}
+    names = {".tasktracker", "TASK_TRACKER.md", *CONFIG_FILES, *HOOK_FILES, *HOOK_FOLDERS}
     if settings is not None:
         names |= {settings.tracker.name, settings.state.name}
     for edit in event.edits:
@@ -143,9 +149,7 @@ def _touches_guarded(event: Event, settings: Settings | None) -> bool:
             guard.is_tracker(settings, target) or guard.in_state_folder(settings, target)
         ):
             return True
-        if any(part in names for part in Path(edit.path).parts) or edit.path.endswith(
-            tuple(guard.HOOK_FILES)
-        ):
+        if any(part in names for part in Path(edit.path).parts) or edit.path.endswith(HOOK_FILES):
             return True
     command = event.command or ""
     return event.kind == "pre" and any(name in command for name in names)

@@ -16,9 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from pytest_tasktracker.agents.quick import RUN, is_our_hook
 from pytest_tasktracker.errors import TrackerReadError
-
-MARK = "pytest_tasktracker hook"  # how our hook command is found again in a config
 
 
 class InitError(TrackerReadError):
@@ -37,9 +36,12 @@ class Launch(NamedTuple):
     python: str  # as the host's config writes it (may hold $CLAUDE_PROJECT_DIR)
     tracker: str  # relative to the project's root
     state: str | None
+    mcp_python: str | None = None  # the MCP server's own interpreter, when it has one
 
     def hook(self, agent: str, event: str | None = None) -> str:
-        args = ["-m", "pytest_tasktracker", "hook", "--agent", agent, "--tracker", self.tracker]
+        """The hook command: ``python -c RUN`` rather than ``-m``, whose runpy costs three
+        quarters of Python's start on every tool call (``agents.quick``)."""
+        args = ["-c", RUN, "--agent", agent, "--tracker", self.tracker]
         if self.state:
             args += ["--tracker-state", self.state]
         if event:
@@ -47,12 +49,19 @@ class Launch(NamedTuple):
         return f"{self.python} {shlex.join(args)}"
 
     def mcp(self) -> dict[str, Any]:
+        """The MCP server's entry: started from the project's root, by the project's
+        interpreter, or by its own (``mcp_python``) that runs the tests with the
+        project's."""
         python = self.python.replace('"$CLAUDE_PROJECT_DIR"/', "").replace(
             '"$GEMINI_PROJECT_DIR"/', ""
         )
+        if python.startswith('"'):  # quoted for a shell; an argument list takes it bare
+            python = json.loads(python)
         args = ["-m", "pytest_tasktracker", "--tracker", self.tracker]
         if self.state:
             args += ["--tracker-state", self.state]
+        if self.mcp_python:
+            return {"command": self.mcp_python, "args": [*args, "mcp", "--python", python]}
         return {"command": python, "args": [*args, "mcp"]}
 
 
@@ -90,10 +99,6 @@ def _table(path: Path, data: dict[str, Any], key: str) -> dict[str, Any]:
     return table
 
 
-def _ours(command: object) -> bool:
-    return isinstance(command, str) and (MARK in command or command.startswith("tasktracker hook"))
-
-
 def _merge(
     path: Path,
     hooks: dict[str, Any],
@@ -113,7 +118,7 @@ def _merge(
         for item in entries
         if isinstance(item, dict)
         for handler in ((item.get("hooks") or []) if nested else [item])
-        if isinstance(handler, dict) and _ours(handler.get(key))
+        if isinstance(handler, dict) and is_our_hook(handler.get(key))
     ]
     if handlers and all(handler.get(key) == command for handler in handlers):
         return False

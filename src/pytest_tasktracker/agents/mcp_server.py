@@ -147,10 +147,17 @@ class Project:
     """The project the server works on: its working folder and tracker settings, read
     again on every call (the agent may change the configuration)."""
 
-    def __init__(self, root: Path, tracker: str | None = None, state: str | None = None):
+    def __init__(
+        self,
+        root: Path,
+        tracker: str | None = None,
+        state: str | None = None,
+        python: str | None = None,
+    ):
         self.root = root
         self.tracker_option = tracker
         self.state_option = state
+        self.python = python or sys.executable  # the interpreter that runs the tests
 
     def settings(self) -> Settings:
         from pytest_tasktracker.settings import resolve_in
@@ -197,7 +204,7 @@ def run_supervised(
 
     settings = project.settings()
     before = _done_ids(project, settings)
-    command = [sys.executable, "-m", "pytest_tasktracker"]
+    command = [project.python, "-m", "pytest_tasktracker"]
     if project.tracker_option:
         command += ["--tracker", project.tracker_option]
     if project.state_option:
@@ -420,7 +427,8 @@ def _edit(project: Project, ids: list[str], done: bool) -> tuple[str, EditResult
     return text, EditResult(ok=not result.refused, changes=result.rows, refused=result.refused)
 
 
-def serve(tracker: str | None, state: str | None) -> int:
-    """Serve over stdio until the client goes away."""
-    build_server(Project(Path.cwd(), tracker, state)).run("stdio")
+def serve(tracker: str | None, state: str | None, python: str | None = None) -> int:
+    """Serve over stdio until the client goes away; ``python`` runs the tests (the
+    project's interpreter, when the server has an environment of its own)."""
+    build_server(Project(Path.cwd(), tracker, state, python)).run("stdio")
     return 0

@@ -2,11 +2,15 @@
 folder is answered with a few ``stat`` calls, before anything else is imported.
 
 Hooks run on every tool call, so the common case must cost little more than Python's
-start: this module imports only the standard library's ``os`` and ``json``. It answers
-"nothing to do" when the event is before or after a tool that writes no file by its
-arguments (a shell command, a read, a search), or a session's start, and the tracker
-and every record of the state folder are as the guard's last look saw them (the same
-size, time and inode). Anything else goes to the full guard (``agents.hook``).
+start. ``tasktracker init`` writes the hook as ``python -c '<RUN>' --agent ...``: no
+``runpy`` (``-m`` costs 29 M instructions, three quarters of Python's start), and this
+module imports only ``os`` and the C half of ``json`` (the ``json`` package imports ``re``,
+25 M more). It answers "nothing to do" when the event is before or after a tool that
+writes no file by its arguments (a shell command, a read, a search) or that edits only
+files the guard does not watch (not the tracker, its state folder, a pytest
+configuration file or a host's hook configuration), or a session's start, and the
+tracker and every record of the state folder are as the guard's last look saw them (the
+same size, time and inode). Anything else goes to the full guard (``agents.hook``).
 
 The tracker and state folder must be pinned in the hook's command (``--tracker``,
 ``--tracker-state``, as ``tasktracker init`` writes it): finding them otherwise needs the
@@ -15,9 +19,29 @@ project's configuration, which is the full guard's work.
 
 from __future__ import annotations
 
-import json
 import os
-from typing import Any
+import sys
+
+TYPE_CHECKING = False  # typing's costs 40 M instructions (it imports re)
+if TYPE_CHECKING:
+    from typing import Any
+
+# The hook command's Python code (``python -c RUN --agent NAME ...``).
+RUN = "from pytest_tasktracker.agents.quick import main; main()"
+# The files whose settings decide what the guard judges, and the hosts' hook and MCP
+# configurations (in the project, and the same paths in the home folder).
+CONFIG_FILES = ("pyproject.toml", "pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg")
+HOOK_FILES = (
+    ".claude/settings.json",
+    ".claude/settings.local.json",
+    ".mcp.json",
+    ".codex/hooks.json",
+    ".codex/config.toml",
+    ".gemini/settings.json",
+    ".cursor/hooks.json",
+    ".cursor/mcp.json",
+)
+HOOK_FOLDERS = (".github/hooks/",)  # every file in them
 
 SNAPSHOT = "ticks.json"
 BACKUP = ".guard"
@@ -36,7 +60,53 @@ _QUIET_EVENTS = {
     },
     "copilot": {"preToolUse": "pre", "postToolUse": "post", "sessionStart": "session"},
 }
-_WRITES = ("file_path", "path", "filePath", "target_file", "absolute_path", "edits")
+_PATHS = ("file_path", "path", "filePath", "target_file", "absolute_path")
+_WRITES = (*_PATHS, "edits")
+_PATCH = "*** Begin Patch"
+_PATCH_FILES = ("*** Update File: ", "*** Add File: ", "*** Delete File: ", "*** Move to: ")
+
+
+def is_our_hook(command: object) -> bool:
+    """Whether a command in a host's configuration is our hook (as init writes it now,
+    or as earlier versions did)."""
+    return isinstance(command, str) and (
+        "pytest_tasktracker.agents.quick" in command
+        or "pytest_tasktracker hook" in command
+        or command.startswith("tasktracker hook")
+    )
+
+
+class _Context:
+    """What ``_json.make_scanner`` reads from a decoder: json.loads' defaults."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+
+    @staticmethod
+    def parse_constant(name: str) -> float:
+        return {"-Infinity": float("-inf"), "Infinity": float("inf")}.get(name, float("nan"))
+
+
+def loads(text: str) -> Any:
+    """``json.loads`` without importing the ``json`` package (and with it ``re``): its C
+    scanner, which is what json.loads runs. Raises ValueError on invalid JSON."""
+    try:
+        from _json import make_scanner
+    except ImportError:  # pragma: no cover - a Python without the C accelerator
+        import json
+
+        return json.loads(text)
+    text = text.strip(" \t\n\r")
+    try:
+        value, end = make_scanner(_Context)(text, 0)  # type: ignore[arg-type]  # duck-typed
+    except StopIteration:
+        raise ValueError("not JSON") from None
+    if end != len(text):
+        raise ValueError("extra data after the JSON value")
+    return value
 
 
 def options(argv: list[str]) -> dict[str, str]:
@@ -82,23 +152,56 @@ def _tool_input(data: dict[str, Any]) -> Any:
             value = data[key]
             if isinstance(value, str):
                 try:
-                    return json.loads(value)
+                    return loads(value)
                 except ValueError:
                     return None
             return value
     return {key: data[key] for key in _WRITES if key in data}
 
 
-def _writes_a_file(tool_input: Any) -> bool:
+def _written(tool_input: Any) -> list[str] | None:
+    """The paths a tool's input writes by its arguments ([] for none: a shell command,
+    a read, a search); None when it cannot tell (the full guard reads it)."""
     if not isinstance(tool_input, dict):
-        return True  # unknown: the full guard reads it
-    if any(key in tool_input for key in _WRITES):
+        return None
+    found: list[str] = []
+    for key in ("command", "input", "patch"):
+        value = tool_input.get(key)
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and _PATCH in text:
+                found += [
+                    line.split(": ", 1)[1].strip()
+                    for line in text.splitlines()
+                    if line.startswith(_PATCH_FILES)
+                ]
+    for key in _PATHS:
+        value = tool_input.get(key)
+        if isinstance(value, str):
+            found.append(value)
+        elif value is not None:
+            return None
+    if "edits" in tool_input and not found:
+        return None
+    return found
+
+
+def _watched(path: str, cwd: str, project: str, tracker: str, state: str) -> bool:
+    """Whether an edit of ``path`` is the guard's to judge: the tracker (by its real
+    path or its inode), its state folder, a pytest configuration file, a hook file."""
+    full = os.path.realpath(os.path.join(cwd, path))
+    if os.path.basename(full) in CONFIG_FILES or full == os.path.realpath(tracker):
         return True
-    return any(
-        "*** Begin Patch" in value
-        for value in (tool_input.get("command"), tool_input.get("input"), tool_input.get("patch"))
-        if isinstance(value, str)
-    )
+    if (full + os.sep).startswith(os.path.realpath(state) + os.sep):
+        return True
+    for base in (project, os.path.expanduser("~")):
+        inside = os.path.relpath(full, os.path.realpath(base)).replace(os.sep, "/")
+        if inside in HOOK_FILES or inside.startswith(HOOK_FOLDERS):
+            return True
+    try:
+        found, watched = os.stat(full), os.stat(tracker)
+    except OSError:
+        return False
+    return (found.st_dev, found.st_ino) == (watched.st_dev, watched.st_ino)
 
 
 def _records_unchanged(state: str) -> bool:
@@ -130,7 +233,8 @@ def nothing_to_do(data: dict[str, Any], given: dict[str, str], cwd: str) -> bool
         return False
     if host == "claude" and data.get("tool_name") == "TaskUpdate":
         return False
-    if kind == "pre" and _writes_a_file(_tool_input(data)):
+    written = _written(_tool_input(data)) if kind == "pre" else []
+    if written is None:
         return False
     if os.path.isabs(tracker):
         project = os.path.dirname(tracker)
@@ -146,9 +250,11 @@ def nothing_to_do(data: dict[str, Any], given: dict[str, str], cwd: str) -> bool
         if state
         else os.path.join(os.path.dirname(tracker_path), ".tasktracker")
     )
+    if any(_watched(path, cwd, project, tracker_path, state_path) for path in written):
+        return False
     try:
         with open(os.path.join(state_path, SNAPSHOT), encoding="utf-8") as file:
-            seen = json.load(file)
+            seen = loads(file.read())
     except (OSError, ValueError):
         return False
     if not isinstance(seen, dict) or seen.get("identity") != _identity(tracker_path):
@@ -161,7 +267,7 @@ def run(argv: list[str], raw: str) -> int | None:
     """The hook's answer when the quick path has it (nothing to do: 0), else None."""
     given = options(argv)
     try:
-        data = json.loads(raw)
+        data = loads(raw)
     except ValueError:
         return None
     if not isinstance(data, dict):
@@ -173,3 +279,17 @@ def run(argv: list[str], raw: str) -> int | None:
     if given.get("agent") == "cursor":
         os.write(1, b"{}\n")  # Cursor wants JSON whatever it is told
     return 0
+
+
+def main() -> None:
+    """The hook command init writes: ``python -c RUN --agent NAME --tracker PATH ...``
+    (``tasktracker hook`` and ``python -m pytest_tasktracker hook`` come here too)."""
+    argv = sys.argv[1:]
+    raw = sys.stdin.read()
+    code = run(argv, raw)
+    if code is None:
+        from pytest_tasktracker.agents.hook import main as full
+
+        code = full(options(argv), raw, sys.stdout, sys.stderr)
+    sys.stdout.flush()
+    sys.exit(code)

@@ -174,13 +174,15 @@ def plan(
     state: str | None = None,
     agents: Sequence[str] = (),
     executable: str | None = None,
+    mcp_python: str | None = None,
 ) -> tuple[list[Planned], list[str]]:
     """Every change init would make, checked (raises InitError before anything is
     written), and the notes to print for the hosts set up."""
     chosen = list(agents) or present(root) or ["claude"]
     changes: list[Planned | None] = [_ini_change(root, tracker)]
     for agent in chosen:
-        launch = Launch(python_for(root, agent, executable), tracker, state)
+        server = None if mcp_python is None else os.path.abspath(os.path.expanduser(mcp_python))
+        launch = Launch(python_for(root, agent, executable), tracker, state, server)
         changes.extend(PLANNERS[agent](root, launch))
     changes.extend(_guide_change(path, tracker) for path in guide_files(root, chosen))
     notes = [NOTES[agent] for agent in chosen if agent in NOTES]

@@ -151,9 +151,15 @@ def _build_parser() -> argparse.ArgumentParser:
         help="append the verdict as a markdown table to FILE (under GitHub Actions it also "
         "goes to the job summary)",
     )
-    commands.add_parser(
+    mcp = commands.add_parser(
         "mcp",
         help="serve the tracker's tools to a coding agent over MCP (stdio); needs the 'mcp' extra",
+    )
+    mcp.add_argument(
+        "--python",
+        metavar="PATH",
+        help="the interpreter that runs the tests, when the server runs from an environment "
+        "of its own (default: this one)",
     )
     verify = commands.add_parser(
         "verify",
@@ -185,12 +191,19 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     init = commands.add_parser(
         "init",
-        help="set the project up for coding agents: the ini tracker key, Claude Code "
-        "hooks, the MCP server, the agent guide in CLAUDE.md/AGENTS.md",
+        help="set the project up for coding agents: the ini tracker key, each agent's "
+        "hooks and MCP server, the agent guide in CLAUDE.md/AGENTS.md/GEMINI.md",
         description="Adds what is missing, merges into existing files, never clobbers; "
         "run it again at any time.",
     )
     init.add_argument("--dry-run", action="store_true", help="print what would change")
+    init.add_argument(
+        "--mcp-python",
+        metavar="PATH",
+        help="run the MCP server with this interpreter (an environment of its own with "
+        "the 'mcp' extra, which then stays out of the tests' environment); the tests still "
+        "run with this one",
+    )
     init.add_argument(
         "--agent",
         action="append",
@@ -474,7 +487,7 @@ def _init(args: argparse.Namespace, out: TextIO) -> int:
     tracker = Path(relative(settings.tracker, root)).as_posix()
     default_state = settings.tracker.parent / STATE_FOLDER_NAME
     state = None if settings.state == default_state else relative(settings.state, root)
-    changes, notes = plan(root, tracker, state, args.agent)
+    changes, notes = plan(root, tracker, state, args.agent, mcp_python=args.mcp_python)
     if not args.dry_run:
         apply(changes)
     verb = "would change" if args.dry_run else "changed"
@@ -523,7 +536,7 @@ def _serve_mcp(args: argparse.Namespace) -> int:
             "pip install 'pytest-tasktracker[mcp]'\n"
         )
         return EXIT_USAGE
-    return serve(args.tracker, args.tracker_state)
+    return serve(args.tracker, args.tracker_state, args.python)
 
 
 def run_main() -> None:

@@ -1,0 +1,170 @@
+"""The hook's cost per tool call, against Python's own start.
+
+    python benchmarks/bench_hook.py [--rounds 15] [--instructions]
+
+Hooks run on every tool call of a coding agent, so what the agent waits for is the
+hook's start-up and answer. On a project set up by ``tasktracker init`` (the command it
+writes, the tracker pinned), after a session's first look, this runs each event as the
+host would (the JSON on stdin) and compares it with ``python -c pass``, paired per round
+(median of the ratios, wall time). ``--instructions`` counts instructions instead
+(valgrind), which decide the budgets of issue #29: at most 2x ``python -c pass`` for an
+event that touches neither the tracker nor the state folder, at most 3x for one that
+does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_library import instructions
+
+TRACKER = "pr_info/TASK_TRACKER.md"
+# As installed: bytecode cached (with PYTHONDONTWRITEBYTECODE, every start would compile
+# the modules it imports from source).
+ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+# (what, the event, whether it touches the tracker or the state folder)
+EVENTS: list[tuple[str, dict[str, object], bool]] = [
+    (
+        "before a shell command",
+        {"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": "ls"}},
+        False,
+    ),
+    (
+        "after a shell command",
+        {
+            "hook_event_name": "PostToolUse",
+            "tool_name": "Bash",
+            "tool_input": {"command": "ls"},
+            "tool_response": {"stdout": ""},
+        },
+        False,
+    ),
+    (
+        "before reading a file",
+        {"hook_event_name": "PreToolUse", "tool_name": "Read", "tool_input": {}},
+        False,
+    ),
+    (
+        "before editing a source file",
+        {
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Edit",
+            "tool_input": {"file_path": "src/app.py", "old_string": "1", "new_string": "2"},
+        },
+        True,  # any edit goes to the full guard: it may be a config or the tracker
+    ),
+    (
+        "before ticking the tracker",
+        {
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Edit",
+            "tool_input": {"file_path": TRACKER, "old_string": "- [ ] b", "new_string": "- [x] b"},
+        },
+        True,
+    ),
+    ("the end of a turn", {"hook_event_name": "Stop", "stop_hook_active": False}, True),
+]
+
+
+def project(folder: Path) -> tuple[Path, list[str]]:
+    """A small project set up by ``tasktracker init``, after a session's first look; and
+    the PreToolUse hook command init wrote, as an argument list."""
+    root = folder / "project"
+    (root / "pr_info").mkdir(parents=True)
+    (root / "src").mkdir()
+    (root / "src" / "app.py").write_text("VALUE = 1\n")
+    (root / "pyproject.toml").write_text('[project]\nname = "app"\n\n[tool.pytest.ini_options]\n')
+    steps = "".join(
+        f"### Step {n}: part {n}\n- [x] a\n- [ ] b\n- [ ] Run pylint on src/app.py\n\n"
+        for n in range(1, 30)
+    )
+    (root / TRACKER).write_text(f"# Tracker\n\n{steps}")
+    subprocess.run(
+        [sys.executable, "-m", "pytest_tasktracker", "init"], cwd=root, check=True, stdout=-3
+    )
+    settings = json.loads((root / ".claude" / "settings.json").read_text())
+    command = settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
+    argv = shlex.split(command)
+    start = {"hook_event_name": "SessionStart", "source": "startup", "cwd": str(root)}
+    subprocess.run(argv, cwd=root, input=json.dumps(start), text=True, check=True, env=ENV)
+    for _what, event, _touches in EVENTS:  # bytecode written once, as after installing
+        subprocess.run(
+            argv,
+            cwd=root,
+            input=event_input(root, event),
+            text=True,
+            env=ENV,
+            capture_output=True,
+            check=False,
+        )
+    return root, argv
+
+
+def event_input(root: Path, event: dict[str, object]) -> str:
+    return json.dumps({**event, "cwd": str(root), "session_id": "bench"})
+
+
+def wall(argv: list[str], root: Path, stdin: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        argv, cwd=root, input=stdin, text=True, check=False, capture_output=True, env=ENV
+    )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--instructions", action="store_true")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-hook-"))
+    try:
+        root, argv = project(folder)
+        baseline = [sys.executable, "-c", "pass"]
+        print(f"hook command: {shlex.join(['python', *argv[1:]])}")
+        if args.instructions:
+            base = instructions(baseline, root, env=ENV)
+            assert base is not None
+            print(f"python -c pass: {base / 1e6:.1f} M instructions")
+            print("| event | M instructions | vs python -c pass | budget | verdict |")
+            print("|---|---:|---:|---:|---|")
+            for what, event, touches in EVENTS:
+                found = instructions(argv, root, env=ENV, stdin=event_input(root, event), ok=(0, 2))
+                assert found is not None, what
+                budget = 3.0 if touches else 2.0
+                ratio = found / base
+                verdict = "met" if ratio <= budget else "NOT MET"
+                print(f"| {what} | {found / 1e6:.1f} | {ratio:.2f}x | {budget:.0f}x | {verdict} |")
+            return
+        rows = []
+        for what, event, touches in EVENTS:
+            stdin = event_input(root, event)
+            ratios, times, bases = [], [], []
+            for _ in range(args.rounds):
+                base = wall(baseline, root, "")
+                took = wall(argv, root, stdin)
+                bases.append(base)
+                times.append(took)
+                ratios.append(took / base)
+            rows.append((what, statistics.median(times), statistics.median(ratios), touches))
+        print(f"python -c pass: {statistics.median(bases) * 1e3:.1f} ms (median)")
+        print("| event | ms (median) | vs python -c pass (paired median) | budget |")
+        print("|---|---:|---:|---:|")
+        for what, took, ratio, touches in rows:
+            print(f"| {what} | {took * 1e3:.1f} | {ratio:.2f}x | {3 if touches else 2}x |")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,309 @@
+"""The hook's quick path (``agents.quick``): what it may answer alone, that it answers
+exactly as the full guard would, what it imports, and the edits an agent that wants a
+tick might try past it.
+
+The project: test_a.py passed in a real run; test_b.py never ran. Ticking 1.2 is false.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_tasktracker.agents import quick
+from pytest_tasktracker.agents.hook import handle, settings_finder
+from pytest_tasktracker.agents.hosts import host
+
+TRACKER = (
+    "# Tasks\n\n### Step 1: Parts\n\n- [ ] Run pytest on test_a.py\n"
+    "- [ ] Run pytest on test_b.py\n- [x] Write the README\n"
+)
+TICK_B = ("- [ ] Run pytest on test_b.py", "- [x] Run pytest on test_b.py")
+ARGV = ["--agent", "claude", "--tracker", "TASKS.md"]
+
+
+@pytest.fixture(scope="module")
+def evidence(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("evidence")
+    (root / "pytest.ini").write_text("[pytest]\ntracker = TASKS.md\n")
+    (root / "TASKS.md").write_text(TRACKER)
+    (root / "test_a.py").write_text("def test_a():\n    pass\n")
+    (root / "test_b.py").write_text("def test_b():\n    pass\n")
+    (root / "notes.md").write_text("notes\n")
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_a.py"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+    return root
+
+
+@pytest.fixture
+def root(tmp_path: Path, evidence: Path) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(evidence, project)
+    full(project, {"hook_event_name": "SessionStart", "source": "startup"})  # the look
+    return project
+
+
+def full(root: Path, data: dict[str, Any]) -> tuple[str, int]:
+    """The full guard's answer to an event (stdout, exit code)."""
+    out, err = io.StringIO(), io.StringIO()
+    raw = json.dumps({"cwd": str(root), "session_id": "s", **data})
+    code = handle(raw, host("claude"), settings_finder("TASKS.md", None), out, err)
+    return out.getvalue(), code
+
+
+def quick_answer(root: Path, data: dict[str, Any]) -> int | None:
+    return quick.run(ARGV, json.dumps({"cwd": str(root), "session_id": "s", **data}))
+
+
+def edit(path: str, old: str = "x", new: str = "y") -> dict[str, Any]:
+    tool_input = {"file_path": path, "old_string": old, "new_string": new}
+    return {"hook_event_name": "PreToolUse", "tool_name": "Edit", "tool_input": tool_input}
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+SHELL = {"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": "ls"}}
+AFTER_SHELL = {**SHELL, "hook_event_name": "PostToolUse", "tool_response": {"stdout": ""}}
+QUIET = {
+    "before a shell command": SHELL,
+    "after a shell command": AFTER_SHELL,
+    "before a read": {"hook_event_name": "PreToolUse", "tool_name": "Read", "tool_input": {}},
+    "before editing a test file": edit("test_a.py", "pass", "assert True"),
+    "before editing notes": edit("notes.md", "notes", "more notes"),
+    "a session's start": {"hook_event_name": "SessionStart", "source": "resume"},
+}
+WATCHED = {
+    "the tracker": edit("TASKS.md", *TICK_B),
+    "the tracker by its absolute path": edit("{root}/TASKS.md", *TICK_B),
+    "a results.json": edit(".tasktracker/results.json", "{", "{ "),
+    "the pytest configuration": edit("pytest.ini", "TASKS.md", "DECOY.md"),
+    "Claude Code's hooks": edit(".claude/settings.json", "{", '{"disableAllHooks": true, '),
+    "Codex's hooks": edit(".codex/hooks.json", "{", "{ "),
+    "Copilot's hooks": edit(".github/hooks/tasktracker.json", "{", "{ "),
+    "a patch that moves a file onto the tracker": {
+        "hook_event_name": "PreToolUse",
+        "tool_name": "apply_patch",
+        "tool_input": {
+            "command": "*** Begin Patch\n*** Update File: notes.md\n*** Move to: TASKS.md\n"
+            "@@\n-notes\n+notes\n*** End Patch\n"
+        },
+    },
+    "the agent's own task list": {
+        "hook_event_name": "PreToolUse",
+        "tool_name": "TaskUpdate",
+        "tool_input": {"taskId": "1", "status": "completed"},
+    },
+    "the end of a turn": {"hook_event_name": "Stop", "stop_hook_active": False},
+}
+
+
+def with_root(data: dict[str, Any], root: Path) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(json.dumps(data).replace("{root}", str(root)))
+    return result
+
+
+@pytest.mark.parametrize("case", QUIET)
+def test_what_the_quick_path_answers_the_full_guard_answers_the_same(root: Path, case: str) -> None:
+    data = with_root(QUIET[case], root)
+    before = snapshot(root)
+    assert quick_answer(root, data) == 0
+    assert snapshot(root) == before  # and it changed nothing
+    assert full(root, data) == ("", 0)
+
+
+@pytest.mark.parametrize("case", WATCHED)
+def test_whatever_the_guard_watches_goes_to_the_full_guard(root: Path, case: str) -> None:
+    assert quick_answer(root, with_root(WATCHED[case], root)) is None
+
+
+def test_a_hard_link_to_the_tracker_is_the_tracker(root: Path) -> None:
+    os.link(root / "TASKS.md", root / "alias.md")
+    data = edit("alias.md", *TICK_B)
+    assert quick_answer(root, data) is None
+    out, _code = full(root, data)
+    assert (
+        "1.2 Run pytest on test_b.py"
+        in json.loads(out)["hookSpecificOutput"]["permissionDecisionReason"]
+    )
+
+
+def test_a_patch_that_moves_a_ticked_copy_onto_the_tracker_is_denied(root: Path) -> None:
+    (root / "decoy.md").write_text(TRACKER)
+    patch = (
+        "*** Begin Patch\n*** Update File: decoy.md\n*** Move to: TASKS.md\n@@\n"
+        f"-{TICK_B[0]}\n+{TICK_B[1]}\n*** End Patch\n"
+    )
+    data = {"hook_event_name": "PreToolUse", "tool_name": "apply_patch"}
+    out, _code = full(root, {**data, "tool_input": {"command": patch}})
+    reason = json.loads(out)["hookSpecificOutput"]["permissionDecisionReason"]
+    assert reason.startswith("This edit ticks sub-tasks that no passing test run backs:\n- 1.2")
+
+
+@pytest.mark.parametrize(
+    ("name", "before", "after"),
+    [
+        (".claude/settings.json", "{}", '{"disableAllHooks": true}'),
+        (".claude/settings.local.json", '{"hooks": {}}', '{"hooks": {"Stop": []}}'),
+        (".codex/config.toml", "", '[mcp_servers.tasktracker]\ncommand = "true"\n'),
+        (".gemini/settings.json", "{}", '{"hooksConfig": {"enabled": false}}'),
+        (".cursor/hooks.json", '{"version": 1, "hooks": {}}', '{"version": 1}'),
+        (".github/hooks/other.json", "{}", '{"hooks": {"preToolUse": []}}'),
+    ],
+)
+def test_no_host_s_hooks_can_be_switched_off_by_an_edit(
+    root: Path, name: str, before: str, after: str
+) -> None:
+    (root / name).parent.mkdir(parents=True, exist_ok=True)
+    (root / name).write_text(before)
+    out, _code = full(root, edit(name, before, after) if before else write(name, after))
+    reason = json.loads(out)["hookSpecificOutput"]["permissionDecisionReason"]
+    assert reason == (
+        f"{name} holds the hooks that guard the tracker: an agent may not change them. Ask "
+        "the user to."
+    )
+
+
+def test_the_home_folder_s_hooks_are_guarded_too(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    (home / ".claude").mkdir(parents=True)
+    (home / ".claude" / "settings.json").write_text("{}")
+    monkeypatch.setenv("HOME", str(home))
+    data = edit(str(home / ".claude" / "settings.json"), "{}", '{"disableAllHooks": true}')
+    assert quick_answer(root, data) is None
+    out, _code = full(root, data)
+    assert json.loads(out)["hookSpecificOutput"]["permissionDecisionReason"].startswith(
+        "~/.claude/settings.json holds the hooks that guard the tracker"
+    )
+
+
+def test_other_settings_of_a_hook_file_stay_the_agent_s(root: Path) -> None:
+    (root / ".claude").mkdir()
+    (root / ".claude" / "settings.json").write_text('{"permissions": {}}')
+    data = edit(".claude/settings.json", '"permissions": {}', '"permissions": {"allow": []}')
+    assert full(root, data) == ("", 0)
+
+
+def write(name: str, content: str) -> dict[str, Any]:
+    tool_input = {"file_path": name, "content": content}
+    return {"hook_event_name": "PreToolUse", "tool_name": "Write", "tool_input": tool_input}
+
+
+def test_after_a_change_the_quick_path_steps_aside(root: Path) -> None:
+    """A shell that ticked, or wrote the state folder, is the full guard's to answer."""
+    tracker = root / "TASKS.md"
+    tracker.write_text(tracker.read_text().replace(*TICK_B))
+    assert quick_answer(root, AFTER_SHELL) is None
+    tracker.write_text(TRACKER)
+    full(root, AFTER_SHELL)
+    assert quick_answer(root, AFTER_SHELL) == 0
+    results = root / ".tasktracker" / "results.json"
+    results.write_text(results.read_text() + " ")
+    assert quick_answer(root, AFTER_SHELL) is None
+
+
+def test_the_quick_path_imports_nothing_but_itself_and_json_s_c_half(root: Path) -> None:
+    """A hook runs on every tool call: importing typing, json or re would cost a third
+    of Python's start again (benchmarks/bench_hook.py)."""
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        f"sys.argv = ['-c', *{ARGV!r}]\n"
+        "from pytest_tasktracker.agents import quick\n"
+        "code = quick.run(sys.argv[1:], sys.stdin.read())\n"
+        "print(code, sorted(set(sys.modules) - before))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=json.dumps({**SHELL, "cwd": str(root)}),
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=True,
+    )
+    assert done.stdout == (
+        "0 ['__future__', '_json', 'pytest_tasktracker', 'pytest_tasktracker.agents', "
+        "'pytest_tasktracker.agents.quick']\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": [1, 2.5, -3e2, true, false, null, "x\\u00e9\\n"], "b": {}}',
+        " [] ",
+        "NaN",
+        "[Infinity, -Infinity]",
+        '"\\ud83d\\ude00"',
+    ],
+)
+def test_loads_reads_json_as_json_loads_does(text: str) -> None:
+    assert repr(quick.loads(text)) == repr(json.loads(text))
+
+
+@pytest.mark.parametrize("text", ["", "{", '{"a": 1} x', "[1,]", "{'a': 1}", "\x00"])
+def test_loads_refuses_what_json_loads_refuses(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text)
+    with pytest.raises(ValueError, match=r"\w"):  # JSONDecodeError, or our own
+        quick.loads(text)
+
+
+def test_hooks_a_shell_changed_during_the_session_hold_the_turn_once(root: Path) -> None:
+    settings = root / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text('{"hooks": {"Stop": [{"hooks": [{"command": "x"}]}]}}')
+    full(root, {"hook_event_name": "SessionStart", "source": "startup"})
+    stop = {"hook_event_name": "Stop", "stop_hook_active": False}
+    assert full(root, stop) == ("", 0)
+    settings.write_text('{"hooks": {}, "disableAllHooks": true}')  # a shell's sed
+    out, code = full(root, stop)
+    assert (json.loads(out), code) == (
+        {
+            "decision": "block",
+            "reason": "tasktracker: the hook settings in .claude/settings.json changed during "
+            "this session: put them back as they were (git checkout, or ask the user); only "
+            "the user changes the hooks that guard the tracker, and they will see this.",
+        },
+        0,
+    )
+    assert full(root, stop) == ("", 0)  # said once
+
+
+def test_the_command_a_denial_gives_runs_as_written_from_where_the_agent_is(
+    root: Path,
+) -> None:
+    """The agent works in a sub-folder: the command it is told must tick the box from
+    there (it was ``pytest --tracker TASKS.md ...``, "no such file")."""
+    (root / "sub").mkdir()
+    out, _code = full(root, {**edit(str(root / "TASKS.md"), *TICK_B), "cwd": str(root / "sub")})
+    reason = json.loads(out)["hookSpecificOutput"]["permissionDecisionReason"]
+    command = reason.split("run `", 1)[1].split("`", 1)[0]
+    assert command == "cd .. && pytest --tracker TASKS.md --tracker-update"
+    assert "Run the tests instead (cd .. && tasktracker run -- --tracker-update)" in reason
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("PYTEST_ADDOPTS", None)
+    done = subprocess.run(
+        ["/bin/sh", "-c", command], cwd=root / "sub", env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "- [x] Run pytest on test_b.py" in (root / "TASKS.md").read_text()
