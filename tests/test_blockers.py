@@ -192,6 +192,31 @@ def test_an_unknown_option_with_no_known_provider(pytester: pytest.Pytester) -> 
     )
 
 
+@absent("pytest_jsonreport")
+def test_one_missing_distribution_is_one_blocker_whatever_options_it_adds(
+    pytester: pytest.Pytester,
+) -> None:
+    """A test tool that runs pytest with pytest-json-report passes two of its options:
+    one cause, one blocker, one line, and the fix runs without both."""
+    project(pytester)
+    report = str(pytester.path / "report.json")
+    result = run(pytester, "--json-report", f"--json-report-file={report}", "--frobnicate")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    found = reports(pytester)
+    assert sorted(found) == ["missing-plugin-frobnicate.md", "missing-plugin-json-report.md"]
+    front, _ = found["missing-plugin-json-report.md"]
+    assert front["summary"] == (
+        "options --json-report, --json-report-file (from the command line) need "
+        "pytest-json-report, which is not installed"
+    )
+    assert front["cause"]["options"] == ["--json-report", "--json-report-file"]
+    assert front["remedies"][1]["command"] == (
+        f"{sys.executable} -m pytest --tracker pr_info/TASK_TRACKER.md --frobnicate"
+    )
+    blocked = [line for line in result.stderr.lines if line.startswith("BLOCKED")]
+    assert len(blocked) == 2, result.stderr.lines
+
+
 def test_a_disabled_plugin_is_reported_as_installed_but_not_loaded(
     pytester: pytest.Pytester,
 ) -> None:

@@ -122,23 +122,27 @@ def _addopts_location(facts: Facts) -> dict[str, Any] | None:
 
 
 def _provider_remedy(
-    name: str, where: str, provider: Provider | None, installed: bool, facts: Facts
+    names: list[str], where: str, provider: Provider | None, installed: bool, facts: Facts
 ) -> tuple[str, Remedy]:
-    """The summary of an unrecognized option, and the remedy that provides it."""
+    """The summary of unrecognized options of one provider, and the remedy that
+    provides them."""
     python = shlex.quote(facts.python)
+    shown = ", ".join(names)
+    option = f"option {shown}" if len(names) == 1 else f"options {shown}"
     if provider is None:
         return (
-            f"option {name} (from {where}) is not provided by any installed plugin",
+            f"{option} (from {where}) is not provided by any installed plugin",
             Remedy(
                 f"{python} -m pip list",
-                f"find the pytest plugin that adds {name} and install it into {facts.python}; "
-                "or remove the option if it is a typo",
+                f"find the pytest plugin that adds {shown} and install it into "
+                f"{facts.python}; or remove the option if it is a typo",
             ),
         )
     package, plugin = provider.distribution, provider.plugin
+    need = "needs" if len(names) == 1 else "need"
     if installed:
         return (
-            f"option {name} (from {where}) needs {package}, which is installed but not "
+            f"{option} (from {where}) {need} {package}, which is installed but not "
             f"loaded (-p no:{plugin} or PYTEST_DISABLE_PLUGIN_AUTOLOAD)",
             Remedy(
                 facts.pytest_command(_without(facts.argv, f"no:{plugin}")),
@@ -148,7 +152,7 @@ def _provider_remedy(
         )
     version = sys.version.split()[0]
     return (
-        f"option {name} (from {where}) needs {package}, which is not installed",
+        f"{option} (from {where}) {need} {package}, which is not installed",
         Remedy(
             f"{python} -m pip install {package}",
             f"install {package} into the interpreter that ran pytest "
@@ -157,25 +161,48 @@ def _provider_remedy(
     )
 
 
-def _missing_plugin(flag: str, facts: Facts, error: str) -> Blocker:
-    """An option pytest does not know: which plugin adds it, and how to run without it."""
+def _grouped(flags: list[str], facts: Facts) -> list[list[str]]:
+    """The unrecognized flags by their root cause: one group per distribution that
+    provides them and place they came from (pytest-json-report's ``--json-report`` and
+    ``--json-report-file`` are one missing package); an unknown flag alone."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for flag in flags:
+        provider = provider_of(flag)
+        key = (provider.distribution if provider else flag, _option_source(flag, facts)[0])
+        groups.setdefault(key, []).append(flag)
+    return list(groups.values())
+
+
+def _missing_plugin(flags: list[str], facts: Facts, error: str) -> Blocker:
+    """Options pytest does not know, of one provider: which plugin adds them, and how
+    to run without them."""
+    flag = flags[0]
     provider: Provider | None = provider_of(flag)
     source, where = _option_source(flag, facts)
-    name = flag.split("=", 1)[0]
+    names = list(dict.fromkeys(f.split("=", 1)[0] for f in flags))
+    name = names[0]
     installed = provider is not None and _installed(provider.distribution)
-    summary, provide = _provider_remedy(name, where, provider, installed, facts)
+    summary, provide = _provider_remedy(names, where, provider, installed, facts)
+    shown = ", ".join(names)
+
+    def without(args: list[str]) -> list[str]:
+        for each in flags:
+            args = _without(args, each)
+        return args
+
     if source == "addopts":
         skip = Remedy(
-            _addopts_override(facts, _without(facts.addopts, flag)),
-            f"run without {name}: the same addopts minus the option",
+            _addopts_override(facts, without(facts.addopts)),
+            f"run without {shown}: the same addopts minus "
+            + ("the option" if len(names) == 1 else "the options"),
         )
     elif source == "env":
         skip = Remedy(
             f"env -u PYTEST_ADDOPTS {facts.pytest_command()}",
-            f"PYTEST_ADDOPTS adds {name}; run without it, or remove {name} from it",
+            f"PYTEST_ADDOPTS adds {shown}; run without it, or remove {shown} from it",
         )
     else:
-        skip = Remedy(facts.pytest_command(_without(facts.argv, flag)), f"run without {name}")
+        skip = Remedy(facts.pytest_command(without(facts.argv)), f"run without {shown}")
     return Blocker(
         kind="missing-plugin",
         key=name.lstrip("-"),
@@ -185,6 +212,7 @@ def _missing_plugin(flag: str, facts: Facts, error: str) -> Blocker:
         location=_addopts_location(facts) if source == "addopts" else None,
         cause={
             "option": name,
+            **({"options": names} if len(names) > 1 else {}),
             "source": where,
             "provided_by": provider.distribution if provider is not None else None,
             "installed": installed,
@@ -281,7 +309,7 @@ def usage_error(raw: str, facts: Facts) -> list[Blocker]:
         flags = [
             f for f in unrecognized.group(1).split() if f.startswith("-")
         ] or facts.unknown_flags
-        return [_missing_plugin(flag, facts, error) for flag in flags]
+        return [_missing_plugin(group, facts, error) for group in _grouped(flags, facts)]
     required = _REQUIRED.search(raw)
     if required:
         return [_required_plugins(required.group(1), facts, error)]
