@@ -268,6 +268,57 @@ def test_the_sharded_workflow_combines_to_what_one_run_says(tmp_path: Path) -> N
     assert {e["id"]: e["outcome"] for e in combined["subtasks"]}["1.3"] == "passed"
 
 
+def test_the_attested_workflow_runs_as_far_as_it_can_without_github(tmp_path: Path) -> None:
+    """docs/ci.md's signing and verifying workflows in the example project: the run's
+    step writes what actions/attest takes; the statement it wrote stands in for the one
+    `gh attestation verify` hands back; the gate accepts it, then names what differs."""
+    folder = sandbox(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "GITHUB_ACTIONS")}
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    jobs: Any = workflow("tracker-attested")["jobs"]
+    steps = jobs["tests"]["steps"]
+    runs = [step["run"] for step in steps if "run" in step and not step["run"].startswith("pip ")]
+    assert len(runs) == 1
+    verify = command("tasktracker verify 1.4")  # the declared pylint, as in the gate's job
+    subprocess.run(verify, cwd=folder, env=env, check=True, capture_output=True)
+    done = subprocess.run(
+        command(runs[0]), cwd=folder, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (attest,) = [
+        step["with"] for step in steps if step.get("uses", "").startswith("actions/attest")
+    ]
+    statement = json.loads((folder / "statement.json").read_text())
+    subjects = attest["subject-path"].split()
+    assert subjects == [subject["name"] for subject in statement["subject"]]
+    assert all((folder / subject).is_file() for subject in subjects)
+    assert attest["predicate-type"] == statement["predicateType"]
+    predicate = json.loads((folder / attest["predicate-path"]).read_text())
+    assert predicate == statement["predicate"]
+    (folder / "attested.json").write_text(json.dumps(statement))  # what gh would hand back
+    verifying: Any = workflow("tracker-verify")["jobs"]
+    checks = verifying["verify"]["steps"]
+    ours = [s["run"] for s in checks if s.get("run", "").startswith("tasktracker ")]
+    assert [s["run"].split()[:3] for s in checks if "run" in s][1] == [
+        "gh",
+        "attestation",
+        "verify",
+    ]
+    ok = subprocess.run(command(ours[0]), cwd=folder, env=env, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    results = folder / "pr_info" / ".tasktracker" / "results.json"
+    results.write_text(results.read_text() + " ")
+    (folder / "tinycache.py").write_text((folder / "tinycache.py").read_text() + "\n")
+    bad = subprocess.run(command(ours[0]), cwd=folder, env=env, capture_output=True, text=True)
+    assert bad.returncode == 1
+    page = (ROOT / "docs" / "ci.md").read_text()
+    shown = page.split("A file that differs fails the gate, naming it:")[1].split("```text\n")[1]
+    expected = shown.split("```")[0].splitlines()
+    assert matches(
+        [re.sub(r"sha256 \w+", "sha256 *", line) for line in expected], bad.stdout.splitlines()
+    )
+
+
 def test_the_pre_commit_hook_runs_the_gate_as_pre_commit_would(tmp_path: Path) -> None:
     (hook,) = YAML(typ="safe", pure=True).load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "tasktracker-gate"

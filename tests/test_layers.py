@@ -18,7 +18,7 @@ LAYERS = [
     {"tracker"},
     {"rules"},
     {"blockers"},
-    {"state", "views", "ticks", "verify"},
+    {"state", "views", "ticks", "verify", "attestation", "junit"},
     {"plugin"},
     {"agents"},
     {"cli", "__main__"},

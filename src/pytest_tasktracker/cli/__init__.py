@@ -146,6 +146,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "tracker_stale = warn)",
     )
     gate.add_argument(
+        "--attestation",
+        metavar="FILE",
+        help="first check that the tracker, results.json and the code are those an in-toto "
+        "statement (pytest --tracker-attest, signed in CI) names; fail naming what differs",
+    )
+    gate.add_argument(
         "--summary",
         metavar="FILE",
         help="append the verdict as a markdown table to FILE (under GitHub Actions it also "
@@ -464,7 +470,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             from pytest_tasktracker.cli.verdicts import gate
 
             return gate(
-                tracker, settings, args.json, out, sys.stderr, args.allow_stale, args.summary
+                tracker,
+                settings,
+                args.json,
+                out,
+                sys.stderr,
+                args.allow_stale,
+                args.summary,
+                args.attestation,
             )
         return _cmd_edit(tracker, settings, args, out)
     except (SettingsError, SubTaskReferenceError, TrackerReadError, VerifyUsageError) as error:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import TextIO
 
 from pytest_tasktracker.blockers.record import STOP_RETRYING
+from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.redact import printable
+from pytest_tasktracker.rules.freshness import CodeNow
 from pytest_tasktracker.rules.gate import gate_lines
 from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.tracker.model import Tracker
@@ -22,6 +25,7 @@ def gate(
     err: TextIO,
     allow_stale: bool = False,
     summary: str | None = None,
+    attestation: str | None = None,
 ) -> int:
     from pytest_tasktracker.views import (
         find_gate_offenders,
@@ -30,7 +34,13 @@ def gate(
         write_summary,
     )
 
-    offenders, warnings, record = find_gate_offenders(tracker, settings, allow_stale)
+    code = None
+    if attestation is not None:
+        code = _attested(tracker, settings, attestation, out)
+        if code is None:
+            return 1
+
+    offenders, warnings, record = find_gate_offenders(tracker, settings, allow_stale, code)
     warnings += write_summary(tracker, offenders, record, summary_files(summary))
     for warning in warnings:
         err.write(f"tasktracker: warning: {warning}\n")
@@ -72,3 +82,36 @@ def blockers(settings: Settings, as_json: bool, out: TextIO) -> int:
     if not rows:
         out.write(f"no open blockers in {relative(settings.blockers_folder)}\n")
     return 1 if rows else 0
+
+
+def _attested(tracker: Tracker, settings: Settings, given: str, out: TextIO) -> CodeNow | None:
+    """The code state to judge on when the tracker, results.json and code here are
+    those the statement in ``given`` names (taken without the statement, put in the
+    project to be read); None, having said which differ, when they are not. A file that
+    is not a statement of ours raises AttestationError (one line, exit 2)."""
+    from pytest_tasktracker import attestation
+    from pytest_tasktracker.rules.codestate import for_judge
+    from pytest_tasktracker.state import code_known
+
+    data = attestation.read(Path(given), given)
+    try:
+        state = for_judge(settings, [Path(given)])
+    except (OSError, TrackerError):
+        state = None
+    results = relative(settings.results_file)
+    problems = attestation.differences(
+        data,
+        tracker=(str(tracker.path), settings.tracker),
+        results=(results, settings.results_file),
+        code_files=dict(state.files) if state is not None else None,
+    )
+    for problem in problems:
+        out.write(f"attestation {given}: {problem}\n")
+    if problems or state is None:
+        return None
+    result = data["predicate"]["result"]
+    out.write(
+        f"attestation {given}: {tracker.path}, {results} and the code are the attested "
+        f"ones (result {result})\n"
+    )
+    return code_known(settings, state)

@@ -31,6 +31,16 @@ INI_KEYS = (
     "tracker_checks",
 )
 RUN_PLUGIN = "tasktracker-run"
+# Options (their dest) that name a report file a run writes: ours, pytest's --junitxml,
+# pytest-reportlog's, pytest-json-report's, pytest-html's.
+REPORT_OPTIONS = (
+    "tracker_attest",
+    "tracker_junit",
+    "xmlpath",
+    "report_log",
+    "json_report_file",
+    "htmlpath",
+)
 COLLECT_PLUGIN = "tasktracker-collect"
 
 
@@ -63,6 +73,20 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         metavar="DIR",
         default=None,
         help="folder for results.json and blockers/ (default: .tasktracker/ beside the tracker)",
+    )
+    group.addoption(
+        "--tracker-attest",
+        metavar="FILE",
+        default=None,
+        help="write an in-toto statement of this run (test-result predicate) whose subjects "
+        "are the tracker, results.json and the code state, for CI to sign",
+    )
+    group.addoption(
+        "--tracker-junit",
+        metavar="FILE",
+        default=None,
+        help="write JUnit XML of this run whose test cases name the sub-tasks they verify "
+        "(property 'verifies'), for requirement tools",
     )
     parser.addini("tracker", "markdown task tracker to verify (relative to this file)")
     parser.addini("tracker_update", "tick what passed, untick regressions (true/false)")
@@ -227,6 +251,8 @@ def _without_a_tracker(option: Any) -> None:
             ("--tracker-state", getattr(option, "tracker_state", None)),
             ("--tracker-update", getattr(option, "tracker_update", False)),
             ("--tracker-gate", getattr(option, "tracker_gate", False)),
+            ("--tracker-attest", getattr(option, "tracker_attest", None)),
+            ("--tracker-junit", getattr(option, "tracker_junit", None)),
         )
         if value
     ]
@@ -290,4 +316,18 @@ def pytest_configure(config: pytest.Config) -> None:
         hooks = _register_run(config, TrackerRun(settings, name, facts))
     hooks.run.settings = settings
     hooks.run.tracker = tracker
+    where = config.invocation_params.dir
+    for name in ("attest", "junit"):  # the files the end of the run exports
+        given = getattr(config.option, f"tracker_{name}", None)
+        setattr(hooks.run, name, where / str(given) if given else None)
+    # The files this run writes its reports to are not code: written after the code
+    # state is taken, they would make its own evidence stale.
+    hooks.run.outputs = [
+        where / str(value)
+        for name in REPORT_OPTIONS
+        if isinstance(value := getattr(config.option, name, None), (str, os.PathLike)) and value
+    ]
+    if hooks.run.attest is not None:  # the predicate alone, beside the statement
+        attest = hooks.run.attest
+        hooks.run.outputs.append(attest.with_name(f"{attest.stem}.predicate.json"))
     collect.run = hooks.run

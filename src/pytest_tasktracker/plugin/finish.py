@@ -12,13 +12,16 @@
 7. ``tick``: with ``--tracker-update``, tick what passed and untick what failed, every
    tick through the judge;
 8. ``gate``: with ``--tracker-gate``, the judge over every ticked box, from this run's
-   evidence alone.
+   evidence alone;
+9. ``attest``: with ``--tracker-attest``, the in-toto statement of what the run left;
+10. ``write_junit``: with ``--tracker-junit``, JUnit XML naming the sub-tasks verified.
 
 The plugin imports this module only when a tracked run ends (xdist workers never do).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -253,6 +256,57 @@ def gate(end: End) -> None:
     run.gate_lines, run.gate_failed = lines, bool(offenders)
 
 
+def attest(end: End) -> None:
+    """With ``--tracker-attest``, the in-toto statement of this run: the tracker as it
+    left it, the results.json it wrote, the code state it ran on."""
+    run = end.run
+    if run.attest is None:
+        return
+    if not end.recorded or run.code_state is None:
+        run.warnings.append(f"no statement written to {run.display(run.attest)}: no evidence")
+        return
+    from pytest_tasktracker import attestation
+    from pytest_tasktracker.tracker.fileio import atomic_write
+
+    facts = run.facts
+    ini_name = run.display(facts.inifile) if facts.inifile else ""
+    manifest = end.settings.state / "code" / attestation.MANIFEST
+    try:
+        atomic_write(manifest, attestation.manifest_text(run.code_state.files))
+        data = attestation.statement(
+            tracker=(run.tracker_name, end.settings.tracker),
+            results=(run.display(end.settings.results_file), end.settings.results_file),
+            manifest=(run.display(manifest), manifest),
+            outcomes=end.outcomes,
+            blocked=bool(end.blockers),
+            configuration=attestation.configuration_of(facts.inifile, ini_name, facts.argv),
+        )
+        atomic_write(run.attest, (json.dumps(data, indent=2) + "\n").encode())
+        predicate = run.attest.with_name(f"{run.attest.stem}.predicate.json")
+        atomic_write(predicate, (json.dumps(data["predicate"], indent=2) + "\n").encode())
+    except (OSError, TrackerError) as error:
+        run.warnings.append(f"statement not written: {describe(error)}")
+
+
+def write_junit(end: End) -> None:
+    """With ``--tracker-junit``, the JUnit XML of this run, each test case naming the
+    sub-tasks it verifies."""
+    run = end.run
+    if run.junit is None:
+        return
+    from pytest_tasktracker.junit import junit_xml
+    from pytest_tasktracker.tracker.fileio import atomic_write
+
+    suite = {"tracker": run.tracker_name, "run": end.info.id or ""}
+    if run.code_state is not None:
+        suite["code_state"] = run.code_state.digest
+    data = junit_xml(end.outcomes, run.reports, end.links, suite, end.known)
+    try:
+        atomic_write(run.junit, data)
+    except (OSError, TrackerError) as error:
+        run.warnings.append(f"JUnit XML not written: {describe(error)}")
+
+
 STEPS: tuple[Callable[[End], None], ...] = (
     link,
     judge_outcomes,
@@ -262,6 +316,8 @@ STEPS: tuple[Callable[[End], None], ...] = (
     write_evidence,
     tick,
     gate,
+    attest,
+    write_junit,
 )
 
 

@@ -79,6 +79,9 @@ class TrackerRun:
     printed: bool = False
     gate_lines: list[str] = field(default_factory=list)  # --tracker-gate's verdict
     gate_failed: bool = False
+    attest: Path | None = None  # --tracker-attest: where the in-toto statement goes
+    junit: Path | None = None  # --tracker-junit: where the JUnit XML goes
+    outputs: list[Path] = field(default_factory=list)  # report files the run writes: not code
 
     @property
     def collected(self) -> Collected:
@@ -97,7 +100,7 @@ class TrackerRun:
 
         files = {nodeid.partition("::")[0] for nodeid in self.collected.nodeids}
         try:
-            state = for_run(self.settings, files, self.facts.rootdir)
+            state = for_run(self.settings, files, self.facts.rootdir, self.outputs)
         except (OSError, TrackerError) as error:
             self.warnings.append(f"code state not recorded: {_describe(error)}")
             return None

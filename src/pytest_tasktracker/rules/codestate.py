@@ -97,6 +97,7 @@ class _Record(NamedTuple):
     root: Path | None
     also: tuple[str, ...]
     where: environment.Where | None
+    outputs: tuple[str, ...] = ()  # files the run wrote its reports to: not code
 
 
 def _read_record(state_folder: Path) -> _Record:
@@ -108,15 +109,22 @@ def _read_record(state_folder: Path) -> _Record:
         found = data["root"]
         root = Path(os.path.normpath(state_folder / found)) if isinstance(found, str) else None
         also = tuple(str(path) for path in data["also"])
-    except (OSError, ValueError, TypeError, KeyError):
+        outputs = tuple(str(path) for path in data.get("outputs") or ())
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return _Record(None, (), None)
-    return _Record(root, also, environment.Where.from_json(data.get("environment")))
+    return _Record(root, also, environment.Where.from_json(data.get("environment")), outputs)
 
 
-def for_run(settings: Settings, collected: Iterable[str], rootdir: Path | None) -> CodeState:
+def for_run(
+    settings: Settings,
+    collected: Iterable[str],
+    rootdir: Path | None,
+    outputs: Sequence[Path] = (),
+) -> CodeState:
     """The code a run ran on: its root's, with the files it ``collected`` (relative to
-    pytest's ``rootdir``) and the environment it runs in. What it digested is recorded
-    for the judges, and its manifest kept."""
+    pytest's ``rootdir``) and the environment it runs in, without the files it writes
+    its reports to (``outputs``: --junitxml, --tracker-attest, ...). What it digested is
+    recorded for the judges, and its manifest kept."""
     root = settings.code_root
     earlier = _read_record(settings.state)
     if rootdir is not None and rootdir != root:
@@ -127,12 +135,13 @@ def for_run(settings: Settings, collected: Iterable[str], rootdir: Path | None) 
     entries, where = environment.here(root)
     state = code_state(
         root,
-        [settings.tracker, settings.state],
+        [settings.tracker, settings.state, *outputs],
         also=also,
         records=settings.state / FOLDER,
         installed=entries,
     )
-    record = _Record(root, state.also, where)
+    written = tuple(sorted(_moved((str(path) for path in outputs), root, root)))
+    record = _Record(root, state.also, where, written)
     if record != earlier:
         _write_record(settings.state, record)
     remember(settings.state, state)
@@ -152,23 +161,25 @@ def _write_record(state_folder: Path, record: _Record) -> None:
         "root": os.path.relpath(record.root, state_folder) if record.root else None,
         "also": list(record.also),
         "environment": record.where.as_json() if record.where else None,
+        **({"outputs": list(record.outputs)} if record.outputs else {}),
     }
     text = json.dumps(data, indent=1)
     write_locked(state_folder / FOLDER / RECORD, text.encode("utf-8", "surrogateescape"))
 
 
-def for_judge(settings: Settings) -> CodeState:
+def for_judge(settings: Settings, excluded: Sequence[Path] = ()) -> CodeState:
     """The code as it is now, as the last run digested it: its root (when that folder is
     still there; else the project's), the files it collected, its environment (when
-    this is the machine it ran on)."""
+    this is the machine it ran on); without ``excluded`` (an attestation being read)."""
     record = _read_record(settings.state)
     root = settings.code_root
     if record.root is not None and record.root.is_dir():
         root = record.root
     installed = environment.again(record.where) if record.where is not None else None
+    outputs = [root / path for path in record.outputs] if root == record.root else []
     return code_state(
         root,
-        [settings.tracker, settings.state],
+        [settings.tracker, settings.state, *outputs, *excluded],
         also=record.also if root == record.root else (),
         records=settings.state / FOLDER,
         installed=installed,
