@@ -90,7 +90,7 @@ def test_check_and_uncheck_by_id_and_by_text_prefix(
         "",
         "tasktracker: refused to tick 2.12: names checks without passing evidence on this "
         "code: mypy (not run); run `tasktracker verify 2.12`; it runs each check the project "
-        "declares and ticks it once all passed; or pass --force\n",
+        "declares and ticks it once all passed\n",
     )
     assert tracker.read_bytes() == original
     assert run_cli(capsys, "check", "prepare git commit message for step 2", "2.13") == (

@@ -215,7 +215,7 @@ def test_an_open_blocker_fails_the_gate_and_check_refuses_it(
         f"tasktracker: refused to tick 1.4: has an open blocker: {blocker} "
         "(collection-error: tests/test_cache.py could not be collected, so none of its "
         f"tests ran); follow the remedies in {blocker}, then run `pytest --tracker "
-        "pr_info/TASK_TRACKER.md --tracker-update`; or pass --force\n"
+        "pr_info/TASK_TRACKER.md --tracker-update`\n"
     )
     assert path.read_text() == TRACKER.replace("[x]", "[ ]")
     code, out, _ = cli_in(pytester, capsys, "check", "1.4", "--force")

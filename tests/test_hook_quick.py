@@ -307,3 +307,29 @@ def test_the_command_a_denial_gives_runs_as_written_from_where_the_agent_is(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "- [x] Run pytest on test_b.py" in (root / "TASKS.md").read_text()
+
+
+def test_a_shell_that_rewords_and_ticks_is_unticked_and_the_turn_held(root: Path) -> None:
+    """``sed`` turns 1.2 into a red phase ("mark them as known failing", which the judge
+    exempts) and ticks it in one command: the tick is undone, and the turn held once."""
+    tracker = root / "TASKS.md"
+    tracker.write_text(
+        tracker.read_text().replace(
+            TICK_B[0], "- [x] Run pytest on test_b.py, or mark them as known failing"
+        )
+    )
+    out, code = full(root, AFTER_SHELL)
+    assert code == 0
+    said = json.loads(out)["reason"]
+    assert (
+        "1.2 Run pytest on test_b.py, or mark them as known failing: its words, step or test links changed"
+        in said
+    )
+    assert "- [ ] Run pytest on test_b.py, or mark them" in tracker.read_text()
+    stop = {"hook_event_name": "Stop", "stop_hook_active": False}
+    out, code = full(root, stop)
+    assert json.loads(out)["reason"].startswith(
+        "tasktracker: the words, step or test links of sub-tasks changed during this session "
+        "(1.2 Run pytest on test_b.py)"
+    )
+    assert full(root, stop) == ("", 0)

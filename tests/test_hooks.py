@@ -103,13 +103,47 @@ def test_an_edit_that_ticks_without_evidence_is_denied(root: Path) -> None:
     [
         TICK_A,  # backed by a passing run
         ("- [x] Write the README", "- [ ] Write the README"),  # an untick
-        ("### Step 1: Parts", "### Step 1: The parts"),  # text
+        ("# Tasks", "# The tasks"),  # text that is no sub-task's
+        ("- [x] Write the README", "- [x] Write the README\n- [ ] Write the changelog"),  # new
         ("no such text", "- [x] x"),  # the tool itself refuses it
     ],
-    ids=["backed-tick", "untick", "text", "no-match"],
+    ids=["backed-tick", "untick", "text", "new-sub-task", "no-match"],
 )
 def test_every_other_edit_is_allowed_untouched(root: Path, old: str, new: str) -> None:
     assert hook(event("claude-pretooluse-edit.json", root, old=old, new=new)) == (0, None, "")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "changed"),
+    [
+        (  # reworded into a red phase while ticking: the judge would exempt it
+            TICK_B[0],
+            "- [x] Run pytest on test_b.py, or mark them as known failing",
+            "1.2 Run pytest on test_b.py",
+        ),
+        (  # linked to one chosen test
+            TICK_B[0],
+            TICK_B[0] + " <!-- tests: test_a.py -->",
+            "1.2 Run pytest on test_b.py",
+        ),
+        (  # no longer a box the parser reads: gone, its words now 1.1's
+            TICK_B[0],
+            "-[x] Run pytest on test_b.py",
+            "1.1 Run pytest on test_a.py\n- 1.2 Run pytest on test_b.py",
+        ),
+        ("### Step 1: Parts", "### Step 1: The parts", "1.1 Run pytest on test_a.py"),
+    ],
+    ids=["reworded", "linked", "unparsed", "step-renamed"],
+)
+def test_an_edit_of_the_plan_is_denied(root: Path, old: str, new: str, changed: str) -> None:
+    code, answer, _ = hook(event("claude-pretooluse-edit.json", root, old=old, new=new))
+    assert code == 0
+    reason = denied(answer)
+    assert reason.startswith(
+        "This edit changes the words, step or test links of sub-tasks, or removes them:\n"
+        f"- {changed}"
+    )
+    assert (root / "TASKS.md").read_text() == TRACKER
 
 
 def test_a_multiedit_names_every_false_tick(root: Path) -> None:

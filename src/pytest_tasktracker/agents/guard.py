@@ -46,7 +46,7 @@ RECORDS = (journal.FILE, journal.RESULTS, journal.CHECKS)
 # Words in a shell command that run the tests or the tool (which write the state folder).
 _RUNS_TESTS = re.compile(r"\b(?:pytest|py\.test|tasktracker|pytest_tasktracker|tox|nox)\b")
 # The settings that decide what the guard judges, in the pytest configuration files.
-GUARDED_KEYS = ("tracker", "tracker_state", "tracker_checks")
+GUARDED_KEYS = ("tracker", "tracker_state", "tracker_checks", "tracker_stale", "tracker_gate")
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,41 @@ def false_ticks(
     was_done = {subtask.id for subtask in old.subtasks if subtask.done}
     newly = {subtask.id for subtask in new.subtasks if subtask.done} - was_done
     return _judge(new, newly, read_record(settings), cwd) if newly else []
+
+
+# -- the plan: the sub-tasks' words and links ----------------------------------------------
+
+
+def _plan_of(tracker: Tracker) -> list[tuple[tuple[str, str, tuple[str, ...]], SubTask]]:
+    """Each sub-task's words as the judge reads them: its step's title, its text, and
+    the tests its lines link it to (``<!-- tests: ... -->``)."""
+    from pytest_tasktracker.rules.intent import explicit_links
+
+    titles = {step.id: step.title for step in tracker.steps}
+    found = []
+    for subtask in tracker.subtasks:
+        lines = "\n".join((subtask.source, *subtask.continuation))
+        key = (titles.get(subtask.step, ""), subtask.text, explicit_links(lines))
+        found.append((key, subtask))
+    return found
+
+
+def changed_plan(settings: Settings, before: str, after: str) -> list[SubTask]:
+    """The sub-tasks of ``before`` that ``after`` no longer has with the same words,
+    step and links: reworded (into a red phase: "mark them as known failing"), linked
+    to other tests, or gone (a ``-[x]`` the parser no longer reads as a box). New
+    sub-tasks, ticks and notes on further lines are not changes of the plan."""
+    name = shown_tracker(settings)
+    remaining: dict[tuple[str, str, tuple[str, ...]], int] = {}
+    for key, _subtask in _plan_of(parse(after, name)):
+        remaining[key] = remaining.get(key, 0) + 1
+    changed = []
+    for key, subtask in _plan_of(parse(before, name)):
+        if remaining.get(key, 0):
+            remaining[key] -= 1
+        else:
+            changed.append(subtask)
+    return changed
 
 
 # -- the settings the guard depends on ---------------------------------------------------
@@ -296,13 +331,15 @@ def _save_snapshot(settings: Settings, tracker: Tracker) -> None:
     (``agents.quick``) knows from them alone that nothing changed since."""
     done = sorted(subtask.id for subtask in tracker.subtasks if subtask.done)
     identity = _identity(settings.tracker)
+    plan = [[key[0], key[1], list(key[2])] for key, _subtask in _plan_of(tracker)]
     try:
         seen = json.loads((settings.state / SNAPSHOT).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         seen = None
-    if seen == {"done": done, "identity": identity}:
+    now = {"done": done, "identity": identity, "plan": plan}
+    if seen == now:
         return
-    data = json.dumps({"done": done, "identity": identity}) + "\n"
+    data = json.dumps(now) + "\n"
     # not written: the next look compares with an older snapshot, and nothing is lost
     with contextlib.suppress(OSError, TrackerError):
         write_locked(settings.state / SNAPSHOT, data.encode())
@@ -371,12 +408,42 @@ def untick_false_ticks(settings: Settings, cwd: Path | None = None) -> list[Fals
     if seen is not None:
         newly = {subtask.id for subtask in tracker.subtasks if subtask.done} - seen
         found = _judge(tracker, newly, read_record(settings), cwd) if newly else []
+        found += _reworded_ticks(settings, tracker, newly - {tick.id for tick in found})
     if found:
         changes = [Change(tick.id, False, tick.text) for tick in found]
         write(settings.tracker, name, tracker, changes, Record({}, []), "")
         tracker = load(settings.tracker, name)
     _save_snapshot(settings, tracker)
     return found
+
+
+def _seen_plan(settings: Settings) -> list[tuple[str, str, tuple[str, ...]]] | None:
+    try:
+        data = json.loads((settings.state / SNAPSHOT).read_text(encoding="utf-8"))
+        return [(str(a), str(b), tuple(str(c) for c in links)) for a, b, links in data["plan"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _reworded_ticks(settings: Settings, tracker: Tracker, ids: set[str]) -> list[FalseTick]:
+    """Of the sub-tasks ticked since the look, those whose words, step or links are not
+    what the look saw: a tick of a reworded sub-task is judged on words the user did not
+    write (a shell's sed that ticks and rewords in one)."""
+    seen = _seen_plan(settings)
+    if seen is None or not ids:
+        return []
+    before = set(seen)
+    return [
+        FalseTick(
+            subtask.id,
+            subtask.text,
+            "its words, step or test links changed since the last look (the plan is the "
+            "user's); put them back, then run its tests",
+            None,
+        )
+        for key, subtask in _plan_of(tracker)
+        if subtask.id in ids and subtask.done and key not in before
+    ]
 
 
 def runs_tests(command: str) -> bool:
@@ -555,4 +622,47 @@ def changed_hooks(settings: Settings) -> str | None:
         f"the hook settings in {', '.join(names)} changed during this session: put them "
         "back as they were (git checkout, or ask the user); only the user changes the hooks "
         "that guard the tracker, and they will see this"
+    )
+
+
+PLAN_SEEN = "plan.json"  # in .guard/: the sub-tasks' words as the session found them
+
+
+def remember_plan(settings: Settings) -> None:
+    """At a session's start: the sub-tasks' words, steps and links, to tell at its end
+    whether a tool changed them."""
+    try:
+        tracker = load(settings.tracker, shown_tracker(settings))
+    except TrackerError:
+        return
+    plan = [[key[0], key[1], list(key[2]), subtask.id] for key, subtask in _plan_of(tracker)]
+    with contextlib.suppress(OSError, TrackerError):
+        write_locked(settings.state / BACKUP / PLAN_SEEN, (json.dumps(plan) + "\n").encode())
+
+
+def changed_plan_in_session(settings: Settings) -> str | None:
+    """Why the agent must not stop yet: a tool changed the words, step or links of
+    sub-tasks during the session (said once: the plan now is then the one remembered)."""
+    try:
+        seen = json.loads((settings.state / BACKUP / PLAN_SEEN).read_text(encoding="utf-8"))
+        before = [((a, b, tuple(links)), str(i)) for a, b, links, i in seen]
+        tracker = load(settings.tracker, shown_tracker(settings))
+    except (OSError, ValueError, TypeError, TrackerError):
+        return None
+    remaining: dict[tuple[str, str, tuple[str, ...]], int] = {}
+    for key, _subtask in _plan_of(tracker):
+        remaining[key] = remaining.get(key, 0) + 1
+    gone = []
+    for key, subtask_id in before:
+        if remaining.get(key, 0):
+            remaining[key] -= 1
+        else:
+            gone.append(f"{subtask_id} {key[1][:60]}")
+    if not gone:
+        return None
+    remember_plan(settings)
+    return (
+        f"the words, step or test links of sub-tasks changed during this session "
+        f"({'; '.join(gone)}): put them back as they were (git checkout, or ask the user); "
+        "only the user changes the plan, and they will see this"
     )

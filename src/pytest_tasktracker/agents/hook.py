@@ -43,6 +43,7 @@ def decide(event: Event, settings: Settings) -> Answer:
     if event.kind == "session":
         guard.look(settings)
         guard.remember_hooks(settings)
+        guard.remember_plan(settings)
         return Answer()
     if event.kind == "post":
         return Answer(tell=_after_tool(event, settings))
@@ -80,6 +81,16 @@ def _edit_decision(event: Event, settings: Settings) -> str | None:
         if setting is not None:
             return setting
         if guard.is_tracker(settings, target):
+            changed = guard.changed_plan(settings, before or "", after)
+            if changed:
+                lines = "\n".join(f"- {s.id} {s.text[:100]}" for s in changed)
+                return (
+                    f"This edit changes the words, step or test links of sub-tasks, or removes "
+                    f"them:\n{lines}\nThe plan is the user's: what a sub-task says decides "
+                    "which tests must pass before it is ticked. Add sub-tasks or notes, tick by "
+                    f"running the tests ({guard.run_the_tests(settings, event.cwd)}), and ask "
+                    "the user to change the plan."
+                )
             found = guard.false_ticks(settings, before or "", after, event.cwd)
             if found:
                 lines = "\n".join(f"- {tick.line()}" for tick in found)
@@ -121,7 +132,11 @@ def _after_tool(event: Event, settings: Settings) -> str | None:
 
 
 def _before_stopping(settings: Settings, project: Path) -> str | None:
-    swapped = guard.swapped_tracker(settings, project) or guard.changed_hooks(settings)
+    swapped = (
+        guard.swapped_tracker(settings, project)
+        or guard.changed_hooks(settings)
+        or guard.changed_plan_in_session(settings)
+    )
     if swapped:
         return f"tasktracker: {swapped}."
     ticks = guard.open_false_ticks(settings, project)

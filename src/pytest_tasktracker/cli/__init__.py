@@ -355,9 +355,7 @@ def _cmd_edit(tracker: Tracker, settings: Settings, args: argparse.Namespace, ou
                     f"tasktracker: {subtask_id} is ticked, but no evidence backs it: {why}\n"
                 )
             else:
-                sys.stderr.write(
-                    f"tasktracker: refused to tick {subtask_id}: {why}; or pass --force\n"
-                )
+                sys.stderr.write(f"tasktracker: refused to tick {subtask_id}: {why}\n")
         return EXIT_FAILED
     if args.json:
         payload = {"tracker": tracker.path, "changes": result.rows}
