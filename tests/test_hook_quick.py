@@ -322,8 +322,8 @@ def test_a_shell_that_rewords_and_ticks_is_unticked_and_the_turn_held(root: Path
     assert code == 0
     said = json.loads(out)["reason"]
     assert (
-        "1.2 Run pytest on test_b.py, or mark them as known failing: its words, step or test links changed"
-        in said
+        "1.2 Run pytest on test_b.py, or mark them as known failing: its words, step or test "
+        "links changed" in said
     )
     assert "- [ ] Run pytest on test_b.py, or mark them" in tracker.read_text()
     stop = {"hook_event_name": "Stop", "stop_hook_active": False}
