@@ -207,8 +207,11 @@ def _reach(config: pytest.Config, run: TrackerRun) -> Reach:
             short = f"this run collected only {shown}"
     given = [str(a) for a in config.invocation_params.args] + run.facts.env_addopts
     ignores = [a for a in given if a.split("=")[0] in ("--ignore", "--ignore-glob")]
-    filtered = bool(ignores) or run.last_failed
-    if ignores:
+    overridden = overrides(given)
+    filtered = bool(ignores) or run.last_failed or overridden is not None
+    if overridden is not None:
+        short = overridden
+    elif ignores:
         short = f"{ignores[0].split('=')[0]} left files out"
     elif run.last_failed:
         short = "--lf ran only the tests that failed last time"
@@ -222,8 +225,58 @@ def _reach(config: pytest.Config, run: TrackerRun) -> Reach:
         pending,
         rootdir,
         norecurse,
-        in_part=run.last_failed,
+        in_part=run.last_failed or overridden is not None,
     )
+
+
+# The ini keys that decide what a run collects, or what passes: a run given another value
+# than the project's (``-o python_functions=test_[!f]*``, ``-o testpaths=...``) is not the
+# project's suite, and what it runs may leave tests out of every file it touches.
+COLLECTION_KEYS = frozenset(
+    {
+        "python_files",
+        "python_classes",
+        "python_functions",
+        "testpaths",
+        "norecursedirs",
+        "collect_imported_tests",
+        "filterwarnings",
+        "xfail_strict",
+        "empty_parameter_set_mark",
+        "usefixtures",
+        "confcutdir",
+        "pythonpath",
+    }
+)
+
+
+def overrides(args: list[str]) -> str | None:
+    """Why a run given ``args`` (the command line and $PYTEST_ADDOPTS) is not the
+    project's own configuration, or None: an ``-o``/``--override-ini`` of a key in
+    ``COLLECTION_KEYS``, or ``-W``/``--pythonwarnings`` (a filter that ignores the warning
+    the project turns into an error makes a failing test pass)."""
+    values = iter(args)
+    for arg in values:
+        if arg in ("-o", "--override-ini"):
+            value = next(values, "")
+        elif arg.startswith("--override-ini="):
+            value = arg.split("=", 1)[1]
+        elif arg.startswith("-o") and len(arg) > 2 and not arg.startswith("--"):
+            value = arg[2:]
+        elif arg.startswith(("-W", "--pythonwarnings")):
+            flag = "-W" if arg.startswith("-W") else "--pythonwarnings"
+            given = next(values, "") if arg == flag else arg[len(flag) :].lstrip("=")
+            if given.split(":", 1)[0].strip() != "error":  # only error makes it stricter
+                return f"{flag} changed which warnings fail a test"
+            continue
+        else:
+            continue
+        key, _, setting = value.partition("=")
+        key = key.strip()
+        stricter = key == "xfail_strict" and setting.strip().lower() in ("true", "1", "yes")
+        if key in COLLECTION_KEYS and not stricter:
+            return f"-o {key}=... changed what the project collects or what passes"
+    return None
 
 
 def _collected_patterns(config: pytest.Config) -> list[str]:
