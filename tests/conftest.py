@@ -94,11 +94,14 @@ def corpus_tracker(name: str) -> Path:
     return match
 
 
-def tasktracker(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``tasktracker ARGS`` as a real process in ``project``."""
+def tasktracker(
+    project: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``tasktracker ARGS`` as a real process in ``project`` (``env``: variables to set)."""
     return subprocess.run(
         [sys.executable, "-m", "pytest_tasktracker", *args],
         cwd=project,
+        env=None if env is None else {**os.environ, **env},
         capture_output=True,
         text=True,
         check=False,

@@ -148,3 +148,64 @@ def test_a_hanging_check_respects_the_timeout(project: Path) -> None:
 )
 def test_which_check_a_command_is(command: list[str], check: str | None) -> None:
     assert check_of(command) == check
+
+
+def stub_pylint(folder: Path) -> None:
+    """A ``pylint`` package whose ``python -m pylint`` passes whatever the code is."""
+    (folder / "pylint").mkdir(parents=True)
+    (folder / "pylint" / "__init__.py").write_text("")
+    (folder / "pylint" / "__main__.py").write_text("print('10.00/10')\n")
+
+
+@pytest.fixture
+def linted(tmp_path: Path) -> Path:
+    """A project whose declared pylint (the real one, installed) fails on its code."""
+    pytest.importorskip("pylint")
+    declared = [sys.executable, "-m", "pylint", "--disable=all", "--enable=W0612", "app.py"]
+    (tmp_path / "pytest.ini").write_text(ini(pylint=declared).replace(sys.executable, "python"))
+    (tmp_path / "TASKS.md").write_text(TRACKER)
+    (tmp_path / "app.py").write_text('"""App."""\n\n\ndef f():\n    """F."""\n    unused = 1\n')
+    return tmp_path
+
+
+def test_a_stub_package_in_the_project_is_not_the_declared_check(linted: Path) -> None:
+    stub_pylint(linted)
+    done = tasktracker(linted, "verify", "1.3")
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"tasktracker: error: pylint: python -m pylint runs {linted / 'pylint' / '__init__.py'}, "
+        "which is not an installed package of that interpreter; nothing was run\n"
+    )
+    assert "[x]" not in (linted / "TASKS.md").read_text()
+
+
+def test_a_stub_on_pythonpath_or_a_python_first_on_path_runs_the_real_check(
+    linted: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    stub_pylint(elsewhere)
+    fake = tmp_path_factory.mktemp("fakebin")
+    (fake / "python").write_text("#!/bin/sh\nexit 0\n")
+    (fake / "python").chmod(0o755)
+    import os
+
+    env = {"PYTHONPATH": str(elsewhere)}
+    refused = tasktracker(linted, "verify", "1.3", env=env)
+    assert refused.returncode == 2
+    assert "which is not an installed package of that interpreter" in refused.stderr
+    path = {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+    real = tasktracker(linted, "verify", "1.3", env=path)  # the venv's python, first
+    assert real.returncode == 1
+    assert real.stdout.startswith("pylint failed (exit code 4)")
+
+
+def test_a_program_in_the_project_named_like_the_check_is_refused(linted: Path) -> None:
+    (linted / "pylint").write_text("#!/bin/sh\nexit 0\n")
+    (linted / "pylint").chmod(0o755)
+    (linted / "pytest.ini").write_text("[pytest]\ntracker = TASKS.md\n")
+    done = tasktracker(linted, "verify", "1.3", "--", "./pylint", "app.py")
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"tasktracker: error: pylint: ./pylint is {linted / 'pylint'}, a file in the project, "
+        "not an installed tool; nothing was run\n"
+    )

@@ -14,10 +14,14 @@ ticked; one that may not is said so, and unticked if it was ticked.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -46,12 +50,95 @@ TAIL = 2000
 EXIT_NOT_FOUND = 127
 
 
-def _run(command: Sequence[str], timeout: float | None, cwd: Path | None) -> tuple[int, str, bool]:
+def check_environment() -> dict[str, str]:
+    """The environment a check runs in: this one, with the folder of the interpreter that
+    runs tasktracker first on PATH, as in an activated virtual environment (a declared
+    ``python -m pylint`` is this environment's pylint, not whatever ``python`` a shell
+    put first on PATH)."""
+    env = dict(os.environ)
+    here = os.path.dirname(sys.executable)
+    env["PATH"] = os.pathsep.join([here, *(p for p in env.get("PATH", "").split(os.pathsep) if p)])
+    return env
+
+
+# Asked of the interpreter a ``python -m NAME`` check runs with: where NAME is, and where
+# that interpreter's installed packages and standard library are.
+_PROBE = (
+    "import importlib.util, json, site, sys, sysconfig\n"
+    "spec = importlib.util.find_spec(sys.argv[1])\n"
+    "places = [sysconfig.get_path(k) for k in ('purelib', 'platlib', 'stdlib', 'platstdlib')]\n"
+    "places += site.getsitepackages() + [site.getusersitepackages()]\n"
+    "print(json.dumps([spec.origin if spec else None, places]))\n"
+)
+
+
+def _inside(path: str, folder: str) -> bool:
+    return (os.path.realpath(path) + os.sep).startswith(os.path.realpath(folder) + os.sep)
+
+
+def impostor(command: Sequence[str], env: Mapping[str, str], cwd: Path, root: Path) -> str | None:
+    """Why ``command`` would not run the real check, or None: its program is a file in
+    the project (``./pylint``) or a temporary folder, or the module a ``python -m NAME``
+    runs is not an installed one (a ``pylint/__main__.py`` in the project or on
+    PYTHONPATH). Outside a virtual environment in the project, the project holds no
+    checker."""
+    program = command[0]
+    found = (
+        str(cwd / program)
+        if os.sep in program or "/" in program
+        else shutil.which(program, path=env.get("PATH"))
+    )
+    if found is None:
+        return None  # the run says "command not found"
+    venv = sys.prefix
+
+    def suspicious(path: str) -> bool:
+        if _inside(path, venv):
+            return False
+        return _inside(path, str(root)) or _inside(path, tempfile.gettempdir())
+
+    if suspicious(found):
+        return (
+            f"{program} is {os.path.realpath(found)}, a file in the project, not an installed tool"
+        )
+    rest = list(command[1:])
+    if os.path.basename(found).startswith("python") and rest[:1] == ["-m"] and len(rest) > 1:
+        module = rest[1]
+        try:
+            done = subprocess.run(
+                [found, "-c", _PROBE, module],
+                cwd=cwd,
+                env=dict(env),
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            origin, places = json.loads(done.stdout)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            return None  # the run itself says what is wrong
+        if origin is None:
+            return None
+        if not any(place and _inside(origin, place) for place in places):
+            return (
+                f"python -m {module} runs {origin}, which is not an installed package of that "
+                "interpreter"
+            )
+    return None
+
+
+def _run(
+    command: Sequence[str],
+    timeout: float | None,
+    cwd: Path | None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[int, str, bool]:
     """Exit code, output (stdout and stderr), and whether it timed out."""
     try:
         child = subprocess.Popen(
             list(command),
             cwd=cwd,
+            env=None if env is None else dict(env),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -161,7 +248,11 @@ def _run_and_record(
 ) -> str:
     """Run one check and record it for ``targets`` in checks.json (and the journal);
     its outcome."""
-    code, output, timed_out = _run(command, timeout, cwd)
+    env = check_environment()
+    problem = impostor(command, env, cwd or Path.cwd(), settings.code_root)
+    if problem is not None:
+        raise VerifyUsageError(name, f"{problem}; nothing was run")
+    code, output, timed_out = _run(command, timeout, cwd, env)
     if code == EXIT_NOT_FOUND and not timed_out:
         raise VerifyUsageError(
             shlex.join(command[:1]), "command not found (exit 127); nothing was recorded"
