@@ -119,3 +119,51 @@ def test_which_options_are_overrides(args: list[str], said: str | None) -> None:
     assert (found if found is None else found.split(" or ")[0]) == (
         said if said is None else said.split(" or ")[0]
     )
+
+
+def test_tests_of_another_folder_do_not_count_for_this_project(
+    pytester: pytest.Pytester,
+) -> None:
+    """From a folder holding a passing ``tests/test_a.py`` of its own, a run pointed at
+    this project's tracker and state folder (whose separate path makes pytest take this
+    project's rootdir) would name that file ``tests/test_a.py``: a file of this project
+    that did not run. It is a collection error, and nothing is ticked."""
+    project(pytester)
+    pytester.run(sys.executable, "-m", "pytest")  # the state folder exists
+    before = (pytester.path / "TASKS.md").read_bytes()
+    other = pytester.path.parent / "other"
+    (other / "tests").mkdir(parents=True)
+    (other / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    (other / "tests" / "test_a.py").write_text("def test_ok():\n    pass\n")
+    import subprocess
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            f"--tracker={pytester.path / 'TASKS.md'}",
+            "--tracker-state",
+            str(pytester.path / ".tasktracker"),
+            "--tracker-update",
+        ],
+        cwd=other,
+        capture_output=True,
+        text=True,
+    )
+    assert "is outside the rootdir" in done.stdout
+    assert "BLOCKED (collection-error)" in done.stderr
+    assert (pytester.path / "TASKS.md").read_bytes() == before
+    # without this project's state folder on the command line, pytest takes the other
+    # folder's rootdir: the tracker belongs to a project that configures it
+    fresh = subprocess.run(
+        [sys.executable, "-m", "pytest", f"--tracker={pytester.path / 'TASKS.md'}"],
+        cwd=other,
+        capture_output=True,
+        text=True,
+    )
+    assert fresh.returncode == pytest.ExitCode.USAGE_ERROR
+    assert (
+        f"--tracker names ../{pytester.path.name}/TASKS.md, the tracker "
+        f"../{pytester.path.name}/pyproject.toml configures: run pytest in that project"
+    ) in fresh.stderr

@@ -241,6 +241,26 @@ def _register_run(config: pytest.Config, run: TrackerRun) -> RunHooks:
     return hooks
 
 
+def _owner_elsewhere(config: pytest.Config, settings: Settings) -> str | None:
+    """The configuration file of another project than this run's that names the tracker
+    given with ``--tracker`` or $PYTEST_TRACKER, or None: a run of one folder's tests must
+    not write evidence for a tracker another project configures."""
+    if not settings.tracker_source.startswith(("--tracker", "$")):
+        return None
+    from pytest_tasktracker.inifile import find_inifile
+
+    ini = find_inifile(settings.tracker.parent)
+    named = ini.values.get("tracker", "").strip() if ini.path is not None else ""
+    if not named or ini.path is None:
+        return None
+    same = os.path.realpath(ini.path.parent / named) == os.path.realpath(settings.tracker)
+    if not same or os.path.realpath(ini.path.parent) == os.path.realpath(config.rootpath):
+        return None
+    from pytest_tasktracker.paths import relative
+
+    return relative(ini.path, config.invocation_params.dir)
+
+
 def _without_a_tracker(option: Any) -> None:
     """An option of ours given on the command line when nothing names a tracker would do
     nothing, silently: a usage error says what it needs (a CI shard step that writes no
@@ -282,6 +302,13 @@ def pytest_configure(config: pytest.Config) -> None:
     from pytest_tasktracker.paths import relative
 
     name = relative(settings.tracker, config.invocation_params.dir)
+    owner = _owner_elsewhere(config, settings)
+    if owner is not None:
+        raise pytest.UsageError(
+            f"{settings.tracker_source} names {name}, the tracker {owner} configures: run "
+            f"pytest in that project (this run's rootdir is {config.rootpath}); its tests "
+            "are what the tracker's sub-tasks mean"
+        )
     from pytest_tasktracker.plugin.collect_hooks import CollectHooks
 
     collect = CollectHooks(config, settings.tracker, name)

@@ -54,6 +54,13 @@ class CollectHooks:
         report = yield
         if report.passed:
             self.pending.discard(collector.nodeid)
+        if report.passed and report.result and isinstance(collector, pytest.File):
+            outside = self._outside(collector)
+            if outside is not None:
+                report.outcome = "failed"
+                report.longrepr = outside
+                report.result = []
+                return report
         if report.passed and report.result:
             self._made.append(report.result)
             problems = self._marker_problems(collector, report.result)
@@ -62,6 +69,22 @@ class CollectHooks:
                 report.longrepr = "\n".join(problems)
                 report.result = []
         return report
+
+    def _outside(self, collector: pytest.File) -> str | None:
+        """Why a test file outside the rootdir cannot count: pytest names its tests from
+        the folder it was given, so ``../other/tests/test_a.py`` would be
+        ``tests/test_a.py``, the id of a file of this project that did not run."""
+        import os
+
+        root = str(self.config.rootpath)
+        where = str(collector.path)
+        if where.startswith(root + os.sep) or where == root:
+            return None
+        return (
+            f"{where} is outside the rootdir {root}: its tests would count as "
+            f"{collector.nodeid}, a file of the project the tracker {self.name} belongs to. "
+            "Run pytest from the project whose tests these are."
+        )
 
     def _marker_problems(self, collector: pytest.Collector, nodes: Sequence[Any]) -> list[str]:
         from pytest_tasktracker.plugin.collection import task_ids
