@@ -221,3 +221,31 @@ def test_a_manifest_name_is_a_digest_or_nothing(tmp_path: Path) -> None:
     assert dict(known) == {"0123456789abcdef-01234567": {"a.py": "1"}}
     assert known.get("../../etc/passwd") is None
     assert known.get("fedcba9876543210") is None
+
+
+@pytest.mark.parametrize("flag", ["--assume-unchanged", "--skip-worktree"])
+def test_a_file_git_is_told_not_to_look_at_still_counts(tmp_path: Path, flag: str) -> None:
+    """``git update-index --assume-unchanged app.py`` hides a change from ``git status``
+    and from the index's hashes: the file is hashed as it is, and the state changes."""
+    root = tmp_path / "project"
+    make(root, {"app.py": "X = 1\n", "tests/test_app.py": "def test_a():\n    pass\n"})
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "start")
+    records = tmp_path / "records"
+    before = codestate.code_state(root, records=records).digest
+    (root / "app.py").write_text("X = 2\n")
+    git(root, "update-index", flag, "app.py")
+    after = codestate.code_state(root, records=records)
+    assert after.digest != before
+    assert after.files["app.py"] == codefiles_hash(root / "app.py")
+    again = codestate.code_state(root, records=records)  # the same index: from the records
+    assert again.digest == after.digest
+
+
+def codefiles_hash(path: Path) -> str:
+    """The digest git would give the file's content (a blob's SHA-1)."""
+    import hashlib
+
+    data = path.read_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()

@@ -35,6 +35,7 @@ from pytest_tasktracker.rules.codefiles import (
     Rules,
     changes,
     counted_by_default,
+    flagged,
     identity,
     in_git,
     index_identity,
@@ -161,6 +162,12 @@ def code_files(
     text = str(root)
     marker = in_git(root)
     said = changes(root) if marker is not None else None
+    if said is not None and marker is not None:
+        hidden = flagged(root, marker, folder)
+        if hidden is None:
+            said = None  # git cannot say which files it ignores: walk, as without git
+        elif hidden:
+            said = said._replace(changed=[*said.changed, *hidden])
     rules = Rules()
     seen: dict[str, Identity | None]  # the files hashed here: changed, untracked, all without git
     if said is None:

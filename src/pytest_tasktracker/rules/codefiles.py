@@ -219,6 +219,41 @@ def changes(root: Path) -> Changes | None:
     return Changes(listed, changed, untracked)
 
 
+def flagged(root: Path, marker: Path, folder: Path | None) -> list[str] | None:
+    """The files under ``root`` whose changes git does not look for: marked
+    ``--assume-unchanged`` or ``--skip-worktree`` in its index (``git ls-files -v``: a
+    lowercase tag, or ``S``). They are hashed as untracked files are, or a changed file
+    would hide behind its index hash. Listed again only when the index changed (kept in
+    ``folder``); None when git cannot say."""
+    import json
+
+    index = index_identity(marker)
+    record = folder / "flagged.json" if folder is not None else None
+    if index is not None and record is not None:
+        try:
+            kept = json.loads(record.read_text(encoding="utf-8"))
+            if kept["index"] == list(index) and kept["root"] == str(root):
+                return [str(path) for path in kept["paths"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    listed = _git(root, "ls-files", "-z", "-v")
+    if listed is None:
+        return None
+    paths = [
+        entry[2:]
+        for entry in listed.decode("utf-8", "surrogateescape").split("\0")
+        if len(entry) > 2 and (entry[0].islower() or entry[0] == "S")
+    ]
+    if index is not None and record is not None:
+        try:
+            record.parent.mkdir(parents=True, exist_ok=True)
+            data = {"index": list(index), "root": str(root), "paths": paths}
+            record.write_text(json.dumps(data), encoding="utf-8")
+        except OSError:
+            pass
+    return paths
+
+
 def tracked(root: Path) -> list[tuple[str, str]] | None:
     """Every file in git's index under ``root`` with the hash git has for it (the file's
     content when git finds it unchanged); submodules left out."""
