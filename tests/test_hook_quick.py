@@ -333,3 +333,27 @@ def test_a_shell_that_rewords_and_ticks_is_unticked_and_the_turn_held(root: Path
         "(1.2 Run pytest on test_b.py)"
     )
     assert full(root, stop) == ("", 0)
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        "*** Begin Patch\n*** Delete File: .codex/hooks.json\n*** End Patch\n",
+        "*** Begin Patch\n*** Update File: .codex/hooks.json\n*** Move to: .codex/hooks.off\n"
+        "@@\n {\n*** End Patch\n",
+    ],
+    ids=["delete", "move-away"],
+)
+def test_a_patch_may_not_delete_or_move_away_a_hosts_hooks(root: Path, patch: str) -> None:
+    (root / ".codex").mkdir()
+    (root / ".codex" / "hooks.json").write_text('{\n"hooks": {"Stop": []}}\n')
+    data = {"hook_event_name": "PreToolUse", "tool_name": "apply_patch"}
+    out, _code = full(root, {**data, "tool_input": {"command": patch}})
+    reason = json.loads(out)["hookSpecificOutput"]["permissionDecisionReason"]
+    assert reason.startswith(".codex/hooks.json holds the hooks that guard the tracker")
+
+
+def test_a_patch_may_delete_the_tracker_at_the_end_of_the_work(root: Path) -> None:
+    patch = "*** Begin Patch\n*** Delete File: TASKS.md\n*** End Patch\n"
+    data = {"hook_event_name": "PreToolUse", "tool_name": "apply_patch"}
+    assert full(root, {**data, "tool_input": {"command": patch}}) == ("", 0)

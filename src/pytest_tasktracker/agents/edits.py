@@ -26,6 +26,11 @@ class Edit(NamedTuple):
     path: str
     apply: Callable[[str], str | None]
     source: str | None = None  # a file moved onto ``path``: ``apply`` takes its text
+    deleted: bool = False  # the edit removes ``path`` (a patch's Delete File, or a move's source)
+
+
+def _gone(_text: str) -> str:
+    return ""
 
 
 def _text(data: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
@@ -106,8 +111,8 @@ def _patch_text(tool_input: Mapping[str, Any]) -> str | None:
 def patch_edits(patch: str) -> list[Edit]:
     """The files a patch in Codex's ``apply_patch`` form writes (``*** Update File:``,
     ``*** Add File:``, and where an update moves a file, ``*** Move to:``: the file it
-    lands on, with the moved file's text; a deleted file writes nothing a tick could be
-    in)."""
+    lands on, with the moved file's text, and the file it leaves, gone; ``*** Delete
+    File:``: the file, gone)."""
     edits: list[Edit] = []
     path: str | None = None
     moved_to: str | None = None
@@ -127,6 +132,7 @@ def patch_edits(patch: str) -> list[Edit]:
                 edits.append(Edit(path, apply))
             else:
                 edits.append(Edit(moved_to, apply, source=path))
+                edits.append(Edit(path, _gone, deleted=True))
 
     for line in patch.splitlines():
         if line.startswith(("*** Update File: ", "*** Add File: ")):
@@ -135,7 +141,11 @@ def patch_edits(patch: str) -> list[Edit]:
             path = line.split(": ", 1)[1].strip()
             moved_to = None
             hunks, added = [[]], []
-        elif line.startswith(("*** Delete File: ", "*** End Patch")):
+        elif line.startswith("*** Delete File: "):
+            close()
+            path = None
+            edits.append(Edit(line.split(": ", 1)[1].strip(), _gone, deleted=True))
+        elif line.startswith("*** End Patch"):
             close()
             path = None
         elif line.startswith("*** Move to: "):

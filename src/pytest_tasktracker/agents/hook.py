@@ -80,6 +80,8 @@ def _edit_decision(event: Event, settings: Settings) -> str | None:
         setting = guard.guarded_setting(settings, target, before or "", after)
         if setting is not None:
             return setting
+        if guard.is_tracker(settings, target) and edit.deleted:
+            continue  # a tracker deleted at the end of the work (mcp-coder's create_pr)
         if guard.is_tracker(settings, target):
             changed = guard.changed_plan(settings, before or "", after)
             if changed:
