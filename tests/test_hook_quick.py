@@ -357,3 +357,19 @@ def test_a_patch_may_delete_the_tracker_at_the_end_of_the_work(root: Path) -> No
     patch = "*** Begin Patch\n*** Delete File: TASKS.md\n*** End Patch\n"
     data = {"hook_event_name": "PreToolUse", "tool_name": "apply_patch"}
     assert full(root, {**data, "tool_input": {"command": patch}}) == ("", 0)
+
+
+def test_a_decoy_tracker_in_the_agents_folder_is_not_the_pinned_one(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agent writes tests/TASKS.md with nothing ticked and works from tests/: the
+    hook still judges the project's TASKS.md, whose hooks configuration pins it."""
+    monkeypatch.delenv("CLAUDE_PROJECT_DIR", raising=False)
+    (root / ".claude").mkdir()
+    (root / ".claude" / "settings.json").write_text('{"hooks": {}}')
+    (root / "tests").mkdir()
+    (root / "tests" / "TASKS.md").write_text("# decoy\n\n### Step 1: x\n- [ ] nothing\n")
+    data = {**edit(str(root / "TASKS.md"), *TICK_B), "cwd": str(root / "tests")}
+    out, _code = full(root, data)
+    reason = json.loads(out)["hookSpecificOutput"]["permissionDecisionReason"]
+    assert "1.2 Run pytest on test_b.py" in reason

@@ -134,15 +134,36 @@ def _identity(path: str) -> list[int] | None:
     return [found.st_size, found.st_mtime_ns, found.st_ino]
 
 
+PROJECT_VARIABLES = ("CLAUDE_PROJECT_DIR", "GEMINI_PROJECT_DIR")
+
+
+def _configures_hooks(folder: str) -> bool:
+    return any(os.path.isfile(os.path.join(folder, name)) for name in HOOK_FILES) or any(
+        os.path.isdir(os.path.join(folder, name)) for name in HOOK_FOLDERS
+    )
+
+
 def _project(start: str, tracker: str) -> str | None:
-    """The folder the pinned (relative) tracker is found from: ``start`` or above."""
+    """The project whose pinned (relative) tracker the hook judges: the folder the host
+    names (``$CLAUDE_PROJECT_DIR``, ``$GEMINI_PROJECT_DIR``), else, from ``start`` (the
+    agent's folder) up, the topmost folder that holds the tracker and a host's hook
+    configuration, else the nearest that holds the tracker. A decoy tracker in a
+    sub-folder the agent works in (``tests/pr_info/TASK_TRACKER.md``) is not the one the
+    project's hooks pin."""
+    for name in PROJECT_VARIABLES:
+        root = os.environ.get(name)
+        if root and os.path.isfile(os.path.join(root, tracker)):
+            return os.path.abspath(root)
     folder = os.path.abspath(start)
+    nearest = configured = None
     while True:
         if os.path.isfile(os.path.join(folder, tracker)):
-            return folder
+            nearest = nearest or folder
+            if _configures_hooks(folder):
+                configured = folder
         parent = os.path.dirname(folder)
         if parent == folder:
-            return None
+            return configured or nearest
         folder = parent
 
 
