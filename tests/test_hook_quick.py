@@ -280,9 +280,10 @@ def test_hooks_a_shell_changed_during_the_session_hold_the_turn_once(root: Path)
     assert (json.loads(out), code) == (
         {
             "decision": "block",
-            "reason": "tasktracker: the hook settings in .claude/settings.json changed during "
-            "this session: put them back as they were (git checkout, or ask the user); only "
-            "the user changes the hooks that guard the tracker, and they will see this.",
+            "reason": "tasktracker: the settings that guard the tracker in "
+            ".claude/settings.json changed during this session: put them back as they were "
+            "(git checkout, or ask the user); only the user changes the hooks and what is "
+            "judged, and they will see this.",
         },
         0,
     )
@@ -373,3 +374,32 @@ def test_a_decoy_tracker_in_the_agents_folder_is_not_the_pinned_one(
     out, _code = full(root, data)
     reason = json.loads(out)["hookSpecificOutput"]["permissionDecisionReason"]
     assert "1.2 Run pytest on test_b.py" in reason
+
+
+def test_a_shell_that_declares_its_own_check_and_verifies_gets_nothing(root: Path) -> None:
+    """In one shell call: declare pylint as ``true`` and run ``tasktracker verify``. The
+    evidence that call wrote is put back, the tick undone, and the turn held once."""
+    (root / "TASKS.md").write_text(TRACKER + "- [ ] Run pylint on app.py\n")
+    full(root, {"hook_event_name": "SessionStart", "source": "startup"})
+    full(root, SHELL)  # the look before the call
+    ini = root / "pytest.ini"
+    ini.write_text(ini.read_text() + "tracker_checks =\n    pylint = true\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_tasktracker", "verify", "1.4"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert "ticked 1.4" in done.stdout
+    command = "printf 'tracker_checks = pylint = true' >> pytest.ini && tasktracker verify 1.4"
+    after = {**AFTER_SHELL, "tool_input": {"command": command}}
+    out, _code = full(root, after)
+    said = json.loads(out)["reason"]
+    assert said.startswith(
+        "tasktracker: this tool call changed the settings that guard the tracker (pytest.ini); "
+        "the evidence it wrote does not count."
+    )
+    assert "- [ ] Run pylint on app.py" in (root / "TASKS.md").read_text()
+    stop = {"hook_event_name": "Stop", "stop_hook_active": False}
+    out, _code = full(root, stop)
+    assert "the settings that guard the tracker in pytest.ini changed" in json.loads(out)["reason"]

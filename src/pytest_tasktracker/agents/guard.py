@@ -336,7 +336,8 @@ def _save_snapshot(settings: Settings, tracker: Tracker) -> None:
         seen = json.loads((settings.state / SNAPSHOT).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         seen = None
-    now = {"done": done, "identity": identity, "plan": plan}
+    guarded = json.loads(json.dumps(_hook_settings(settings.code_root), sort_keys=True))
+    now = {"done": done, "identity": identity, "plan": plan, "settings": guarded}
     if seen == now:
         return
     data = json.dumps(now) + "\n"
@@ -415,6 +416,21 @@ def untick_false_ticks(settings: Settings, cwd: Path | None = None) -> list[Fals
         tracker = load(settings.tracker, name)
     _save_snapshot(settings, tracker)
     return found
+
+
+def settings_changed(settings: Settings) -> list[str]:
+    """The files whose guarded settings (what is judged, the hooks) differ from the
+    last look's: a tool call that changed them may not also write evidence (a shell
+    that declares ``pylint = "true"`` and runs ``tasktracker verify``)."""
+    try:
+        data = json.loads((settings.state / SNAPSHOT).read_text(encoding="utf-8"))
+        seen = data["settings"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    if not isinstance(seen, dict):
+        return []
+    now = json.loads(json.dumps(_hook_settings(settings.code_root), sort_keys=True))
+    return sorted(name for name in {*seen, *now} if seen.get(name) != now.get(name))
 
 
 def _seen_plan(settings: Settings) -> list[tuple[str, str, tuple[str, ...]]] | None:
@@ -585,8 +601,12 @@ HOOKS_SEEN = "hooks.json"  # in .guard/: the hook settings as the session found 
 
 
 def _hook_settings(root: Path) -> dict[str, object]:
-    """Every host's hook settings in the project (``_hook_values`` of each file)."""
+    """Every host's hook settings in the project (``_hook_values`` of each file), and
+    the settings of its pytest configuration files that decide what is judged."""
     found: dict[str, object] = {}
+    for name in CONFIG_FILES:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            found[name] = _guarded_values(name, (root / name).read_text(encoding="utf-8"))
     names = [*HOOK_FILES]
     for folder in HOOK_FOLDERS:
         with contextlib.suppress(OSError):
@@ -619,9 +639,9 @@ def changed_hooks(settings: Settings) -> str | None:
     names = sorted(name for name in {*seen, *now} if seen.get(name) != now.get(name))
     remember_hooks(settings)
     return (
-        f"the hook settings in {', '.join(names)} changed during this session: put them "
-        "back as they were (git checkout, or ask the user); only the user changes the hooks "
-        "that guard the tracker, and they will see this"
+        f"the settings that guard the tracker in {', '.join(names)} changed during this "
+        "session: put them back as they were (git checkout, or ask the user); only the user "
+        "changes the hooks and what is judged, and they will see this"
     )
 
 

@@ -114,10 +114,16 @@ def _read(path: Path) -> str | None:
 
 def _after_tool(event: Event, settings: Settings) -> str | None:
     ran_tests = event.mcp or (event.command is not None and guard.runs_tests(event.command))
-    restored = guard.restore_state(settings, ran_tests)
+    changed = guard.settings_changed(settings)
+    restored = guard.restore_state(settings, ran_tests and not changed)
     unticked = guard.untick_false_ticks(settings, event.cwd)
     run = guard.run_the_tests(settings, event.cwd)
     parts = []
+    if changed and restored:
+        parts.append(
+            f"tasktracker: this tool call changed the settings that guard the tracker "
+            f"({', '.join(changed)}); the evidence it wrote does not count."
+        )
     if restored:
         parts.append(
             f"tasktracker put back the state folder ({', '.join(restored)}): this tool call "
