@@ -403,3 +403,13 @@ def test_a_shell_that_declares_its_own_check_and_verifies_gets_nothing(root: Pat
     stop = {"hook_event_name": "Stop", "stop_hook_active": False}
     out, _code = full(root, stop)
     assert "the settings that guard the tracker in pytest.ini changed" in json.loads(out)["reason"]
+
+
+def test_a_crlf_tracker_is_judged_as_the_edit_tool_sees_it(root: Path) -> None:
+    tracker = root / "TASKS.md"
+    tracker.write_bytes(tracker.read_bytes().replace(b"\n", b"\r\n"))
+    full(root, SHELL)
+    data = edit("TASKS.md", TICK_B[0] + "\r\n", TICK_B[1] + "\r\n")
+    out, _code = full(root, data)
+    reason = json.loads(out)["hookSpecificOutput"]["permissionDecisionReason"]
+    assert "1.2 Run pytest on test_b.py" in reason

@@ -227,6 +227,17 @@ def test_a_bad_ini_boolean_is_a_usage_error_naming_the_key(pytester: pytest.Pyte
     )
 
 
+@pytest.mark.parametrize("state", [".", ".."])
+def test_a_state_folder_that_holds_the_project_is_a_usage_error(
+    pytester: pytest.Pytester, state: str
+) -> None:
+    """Its records would count as the project's code: no evidence would stay fresh."""
+    make_project(pytester, broken=False)
+    result = pytester.runpytest("--tracker", "pr_info/TASK_TRACKER.md", "--tracker-state", state)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: the state folder * would hold the project itself: *"])
+
+
 MARKER_FORMS = """\
 import pytest
 

@@ -109,6 +109,14 @@ def resolve(
     else:
         state = tracker.parent / STATE_FOLDER_NAME
 
+    if state.resolve() == ini_folder.resolve() or ini_folder.resolve().is_relative_to(
+        state.resolve()
+    ):
+        raise SettingsError(
+            f"the state folder {state} would hold the project itself: its records would "
+            "count as code, and no evidence would stay fresh; give a folder of its own "
+            "(default: .tasktracker/ beside the tracker)"
+        )
     update = cli_update or parse_bool(
         ini.get("tracker_update", ""), f"'tracker_update' in {ini_name}"
     )

@@ -106,8 +106,11 @@ def _edit_decision(event: Event, settings: Settings) -> str | None:
 
 
 def _read(path: Path) -> str | None:
+    """The file's text as an edit tool sees it: its own line endings kept (an
+    ``old_string`` with CRLF matches a CRLF tracker)."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8", newline="") as file:
+            return file.read()
     except (OSError, UnicodeDecodeError):
         return None
 
