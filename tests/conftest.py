@@ -139,3 +139,29 @@ class Golden:
             self.path.write_text(json.dumps(self.found, indent=1, ensure_ascii=False) + "\n")
             return
         assert found == self.expected[name]
+
+
+# The project the hook tests share: test_a.py passed in a real run, test_b.py never ran.
+TWO_TESTS = (
+    "# Tasks\n\n### Step 1: Parts\n\n- [ ] Run pytest on test_a.py\n"
+    "- [ ] Run pytest on test_b.py\n- [x] Write the README\n"
+)
+
+
+def two_tests_with_evidence(root: Path, *extra: str) -> Path:
+    """``root`` made the shared hook project (``extra``: more files, each with a line of
+    text), with the evidence of a real run of test_a.py alone."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pytest.ini").write_text("[pytest]\ntracker = TASKS.md\n")
+    (root / "TASKS.md").write_text(TWO_TESTS)
+    (root / "test_a.py").write_text("def test_a():\n    pass\n")
+    (root / "test_b.py").write_text("def test_b():\n    pass\n")
+    for name in extra:
+        (root / name).write_text(f"{name}\n")
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_a.py"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+    return root

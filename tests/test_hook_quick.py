@@ -18,33 +18,19 @@ from typing import Any
 
 import pytest
 
+from conftest import TWO_TESTS, two_tests_with_evidence
 from pytest_tasktracker.agents import quick
 from pytest_tasktracker.agents.hook import handle, settings_finder
 from pytest_tasktracker.agents.hosts import host
 
-TRACKER = (
-    "# Tasks\n\n### Step 1: Parts\n\n- [ ] Run pytest on test_a.py\n"
-    "- [ ] Run pytest on test_b.py\n- [x] Write the README\n"
-)
+TRACKER = TWO_TESTS
 TICK_B = ("- [ ] Run pytest on test_b.py", "- [x] Run pytest on test_b.py")
 ARGV = ["--agent", "claude", "--tracker", "TASKS.md"]
 
 
 @pytest.fixture(scope="module")
 def evidence(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("evidence")
-    (root / "pytest.ini").write_text("[pytest]\ntracker = TASKS.md\n")
-    (root / "TASKS.md").write_text(TRACKER)
-    (root / "test_a.py").write_text("def test_a():\n    pass\n")
-    (root / "test_b.py").write_text("def test_b():\n    pass\n")
-    (root / "notes.md").write_text("notes\n")
-    subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_a.py"],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
-    return root
+    return two_tests_with_evidence(tmp_path_factory.mktemp("evidence"), "notes.md")
 
 
 @pytest.fixture

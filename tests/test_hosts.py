@@ -13,21 +13,17 @@ import json
 import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import run_cli
+from conftest import TWO_TESTS, run_cli, two_tests_with_evidence
 from pytest_tasktracker.agents.hook import handle, settings_finder
 from pytest_tasktracker.agents.hosts import NAMES, host
 
 DATA = Path(__file__).parent / "data" / "hosts"
-TRACKER = (
-    "# Tasks\n\n### Step 1: Parts\n\n- [ ] Run pytest on test_a.py\n"
-    "- [ ] Run pytest on test_b.py\n- [x] Write the README\n"
-)
+TRACKER = TWO_TESTS
 TICK_B = ("- [ ] Run pytest on test_b.py", "- [x] Run pytest on test_b.py")
 RERUN = "`pytest --tracker TASKS.md --tracker-update`"
 FALSE_TICK = (
@@ -103,18 +99,7 @@ EVENTS["stop"] = "agentStop"  # Copilot's events do not name themselves
 @pytest.fixture(scope="module")
 def evidence(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The state folder of a real run in which test_a.py passed (test_b.py not run)."""
-    root = tmp_path_factory.mktemp("evidence")
-    (root / "pytest.ini").write_text("[pytest]\ntracker = TASKS.md\n")
-    (root / "TASKS.md").write_text(TRACKER)
-    (root / "test_a.py").write_text("def test_a():\n    pass\n")
-    (root / "test_b.py").write_text("def test_b():\n    pass\n")
-    subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_a.py"],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
-    return root
+    return two_tests_with_evidence(tmp_path_factory.mktemp("evidence"))
 
 
 @pytest.fixture

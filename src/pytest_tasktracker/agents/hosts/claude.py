@@ -13,8 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pytest_tasktracker.agents.edits import edits_of
-from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Kind, Reply
+from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Kind, Reply, tool_event
 
 KINDS: dict[str, Kind] = {
     "PreToolUse": "pre",
@@ -47,13 +46,11 @@ class ClaudeShaped:
         if kind == "pre" and tool == "TaskUpdate" and tool_input.get("status") == "completed":
             subject = tool_input.get("subject")
             return Event("task", cwd, tool=tool, task=subject if isinstance(subject, str) else "")
-        command = tool_input.get("command")
-        return Event(
+        return tool_event(
             kind,
             cwd,
-            tool=tool,
-            edits=tuple(edits_of(tool_input)),
-            command=command if isinstance(command, str) else None,
+            tool,
+            tool_input,
             mcp=tool.startswith("mcp__"),
             stop_active=bool(data.get("stop_hook_active")),
         )

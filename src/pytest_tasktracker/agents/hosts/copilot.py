@@ -11,11 +11,9 @@ does not name it. Tools: ``edit`` (``path``, ``old_str``, ``new_str``), ``create
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-from pytest_tasktracker.agents.edits import edits_of
-from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Kind, Reply
+from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Kind, Reply, tool_event
 
 KINDS: dict[str, Kind] = {
     "preToolUse": "pre",
@@ -34,21 +32,11 @@ class Copilot:
         name = str(data.get("hook_event_name") or data.get("hookEventName") or event or "")
         kind = KINDS.get(name, "other")
         tool = str(data.get("toolName") or data.get("tool_name") or "")
-        args = data.get("toolArgs", data.get("tool_input"))
-        if isinstance(args, str):
-            try:
-                args = json.loads(args)
-            except ValueError:
-                args = {}
-        if not isinstance(args, dict):
-            args = {}
-        command = args.get("command")
-        return Event(
+        return tool_event(
             kind,
-            Path(str(data.get("cwd") or ".")),
-            tool=tool,
-            edits=tuple(edits_of(args)),
-            command=command if isinstance(command, str) else None,
+            data.get("cwd"),
+            tool,
+            data.get("toolArgs", data.get("tool_input")),
             mcp="/" in tool or tool.startswith("mcp"),
             stop_active=bool(data.get("stop_hook_active") or data.get("stopHookActive")),
         )

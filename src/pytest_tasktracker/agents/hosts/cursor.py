@@ -12,11 +12,9 @@ Cursor always wants JSON on stdout: ``{}`` lets a call through.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-from pytest_tasktracker.agents.edits import edits_of
-from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Kind, Reply
+from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Kind, Reply, tool_event
 
 KINDS: dict[str, Kind] = {
     "preToolUse": "pre",
@@ -41,19 +39,12 @@ class Cursor:
         root = roots[0] if isinstance(roots, list) and roots else data.get("cwd")
         tool = str(data.get("tool_name") or "")
         tool_input = data.get("tool_input")
-        if not isinstance(tool_input, dict):
+        if not isinstance(tool_input, (dict, str)):
             tool_input = {
                 key: data[key] for key in ("file_path", "edits", "command") if key in data
             }
-        command = tool_input.get("command")
-        return Event(
-            kind,
-            Path(str(root or ".")),
-            tool=tool,
-            edits=tuple(edits_of(tool_input)),
-            command=command if isinstance(command, str) else None,
-            mcp=tool.startswith("MCP") or data.get("hook_event_name") == "beforeMCPExecution",
-        )
+        mcp = tool.startswith("MCP") or data.get("hook_event_name") == "beforeMCPExecution"
+        return tool_event(kind, root, tool, tool_input, mcp=mcp)
 
     def reply(self, event: Event, answer: Answer) -> Reply:
         if answer.deny is not None:

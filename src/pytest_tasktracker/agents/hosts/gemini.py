@@ -11,11 +11,9 @@ appended to the tool's result (``hookSpecificOutput.additionalContext``).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-from pytest_tasktracker.agents.edits import edits_of
-from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Kind, Reply
+from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Kind, Reply, tool_event
 
 KINDS: dict[str, Kind] = {
     "BeforeTool": "pre",
@@ -33,16 +31,11 @@ class Gemini:
     def read(self, data: dict[str, Any], event: str | None) -> Event:
         kind = KINDS.get(str(data.get("hook_event_name") or event or ""), "other")
         tool = str(data.get("tool_name") or "")
-        tool_input = data.get("tool_input")
-        if not isinstance(tool_input, dict):
-            tool_input = {}
-        command = tool_input.get("command")
-        return Event(
+        return tool_event(
             kind,
-            Path(str(data.get("cwd") or ".")),
-            tool=tool,
-            edits=tuple(edits_of(tool_input)),
-            command=command if isinstance(command, str) else None,
+            data.get("cwd"),
+            tool,
+            data.get("tool_input"),
             mcp=tool.startswith("mcp_"),
             stop_active=bool(data.get("stop_hook_active")),
         )

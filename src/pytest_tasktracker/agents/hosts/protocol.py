@@ -8,10 +8,11 @@ events under ``tests/data/hosts/``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
-from pytest_tasktracker.agents.edits import Edit
+from pytest_tasktracker.agents.edits import Edit, edits_of
 
 Kind = Literal["pre", "post", "stop", "session", "task", "other"]
 
@@ -27,6 +28,36 @@ class Event(NamedTuple):
     mcp: bool = False  # an MCP tool: it may run the tests (the tasktracker server does)
     stop_active: bool = False  # the host already keeps the agent going for this hook
     task: str | None = None  # the subject of a task being marked completed
+
+
+def tool_event(
+    kind: Kind,
+    cwd: object,
+    tool: str,
+    tool_input: object,
+    *,
+    mcp: bool = False,
+    stop_active: bool = False,
+) -> Event:
+    """An event of a tool call, from what the host says of it: the tool's input (a JSON
+    object, or its text) read for the files it writes and the command it runs."""
+    if isinstance(tool_input, str):
+        try:
+            tool_input = json.loads(tool_input)
+        except ValueError:
+            tool_input = {}
+    if not isinstance(tool_input, dict):
+        tool_input = {}
+    command = tool_input.get("command")
+    return Event(
+        kind,
+        Path(str(cwd or ".")),
+        tool=tool,
+        edits=tuple(edits_of(tool_input)),
+        command=command if isinstance(command, str) else None,
+        mcp=mcp,
+        stop_active=stop_active,
+    )
 
 
 class Answer(NamedTuple):
