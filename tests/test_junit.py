@@ -131,6 +131,7 @@ def test_under_xdist_the_file_says_what_a_serial_run_says(pytester: pytest.Pytes
 
 
 def test_a_requirement_tool_reads_what_each_test_verifies(pytester: pytest.Pytester) -> None:
+    """In ``tox -e traceability``, where ub-test-reports is installed (Python 3.11+)."""
     reader = pytest.importorskip("ub_test_reports.junitparser")
     (suite,) = reader.JUnitParser(str(junit(pytester))).parse()
     found = {case["name"]: case for case in suite["testcases"]}
