@@ -8,6 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# The suite runs a bounded number of examples (profile "ci"); `tox -e fuzz` runs many more.
+settings.register_profile("ci", max_examples=60, deadline=None)
+settings.register_profile(
+    "fuzz", max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck)
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 CORPUS = Path(__file__).parent / "corpus"
 TRACKERS = sorted(
@@ -165,3 +173,12 @@ def two_tests_with_evidence(root: Path, *extra: str) -> Path:
         capture_output=True,
     )
     return root
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Two tiers: a test that starts pytest or another process is ``e2e``
+    (``-m "not e2e"`` is the fast tier: the rules, the library, golden files)."""
+    e2e = pytest.mark.e2e
+    for item in items:
+        if "pytester" in getattr(item, "fixturenames", ()):
+            item.add_marker(e2e)

@@ -66,6 +66,7 @@ def statement_of(folder: Path) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.e2e
 def test_the_statement_is_what_the_published_schema_reads(attested: Path) -> None:
     pytest.importorskip("in_toto_attestation")
     from google.protobuf import json_format
@@ -88,6 +89,7 @@ def test_the_statement_is_what_the_published_schema_reads(attested: Path) -> Non
     assert list(predicate.failed_tests) == []
 
 
+@pytest.mark.e2e
 def test_the_subjects_are_the_files_the_gate_judges(attested: Path) -> None:
     data = statement_of(attested)
     assert data["predicateType"] == PREDICATE_TYPE
@@ -129,6 +131,7 @@ def test_the_subjects_are_the_files_the_gate_judges(attested: Path) -> None:
     }
 
 
+@pytest.mark.e2e
 def test_the_gate_accepts_the_attested_files_and_names_each_that_differs(
     project: Path,
 ) -> None:
@@ -154,6 +157,7 @@ def test_the_gate_accepts_the_attested_files_and_names_each_that_differs(
     ]
 
 
+@pytest.mark.e2e
 def test_a_report_the_run_wrote_into_the_project_is_not_code(project: Path) -> None:
     """statement.json, its predicate and junit.xml were written after the code state
     was taken: they must not make the run's own evidence stale."""
@@ -163,6 +167,7 @@ def test_a_report_the_run_wrote_into_the_project_is_not_code(project: Path) -> N
     assert done.returncode == 0, done.stdout
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("text", "problem"),
     [

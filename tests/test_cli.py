@@ -233,6 +233,7 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "invalid choice: 'frobnicate'" in err
 
 
+@pytest.mark.e2e
 def test_the_console_script_runs_as_a_real_process(seed_project: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pytest_tasktracker", "check", "2.13"],

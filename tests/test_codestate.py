@@ -103,6 +103,7 @@ def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.e2e
 def test_tool_output_and_editor_files_are_not_code_with_git_or_without(
     project: Path, tmp_path: Path
 ) -> None:
@@ -120,6 +121,7 @@ def test_tool_output_and_editor_files_are_not_code_with_git_or_without(
     assert verdicts == TABLE
 
 
+@pytest.mark.e2e
 def test_the_records_never_say_fresh_for_changed_code(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

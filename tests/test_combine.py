@@ -9,6 +9,8 @@ import pytest
 
 from conftest import evidence_file, run_pytest_in, tasktracker
 
+pytestmark = pytest.mark.e2e
+
 TRACKER = (
     "### Step 1: S\n- [ ] Run pytest on test_a.py\n- [ ] Run pytest on test_b.py\n"
     "- [ ] Run pytest on test_c.py\n- [ ] Run the full test suite\n"

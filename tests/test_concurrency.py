@@ -15,6 +15,8 @@ import pytest
 
 from pytest_tasktracker import Change, apply_changes, load
 
+pytestmark = pytest.mark.e2e
+
 WRITER = """
 import sys, time
 from pathlib import Path

@@ -18,6 +18,8 @@ import pytest
 from pytest_tasktracker import Change, apply_changes
 from pytest_tasktracker.errors import ConcurrentEditError
 
+pytestmark = pytest.mark.e2e
+
 
 def tracker_text(counter: int, lines: int) -> str:
     body = "".join(f"  - note line {n}\n" for n in range(lines))

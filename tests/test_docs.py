@@ -106,6 +106,7 @@ def matches(expected: list[str], actual: list[str]) -> bool:
     )
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "page", [p for p in DOCS if any(s.lang == "console" for s in samples(p))], ids=lambda p: p.name
 )
@@ -205,6 +206,7 @@ def workflow(name: str = "tracker") -> dict[str, object]:
     return data
 
 
+@pytest.mark.e2e
 def test_the_github_workflow_fails_on_a_false_tick_with_an_annotation(tmp_path: Path) -> None:
     folder = sandbox(tmp_path)
     steps = workflow()["jobs"]["tests"]["steps"]  # type: ignore[index]
@@ -241,6 +243,7 @@ def test_the_github_workflow_fails_on_a_false_tick_with_an_annotation(tmp_path: 
     )
 
 
+@pytest.mark.e2e
 def test_the_sharded_workflow_combines_to_what_one_run_says(tmp_path: Path) -> None:
     """The shell steps of docs/ci.md's sharded workflow, matrix spelled out, in the example
     project; then the gate job's steps on what the shards left in shards/."""
@@ -268,6 +271,7 @@ def test_the_sharded_workflow_combines_to_what_one_run_says(tmp_path: Path) -> N
     assert {e["id"]: e["outcome"] for e in combined["subtasks"]}["1.3"] == "passed"
 
 
+@pytest.mark.e2e
 def test_the_attested_workflow_runs_as_far_as_it_can_without_github(tmp_path: Path) -> None:
     """docs/ci.md's signing and verifying workflows in the example project: the run's
     step writes what actions/attest takes; the statement it wrote stands in for the one
@@ -319,6 +323,7 @@ def test_the_attested_workflow_runs_as_far_as_it_can_without_github(tmp_path: Pa
     )
 
 
+@pytest.mark.e2e
 def test_the_pre_commit_hook_runs_the_gate_as_pre_commit_would(tmp_path: Path) -> None:
     (hook,) = YAML(typ="safe", pure=True).load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "tasktracker-gate"

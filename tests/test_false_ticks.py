@@ -141,6 +141,7 @@ with journal.open('a') as file:
 )
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("forgery", "why"),
     [
@@ -187,6 +188,7 @@ def test_forged_evidence_ticks_nothing_and_the_gate_names_it(
     assert line(root, 2) == "- [ ] Run pytest on test_b.py"
 
 
+@pytest.mark.e2e
 def test_a_forged_state_folder_is_put_back_after_the_shell_call(root: Path) -> None:
     before = (root / ".tasktracker" / "results.json").read_bytes()
     command = f"python -c {shlex.quote(FORGE_PASS)}"
@@ -204,6 +206,7 @@ def test_a_forged_state_folder_is_put_back_after_the_shell_call(root: Path) -> N
     )
 
 
+@pytest.mark.e2e
 def test_a_real_run_in_a_shell_call_is_kept(root: Path) -> None:
     (root / "test_b.py").write_text("def test_b():\n    pass\n")
     command = "python -m pytest -q -p no:cacheprovider --tracker-update"
@@ -214,6 +217,7 @@ def test_a_real_run_in_a_shell_call_is_kept(root: Path) -> None:
     assert gate(root).returncode == 0
 
 
+@pytest.mark.e2e
 def test_the_tracker_setting_cannot_be_pointed_at_a_decoy(root: Path) -> None:
     decoy = INI.replace("tracker = TASKS.md", "tracker = DECOY.md")
     write = event("claude-pretooluse-write.json", root, path="pytest.ini", content=decoy)
@@ -238,6 +242,7 @@ def test_the_tracker_setting_cannot_be_pointed_at_a_decoy(root: Path) -> None:
     assert "1.2 Run pytest on test_b.py: its linked tests failed" in pinned.stdout
 
 
+@pytest.mark.e2e
 def test_the_evidence_of_another_tracker_backs_nothing(root: Path) -> None:
     (root / "DECOY.md").write_text(
         TRACKER.replace("- [ ] Run pytest on test_a.py", "- [x] Run pytest on test_a.py")
@@ -250,6 +255,7 @@ def test_the_evidence_of_another_tracker_backs_nothing(root: Path) -> None:
     )
 
 
+@pytest.mark.e2e
 def test_a_check_s_name_is_not_the_agent_s_word(root: Path) -> None:
     named = tasktracker(root, "verify", "1.4", "--check", "pylint", "--", "true")
     assert named.returncode == 2
@@ -270,6 +276,7 @@ def test_a_check_s_name_is_not_the_agent_s_word(root: Path) -> None:
     assert "`true` is not pylint" in undeclared.stderr
 
 
+@pytest.mark.e2e
 def test_a_hand_written_check_record_counts_for_nothing(root: Path) -> None:
     assert tasktracker(root, "verify", "1.4").returncode == 0
     assert line(root, 4) == "- [x] Run pylint on modified files"
@@ -284,6 +291,7 @@ def test_a_hand_written_check_record_counts_for_nothing(root: Path) -> None:
     assert "checks.json was not written by a recorded run" in result.stdout
 
 
+@pytest.mark.e2e
 def test_a_marker_link_is_known_without_a_run(tmp_path: Path) -> None:
     (tmp_path / "pytest.ini").write_text("[pytest]\ntracker = TASKS.md\ntestpaths = tests\n")
     (tmp_path / "TASKS.md").write_text(TRACKER)
@@ -300,6 +308,7 @@ def test_a_marker_link_is_known_without_a_run(tmp_path: Path) -> None:
     assert "1.3 Implement the parser: is linked to tests" in gate(tmp_path).stdout
 
 
+@pytest.mark.e2e
 def test_verify_asks_the_judge_and_never_leaves_a_box_it_did_not_tick(root: Path) -> None:
     blocked = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "test_missing.py"],
@@ -318,6 +327,7 @@ def test_verify_asks_the_judge_and_never_leaves_a_box_it_did_not_tick(root: Path
     assert line(root, 2) == "- [ ] Run pytest on test_b.py"
 
 
+@pytest.mark.e2e
 def test_check_on_a_tick_the_judge_rejects_exits_1_and_says_why(root: Path) -> None:
     tick(root, 2)
     result = tasktracker(root, "check", "1.2")

@@ -291,6 +291,7 @@ def test_the_gate_ini_key(pytester: pytest.Pytester) -> None:
     assert pytester.runpytest().ret == pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.mark.e2e
 def test_the_gate_is_also_a_real_command(seed_project: Path) -> None:
     import subprocess
 

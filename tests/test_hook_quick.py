@@ -106,6 +106,7 @@ def with_root(data: dict[str, Any], root: Path) -> dict[str, Any]:
     return result
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", QUIET)
 def test_what_the_quick_path_answers_the_full_guard_answers_the_same(root: Path, case: str) -> None:
     data = with_root(QUIET[case], root)
@@ -276,6 +277,7 @@ def test_hooks_a_shell_changed_during_the_session_hold_the_turn_once(root: Path)
     assert full(root, stop) == ("", 0)  # said once
 
 
+@pytest.mark.e2e
 def test_the_command_a_denial_gives_runs_as_written_from_where_the_agent_is(
     root: Path,
 ) -> None:

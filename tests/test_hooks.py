@@ -83,6 +83,7 @@ def denied(decision: dict[str, Any] | None) -> str:
     return str(output["permissionDecisionReason"])
 
 
+@pytest.mark.e2e
 def test_an_edit_that_ticks_without_evidence_is_denied(root: Path) -> None:
     code, decision, err = hook(
         event("claude-pretooluse-edit.json", root, old=TICK_B[0], new=TICK_B[1])

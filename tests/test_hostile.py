@@ -179,6 +179,7 @@ SECRETS = {
 ARGV_SECRETS = ["hunter2-password-value", "https://bob:pa55word@example.invalid/x"]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("blocked", [True, False], ids=["blocked-run", "verified-run"])
 def test_secrets_in_the_environment_and_argv_never_reach_a_file(
     tmp_path: Path, blocked: bool

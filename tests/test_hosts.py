@@ -232,6 +232,7 @@ def configured(root: Path, agent: str) -> str:
     return command
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("agent", NAMES)
 def test_the_command_init_configures_runs_from_the_project_root(
     root: Path, agent: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch

@@ -298,6 +298,7 @@ def test_crlf_files_keep_their_line_endings(tmp_path: Path) -> None:
     assert b"\n" not in guide.replace(b"\r\n", b"")
 
 
+@pytest.mark.e2e
 def test_doctor_says_the_guard_answers_and_names_what_it_judges(root: Path) -> None:
     (root / "pr_info").mkdir()
     (root / "pr_info" / "TASK_TRACKER.md").write_text("### Step 1: x\n- [ ] a\n")

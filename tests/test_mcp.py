@@ -65,6 +65,7 @@ def test_the_tools_have_output_schemas_and_the_server_says_how_to_work(project: 
     assert "Never tick a box" in instructions
 
 
+@pytest.mark.e2e
 def test_a_blocked_run_is_data_check_is_refused_and_the_remedy_fixes_it(project: Path) -> None:
     tracker = project / "pr_info" / "TASK_TRACKER.md"
     before = tracker.read_bytes()
@@ -179,6 +180,7 @@ def test_a_bad_argument_is_an_error_result_never_a_crash_and_runs_nothing(
     assert "Traceback" not in capfd.readouterr().err + caplog.text
 
 
+@pytest.mark.e2e
 def test_verify_runs_the_declared_check_and_ticks_when_it_is_whole(project: Path) -> None:
     # passes only when run in the project, whatever the server's own folder
     in_project = "import pathlib, sys; sys.exit(not pathlib.Path('tinycache.py').exists())"
@@ -206,6 +208,7 @@ def test_verify_runs_the_declared_check_and_ticks_when_it_is_whole(project: Path
     assert "which check is this?" in unknown.structured_content["error"]
 
 
+@pytest.mark.e2e
 def test_a_real_stdio_server(project: Path) -> None:
     parameters = StdioServerParameters(
         command=sys.executable, args=["-m", "pytest_tasktracker", "mcp"], cwd=str(project)
@@ -220,6 +223,7 @@ def test_a_real_stdio_server(project: Path) -> None:
     assert result.content[0].text.startswith("Step 1: A bounded LRU cache - open: 1.1")
 
 
+@pytest.mark.e2e
 def test_a_server_in_its_own_environment_runs_the_tests_with_the_projects(
     project: Path, tmp_path: Path
 ) -> None:

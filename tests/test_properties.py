@@ -6,8 +6,6 @@ CI runs a bounded number of examples (profile "ci"); `tox -e fuzz` runs many mor
 
 from __future__ import annotations
 
-import os
-
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -15,12 +13,6 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from pytest_tasktracker import parse, set_status
 from pytest_tasktracker.tracker.scanner import Scan, scan, split_lines
-
-settings.register_profile("ci", max_examples=60, deadline=None)
-settings.register_profile(
-    "fuzz", max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck)
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ORACLE = MarkdownIt("commonmark").use(tasklists_plugin)
 

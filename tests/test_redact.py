@@ -282,7 +282,7 @@ def python_lines(draw: st.DrawFn) -> str:
     return indent + line
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=max(150, settings().max_examples), deadline=None)
 @given(st.lists(python_lines(), min_size=1, max_size=4).map("\n".join))
 def test_any_line_of_python_without_a_secret_shape_comes_out_byte_for_byte(text: str) -> None:
     assert redact_text(text, {}) == text

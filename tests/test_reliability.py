@@ -12,6 +12,8 @@ from ruamel.yaml import YAML
 
 from conftest import evidence_file
 
+pytestmark = pytest.mark.e2e
+
 STEPS = 3
 PER_STEP = 3
 

@@ -23,7 +23,7 @@ import pytest
 
 from conftest import blocker_front
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 ROOT = Path(__file__).parent.parent
 CORPUS = Path(__file__).parent / "corpus"
 TRACKER = "### Step 1: S\n- [ ] Run pytest on test_a.py\n"

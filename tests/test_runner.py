@@ -10,6 +10,8 @@ from ruamel.yaml import YAML
 
 from conftest import tasktracker
 
+pytestmark = pytest.mark.e2e
+
 TRACKER = "### Step 1: Cache\n- [ ] Write test file `tests/test_cache.py`\n- [ ] Implement it\n"
 
 

@@ -14,6 +14,8 @@ import pytest
 
 from conftest import run_pytest_in, tasktracker
 
+pytestmark = pytest.mark.e2e
+
 TRACKER = "### Step 1: S\n- [ ] Run pytest on test_a.py\n- [ ] Run pytest on test_b.py\n"
 
 

@@ -15,6 +15,8 @@ import pytest
 from conftest import run_pytest_in, tasktracker
 from pytest_tasktracker.rules.checks import check_of
 
+pytestmark = pytest.mark.e2e
+
 TRACKER = (
     "### Step 1: S\n- [ ] Run pytest on test_a.py\n"
     "- [ ] Quality checks: pylint, pytest, mypy - fix all issues\n"
