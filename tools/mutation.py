@@ -36,17 +36,18 @@ PACKAGE = ROOT / "src" / "pytest_tasktracker"
 TARGETS = {
     "rules/intent.py": ["tests/test_intent.py"],
     "rules/judge.py": ["tests/test_judge.py"],
-    "rules/gate.py": ["tests/test_gate_rules.py"],
+    "rules/gate.py": ["tests/test_rules_gate.py"],
     "rules/journal.py": ["tests/test_journal.py"],
     "rules/checks.py": ["tests/test_judge.py"],
     "rules/scope.py": ["tests/test_scope.py"],
     "rules/outcomes.py": ["tests/test_scope.py", "tests/test_evidence.py"],
     "rules/linking.py": ["tests/test_linking.py", "tests/test_scope.py", "tests/test_intent.py"],
     "rules/evidence.py": ["tests/test_evidence.py", "tests/test_judge.py"],
-    "tracker/model.py": ["tests/test_tracker.py", "tests/test_model_golden.py"],
+    "tracker/model.py": ["tests/test_tracker.py", "tests/test_model.py"],
     "tracker/editing.py": ["tests/test_editing.py"],
-    "blockers/diagnose.py": ["tests/test_diagnosis.py"],
-    "blockers/usage.py": ["tests/test_diagnosis.py"],
+    "rules/update.py": ["tests/test_update.py"],
+    "blockers/diagnose.py": ["tests/test_diagnose.py"],
+    "blockers/usage.py": ["tests/test_diagnose.py"],
 }
 
 _FLIP = {

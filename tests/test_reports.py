@@ -1,7 +1,7 @@
 """Golden files: the rendered report of every blocker kind, byte for byte.
 
 A change to the template or the front matter shows here as a diff to read. After a
-deliberate change, regenerate with ``UPDATE_GOLDEN=1 pytest tests/test_golden_reports.py``
+deliberate change, regenerate with ``UPDATE_GOLDEN=1 pytest tests/test_reports.py``
 and review the diff before committing it.
 """
 

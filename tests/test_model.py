@@ -1,7 +1,7 @@
 """The whole model of every corpus tracker, and of a tracker of hard cases, field by field,
 against tests/golden/model.json: ids, titles, lines, kinds, offsets, statuses, full texts,
 links and counts. After a deliberate change: ``UPDATE_GOLDEN=1 pytest
-tests/test_model_golden.py``, then review the diff. The fast tests the mutation score of
+tests/test_model.py``, then review the diff. The fast tests the mutation score of
 tracker/model.py is measured with.
 """
 

@@ -3,7 +3,7 @@ exact blockers (kind, summary, error, location, cause, remedies, paths).
 
 Each case builds ``Facts`` in a small project folder and compares every field of every
 blocker with ``tests/golden/diagnosis.json``. After a deliberate change, regenerate it
-with ``UPDATE_GOLDEN=1 pytest tests/test_diagnosis.py`` and review the diff. The
+with ``UPDATE_GOLDEN=1 pytest tests/test_diagnose.py`` and review the diff. The
 end-to-end tests in test_blockers.py show the same rules through real pytest runs; these
 are the fast ones that the mutation score (``tox -e mutation``) is measured with.
 """
