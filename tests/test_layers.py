@@ -112,3 +112,9 @@ def test_the_check_sees_a_relative_import_and_a_cycle_of_cli_and_agents(tmp_path
     assert "pytest_tasktracker.cli.verify" in found
     assert "pytest_tasktracker.agents.guard" in found
     assert layer_of(part_of("pytest_tasktracker.cli")) > layer_of("agents")
+
+
+def test_the_plugin_looks_for_the_configuration_files_inifile_reads() -> None:
+    from pytest_tasktracker import inifile, plugin
+
+    assert plugin._CONFIG_NAMES == inifile.CANDIDATES

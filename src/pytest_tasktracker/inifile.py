@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import configparser
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,16 +79,20 @@ def tasktracker_table(path: Path) -> dict[str, object]:
     return table if isinstance(table, dict) else {}
 
 
+CANDIDATES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+
+
 def find_inifile(start: Path) -> IniFile:
     """The configuration file pytest would use when run from ``start``."""
+    readers: tuple[Callable[[Path], dict[str, str] | None], ...] = (
+        lambda p: _from_ini(p, "pytest") or {},
+        lambda p: _from_ini(p, "pytest") or {},
+        _from_toml,
+        lambda p: _from_ini(p, "pytest"),
+        lambda p: _from_ini(p, "tool:pytest"),
+    )
     for folder in (start, *start.parents):
-        for name, reader in (
-            ("pytest.ini", lambda p: _from_ini(p, "pytest") or {}),
-            (".pytest.ini", lambda p: _from_ini(p, "pytest") or {}),
-            ("pyproject.toml", _from_toml),
-            ("tox.ini", lambda p: _from_ini(p, "pytest")),
-            ("setup.cfg", lambda p: _from_ini(p, "tool:pytest")),
-        ):
+        for name, reader in zip(CANDIDATES, readers, strict=True):
             candidate = folder / name
             if candidate.is_file():
                 values = reader(candidate)

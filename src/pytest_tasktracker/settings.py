@@ -144,15 +144,27 @@ def resolve(
     )
 
 
+def _tasktracker_table(pyproject: Path) -> dict[str, object]:
+    """``[tool.tasktracker]`` of a pyproject.toml, parsed only when the file names it
+    (a tracked run then imports no TOML parser)."""
+    try:
+        raw = pyproject.read_bytes()
+    except OSError:
+        return {}
+    if b"tasktracker" not in raw:
+        return {}
+    from pytest_tasktracker.inifile import tasktracker_table
+
+    return tasktracker_table(pyproject)
+
+
 def declared_checks(folder: Path, ini_value: str, ini_name: str) -> tuple[tuple[str, str], ...]:
     """The project's named checks: ``[tool.tasktracker.checks]`` in the pyproject.toml of
     ``folder`` (``pylint = "pylint src"`` or a list of arguments), then the ini key
     ``tracker_checks`` (a line ``NAME = COMMAND`` each), which wins for a name in both."""
-    from pytest_tasktracker.inifile import tasktracker_table
-
     found: dict[str, str] = {}
     source: dict[str, str] = {}
-    table = tasktracker_table(folder / "pyproject.toml")
+    table = _tasktracker_table(folder / "pyproject.toml")
     checks = table.get("checks", {})
     where = "[tool.tasktracker.checks] in pyproject.toml"
     if not isinstance(checks, dict):

@@ -22,6 +22,7 @@ from pytest_tasktracker.rules.codestate import CodeState, for_judge, manifests
 from pytest_tasktracker.rules.evidence import Evidence, ResultsError, read_evidence
 from pytest_tasktracker.rules.freshness import CodeNow, passed_here, same_state
 from pytest_tasktracker.rules.gate import Blocked, blocked_ids
+from pytest_tasktracker.rules.journal import tracker_key
 from pytest_tasktracker.rules.judge import Facts, OpenBlocker, Reason, judge
 from pytest_tasktracker.rules.markers import marked_ids
 from pytest_tasktracker.settings import Settings
@@ -118,11 +119,6 @@ def read_record(
         settings.declared,
         settings,
     )
-
-
-def tracker_key(settings: Settings) -> str:
-    """The tracker as the journal names it: from the state folder, with ``/``."""
-    return Path(relative(settings.tracker, settings.state)).as_posix()
 
 
 def _other_tracker(settings: Settings, recorded: journal.Journal) -> str | None:

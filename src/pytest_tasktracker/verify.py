@@ -38,9 +38,10 @@ from pytest_tasktracker.rules.checks import (
     named_checks,
     read_checks,
 )
+from pytest_tasktracker.rules.journal import tracker_key
 from pytest_tasktracker.runinfo import new_id, now
 from pytest_tasktracker.settings import Settings
-from pytest_tasktracker.state import code_now, read_record, refusal, rerun_command, tracker_key
+from pytest_tasktracker.state import code_now, read_record, refusal, rerun_command
 from pytest_tasktracker.ticks import write_and_say
 from pytest_tasktracker.tracker.editing import Change
 from pytest_tasktracker.tracker.fileio import atomic_write, locked

@@ -9,9 +9,10 @@ from typing import Any, TextIO
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.rules import journal
 from pytest_tasktracker.rules.intent import read_intent
+from pytest_tasktracker.rules.journal import tracker_key
 from pytest_tasktracker.rules.update import change_for
 from pytest_tasktracker.settings import Settings
-from pytest_tasktracker.state import read_record, tracker_key
+from pytest_tasktracker.state import read_record
 from pytest_tasktracker.ticks import write_and_say
 from pytest_tasktracker.tracker.model import Tracker
 

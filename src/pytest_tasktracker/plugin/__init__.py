@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pytest_tasktracker.plugin.run_hooks import RunHooks
     from pytest_tasktracker.plugin.tracker_run import TrackerRun
     from pytest_tasktracker.settings import Settings
@@ -247,6 +249,8 @@ def _owner_elsewhere(config: pytest.Config, settings: Settings) -> str | None:
     not write evidence for a tracker another project configures."""
     if not settings.tracker_source.startswith(("--tracker", "$")):
         return None
+    if _found_at_root(settings.tracker.parent, config):
+        return None
     from pytest_tasktracker.inifile import find_inifile
 
     ini = find_inifile(settings.tracker.parent)
@@ -259,6 +263,30 @@ def _owner_elsewhere(config: pytest.Config, settings: Settings) -> str | None:
     from pytest_tasktracker.paths import relative
 
     return relative(ini.path, config.invocation_params.dir)
+
+
+def _found_at_root(start: Path, config: pytest.Config) -> bool:
+    """Whether the search for a configuration file from ``start`` ends in this run's
+    rootdir, which holds its ini file: no configuration file of any name between them
+    (checked by name alone, without reading or importing a parser)."""
+    if config.inipath is None:
+        return False
+    root = os.path.realpath(config.rootpath)
+    if os.path.realpath(config.inipath.parent) != root:
+        return False
+    folder = os.path.realpath(start)
+    while folder != root:
+        if not folder.startswith(root + os.sep):
+            return False
+        if any(os.path.exists(os.path.join(folder, name)) for name in _CONFIG_NAMES):
+            return False
+        folder = os.path.dirname(folder)
+    return True
+
+
+# The names inifile.find_inifile looks for (inifile.CANDIDATES), kept here so a run need
+# not import the parsers to know that none is there; tests/test_layers checks they agree.
+_CONFIG_NAMES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 
 
 def _without_a_tracker(option: Any) -> None:

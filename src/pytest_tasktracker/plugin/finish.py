@@ -17,6 +17,9 @@
 10. ``write_junit``: with ``--tracker-junit``, JUnit XML naming the sub-tasks verified.
 
 The plugin imports this module only when a tracked run ends (xdist workers never do).
+A step that a verified run without options skips (diagnosing, recording and resolving
+blockers, ticking, the gate, the statement, JUnit) imports what it needs itself: a
+tracked run's fixed cost is mostly imports (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -27,39 +30,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pytest_tasktracker.blockers.diagnose import diagnose as diagnose_facts
-from pytest_tasktracker.blockers.model import Blocker
-from pytest_tasktracker.blockers.record import (
-    BlockerUpdate,
-    record,
-    resolve_reports,
-    unverifiable,
-)
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.rules.evidence import Evidence, JournalEntry, write_results
-from pytest_tasktracker.rules.gate import gate_lines
-from pytest_tasktracker.rules.journal import blocker_record
+from pytest_tasktracker.rules.journal import blocker_record, tracker_key
 from pytest_tasktracker.rules.linking import Link
 from pytest_tasktracker.rules.linking import link as link_tests
 from pytest_tasktracker.rules.outcomes import SubTaskResult, judge_subtasks, outcomes_of
 from pytest_tasktracker.rules.scope import Reach, gaps
-from pytest_tasktracker.rules.update import plan
 from pytest_tasktracker.runinfo import RunInfo, collection_digest
-from pytest_tasktracker.state import (
-    Record,
-    code_known,
-    proven_on_this_code,
-    read_record,
-    rerun_command,
-    tracker_key,
-)
-from pytest_tasktracker.ticks import TickReport, write
 from pytest_tasktracker.tracker.editing import load
 from pytest_tasktracker.tracker.model import Tracker
-from pytest_tasktracker.views import find_gate_offenders, summary_files, write_summary
 
 if TYPE_CHECKING:
+    from pytest_tasktracker.blockers.model import Blocker
+    from pytest_tasktracker.blockers.record import BlockerUpdate
     from pytest_tasktracker.plugin.tracker_run import TrackerRun
+    from pytest_tasktracker.state import Record
 
 
 @dataclass
@@ -94,6 +80,8 @@ class End:
     def record_of_run(self) -> Record:
         """The judge's facts from this run's evidence alone, with the state folder's
         open blockers and recorded checks."""
+        from pytest_tasktracker.state import code_known, read_record
+
         run = self.run
         code = code_known(self.settings, run.code_state) if run.code_state else None
         return read_record(self.settings, code, evidence=self.evidence())
@@ -119,15 +107,22 @@ def diagnose(end: End) -> None:
     run = end.run
     run.facts.exit_code = end.exit_code
     if run.facts.troubled():  # a clean run (the usual case) needs no diagnosis
+        from pytest_tasktracker.blockers.diagnose import diagnose as diagnose_facts
+
         end.blockers = diagnose_facts(run.facts)
     unfinished = any(r.outcome in ("skipped", "not-run") for r in end.results)
     if not end.blockers and not run.stopped and unfinished:
+        from pytest_tasktracker.blockers.record import unverifiable
+
         end.partial = unverifiable(end.results, end.exit_code, bool(end.outcomes))
 
 
 def record_blockers(end: End) -> None:
     if not end.blockers and end.partial is None:
         return
+    from pytest_tasktracker.blockers.record import record
+    from pytest_tasktracker.state import proven_on_this_code
+
     run = end.run
     verified = [
         r.link.subtask.id for r in end.results if r.outcome in ("passed", "failed", "error")
@@ -163,6 +158,8 @@ def resolve_blockers(end: End) -> None:
     run = end.run
     if end.blockers or not end.settings.blockers_folder.is_dir():
         return
+    from pytest_tasktracker.blockers.record import BlockerUpdate, resolve_reports
+
     run.blocked = run.blocked or BlockerUpdate()
     written = [path for path, _ in run.blocked.written]
     resolved, warnings = resolve_reports(end.settings, end.results, written)
@@ -217,6 +214,10 @@ def tick(end: End) -> None:
     settings = end.settings
     if not settings.update:
         return
+    from pytest_tasktracker.rules.update import plan
+    from pytest_tasktracker.state import rerun_command
+    from pytest_tasktracker.ticks import TickReport, write
+
     changes = plan(end.results)
     if end.blockers:
         run.update = TickReport(error="this run could not verify; nothing was ticked")
@@ -242,6 +243,9 @@ def gate(end: End) -> None:
     run = end.run
     if not end.settings.gate:
         return
+    from pytest_tasktracker.rules.gate import gate_lines
+    from pytest_tasktracker.views import find_gate_offenders, summary_files, write_summary
+
     try:
         tracker = load(end.settings.tracker, run.tracker_name)
     except TrackerError as error:

@@ -205,8 +205,8 @@ class TrackerRun:
     ) -> None:
         """A blocked run that wrote no evidence records its blockers in the journal."""
         from pytest_tasktracker.rules import journal
+        from pytest_tasktracker.rules.journal import tracker_key
         from pytest_tasktracker.runinfo import collect
-        from pytest_tasktracker.state import tracker_key
         from pytest_tasktracker.tracker.fileio import locked
 
         info = command()

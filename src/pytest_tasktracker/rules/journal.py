@@ -24,7 +24,12 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from pytest_tasktracker.paths import relative
+
+if TYPE_CHECKING:
+    from pytest_tasktracker.settings import Settings
 
 SCHEMA = "pytest-tasktracker/journal/1"
 FILE = "journal.jsonl"
@@ -72,6 +77,11 @@ class Journal(NamedTuple):
         if digest in (self.last.get(name), self.before.get(name)):
             return None
         return f"{name} was not written by a recorded run"
+
+
+def tracker_key(settings: Settings) -> str:
+    """The tracker as the journal names it: from the state folder, with ``/``."""
+    return Path(relative(settings.tracker, settings.state)).as_posix()
 
 
 def sha256(data: bytes) -> str:
