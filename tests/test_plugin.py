@@ -590,3 +590,80 @@ def test_results_nested_thousands_deep_are_set_aside_and_keep_the_exit_code(
     assert result.ret == 0
     result.stdout.fnmatch_lines(["task tracker warning: *nested too deeply*"])
     assert results(pytester)["subtasks"]
+
+
+MIXED = """\
+import pytest
+
+
+@pytest.fixture
+def broken_setup():
+    raise RuntimeError("setup")
+
+
+@pytest.fixture
+def broken_teardown():
+    yield
+    raise RuntimeError("teardown")
+
+
+def test_pass(): pass
+def test_fail(): assert False
+def test_skip(): pytest.skip("no")
+@pytest.mark.xfail(strict=False)
+def test_xfail(): assert False
+@pytest.mark.xfail(strict=False)
+def test_xpass(): pass
+def test_setup_error(broken_setup): pass
+def test_teardown_error(broken_teardown): pass
+def test_subtest_fails(subtests):
+    with subtests.test("one"):
+        pass
+    with subtests.test("two"):
+        assert False
+def test_subtest_skipped_then_passes(subtests):
+    with subtests.test("one"):
+        pytest.skip("later")
+"""
+
+
+@pytest.mark.parametrize("terminal", [[], ["-p", "no:terminal"]], ids=["reporter", "no-reporter"])
+def test_every_outcome_is_the_same_with_or_without_the_terminal_reporter(
+    pytester: pytest.Pytester, terminal: list[str], mode: list[str]
+) -> None:
+    # The reports come from the terminal reporter's stats, or from a hook where there is
+    # none: a run judges every kind of outcome alike either way (and as this table says).
+    if not hasattr(pytest, "Subtests"):
+        pytest.importorskip("pytest_subtests")
+    lines = "".join(
+        f"- [ ] T{n} <!-- tests: test_mixed.py::{name} -->\n"
+        for n, name in enumerate(
+            [
+                "test_pass",
+                "test_fail",
+                "test_skip",
+                "test_xfail",
+                "test_xpass",
+                "test_setup_error",
+                "test_teardown_error",
+                "test_subtest_fails",
+                "test_subtest_skipped_then_passes",
+            ]
+        )
+    )
+    (pytester.path / "plan.md").write_text(lines)
+    pytester.makepyfile(test_mixed=MIXED)
+    pytester.runpytest("--tracker", "plan.md", "-p", "no:randomly", *terminal, *mode)
+    subtasks = results(pytester, ".tasktracker")["subtasks"]
+    found = {e["id"]: (e["outcome"], [t["outcome"] for t in e["tests"]]) for e in subtasks}
+    assert found == {
+        "T0": ("passed", ["passed"]),
+        "T1": ("failed", ["failed"]),
+        "T2": ("skipped", ["skipped"]),
+        "T3": ("passed", ["xfailed"]),
+        "T4": ("passed", ["xpassed"]),
+        "T5": ("error", ["error"]),
+        "T6": ("error", ["error"]),
+        "T7": ("failed", ["failed"]),
+        "T8": ("passed", ["passed"]),  # the test's own call comes after its subtests
+    }

@@ -61,6 +61,7 @@ class End:
     known: list[str] = field(default_factory=list)  # the collected node ids
     links: list[Link] = field(default_factory=list)
     missing: dict[str, list[str]] = field(default_factory=dict)
+    reports: list[Any] = field(default_factory=list)  # the test reports that tell something
     outcomes: Mapping[str, str] = field(default_factory=dict)  # of each test that ran
     results: list[SubTaskResult] = field(default_factory=list)
     blockers: list[Blocker] = field(default_factory=list)  # the run could not verify
@@ -99,7 +100,8 @@ def link(end: End) -> None:
 def judge_outcomes(end: End) -> None:
     chosen = set(end.run.collected.selected or ())
     selected = None if chosen.issuperset(end.known) else chosen
-    end.outcomes = outcomes_of(end.run.reports)
+    end.reports = end.run.test_reports()
+    end.outcomes = outcomes_of(end.reports)
     end.results = judge_subtasks(end.links, end.outcomes, selected, end.missing)
 
 
@@ -304,7 +306,7 @@ def write_junit(end: End) -> None:
     suite = {"tracker": run.tracker_name, "run": end.info.id or ""}
     if run.code_state is not None:
         suite["code_state"] = run.code_state.digest
-    data = junit_xml(end.outcomes, run.reports, end.links, suite, end.known)
+    data = junit_xml(end.outcomes, end.reports, end.links, suite, end.known)
     try:
         atomic_write(run.junit, data)
     except (OSError, TrackerError) as error:

@@ -3,6 +3,7 @@ a serial run, never in a worker. Registered only when a tracker is set."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,15 +14,37 @@ if TYPE_CHECKING:
     from pytest_tasktracker.rules.scope import Reach
 
 
+KEEPER = "tasktracker-reports"
+
+
+class ReportKeeper:
+    """Keeps the test reports where no terminal reporter does (TrackerRun.test_reports)."""
+
+    def __init__(self, keep: Callable[[pytest.TestReport], None]) -> None:
+        self._keep = keep
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # Judged at the end (outcomes_of); this runs for every phase of every test, so it
+        # only keeps the report, and not a passing setup or teardown, which says nothing.
+        if report.when == "call" or report.outcome != "passed":
+            self._keep(report)
+
+
 class RunHooks:
     """Aggregation and writing: on the xdist controller or in a serial run, never a worker."""
 
     def __init__(self, config: pytest.Config, run: TrackerRun) -> None:
         self.config = config
         self.run = run
-        self._keep = run.reports.append
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # The terminal reporter keeps every report; where none does (-p no:terminal, or a
+        # plugin that replaced it with one that keeps none), a hook keeps them.
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if isinstance(getattr(reporter, "stats", None), dict):
+            self.run.kept_by = reporter
+        else:
+            self.config.pluginmanager.register(ReportKeeper(self.run.reports.append), KEEPER)
         # --lf narrows each file to the tests that failed last time, without deselecting
         # the others: they never show. Whether it will, the cache says now.
         if getattr(self.config.option, "lf", False):
@@ -31,12 +54,6 @@ class RunHooks:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.run.facts.collect_errors.setdefault(report.nodeid, str(report.longrepr))
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        # Judged at the end (outcomes_of); this runs for every phase of every test, so it
-        # only keeps the report, and not a passing setup or teardown, which says nothing.
-        if report.when == "call" or report.outcome != "passed":
-            self._keep(report)
 
     def pytest_internalerror(self, excrepr: Any, excinfo: Any) -> None:
         text = str(excrepr)

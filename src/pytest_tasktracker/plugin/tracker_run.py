@@ -55,6 +55,13 @@ _VALUE_OPTIONS = frozenset(
 )
 
 
+_PHASES = frozenset({"setup", "call", "teardown"})
+
+
+def _made(report: Any) -> float:
+    return float(getattr(report, "stop", 0) or 0)
+
+
 @dataclass
 class TrackerRun:
     """Everything the controller (or a serial run) learns during the session."""
@@ -64,6 +71,7 @@ class TrackerRun:
     facts: Facts
     tracker: Tracker | None = None
     reports: list[Any] = field(default_factory=list)  # as pytest_runtest_logreport gave them
+    kept_by: Any = None  # the terminal reporter, whose stats keep them instead (test_reports)
     local: Collected = field(default_factory=Collected)
     from_workers: Collected | None = None
     worker_ids: set[str] = field(default_factory=set)
@@ -82,6 +90,26 @@ class TrackerRun:
     attest: Path | None = None  # --tracker-attest: where the in-toto statement goes
     junit: Path | None = None  # --tracker-junit: where the JUnit XML goes
     outputs: list[Path] = field(default_factory=list)  # report files the run writes: not code
+
+    def test_reports(self) -> list[Any]:
+        """The reports of the run's tests that tell something (every call, and each setup
+        or teardown that did not pass), in the order pytest made them.
+
+        The terminal reporter keeps every report in its ``stats``; taking them from there
+        at the end spares a hook call per phase of every test (about 3% of a run's cost at
+        10,000 tests went to ours). Its lists are per category, so they are put back in
+        the order they were made (by ``stop``: a subtest ends before its test's call)."""
+        if self.kept_by is None:
+            return self.reports
+        found = [
+            report
+            for reports in self.kept_by.stats.values()
+            for report in reports
+            if getattr(report, "when", None) in _PHASES
+            and (report.when == "call" or report.outcome != "passed")
+        ]
+        found.sort(key=_made)
+        return found
 
     @property
     def collected(self) -> Collected:
