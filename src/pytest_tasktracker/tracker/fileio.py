@@ -302,10 +302,11 @@ def _renameat2() -> Any:
         function = None
         if sys.platform.startswith("linux"):
             import ctypes
-            import ctypes.util
 
+            # The process's own symbols, libc's among them: ctypes.util.find_library
+            # would run ``ldconfig -p`` in a subprocess on every tracked run that ticks.
             with contextlib.suppress(OSError, AttributeError):
-                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+                libc = ctypes.CDLL(None, use_errno=True)
                 function = libc.renameat2
                 function.argtypes = [
                     ctypes.c_int,
