@@ -23,6 +23,19 @@ TRACKERS = sorted(
 )
 
 
+def event(name: str, root: Path, **values: Any) -> str:
+    """A hook event recorded from its host (tests/data/NAME), with ``{cwd}`` and the other
+    placeholders filled in as JSON strings or values."""
+    text = (Path(__file__).parent / "data" / name).read_text()
+    for key, value in {"cwd": str(root), **values}.items():
+        text = text.replace(
+            "{" + key + "}",
+            json.dumps(value)[1:-1] if isinstance(value, str) else json.dumps(value),
+        )
+    json.loads(text)  # still valid JSON
+    return text
+
+
 @pytest.fixture
 def corpus() -> Path:
     return CORPUS

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from conftest import tasktracker
+from conftest import event, tasktracker
 from pytest_tasktracker.agents.hook import handle
 from pytest_tasktracker.agents.hosts import host
 from pytest_tasktracker.cli import _settings
@@ -81,17 +81,6 @@ def tick(root: Path, number: int) -> None:
 
 def gate(root: Path) -> subprocess.CompletedProcess[str]:
     return tasktracker(root, "gate")
-
-
-def event(name: str, root: Path, **values: Any) -> str:
-    text = (DATA / name).read_text()
-    for key, value in {"cwd": str(root), **values}.items():
-        text = text.replace(
-            "{" + key + "}",
-            json.dumps(value)[1:-1] if isinstance(value, str) else json.dumps(value),
-        )
-    json.loads(text)
-    return text
 
 
 def hook(raw: str, tracker: str | None = None) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from conftest import event
 from pytest_tasktracker.agents.edits import edits_of
 from pytest_tasktracker.agents.hook import handle
 from pytest_tasktracker.agents.hosts import host
@@ -56,17 +57,6 @@ def root(tmp_path: Path, evidence: Path) -> Path:
         (tmp_path / name).write_bytes((evidence.parent.parent / name).read_bytes())
     shutil.copytree(evidence.parent, tmp_path / ".tasktracker")  # results.json, journal
     return tmp_path
-
-
-def event(name: str, root: Path, **values: Any) -> str:
-    text = (DATA / name).read_text()
-    for key, value in {"cwd": str(root), **values}.items():
-        text = text.replace(
-            "{" + key + "}",
-            json.dumps(value)[1:-1] if isinstance(value, str) else json.dumps(value),
-        )
-    json.loads(text)  # still valid JSON
-    return text
 
 
 def hook(raw: str) -> tuple[int, dict[str, Any] | None, str]:

@@ -342,7 +342,7 @@ def test_a_whole_suite_sub_task_needs_an_unnarrowed_run(
     assert results(pytester)["last_run"]["outcomes"]["not-run"] >= 1
 
 
-OUTCOMES = """\
+BROKEN_FIXTURES = """\
 import pytest
 
 @pytest.fixture
@@ -353,6 +353,10 @@ def broken_setup():
 def broken_teardown():
     yield
     raise RuntimeError("teardown")
+"""
+OUTCOMES = (
+    BROKEN_FIXTURES
+    + """
 
 @pytest.mark.task("T1")
 def test_pass():
@@ -396,6 +400,7 @@ def test_pass_beside_a_skip():
 def test_deselected():
     pass
 """
+)
 
 
 def test_each_outcome_is_judged_from_every_phase(
@@ -592,21 +597,9 @@ def test_results_nested_thousands_deep_are_set_aside_and_keep_the_exit_code(
     assert results(pytester)["subtasks"]
 
 
-MIXED = """\
-import pytest
-
-
-@pytest.fixture
-def broken_setup():
-    raise RuntimeError("setup")
-
-
-@pytest.fixture
-def broken_teardown():
-    yield
-    raise RuntimeError("teardown")
-
-
+MIXED = (
+    BROKEN_FIXTURES
+    + """
 def test_pass(): pass
 def test_fail(): assert False
 def test_skip(): pytest.skip("no")
@@ -625,6 +618,7 @@ def test_subtest_skipped_then_passes(subtests):
     with subtests.test("one"):
         pytest.skip("later")
 """
+)
 
 
 @pytest.mark.parametrize("terminal", [[], ["-p", "no:terminal"]], ids=["reporter", "no-reporter"])
