@@ -26,7 +26,6 @@ from pytest_tasktracker.agents.hook import handle
 from pytest_tasktracker.agents.hosts import host
 from pytest_tasktracker.cli import _settings
 
-DATA = Path(__file__).parent / "data"
 TRACKER = """\
 ### Step 1: Parts
 - [ ] Run pytest on test_a.py

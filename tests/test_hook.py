@@ -23,7 +23,6 @@ from pytest_tasktracker.agents.hook import handle
 from pytest_tasktracker.agents.hosts import host
 from pytest_tasktracker.cli import _settings
 
-DATA = Path(__file__).parent / "data"
 TRACKER = (
     "# Tasks\n\n### Step 1: Parts\n\n- [ ] Run pytest on test_a.py\n"
     "- [ ] Run pytest on test_b.py\n- [x] Write the README\n"
