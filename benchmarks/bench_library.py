@@ -200,10 +200,23 @@ def instructions(
         check=False,
         env={**(os.environ if env is None else env), "PYTHONHASHSEED": "0"},
     )
-    counts = re.findall(r"I\s+refs:\s+([\d,]+)", result.stderr)
+    counts = exec_counts(result.stderr)
     if result.returncode not in ok or not counts:
         return None
-    return sum(int(count.replace(",", "")) for count in counts)
+    return sum(counts)
+
+
+def exec_counts(log: str) -> list[int]:
+    """The instruction count of each process that valgrind's ``log`` shows starting a
+    program. A process forked without an exec (multiprocessing's workers) inherits its
+    parent's counter and reports it again at its exit: counting it would count the
+    parent's work up to the fork twice."""
+    started = set(re.findall(r"^==(\d+)== Command:", log, re.MULTILINE))
+    return [
+        int(count.replace(",", ""))
+        for pid, count in re.findall(r"^==(\d+)== I\s+refs:\s+([\d,]+)", log, re.MULTILINE)
+        if pid in started
+    ]
 
 
 def counted(argv: Sequence[str], cwd: Path) -> int:

@@ -296,6 +296,36 @@ def test_a_bad_timeout_is_one_line_and_exit_2(pytester: pytest.Pytester, value: 
     )
 
 
+# The supervisor with Ctrl-C arriving inside Popen, just after the fork.
+CTRL_C_AT_THE_FORK = """\
+import os, runpy, signal, subprocess, sys
+
+class Popen(subprocess.Popen):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)
+
+subprocess.Popen = Popen
+sys.argv = ["tasktracker", "--tracker", "TASKS.md", "run"]
+runpy.run_module("pytest_tasktracker", run_name="__main__")
+"""
+
+
+def test_ctrl_c_while_the_child_starts_still_stops_it(pytester: pytest.Pytester) -> None:
+    # Unstopped, the child would run in a session of its own, holding the pipe.
+    root = project(pytester, "import time\n\ndef test_slow():\n    time.sleep(30)\n")
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_AT_THE_FORK],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=25,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_ctrl_c_stops_the_child_and_leaves_an_interrupted_blocker(
     pytester: pytest.Pytester,
 ) -> None:
@@ -307,9 +337,12 @@ def test_ctrl_c_stops_the_child_and_leaves_an_interrupted_blocker(
         stderr=subprocess.PIPE,
         text=True,
     )
-    for _ in range(100):
-        if (root / "pid.txt").exists() and (root / "pid.txt").read_text():
-            break
+    # Ctrl-C only once the test runs: Python ignores a KeyboardInterrupt raised while
+    # site runs a .pth file (coverage's, under measurement), and a loaded machine can take
+    # many seconds to get there.
+    deadline = time.monotonic() + 120
+    while not ((root / "pid.txt").exists() and (root / "pid.txt").read_text()):
+        assert time.monotonic() < deadline, "the test never started"
         time.sleep(0.1)
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=60)

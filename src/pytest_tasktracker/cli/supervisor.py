@@ -10,12 +10,14 @@ was running, from the heartbeat the plugin keeps (``plugin/supervised.py``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 from pytest_tasktracker.plugin import supervised
@@ -46,10 +48,13 @@ def supervise(argv: list[str], settings: Settings, timeout: float | None, err: T
         *argv,
     ]
     env = {**os.environ, supervised.STATUS_ENV: str(status_file)}
-    child = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, start_new_session=True)
-    tail = _Tee(child, err)
+    with _ctrl_c_held() as held:
+        child = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, start_new_session=True)
+        tail = _Tee(child, err)
     started = time.monotonic()
     try:
+        if held:
+            raise KeyboardInterrupt
         try:
             code = child.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -73,13 +78,30 @@ def supervise(argv: list[str], settings: Settings, timeout: float | None, err: T
     except KeyboardInterrupt:  # the child is in a group of its own: pass Ctrl-C on
         _stop(child, signal.SIGINT)
         tail.join()
-        return child.returncode if child.returncode is not None else 2
+        code = child.returncode
+        return code if code is not None and code >= 0 else 2  # pytest's "interrupted"
     tail.join()
     status = supervised.read(status_file)
     if code < 0 or (status.plugin_started and not status.ended):
         _blocker("crash", argv, settings, err, status, tail.text(), code=code)
         return EXIT_CRASH
     return code
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[list[int]]:
+    """Hold a Ctrl-C that comes while the child starts, to be passed on once it has: a
+    KeyboardInterrupt raised inside ``Popen`` after the fork would lose the child, which,
+    in a session of its own, would run on unstopped. (Its exec resets the handler.)"""
+    held: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+    previous = signal.signal(signal.SIGINT, lambda number, _frame: held.append(number))
+    try:
+        yield held
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _stop(child: subprocess.Popen[bytes], first: signal.Signals) -> bool:
