@@ -199,3 +199,35 @@ def test_a_hand_edited_results_1_shard_is_combined_without_a_crash() -> None:
     combined = combine([shard("one", [1, "x"]), shard("two", rows)], "now")
     (entry,) = combined["subtasks"]
     assert (entry["outcome"], entry["tests"]) == ("not-run", rows)
+
+
+def test_a_shard_edited_by_hand_is_not_trusted(project: Path) -> None:
+    """A shard's results.json that its run's journal does not vouch for (here, failures
+    turned into passes) makes the combined evidence untrusted: nothing is ticked, and
+    each refusal names the shard."""
+    run_shards(project, list(SHARDS))
+    forged = project / "shard3" / "results.json"
+    forged.write_text(forged.read_text().replace('"failed"', '"passed"'))
+    combined = tasktracker(project, "combine", "shard1", "shard2", "shard3")
+    assert combined.returncode == 0, combined.stderr
+    why = "results.json was not written by a recorded run"
+    assert combined.stdout.splitlines()[0] == (
+        f"warning: shard3/results.json: {why}; its entries are not trusted"
+    )
+    assert outcomes(project / ".tasktracker" / "results.json")["1.3"] == "not-run"
+    updated = tasktracker(project, "update")
+    assert updated.stdout.splitlines()[0] == (
+        f"not ticked 1.1 (line 2): its evidence is not trusted: {why} (shard "
+        "shard3/results.json); run `pytest --tracker TASKS.md --tracker-update` to record it "
+        "again"
+    )
+    assert "- [x]" not in (project / "TASKS.md").read_text()
+
+
+def test_a_folder_without_results_is_one_line(project: Path) -> None:
+    (project / "empty").mkdir()
+    result = tasktracker(project, "combine", "empty")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "tasktracker: error: empty: no results.json found there\n",
+    )

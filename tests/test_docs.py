@@ -363,8 +363,14 @@ def test_the_reference_page_lists_every_public_name_with_its_parameters(tmp_path
     page = (ROOT / "docs" / "reference.md").read_text()
     headings = re.findall(r"^### `([\w]+)(?:\((.*)\))?`$", page, re.M)
     assert sorted(name for name, _ in headings) == sorted(pytest_tasktracker.__all__)
+    assert dir(pytest_tasktracker) == sorted(pytest_tasktracker.__all__)
+    with pytest.raises(AttributeError, match="has no attribute 'nothing_here'"):
+        _ = pytest_tasktracker.nothing_here
     for name, params in headings:
         if name == "__version__":
+            from importlib.metadata import version
+
+            assert pytest_tasktracker.__version__ == version("pytest-tasktracker")
             continue
         documented = [p.split("=")[0].strip() for p in params.split(",") if p.strip()]
         actual = list(inspect.signature(getattr(pytest_tasktracker, name)).parameters)

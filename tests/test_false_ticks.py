@@ -171,8 +171,11 @@ def test_forged_evidence_ticks_nothing_and_the_gate_names_it(
     assert stop is not None
     assert "1.2 Run pytest on test_b.py: its evidence is not trusted" in stop["reason"]
     tasktracker(root, "uncheck", "1.2")
-    update = tasktracker(root, "update")  # untrusted evidence decides nothing
-    assert update.stdout.endswith("nothing to change: the tracker agrees with the evidence\n")
+    update = tasktracker(root, "update")  # untrusted evidence decides nothing, and says so
+    assert update.stdout.endswith(
+        f"not ticked 1.2 (line 3): its evidence is not trusted: {why}; run `pytest --tracker "
+        "TASKS.md --tracker-update` to record it again\n"
+    ), update.stdout
     assert line(root, 2) == "- [ ] Run pytest on test_b.py"
 
 

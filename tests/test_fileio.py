@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pytest_tasktracker import TrackerReadError, load
+from pytest_tasktracker.errors import TrackerWriteError
+from pytest_tasktracker.tracker import fileio
+from pytest_tasktracker.tracker.editing import Change, apply_changes
 
 
 def error_for(path: Path) -> str:
@@ -97,3 +105,94 @@ def test_a_key_is_made_once_private_to_its_owner_and_kept(tmp_path: Path) -> Non
     assert os.stat(path).st_mode & 0o777 == 0o600
     assert private_bytes(path) == key
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nodeid.key"]  # no temporary left
+
+
+def failing(error: int) -> Callable[..., Any]:
+    def fail(*_: object, **__: object) -> Any:
+        raise OSError(error, os.strerror(error))
+
+    return fail
+
+
+@pytest.mark.parametrize(
+    ("target", "error", "problem"),
+    [
+        ((tempfile, "mkstemp"), errno.ENOSPC, "the disk is full"),
+        ((os, "fsync"), errno.EDQUOT, "the disk is full"),
+        ((os, "fchmod"), errno.EPERM, "Operation not permitted"),
+        ((os, "replace"), errno.EIO, "Input/output error"),
+    ],
+)
+def test_every_step_of_an_atomic_write_that_fails_leaves_the_file_and_no_temporary(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    target: tuple[object, str],
+    error: int,
+    problem: str,
+) -> None:
+    path = tmp_path / "results.json"
+    path.write_text("before\n")
+    monkeypatch.setattr(*target, failing(error))
+    with pytest.raises(TrackerWriteError) as info:
+        fileio.atomic_write(path, b"after\n")
+    monkeypatch.undo()
+    assert str(info.value) == f"{path}: cannot be written: {problem}"
+    assert path.read_text() == "before\n"
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_where_files_cannot_be_swapped_an_edit_is_a_checked_replace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.md"
+    path.write_text("- [ ] a\n")
+    monkeypatch.setattr(fileio, "_renameat2", lambda: None)  # not Linux, or an old libc
+    apply_changes(path, [Change("tasks.1", True)])
+    assert path.read_text() == "- [x] a\n"
+    assert list(tmp_path.iterdir()) == [path]
+
+
+@pytest.mark.parametrize("code", [errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP])
+def test_a_file_system_without_exchange_falls_back_to_replace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    path = tmp_path / "t.md"
+    path.write_text("- [ ] a\n")
+
+    def refuses(*_: object) -> int:
+        ctypes.set_errno(code)
+        return -1
+
+    monkeypatch.setattr(fileio, "_renameat2", lambda: refuses)
+    apply_changes(path, [Change("tasks.1", True)])
+    assert path.read_text() == "- [x] a\n"
+
+
+def test_an_exchange_that_fails_leaves_the_file_and_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.md"
+    path.write_text("- [ ] a\n")
+
+    def fails(*_: object) -> int:
+        ctypes.set_errno(errno.EIO)
+        return -1
+
+    monkeypatch.setattr(fileio, "_renameat2", lambda: fails)
+    with pytest.raises(TrackerWriteError, match=r"t\.md: cannot be written: Input/output error$"):
+        apply_changes(path, [Change("tasks.1", True)], "t.md")
+    assert path.read_text() == "- [ ] a\n"
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_a_hard_linked_tracker_that_cannot_be_written_in_place_is_left_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.md"
+    path.write_text("- [ ] a\n")
+    os.link(path, tmp_path / "alias.md")  # edited in place, so both names see the tick
+    monkeypatch.setattr(os, "pwrite", failing(errno.ENOSPC))
+    with pytest.raises(TrackerWriteError, match=r"t\.md: cannot be written: the disk is full$"):
+        apply_changes(path, [Change("tasks.1", True)], "t.md")
+    monkeypatch.undo()
+    assert path.read_text() == (tmp_path / "alias.md").read_text() == "- [ ] a\n"

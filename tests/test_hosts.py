@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shlex
 import shutil
 import subprocess
@@ -256,3 +257,9 @@ def test_the_command_init_configures_runs_from_the_project_root(
         check=False,
     )
     assert (json.loads(done.stdout), done.returncode) == EXPECTED[agent]["pre-edit"], done.stderr
+
+
+def test_an_unknown_host_is_named_with_the_known_ones() -> None:
+    expected = "unknown agent 'aider': one of claude, codex, gemini, cursor, copilot"
+    with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
+        host("aider")

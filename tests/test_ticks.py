@@ -16,7 +16,11 @@ import pytest
 
 from conftest import cli_in
 from pytest_tasktracker import state
+from pytest_tasktracker.errors import ConcurrentEditError
 from pytest_tasktracker.rules.judge import Reason
+from pytest_tasktracker.ticks import write
+from pytest_tasktracker.tracker.editing import Change, load
+from pytest_tasktracker.tracker.model import Tracker
 
 try:  # imported before any in-process pytest run: pytester's module snapshot would
     # otherwise drop the MCP SDK's compiled dependencies between runs
@@ -139,3 +143,36 @@ def test_the_mcp_tools_tick_only_through_the_judge(
 
     anyio.run(main)
     assert boxes(path)[1] == ("- [ ]" if refusing else "- [x]")
+
+
+EDITED = "### Step 1: S\n- [x] Run pytest on test_a.py\n- [x] Run pylint on modified files\n"
+
+
+def stale_tracker(tmp_path: Path) -> tuple[Path, Tracker, list[Change]]:
+    """A tracker loaded, then saved by an editor that renamed 1.2 and added a line."""
+    path = tmp_path / "TASKS.md"
+    path.write_text(EDITED)
+    tracker = load(path, "TASKS.md")
+    path.write_text("Notes first.\n" + EDITED.replace("pylint", "ruff"))
+    changes = [Change(s.id, False, s.text) for s in tracker.subtasks]
+    return path, tracker, changes
+
+
+def test_a_sub_task_edited_during_the_write_is_left_alone_and_the_rest_written(
+    tmp_path: Path,
+) -> None:
+    path, tracker, changes = stale_tracker(tmp_path)
+    report = write(path, "TASKS.md", tracker, changes, state.Record({}, []), "pytest")
+    assert (report.unticked, report.skipped, report.error) == (["1.1"], ["1.2"], None)
+    assert path.read_text() == (
+        "Notes first.\n### Step 1: S\n- [ ] Run pytest on test_a.py\n"
+        "- [x] Run ruff on modified files\n"
+    )
+
+
+def test_strict_raises_on_an_edit_during_the_write_and_writes_nothing(tmp_path: Path) -> None:
+    path, tracker, changes = stale_tracker(tmp_path)
+    before = path.read_text()
+    with pytest.raises(ConcurrentEditError, match=r"1\.2"):
+        write(path, "TASKS.md", tracker, changes, state.Record({}, []), "pytest", strict=True)
+    assert path.read_text() == before

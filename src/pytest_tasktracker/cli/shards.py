@@ -97,12 +97,14 @@ def update(tracker: Tracker, settings: Settings, out: TextIO) -> int:
     """Tick what the evidence (of a run or of combined shards) backs on this code, and
     untick what it shows failing: the candidates of ``--tracker-update``
     (``rules.update``), every tick through the judge. Evidence no recorded run wrote
-    decides nothing."""
+    unticks nothing; the tick it asks for is put to the judge, which says why not."""
     record = read_record(settings)
     changes = []
     for subtask in tracker.subtasks:
         evidence = record.evidence.get(subtask.id)
-        if evidence is None or evidence.text != subtask.text or evidence.untrusted:
+        if evidence is None or evidence.text != subtask.text:
+            continue
+        if evidence.untrusted and evidence.outcome != "passed":
             continue
         change = change_for(subtask, read_intent(subtask), evidence.outcome)
         if change is not None:
