@@ -18,6 +18,7 @@ secret's tail behind.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -251,8 +252,7 @@ def id_hash(key: bytes, nodeid: str) -> str:
     """The keyed hash that stands beside a redacted test id: HMAC-SHA256 of the id as
     pytest wrote it, 48 bits of it. Without the key (the state folder's ``nodeid.key``),
     a reader of results.json cannot test guesses of the secret against it."""
-    import hashlib
-    import hmac
+    import hmac  # only for an id that holds a secret: not every tracked run's cost
 
     digest = hmac.new(key, nodeid.encode("utf-8", "surrogateescape"), hashlib.sha256)
     return "hmac-" + digest.hexdigest()[:12]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import os
 import platform
 import sys
 from collections.abc import Iterable
@@ -31,7 +33,6 @@ class RunInfo(NamedTuple):
 
 def collection_digest(nodeids: Iterable[str]) -> str:
     """The same for two runs that collected the same tests, in any order."""
-    import hashlib
 
     return hashlib.sha256("\n".join(sorted(nodeids)).encode("utf-8", "replace")).hexdigest()[:16]
 
@@ -93,6 +94,5 @@ def collect(
 
 def new_id() -> str:
     """A run's id: random, so no two runs share one."""
-    import os
 
     return os.urandom(8).hex()

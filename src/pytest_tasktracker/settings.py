@@ -6,6 +6,8 @@ so the two always agree on which tracker and which state folder a project uses.
 
 from __future__ import annotations
 
+import os
+import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -153,7 +155,7 @@ def _tasktracker_table(pyproject: Path) -> dict[str, object]:
         return {}
     if b"tasktracker" not in raw:
         return {}
-    from pytest_tasktracker.inifile import tasktracker_table
+    from pytest_tasktracker.inifile import tasktracker_table  # only when pyproject names us
 
     return tasktracker_table(pyproject)
 
@@ -171,8 +173,6 @@ def declared_checks(folder: Path, ini_value: str, ini_name: str) -> tuple[tuple[
         raise SettingsError(f"{where}: expected a table of NAME = COMMAND")
     for name, command in checks.items():
         if isinstance(command, list) and command and all(isinstance(a, str) for a in command):
-            import shlex
-
             command = shlex.join(command)
         if not isinstance(command, str) or not command.strip():
             raise SettingsError(f"{where}: {name}: expected a command, got {command!r}")
@@ -199,9 +199,7 @@ def resolve_in(cwd: Path, tracker: str | None = None, state: str | None = None) 
     """The settings of the project in ``cwd`` as the ``tasktracker`` tools see it: its ini
     file and environment, ``tracker``/``state`` as given on a command line, and the
     default tracker when nothing names one."""
-    import os
-
-    from pytest_tasktracker.inifile import find_inifile
+    from pytest_tasktracker.inifile import find_inifile  # not on the plugin's start
 
     ini = find_inifile(cwd)
     settings = resolve(

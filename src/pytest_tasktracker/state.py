@@ -10,6 +10,7 @@ project's declared checks and the ``task`` markers in its test files.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,7 +193,6 @@ def rerun_command(tracker: Tracker, record: Record | None = None, cwd: Path | No
     root = record.code.root if record is not None and record.code is not None else None
     if root is None:
         return command
-    import os
 
     cwd = cwd or Path.cwd()
     if os.path.realpath(root) == os.path.realpath(cwd):

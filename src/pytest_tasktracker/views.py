@@ -3,12 +3,19 @@ what the MCP server returns. One place, so the two surfaces never disagree."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_tasktracker.blockers.reports import BlockerFileError, iter_reports
+from pytest_tasktracker.paths import relative
+from pytest_tasktracker.rules.gate import blocked_ids, find_offenders, split_stale
+from pytest_tasktracker.rules.intent import read_intent
+from pytest_tasktracker.rules.summary import summary_markdown
 from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.state import Record, read_record, rerun_command
+from pytest_tasktracker.ticks import judged, write
 from pytest_tasktracker.tracker.editing import Change
 from pytest_tasktracker.tracker.model import Step, SubTask, Tracker
 
@@ -77,7 +84,6 @@ def evidence_view(record: Record, subtask_id: str) -> dict[str, Any] | None:
 def next_view(tracker: Tracker) -> dict[str, Any]:
     """The first step with open sub-tasks, and what each open one is linked to by its
     words (test files, node ids, ``<!-- tests: -->``, or "the tests" in general)."""
-    from pytest_tasktracker.rules.intent import read_intent
 
     step = tracker.next_step()
     payload: dict[str, Any] = {"tracker": tracker.path, "step": None, "open": []}
@@ -119,7 +125,6 @@ def edit(
     judge is asked about every box to tick, also one already ticked (a tick it rejects
     is refused, and reported so); ``force`` writes it anyway and says so. All
     references resolve, or none is applied (``SubTaskReferenceError``)."""
-    from pytest_tasktracker.ticks import judged, write
 
     targets = [tracker.find(reference) for reference in references]
     result = EditResult()
@@ -167,8 +172,6 @@ def fix_line(remedy: dict[str, Any]) -> str:
 
 def blocker_rows(settings: Settings) -> tuple[list[dict[str, Any]], list[str]]:
     """The open blocker reports, and the files that could not be read."""
-    from pytest_tasktracker.blockers.reports import BlockerFileError, iter_reports
-    from pytest_tasktracker.paths import relative
 
     rows: list[dict[str, Any]] = []
     unreadable = []
@@ -205,7 +208,6 @@ def find_gate_offenders(
     """The ticked sub-tasks the judge rejects, and warnings: about the evidence and the
     journal, and the stale ticks when stale evidence only warns (``--allow-stale``,
     ``tracker_stale``). ``record``: the facts to judge on (default: the state folder)."""
-    from pytest_tasktracker.rules.gate import find_offenders, split_stale
 
     if record is None:
         record = read_record(settings, code)
@@ -223,8 +225,6 @@ def write_summary(
 ) -> list[str]:
     """Append the gate's markdown table to each file (GitHub's job summary, --summary);
     the warnings of those that could not be written."""
-    from pytest_tasktracker.rules.gate import blocked_ids
-    from pytest_tasktracker.rules.summary import summary_markdown
 
     if not files:
         return []
@@ -244,7 +244,6 @@ def write_summary(
 def summary_files(explicit: str | None = None) -> list[Path]:
     """Where the gate's summary goes: ``--summary FILE``, and under GitHub Actions the
     job summary file."""
-    import os
 
     files = [Path(explicit)] if explicit else []
     step = os.environ.get("GITHUB_STEP_SUMMARY")

@@ -14,6 +14,7 @@ import json
 import os
 import shlex
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -177,8 +178,6 @@ def _mcp_server(root: Path, host: str) -> dict[str, Any] | None:
 
 
 def _codex_server(root: Path) -> dict[str, Any] | None:
-    import sys
-
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10

@@ -149,7 +149,7 @@ def false_ticks(
 def _plan_of(tracker: Tracker) -> list[tuple[tuple[str, str, tuple[str, ...]], SubTask]]:
     """Each sub-task's words as the judge reads them: its step's title, its text, and
     the tests its lines link it to (``<!-- tests: ... -->``)."""
-    from pytest_tasktracker.rules.intent import explicit_links
+    from pytest_tasktracker.rules.intent import explicit_links  # a tick's path only
 
     titles = {step.id: step.title for step in tracker.steps}
     found = []
@@ -183,8 +183,7 @@ def changed_plan(settings: Settings, before: str, after: str) -> list[SubTask]:
 
 def _guarded_values(name: str, text: str) -> dict[str, object]:
     """The guarded settings a configuration file's text holds (``name``: its file name)."""
-    import configparser
-    import sys
+    import configparser  # only for an edit of a configuration file
 
     if sys.version_info >= (3, 11):
         import tomllib

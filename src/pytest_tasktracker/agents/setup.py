@@ -34,6 +34,7 @@ from pytest_tasktracker.agents.hostconfig import (
     read_text,
 )
 from pytest_tasktracker.inifile import find_inifile
+from pytest_tasktracker.tracker.fileio import atomic_write
 
 __all__ = ["InitError", "Planned", "apply", "plan", "project_root"]
 
@@ -190,8 +191,6 @@ def plan(
 
 
 def apply(changes: list[Planned]) -> None:
-    from pytest_tasktracker.tracker.fileio import atomic_write
-
     for change in changes:
         change.path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(change.path, change.text.encode("utf-8"))

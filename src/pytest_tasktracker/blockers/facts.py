@@ -8,6 +8,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytest_tasktracker.paths import shown
+from pytest_tasktracker.redact import redact_argv
+
 
 def split_args(text: str) -> list[str]:
     """Arguments as a shell splits them; none for text a shell could not split."""
@@ -62,14 +65,11 @@ class Facts:
         return self.exit_code if self.exit_code is not None else default
 
     def pytest_command(self, args: list[str] | None = None) -> str:
-        from pytest_tasktracker.redact import redact_argv
-
         argv = redact_argv(self.argv if args is None else args)
         return shlex.join([self.python, "-m", "pytest", *argv])
 
     def rel(self, path: str | Path) -> str:
         """``path`` as a report shows it: relative to the folder pytest ran in."""
-        from pytest_tasktracker.paths import shown
 
         given = Path(path)
         try:

@@ -12,6 +12,7 @@ takes extra pytest arguments.
 from __future__ import annotations
 
 import os
+import shlex
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -94,8 +95,6 @@ def stable_text(text: str, argv: Sequence[str] = ()) -> str:
 
 
 def _split(command: str) -> list[str]:
-    import shlex
-
     try:
         return shlex.split(command)
     except ValueError:
@@ -125,7 +124,6 @@ def remedy_entry(command: str, why: str) -> dict[str, object]:
     """A remedy as a report keeps it: the command to run (with no temporary path of the
     failed invocation), why, and for a pytest command its arguments alone, for a tool
     that takes extra pytest arguments (an MCP tool)."""
-    import shlex
 
     tokens = _split(command)
     start = _pytest_start(tokens)

@@ -8,12 +8,13 @@ from pathlib import Path
 
 from pytest_tasktracker.blockers.facts import Facts
 from pytest_tasktracker.blockers.model import Blocker, Remedy
+from pytest_tasktracker.rules.scope import DiskFiles
 
 
 def _similar_paths(missing: str, facts: Facts) -> list[str]:
     """What the user probably meant: the nearest test names in the file when the file
     exists (``test_alpah`` -> ``test_alpha``), else the nearest files by name."""
-    import difflib
+    import difflib  # only for a path that is missing
 
     file, _, node = missing.partition("::")
     path = facts.cwd / file
@@ -24,7 +25,6 @@ def _similar_paths(missing: str, facts: Facts) -> list[str]:
         close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.6)
         shown = facts.rel(path)
         return [f"{shown}::{parent + '::' if parent else ''}{name}" for name in close]
-    from pytest_tasktracker.rules.scope import DiskFiles
 
     files = DiskFiles(facts.rootdir, [""], ()).files()
     by_name: dict[str, list[str]] = {}

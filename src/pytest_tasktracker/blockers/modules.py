@@ -17,6 +17,7 @@ import re
 import shlex
 import sys
 from collections.abc import Iterator
+from importlib.metadata import packages_distributions
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -130,7 +131,6 @@ def candidates(module: str) -> list[str]:
         if ".".join(parts[:end]) in COMMON:
             found.append(COMMON[".".join(parts[:end])])
             break
-    from importlib.metadata import packages_distributions
 
     found += packages_distributions().get(parts[0], [])
     found += [parts[0], module]  # the top package; a namespace's part ("google.cloud.storage")

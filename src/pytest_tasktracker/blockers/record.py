@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tasktracker.blockers import decision
+from pytest_tasktracker.blockers import reports as blocker_file
 from pytest_tasktracker.blockers.facts import Facts
 from pytest_tasktracker.blockers.invocation import remedy_entry
 from pytest_tasktracker.blockers.model import Blocker
@@ -26,9 +27,11 @@ from pytest_tasktracker.redact import (
 from pytest_tasktracker.rules.linking import Link, link
 from pytest_tasktracker.rules.markers import marked_files
 from pytest_tasktracker.rules.outcomes import SubTaskResult
+from pytest_tasktracker.rules.scope import DiskFiles
 from pytest_tasktracker.runinfo import now
 from pytest_tasktracker.settings import Settings
-from pytest_tasktracker.tracker.fileio import set_aside
+from pytest_tasktracker.tracker.fileio import atomic_write, locked, set_aside
+from pytest_tasktracker.tracker.leftovers import clean_stale_temporaries
 from pytest_tasktracker.tracker.model import SubTask, Tracker
 
 VERDICTS = frozenset({"passed", "failed", "error"})
@@ -69,7 +72,6 @@ def _test_files(rootdir: Path | None) -> list[str]:
     run that stopped before collecting would have collected, near enough."""
     if rootdir is None:
         return []
-    from pytest_tasktracker.rules.scope import DiskFiles
 
     names = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test)\.py$")
     return [file for file in DiskFiles(rootdir, [""], ()).files() if names.search(file)]
@@ -198,7 +200,6 @@ def record(
     """Write (or update) one report per blocker, and the one-line blocked file. A
     sub-task in ``proven`` (a pass recorded on this very code) stands: the report lists
     it as still proven, not as one to keep unticked."""
-    from pytest_tasktracker.blockers import reports as blocker_file
 
     outcome = BlockerUpdate()
     stamp = now()
@@ -246,9 +247,6 @@ def record(
             line += f"; {STOP_RETRYING.format(repeats=front['repeats'])}"
         line = line.replace("\n", " ")[:MAX_BLOCKED_LINE]
         try:
-            from pytest_tasktracker.tracker.fileio import atomic_write, locked
-            from pytest_tasktracker.tracker.leftovers import clean_stale_temporaries
-
             folder = settings.blocked_file.parent
             folder.mkdir(parents=True, exist_ok=True)
             with locked(folder):  # as the tracker's edits lock it: it is often the same folder
@@ -263,7 +261,6 @@ def resolve_reports(
     settings: Settings, results: Sequence[SubTaskResult], written: Sequence[Path]
 ) -> tuple[list[Path], list[str]]:
     """Mark resolved the open reports whose affected sub-tasks this run verified."""
-    from pytest_tasktracker.blockers import reports as blocker_file
 
     verdicts = {r.link.subtask.id for r in results if r.outcome in VERDICTS}
     resolved: list[Path] = []

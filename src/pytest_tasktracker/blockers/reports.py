@@ -7,6 +7,7 @@ imported here only, when a report is written or read.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import shlex
@@ -245,8 +246,7 @@ def fingerprint(front: dict[str, Any]) -> str:
     addresses and durations left out (``_VOLATILE``), and the options that name output
     files (a tool that adds a fresh ``--json-report-file`` each call runs the same
     command)."""
-    import hashlib
-
+    # Only when a blocker is written: not every tracked run's cost.
     from pytest_tasktracker.blockers.invocation import stable_text, without_output
 
     command = front.get("command") or {}

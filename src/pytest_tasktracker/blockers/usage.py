@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from pytest_tasktracker.blockers.facts import Facts
@@ -77,8 +78,6 @@ def _without(args: list[str], flag: str) -> list[str]:
 
 
 def _installed(distribution: str) -> bool:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         version(distribution)
     except PackageNotFoundError:

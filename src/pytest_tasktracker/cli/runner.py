@@ -15,9 +15,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import pytest
 
+from pytest_tasktracker.blockers.facts import Facts, split_args
+from pytest_tasktracker.errors import TrackerError
+from pytest_tasktracker.inifile import find_inifile
 from pytest_tasktracker.paths import shown
 from pytest_tasktracker.plugin import RUN_PLUGIN
 from pytest_tasktracker.settings import Settings
+from pytest_tasktracker.tracker.editing import load
 
 if TYPE_CHECKING:
     from pytest_tasktracker.blockers.facts import Facts
@@ -115,7 +119,7 @@ def run_pytest(args: Sequence[str], settings: Settings, err: TextIO) -> int:
 
 
 def _report(error: BaseException, argv: list[str], settings: Settings, code: int) -> list[str]:
-    from pytest_tasktracker.blockers.diagnose import diagnose
+    from pytest_tasktracker.blockers.diagnose import diagnose  # a blocked run's only
 
     facts = _facts(argv, error, code)
     blockers = diagnose(facts)
@@ -123,9 +127,6 @@ def _report(error: BaseException, argv: list[str], settings: Settings, code: int
 
 
 def _facts(argv: list[str], error: BaseException | None, code: int | None) -> Facts:
-    from pytest_tasktracker.blockers.facts import Facts, split_args
-    from pytest_tasktracker.inifile import find_inifile
-
     cwd = Path.cwd()
     ini = find_inifile(cwd)
     facts = Facts(argv=argv, cwd=cwd, rootdir=cwd, inifile=ini.path, exception=error)
@@ -139,10 +140,9 @@ def write_blockers(
 ) -> list[str]:
     """Write reports for ``blockers`` of a run of pytest with ``argv`` that the plugin
     could not report itself; the terminal lines that say so."""
+    # Only for a run the plugin could not report itself: not every run's cost.
     from pytest_tasktracker.blockers.record import command_info, record
-    from pytest_tasktracker.errors import TrackerError
     from pytest_tasktracker.plugin.tracker_run import guess_paths
-    from pytest_tasktracker.tracker.editing import load
 
     cwd = Path.cwd()
     try:

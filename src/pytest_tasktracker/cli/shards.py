@@ -6,30 +6,30 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TextIO
 
+from pytest_tasktracker.blockers.reports import BlockerFileError, read
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.rules import journal
+from pytest_tasktracker.rules.combine import (
+    ShardError,
+    as_text,
+    blocker_files,
+    distrust,
+    read_shard,
+    results_paths,
+)
+from pytest_tasktracker.rules.combine import combine as combine_shards
 from pytest_tasktracker.rules.intent import read_intent
 from pytest_tasktracker.rules.journal import tracker_key
 from pytest_tasktracker.rules.update import change_for
+from pytest_tasktracker.runinfo import now
 from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.state import read_record
 from pytest_tasktracker.ticks import write_and_say
+from pytest_tasktracker.tracker.fileio import atomic_write, locked, write_locked
 from pytest_tasktracker.tracker.model import Tracker
 
 
 def combine(settings: Settings, paths: list[str], out: TextIO) -> int:
-    from pytest_tasktracker.rules.combine import (
-        ShardError,
-        as_text,
-        blocker_files,
-        combine,
-        distrust,
-        read_shard,
-        results_paths,
-    )
-    from pytest_tasktracker.runinfo import now
-    from pytest_tasktracker.tracker.fileio import atomic_write, locked, write_locked
-
     files = results_paths([Path(path) for path in paths])
     if not files:
         raise ShardError(" ".join(paths), "no results.json found there")
@@ -41,7 +41,7 @@ def combine(settings: Settings, paths: list[str], out: TextIO) -> int:
             distrust(shard, why)
             out.write(f"warning: {shard.name}: {why}; its entries are not trusted\n")
         shards.append(shard)
-    data = combine(shards, now())
+    data = combine_shards(shards, now())
     carried: dict[str, dict[str, Any]] = {}
     verified = {
         str(entry.get("id"))
@@ -120,7 +120,6 @@ def update(tracker: Tracker, settings: Settings, out: TextIO) -> int:
 
 def opened_from(report: Path) -> dict[str, dict[str, Any]]:
     """A blocker report carried over from a shard, as the journal records it: open."""
-    from pytest_tasktracker.blockers.reports import BlockerFileError, read
 
     try:
         front = read(report)
@@ -139,7 +138,6 @@ def opened_from(report: Path) -> dict[str, dict[str, Any]]:
 def _verified_together(report: Path, verified: set[str]) -> bool:
     """Whether ``report`` is a shard's ``unverifiable`` blocker whose every sub-task the
     combined evidence verified."""
-    from pytest_tasktracker.blockers.reports import BlockerFileError, read
 
     try:
         front = read(report)

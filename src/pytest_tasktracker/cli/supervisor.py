@@ -20,6 +20,8 @@ import time
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from pytest_tasktracker.blockers.model import Blocker, Remedy
+from pytest_tasktracker.cli.runner import tracks, write_blockers
 from pytest_tasktracker.plugin import supervised
 from pytest_tasktracker.settings import Settings
 
@@ -32,7 +34,6 @@ _TAIL = 64 * 1024
 def supervise(argv: list[str], settings: Settings, timeout: float | None, err: TextIO) -> int:
     status_file = settings.state / "run.status"
     supervised.create(status_file)
-    from pytest_tasktracker.cli.runner import tracks
 
     tracker = ["--tracker", str(settings.tracker)] if tracks(settings) else []
     command = [
@@ -78,8 +79,7 @@ def supervise(argv: list[str], settings: Settings, timeout: float | None, err: T
     except KeyboardInterrupt:  # the child is in a group of its own: pass Ctrl-C on
         _stop(child, signal.SIGINT)
         tail.join()
-        code = child.returncode
-        return code if code is not None and code >= 0 else 2  # pytest's "interrupted"
+        return 2  # pytest's "interrupted", however the child ended
     tail.join()
     status = supervised.read(status_file)
     if code < 0 or (status.plugin_started and not status.ended):
@@ -178,8 +178,6 @@ def _blocker(
     output: str,
     **facts: Any,
 ) -> None:
-    from pytest_tasktracker.blockers.model import Blocker, Remedy
-    from pytest_tasktracker.cli.runner import write_blockers
 
     running = [test.nodeid for test in status.running]  # one a worker, the oldest first
     python = sys.executable

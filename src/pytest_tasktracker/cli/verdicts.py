@@ -7,14 +7,25 @@ import os
 from pathlib import Path
 from typing import TextIO
 
+from pytest_tasktracker import attestation
 from pytest_tasktracker.blockers.record import STOP_RETRYING
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.redact import printable
+from pytest_tasktracker.rules.codestate import for_judge
 from pytest_tasktracker.rules.freshness import CodeNow
 from pytest_tasktracker.rules.gate import gate_lines
 from pytest_tasktracker.settings import Settings
+from pytest_tasktracker.state import code_known
 from pytest_tasktracker.tracker.model import Tracker
+from pytest_tasktracker.views import (
+    blocker_rows,
+    find_gate_offenders,
+    fix_line,
+    gate_view,
+    summary_files,
+    write_summary,
+)
 
 
 def gate(
@@ -27,12 +38,6 @@ def gate(
     summary: str | None = None,
     attestation: str | None = None,
 ) -> int:
-    from pytest_tasktracker.views import (
-        find_gate_offenders,
-        gate_view,
-        summary_files,
-        write_summary,
-    )
 
     code = None
     if attestation is not None:
@@ -61,8 +66,6 @@ def gate(
 def blockers(settings: Settings, as_json: bool, out: TextIO) -> int:
     """List the open blockers; exit 1 while there are any."""
 
-    from pytest_tasktracker.views import blocker_rows, fix_line
-
     rows, unreadable = blocker_rows(settings)
     if as_json:
         out.write(json.dumps({"open": rows, "unreadable": unreadable}, indent=2) + "\n")
@@ -89,9 +92,6 @@ def _attested(tracker: Tracker, settings: Settings, given: str, out: TextIO) -> 
     those the statement in ``given`` names (taken without the statement, put in the
     project to be read); None, having said which differ, when they are not. A file that
     is not a statement of ours raises AttestationError (one line, exit 2)."""
-    from pytest_tasktracker import attestation
-    from pytest_tasktracker.rules.codestate import for_judge
-    from pytest_tasktracker.state import code_known
 
     data = attestation.read(Path(given), given)
     try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -103,7 +104,6 @@ def check_of(command: Sequence[str]) -> str | None:
 
 def same_command(first: str, second: str) -> bool:
     """Whether two commands (as a shell reads them) are the same argument list."""
-    import shlex
 
     try:
         return shlex.split(first) == shlex.split(second)
@@ -115,7 +115,6 @@ def command_problem(name: str, command: str, declared: Mapping[str, str]) -> str
     """Why a record of ``command`` is no evidence for the check ``name``; None when it
     is: the project's declared command for it, or, where it declares none, a command
     whose program is that check."""
-    import shlex
 
     if name in declared:
         if same_command(command, declared[name]):

@@ -29,6 +29,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from pathlib import Path
 from typing import NamedTuple
 
+from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.rules.codefiles import (
     SETTLED_NS,
     Identity,
@@ -42,6 +43,7 @@ from pytest_tasktracker.rules.codefiles import (
     tracked,
     walk,
 )
+from pytest_tasktracker.tracker.fileio import write_locked
 
 _VERSION = 1  # of the rules that decide a digest: a new one makes every key new
 _BIG = 4 * 1024 * 1024  # larger files (data) are known by size and time, not read
@@ -70,8 +72,6 @@ def _load(path: Path | None) -> dict[str, object]:
 def _save(path: Path | None, data: object) -> None:
     if path is None:
         return
-    from pytest_tasktracker.errors import TrackerError
-    from pytest_tasktracker.tracker.fileio import write_locked
 
     text = json.dumps(data, separators=(",", ":"))
     # not written (a read-only state folder): the next look does the work again

@@ -32,6 +32,7 @@ from typing import NamedTuple
 from pytest_tasktracker.rules import environment
 from pytest_tasktracker.rules.codecache import code_files, digest_of
 from pytest_tasktracker.settings import Settings
+from pytest_tasktracker.tracker.fileio import write_locked
 
 FOLDER = "code"  # in the state folder
 RECORD = "run.json"
@@ -155,8 +156,6 @@ def _moved(paths: Iterable[str], base: Path, root: Path) -> list[str]:
 
 
 def _write_record(state_folder: Path, record: _Record) -> None:
-    from pytest_tasktracker.tracker.fileio import write_locked
-
     data = {
         "root": os.path.relpath(record.root, state_folder) if record.root else None,
         "also": list(record.also),
@@ -188,7 +187,6 @@ def for_judge(settings: Settings, excluded: Sequence[Path] = ()) -> CodeState:
 
 def remember(state_folder: Path, state: CodeState) -> None:
     """Keep ``state``'s manifest (the most recent few) to name what changes later."""
-    from pytest_tasktracker.tracker.fileio import write_locked
 
     folder = state_folder / FOLDER
     path = folder / f"{state.digest}.json"

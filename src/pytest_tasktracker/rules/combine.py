@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tasktracker.errors import TrackerReadError
+from pytest_tasktracker.rules.evidence import Lines, expand
 
 UNRUN = frozenset({"not-run", "deselected"})
 _RANK = {"failed": 5, "error": 4, "passed": 3, "xpassed": 3, "xfailed": 3, "skipped": 2}
@@ -64,7 +65,6 @@ def read_shard(path: Path, shown: str) -> Shard:
         raise ShardError(shown, f"cannot be read as results.json ({error})") from None
     if not isinstance(data, dict) or not isinstance(data.get("subtasks"), list):
         raise ShardError(shown, "is not a results.json (no 'subtasks' list)")
-    from pytest_tasktracker.rules.evidence import expand
 
     return Shard(shown, expand(data))
 
@@ -202,7 +202,6 @@ def blocker_files(results: Path) -> list[Path]:
 
 def as_text(data: Mapping[str, Any]) -> str:
     """``combine``'s data as a results.json, written as a run writes one."""
-    from pytest_tasktracker.rules.evidence import Lines
 
     lines = Lines()
     made = [lines.read_line(entry) for entry in data["subtasks"]]  # names every run

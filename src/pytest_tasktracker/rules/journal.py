@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pytest_tasktracker.paths import relative
+from pytest_tasktracker.runinfo import now
+from pytest_tasktracker.tracker.fileio import set_aside
 
 if TYPE_CHECKING:
     from pytest_tasktracker.settings import Settings
@@ -118,8 +120,6 @@ def read(state: Path) -> Journal:
 
 
 def _shown(state: Path) -> str:
-    from pytest_tasktracker.paths import relative
-
     return relative(state / FILE)
 
 
@@ -213,8 +213,6 @@ def append(
     journal = read(state)
     path = state / FILE
     if journal.problem is not None:
-        from pytest_tasktracker.tracker.fileio import set_aside
-
         aside = set_aside(path)
         warning = f"{journal.problem}; moved it to {aside.name} and started a new one"
         journal = NO_JOURNAL
@@ -232,7 +230,6 @@ def append(
         if name not in resolved
     }
     blockers.update({name: dict(data) for name, data in (opened or {}).items()})
-    from pytest_tasktracker.runinfo import now
 
     line: dict[str, Any] = {
         "prev": journal.tail or "0" * 64,

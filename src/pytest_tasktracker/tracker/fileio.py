@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import stat
 import sys
@@ -407,8 +408,6 @@ def atomic_write(
         mode = 0o666 & ~_umask()
     hasher = None
     if before_replace is not None:
-        import hashlib
-
         hasher = hashlib.sha256()
         data = _hashed(data, hasher)
     temp = _write_temp(path, data, durable, lambda fd: os.fchmod(fd, mode))
