@@ -326,6 +326,37 @@ def test_ctrl_c_while_the_child_starts_still_stops_it(pytester: pytest.Pytester)
     assert "supervisor.py" not in done.stderr
 
 
+# The supervisor with Ctrl-C handled by a thread other than the main one (the kernel
+# gives a process's signal to any thread that does not block it).
+CTRL_C_ON_ANOTHER_THREAD = """\
+import os, runpy, signal, sys, threading, time
+
+def interrupt():
+    while not (os.path.exists("pid.txt") and open("pid.txt").read()):
+        time.sleep(0.05)
+    signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+
+threading.Thread(target=interrupt, daemon=True).start()
+sys.argv = ["tasktracker", "--tracker", "TASKS.md", "run"]
+runpy.run_module("pytest_tasktracker", run_name="__main__")
+"""
+
+
+def test_ctrl_c_taken_by_another_thread_still_stops_the_run(pytester: pytest.Pytester) -> None:
+    root = project(pytester, HANG.format(ignore="pass"))
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_ON_ANOTHER_THREAD],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert no_process_left(root / "pid.txt")
+    assert blocker_front(root / ".tasktracker" / "blockers")["kind"] == "interrupted"
+
+
 def test_ctrl_c_stops_the_child_and_leaves_an_interrupted_blocker(
     pytester: pytest.Pytester,
 ) -> None:

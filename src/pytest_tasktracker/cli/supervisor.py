@@ -57,7 +57,7 @@ def supervise(argv: list[str], settings: Settings, timeout: float | None, err: T
         if held:
             raise KeyboardInterrupt
         try:
-            code = child.wait(timeout=timeout)
+            code = _wait(child, timeout)
         except subprocess.TimeoutExpired:
             status = supervised.read(status_file)  # before the stop: the test running now
             stopped_at, elapsed = time.time(), time.monotonic() - started
@@ -86,6 +86,20 @@ def supervise(argv: list[str], settings: Settings, timeout: float | None, err: T
         _blocker("crash", argv, settings, err, status, tail.text(), code=code)
         return EXIT_CRASH
     return code
+
+
+def _wait(child: subprocess.Popen[bytes], timeout: float | None) -> int:
+    """``child.wait(timeout)``, waking at least once a second: a Ctrl-C that the kernel
+    gives to another thread (the tee's, or a tool's) only sets Python's flag, and a
+    main thread blocked in ``waitpid`` would never see it."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
+        try:
+            return child.wait(timeout=max(left, 0.0))
+        except subprocess.TimeoutExpired:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise
 
 
 @contextlib.contextmanager
@@ -134,6 +148,8 @@ class _Tee:
         self._thread.start()
 
     def _pump(self) -> None:
+        # Ctrl-C and SIGTERM are the main thread's to act on.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         read = getattr(self._stream, "read1", self._stream.read)
         while chunk := read(65536):
             self._err.write(chunk.decode("utf-8", "replace"))
