@@ -114,6 +114,22 @@ def failing(error: int) -> Callable[..., Any]:
     return fail
 
 
+def renameat2_failing(error: int) -> Callable[[], Callable[..., int]]:
+    """A stand-in for ``fileio._renameat2`` whose call fails with ``error``, as libc's."""
+
+    def call(*_: object) -> int:
+        ctypes.set_errno(error)
+        return -1
+
+    return lambda: call
+
+
+def one_box(tmp_path: Path) -> Path:
+    path = tmp_path / "t.md"
+    path.write_text("- [ ] a\n")
+    return path
+
+
 @pytest.mark.parametrize(
     ("target", "error", "problem"),
     [
@@ -144,8 +160,7 @@ def test_every_step_of_an_atomic_write_that_fails_leaves_the_file_and_no_tempora
 def test_where_files_cannot_be_swapped_an_edit_is_a_checked_replace(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "t.md"
-    path.write_text("- [ ] a\n")
+    path = one_box(tmp_path)
     monkeypatch.setattr(fileio, "_renameat2", lambda: None)  # not Linux, or an old libc
     apply_changes(path, [Change("tasks.1", True)])
     assert path.read_text() == "- [x] a\n"
@@ -156,14 +171,8 @@ def test_where_files_cannot_be_swapped_an_edit_is_a_checked_replace(
 def test_a_file_system_without_exchange_falls_back_to_replace(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
 ) -> None:
-    path = tmp_path / "t.md"
-    path.write_text("- [ ] a\n")
-
-    def refuses(*_: object) -> int:
-        ctypes.set_errno(code)
-        return -1
-
-    monkeypatch.setattr(fileio, "_renameat2", lambda: refuses)
+    path = one_box(tmp_path)
+    monkeypatch.setattr(fileio, "_renameat2", renameat2_failing(code))
     apply_changes(path, [Change("tasks.1", True)])
     assert path.read_text() == "- [x] a\n"
 
@@ -171,14 +180,8 @@ def test_a_file_system_without_exchange_falls_back_to_replace(
 def test_an_exchange_that_fails_leaves_the_file_and_no_temporary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "t.md"
-    path.write_text("- [ ] a\n")
-
-    def fails(*_: object) -> int:
-        ctypes.set_errno(errno.EIO)
-        return -1
-
-    monkeypatch.setattr(fileio, "_renameat2", lambda: fails)
+    path = one_box(tmp_path)
+    monkeypatch.setattr(fileio, "_renameat2", renameat2_failing(errno.EIO))
     with pytest.raises(TrackerWriteError, match=r"t\.md: cannot be written: Input/output error$"):
         apply_changes(path, [Change("tasks.1", True)], "t.md")
     assert path.read_text() == "- [ ] a\n"
@@ -188,8 +191,7 @@ def test_an_exchange_that_fails_leaves_the_file_and_no_temporary(
 def test_a_hard_linked_tracker_that_cannot_be_written_in_place_is_left_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "t.md"
-    path.write_text("- [ ] a\n")
+    path = one_box(tmp_path)
     os.link(path, tmp_path / "alias.md")  # edited in place, so both names see the tick
     monkeypatch.setattr(os, "pwrite", failing(errno.ENOSPC))
     with pytest.raises(TrackerWriteError, match=r"t\.md: cannot be written: the disk is full$"):

@@ -310,17 +310,22 @@ runpy.run_module("pytest_tasktracker", run_name="__main__")
 """
 
 
-def test_ctrl_c_while_the_child_starts_still_stops_it(pytester: pytest.Pytester) -> None:
-    # Unstopped, the child would run in a session of its own, holding the pipe.
-    root = project(pytester, "import time\n\ndef test_slow():\n    time.sleep(30)\n")
-    done = subprocess.run(
-        [sys.executable, "-c", CTRL_C_AT_THE_FORK],
+def supervisor_in(root: Path, script: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``tasktracker run`` as ``script`` (Python) starts it in ``root``."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
         cwd=root,
         capture_output=True,
         text=True,
-        timeout=25,
+        timeout=timeout,
         check=False,
     )
+
+
+def test_ctrl_c_while_the_child_starts_still_stops_it(pytester: pytest.Pytester) -> None:
+    # Unstopped, the child would run in a session of its own, holding the pipe.
+    root = project(pytester, "import time\n\ndef test_slow():\n    time.sleep(30)\n")
+    done = supervisor_in(root, CTRL_C_AT_THE_FORK, timeout=25)
     assert done.returncode == 2, done.stderr
     # (the child, stopped during its own start, may print its traceback; not ours)
     assert "supervisor.py" not in done.stderr
@@ -344,14 +349,7 @@ runpy.run_module("pytest_tasktracker", run_name="__main__")
 
 def test_ctrl_c_taken_by_another_thread_still_stops_the_run(pytester: pytest.Pytester) -> None:
     root = project(pytester, HANG.format(ignore="pass"))
-    done = subprocess.run(
-        [sys.executable, "-c", CTRL_C_ON_ANOTHER_THREAD],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = supervisor_in(root, CTRL_C_ON_ANOTHER_THREAD, timeout=60)
     assert done.returncode == 2, done.stderr
     assert no_process_left(root / "pid.txt")
     assert blocker_front(root / ".tasktracker" / "blockers")["kind"] == "interrupted"
@@ -368,9 +366,8 @@ def test_ctrl_c_stops_the_child_and_leaves_an_interrupted_blocker(
         stderr=subprocess.PIPE,
         text=True,
     )
-    # Ctrl-C only once the test runs: Python ignores a KeyboardInterrupt raised while
-    # site runs a .pth file (coverage's, under measurement), and a loaded machine can take
-    # many seconds to get there.
+    # Ctrl-C only once the test runs (a loaded machine, under coverage, can take many
+    # seconds to get there); a Ctrl-C during the child's start has its own test above.
     deadline = time.monotonic() + 120
     while not ((root / "pid.txt").exists() and (root / "pid.txt").read_text()):
         assert time.monotonic() < deadline, "the test never started"

@@ -33,7 +33,6 @@ class RunInfo(NamedTuple):
 
 def collection_digest(nodeids: Iterable[str]) -> str:
     """The same for two runs that collected the same tests, in any order."""
-
     return hashlib.sha256("\n".join(sorted(nodeids)).encode("utf-8", "replace")).hexdigest()[:16]
 
 
@@ -94,5 +93,4 @@ def collect(
 
 def new_id() -> str:
     """A run's id: random, so no two runs share one."""
-
     return os.urandom(8).hex()

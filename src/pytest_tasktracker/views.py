@@ -84,7 +84,6 @@ def evidence_view(record: Record, subtask_id: str) -> dict[str, Any] | None:
 def next_view(tracker: Tracker) -> dict[str, Any]:
     """The first step with open sub-tasks, and what each open one is linked to by its
     words (test files, node ids, ``<!-- tests: -->``, or "the tests" in general)."""
-
     step = tracker.next_step()
     payload: dict[str, Any] = {"tracker": tracker.path, "step": None, "open": []}
     if step is None:
@@ -125,7 +124,6 @@ def edit(
     judge is asked about every box to tick, also one already ticked (a tick it rejects
     is refused, and reported so); ``force`` writes it anyway and says so. All
     references resolve, or none is applied (``SubTaskReferenceError``)."""
-
     targets = [tracker.find(reference) for reference in references]
     result = EditResult()
     changes = [Change(subtask.id, done, subtask.text) for subtask in targets]
@@ -172,7 +170,6 @@ def fix_line(remedy: dict[str, Any]) -> str:
 
 def blocker_rows(settings: Settings) -> tuple[list[dict[str, Any]], list[str]]:
     """The open blocker reports, and the files that could not be read."""
-
     rows: list[dict[str, Any]] = []
     unreadable = []
     for path, front in iter_reports(settings.blockers_folder):
@@ -208,7 +205,6 @@ def find_gate_offenders(
     """The ticked sub-tasks the judge rejects, and warnings: about the evidence and the
     journal, and the stale ticks when stale evidence only warns (``--allow-stale``,
     ``tracker_stale``). ``record``: the facts to judge on (default: the state folder)."""
-
     if record is None:
         record = read_record(settings, code)
     rerun = rerun_command(tracker, record)
@@ -225,7 +221,6 @@ def write_summary(
 ) -> list[str]:
     """Append the gate's markdown table to each file (GitHub's job summary, --summary);
     the warnings of those that could not be written."""
-
     if not files:
         return []
     text = summary_markdown(
@@ -244,7 +239,6 @@ def write_summary(
 def summary_files(explicit: str | None = None) -> list[Path]:
     """Where the gate's summary goes: ``--summary FILE``, and under GitHub Actions the
     job summary file."""
-
     files = [Path(explicit)] if explicit else []
     step = os.environ.get("GITHUB_STEP_SUMMARY")
     if os.environ.get("GITHUB_ACTIONS") == "true" and step:

@@ -70,7 +70,6 @@ class Facts:
 
     def rel(self, path: str | Path) -> str:
         """``path`` as a report shows it: relative to the folder pytest ran in."""
-
         given = Path(path)
         try:
             found = shown((self.cwd / given).resolve(), self.cwd.resolve())

@@ -124,7 +124,6 @@ def remedy_entry(command: str, why: str) -> dict[str, object]:
     """A remedy as a report keeps it: the command to run (with no temporary path of the
     failed invocation), why, and for a pytest command its arguments alone, for a tool
     that takes extra pytest arguments (an MCP tool)."""
-
     tokens = _split(command)
     start = _pytest_start(tokens)
     if start is None:

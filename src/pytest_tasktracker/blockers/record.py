@@ -200,7 +200,6 @@ def record(
     """Write (or update) one report per blocker, and the one-line blocked file. A
     sub-task in ``proven`` (a pass recorded on this very code) stands: the report lists
     it as still proven, not as one to keep unticked."""
-
     outcome = BlockerUpdate()
     stamp = now()
     for blocker in blockers:
@@ -261,7 +260,6 @@ def resolve_reports(
     settings: Settings, results: Sequence[SubTaskResult], written: Sequence[Path]
 ) -> tuple[list[Path], list[str]]:
     """Mark resolved the open reports whose affected sub-tasks this run verified."""
-
     verdicts = {r.link.subtask.id for r in results if r.outcome in VERDICTS}
     resolved: list[Path] = []
     warnings: list[str] = []

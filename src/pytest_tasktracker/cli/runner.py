@@ -24,7 +24,6 @@ from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.tracker.editing import load
 
 if TYPE_CHECKING:
-    from pytest_tasktracker.blockers.facts import Facts
     from pytest_tasktracker.blockers.model import Blocker
 
 

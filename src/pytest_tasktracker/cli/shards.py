@@ -120,7 +120,6 @@ def update(tracker: Tracker, settings: Settings, out: TextIO) -> int:
 
 def opened_from(report: Path) -> dict[str, dict[str, Any]]:
     """A blocker report carried over from a shard, as the journal records it: open."""
-
     try:
         front = read(report)
     except BlockerFileError:
@@ -138,7 +137,6 @@ def opened_from(report: Path) -> dict[str, dict[str, Any]]:
 def _verified_together(report: Path, verified: set[str]) -> bool:
     """Whether ``report`` is a shard's ``unverifiable`` blocker whose every sub-task the
     combined evidence verified."""
-
     try:
         front = read(report)
     except BlockerFileError:

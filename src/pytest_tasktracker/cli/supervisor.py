@@ -194,7 +194,6 @@ def _blocker(
     output: str,
     **facts: Any,
 ) -> None:
-
     running = [test.nodeid for test in status.running]  # one a worker, the oldest first
     python = sys.executable
     alone = [python, "-m", "pytest", *(running or argv)]

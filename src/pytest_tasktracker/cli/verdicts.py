@@ -38,7 +38,6 @@ def gate(
     summary: str | None = None,
     attestation: str | None = None,
 ) -> int:
-
     code = None
     if attestation is not None:
         code = _attested(tracker, settings, attestation, out)
@@ -65,7 +64,6 @@ def gate(
 
 def blockers(settings: Settings, as_json: bool, out: TextIO) -> int:
     """List the open blockers; exit 1 while there are any."""
-
     rows, unreadable = blocker_rows(settings)
     if as_json:
         out.write(json.dumps({"open": rows, "unreadable": unreadable}, indent=2) + "\n")
@@ -92,7 +90,6 @@ def _attested(tracker: Tracker, settings: Settings, given: str, out: TextIO) -> 
     those the statement in ``given`` names (taken without the statement, put in the
     project to be read); None, having said which differ, when they are not. A file that
     is not a statement of ours raises AttestationError (one line, exit 2)."""
-
     data = attestation.read(Path(given), given)
     try:
         state = for_judge(settings, [Path(given)])

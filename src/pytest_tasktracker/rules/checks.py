@@ -104,7 +104,6 @@ def check_of(command: Sequence[str]) -> str | None:
 
 def same_command(first: str, second: str) -> bool:
     """Whether two commands (as a shell reads them) are the same argument list."""
-
     try:
         return shlex.split(first) == shlex.split(second)
     except ValueError:
@@ -115,7 +114,6 @@ def command_problem(name: str, command: str, declared: Mapping[str, str]) -> str
     """Why a record of ``command`` is no evidence for the check ``name``; None when it
     is: the project's declared command for it, or, where it declares none, a command
     whose program is that check."""
-
     if name in declared:
         if same_command(command, declared[name]):
             return None

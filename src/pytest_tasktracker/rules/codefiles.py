@@ -226,7 +226,6 @@ def flagged(root: Path, marker: Path, folder: Path | None) -> list[str] | None:
     lowercase tag, or ``S``). They are hashed as untracked files are, or a changed file
     would hide behind its index hash. Listed again only when the index changed (kept in
     ``folder``); None when git cannot say."""
-
     index = index_identity(marker)
     record = folder / "flagged.json" if folder is not None else None
     if index is not None and record is not None:

@@ -187,7 +187,6 @@ def for_judge(settings: Settings, excluded: Sequence[Path] = ()) -> CodeState:
 
 def remember(state_folder: Path, state: CodeState) -> None:
     """Keep ``state``'s manifest (the most recent few) to name what changes later."""
-
     folder = state_folder / FOLDER
     path = folder / f"{state.digest}.json"
     try:

@@ -202,7 +202,6 @@ def blocker_files(results: Path) -> list[Path]:
 
 def as_text(data: Mapping[str, Any]) -> str:
     """``combine``'s data as a results.json, written as a run writes one."""
-
     lines = Lines()
     made = [lines.read_line(entry) for entry in data["subtasks"]]  # names every run
     head = {key: value for key, value in data.items() if key != "subtasks"}
