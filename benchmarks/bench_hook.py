@@ -64,11 +64,37 @@ EVENTS: list[tuple[str, dict[str, object], bool]] = [
         False,  # a file the guard does not watch: the quick path answers
     ),
     (
-        "before ticking the tracker",
+        "before ticking a box no test verifies",
         {
             "hook_event_name": "PreToolUse",
             "tool_name": "Edit",
             "tool_input": {"file_path": TRACKER, "old_string": "- [ ] b", "new_string": "- [x] b"},
+        },
+        True,
+    ),
+    (
+        "before ticking a box no run backs (refused)",
+        {
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Edit",
+            "tool_input": {
+                "file_path": TRACKER,
+                "old_string": "- [ ] Run pytest on tests/test_app.py",
+                "new_string": "- [x] Run pytest on tests/test_app.py",
+            },
+        },
+        True,
+    ),
+    (
+        "before ticking a box whose checks the code decides (full judge)",
+        {
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Edit",
+            "tool_input": {
+                "file_path": TRACKER,
+                "old_string": "- [ ] Run pylint on src/app.py",
+                "new_string": "- [x] Run pylint on src/app.py",
+            },
         },
         True,
     ),
@@ -85,7 +111,8 @@ def project(folder: Path) -> tuple[Path, list[str]]:
     (root / "src" / "app.py").write_text("VALUE = 1\n")
     (root / "pyproject.toml").write_text('[project]\nname = "app"\n\n[tool.pytest.ini_options]\n')
     steps = "".join(
-        f"### Step {n}: part {n}\n- [x] a\n- [ ] b\n- [ ] Run pylint on src/app.py\n\n"
+        f"### Step {n}: part {n}\n- [x] a\n- [ ] b\n- [ ] Run pylint on src/app.py\n"
+        "- [ ] Run pytest on tests/test_app.py\n\n"
         for n in range(1, 30)
     )
     (root / TRACKER).write_text(f"# Tracker\n\n{steps}")

@@ -10,7 +10,7 @@ from pytest_tasktracker.rules.checks import CheckResult, command_problem, named_
 from pytest_tasktracker.rules.evidence import Evidence
 from pytest_tasktracker.rules.freshness import CodeNow
 from pytest_tasktracker.rules.gate import Offender, blocked_ids, find_offenders
-from pytest_tasktracker.rules.judge import Facts, OpenBlocker, Reason, judge
+from pytest_tasktracker.rules.judge import Facts, OpenBlocker, Reason, depends_on_code, judge
 from pytest_tasktracker.tracker.model import SubTask, Tracker, parse
 
 RERUN = "pytest --tracker T.md --tracker-update"
@@ -389,3 +389,53 @@ def test_a_declared_check_is_named_by_its_word() -> None:
     assert named_checks(found) == ["mypy"]
     assert named_checks(found, {"docs": "mkdocs build --strict"}) == ["docs", "mypy"]
     assert named_checks(subtask("Update the documentation"), {"docs": "x"}) == []
+
+
+CODE_FREE = {
+    "no test verifies it": (subtask("Implement the parser"), Facts()),
+    "a marker links it": (subtask("Implement the parser"), Facts(marked=True)),
+    "never run": (subtask("Run pytest on test_b.py"), Facts()),
+    "a pass": (subtask("Fix test_a.py"), Facts(proven_on("s1"))),
+    "a failure": (subtask("Fix test_a.py"), Facts(evidence("Fix test_a.py", "failed", PASSED))),
+    "named checks": (subtask("Run pylint on x"), Facts(checks={"pylint": check("pylint")})),
+    "a red phase": (subtask("Write tests for x and run them to verify they fail"), Facts()),
+    "a claim": (subtask("Implement x (verified via code review)"), Facts()),
+    "a blocker": (subtask("Run pytest on test_b.py"), Facts(blocker=BLOCKER)),
+}
+
+
+@pytest.mark.parametrize("case", CODE_FREE)
+@pytest.mark.parametrize("markers_known", [False, True])
+def test_an_answer_that_does_not_depend_on_the_code_is_the_same_on_any_code(
+    case: str, markers_known: bool
+) -> None:
+    """``depends_on_code`` False: the answer is the same whatever the code state and
+    (unless the markers are known) whatever the markers say."""
+    found, facts = CODE_FREE[case]
+    if depends_on_code(found, facts, markers_known):
+        return
+    codes = [None, CodeNow("s1", OLD), CodeNow("s2", {**OLD, "src/a.py": "2"})]
+    markers = [facts.marked] if markers_known else [False, True]
+    answers = {
+        tuple(judge(found, facts._replace(code=code, marked=marked), RERUN))
+        for code in codes
+        for marked in markers
+    }
+    assert answers == {tuple(judge(found, facts, RERUN))}
+
+
+def test_which_answers_the_code_can_change() -> None:
+    assert {
+        case: (depends_on_code(*CODE_FREE[case]), depends_on_code(*CODE_FREE[case], True))
+        for case in CODE_FREE
+    } == {
+        "no test verifies it": (True, False),  # a marker added to a test file links it
+        "a marker links it": (True, False),
+        "never run": (False, False),
+        "a pass": (True, True),  # on this code, or stale?
+        "a failure": (False, False),
+        "named checks": (True, True),  # recorded per code state
+        "a red phase": (False, False),
+        "a claim": (True, False),
+        "a blocker": (False, False),
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_tasktracker.rules.markers import ids_in, marked_ids
+from pytest_tasktracker.rules.markers import ids_in, marked_ids, marked_ids_watched
 
 
 def test_every_spelling_of_a_marker_names_its_ids() -> None:
@@ -39,3 +39,25 @@ def test_marked_ids_are_read_under_testpaths_only(tmp_path: Path) -> None:
     (tmp_path / "tests" / ".venv" / "test_v.py").write_text("mark.task('7.7')\n")
     assert marked_ids(tmp_path, ["tests"]) == {"1.2"}
     assert marked_ids(tmp_path) == {"1.2", "8.8"}
+
+
+def test_the_files_markers_are_read_from_are_watched_up_to_a_limit(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("@pytest.mark.task('1.2')\ndef test_a(): ...\n")
+    (tmp_path / "env2").mkdir()
+    (tmp_path / "env2" / "pyvenv.cfg").write_text("")
+    found = marked_ids_watched(tmp_path)
+    assert found is not None
+    ids, watched = found
+    assert ids == frozenset({"1.2"})
+    assert sorted(entry[0] for entry in watched) == sorted(
+        [
+            str(tmp_path),
+            str(tmp_path.parent),
+            str(tmp_path / "tests"),
+            str(tmp_path / "env2"),  # left out for what it holds: watched for that
+            str(tmp_path / "tests" / "test_a.py"),
+        ]
+    )
+    assert all(len(entry) == 4 for entry in watched)
+    assert marked_ids_watched(tmp_path, limit=4) is None

@@ -24,6 +24,7 @@ from pytest_tasktracker.agents.hook import handle, settings_finder
 from pytest_tasktracker.agents.hosts import host
 
 TRACKER = TWO_TESTS
+TICK_A = ("- [ ] Run pytest on test_a.py", "- [x] Run pytest on test_a.py")
 TICK_B = ("- [ ] Run pytest on test_b.py", "- [x] Run pytest on test_b.py")
 ARGV = ["--agent", "claude", "--tracker", "TASKS.md"]
 
@@ -58,6 +59,11 @@ def edit(path: str, old: str = "x", new: str = "y") -> dict[str, Any]:
     return {"hook_event_name": "PreToolUse", "tool_name": "Edit", "tool_input": tool_input}
 
 
+def write(name: str, content: str) -> dict[str, Any]:
+    tool_input = {"file_path": name, "content": content}
+    return {"hook_event_name": "PreToolUse", "tool_name": "Write", "tool_input": tool_input}
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
     return {
         str(path.relative_to(root)): path.read_bytes()
@@ -77,8 +83,12 @@ QUIET = {
     "a session's start": {"hook_event_name": "SessionStart", "source": "resume"},
 }
 WATCHED = {
-    "the tracker": edit("TASKS.md", *TICK_B),
-    "the tracker by its absolute path": edit("{root}/TASKS.md", *TICK_B),
+    "a tick the code decides (1.1 passed: is that pass on this code?)": edit("TASKS.md", *TICK_A),
+    "a tick with a reworded sub-task": edit("TASKS.md", TICK_B[0], TICK_B[1] + " again"),
+    "a tick that rewords in as many letters": edit(
+        "TASKS.md", TICK_B[0], TICK_B[1].replace("test_b", "test_c")
+    ),
+    "an untick": edit("TASKS.md", "- [x] Write", "- [ ] Write"),
     "a results.json": edit(".tasktracker/results.json", "{", "{ "),
     "the pytest configuration": edit("pytest.ini", "TASKS.md", "DECOY.md"),
     "Claude Code's hooks": edit(".claude/settings.json", "{", '{"disableAllHooks": true, '),
@@ -97,7 +107,6 @@ WATCHED = {
         "tool_name": "TaskUpdate",
         "tool_input": {"taskId": "1", "status": "completed"},
     },
-    "the end of a turn": {"hook_event_name": "Stop", "stop_hook_active": False},
 }
 
 
@@ -119,6 +128,148 @@ def test_what_the_quick_path_answers_the_full_guard_answers_the_same(root: Path,
 @pytest.mark.parametrize("case", WATCHED)
 def test_whatever_the_guard_watches_goes_to_the_full_guard(root: Path, case: str) -> None:
     assert quick_answer(root, with_root(WATCHED[case], root)) is None
+
+
+# Answered from the look's verdicts (agents.verdicts): 1.2 has no evidence, whatever the
+# code; 1.3 (Write the README) no test verifies, and no task marker names it.
+STOP = {"hook_event_name": "Stop", "stop_hook_active": False}
+FROM_VERDICTS = {
+    "a tick without evidence": edit("TASKS.md", *TICK_B),
+    "the same by its absolute path": edit("{root}/TASKS.md", *TICK_B),
+    "the same by a whole new text": write("TASKS.md", TRACKER.replace(*TICK_B)),
+    "the end of a turn": STOP,
+    "the end of a turn the host already extends": {**STOP, "stop_hook_active": True},
+}
+
+
+def answered(root: Path, data: dict[str, Any], argv: list[str] = ARGV) -> tuple[str, int] | None:
+    """The quick path's answer (stdout, exit code), or None when it steps aside."""
+    found = quick.answer(argv, json.dumps({"cwd": str(root), "session_id": "s", **data}))
+    return None if found is None else (found[1], found[0])
+
+
+@pytest.mark.parametrize("case", FROM_VERDICTS)
+def test_the_look_s_verdicts_answer_as_the_full_guard(root: Path, case: str) -> None:
+    data = with_root(FROM_VERDICTS[case], root)
+    before = snapshot(root)
+    found = answered(root, data)
+    assert found is not None
+    assert snapshot(root) == before  # and it changed nothing
+    assert found == full(root, data)
+
+
+def test_a_refused_tick_is_refused_in_the_full_guard_s_words(root: Path) -> None:
+    out, code = answered(root, edit("TASKS.md", *TICK_B)) or ("", -1)
+    assert (json.loads(out), code) == (
+        {
+            "hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": "deny",
+                "permissionDecisionReason": "This edit ticks sub-tasks that no passing test "
+                "run backs:\n- 1.2 Run pytest on test_b.py: asks for a test run and has no "
+                "passing evidence; run `pytest --tracker TASKS.md --tracker-update`; it ticks "
+                "what passes\nRun the tests instead (tasktracker run -- --tracker-update); a "
+                "box is ticked by the run that proves it. If the run is blocked, report the "
+                "blocker; do not tick.",
+            }
+        },
+        0,
+    )
+
+
+MIXED = TRACKER + (
+    "- [ ] Run pylint on test_a.py\n"
+    "- [ ] Implement the parser (verified via code review)\n"
+    "- [ ] Write tests for the parser and run them to verify they fail\n"
+    "- [ ] Prepare the commit message\n"
+    "- [ ] Fix the docs <!-- tests: test_b.py -->\n"
+)
+
+
+def test_whatever_boxes_an_edit_ticks_the_quick_answer_is_the_full_guard_s(root: Path) -> None:
+    """The oracle: every set of boxes ticked in one edit, in a tracker of every kind of
+    sub-task (passed, never run, named checks, a claim, a red phase, none verifies, an
+    explicit link); where the quick path answers, the full guard answers the same."""
+    tracker = root / "TASKS.md"
+    tracker.write_text(MIXED)
+    full(root, {"hook_event_name": "SessionStart", "source": "startup"})
+    boxes = [line for line in MIXED.splitlines() if line.startswith("- [ ]")]
+    answers = {"quick": 0, "full": 0}
+    for chosen in range(1, 2 ** len(boxes)):
+        text = MIXED
+        for index, line in enumerate(boxes):
+            if chosen >> index & 1:
+                text = text.replace(line, line.replace("[ ]", "[x]", 1))
+        data = write("TASKS.md", text)
+        found = answered(root, data)
+        answers["quick" if found is not None else "full"] += 1
+        if found is not None:
+            assert found == full(root, data), text
+        assert tracker.read_text() == MIXED  # only asked: nothing was written
+    # 1.1 and 1.4 are the code's to decide: every set holding either goes to the judge
+    assert answers == {"quick": 2 ** (len(boxes) - 2) - 1, "full": 3 * 2 ** (len(boxes) - 2)}
+
+
+def test_the_quick_path_steps_aside_when_anything_the_verdicts_rest_on_changed(
+    root: Path,
+) -> None:
+    tick = edit("TASKS.md", *TICK_B)
+    assert answered(root, tick) is not None
+
+    def steps_aside(change: Any) -> None:
+        change()
+        assert answered(root, tick) is None
+        full(root, SHELL)  # the next look
+        assert answered(root, tick) is not None
+
+    ini = root / "pytest.ini"
+    steps_aside(lambda: ini.write_text(ini.read_text() + "tracker_stale = warn\n"))
+    marker = "import pytest\n\n@pytest.mark.task('1.3')\ndef test_c():\n    pass\n"
+    steps_aside(lambda: (root / "test_c.py").write_text(marker))
+    steps_aside(lambda: (root / "sub").mkdir())
+    verdicts = root / ".tasktracker" / ".guard" / "verdicts.json"
+    steps_aside(lambda: verdicts.write_text("{"))
+    steps_aside(lambda: verdicts.write_text(verdicts.read_text().replace('"key": [1', '"key": [2')))
+    absolute = edit(str(root / "TASKS.md"), *TICK_B)
+    assert answered(root, {**absolute, "cwd": str(root / "sub")}) is None  # other words
+    assert answered(root, tick, ["--agent", "gemini", "--tracker", "TASKS.md"]) is None
+
+
+def test_a_task_marker_added_since_the_look_links_what_no_test_verified(root: Path) -> None:
+    """1.3 could be ticked; a test file now names it in a ``task`` marker, so it needs
+    evidence: the end of a turn is no longer the quick path's to let go."""
+    assert answered(root, STOP) == ("", 0)
+    marker = "import pytest\n\n@pytest.mark.task('1.3')\ndef test_c():\n    pass\n"
+    (root / "test_c.py").write_text(marker)
+    assert answered(root, STOP) is None
+    out, _code = full(root, STOP)
+    assert json.loads(out)["reason"].startswith(
+        "The tracker holds ticks without evidence:\n- 1.3 Write the README: is linked to tests"
+    )
+
+
+def test_a_plan_changed_in_the_session_holds_the_turn_past_the_quick_path(root: Path) -> None:
+    tracker = root / "TASKS.md"
+    tracker.write_text(TRACKER.replace("Write the README", "Write the READMEs"))  # a shell
+    full(root, AFTER_SHELL)  # the look after it
+    assert answered(root, STOP) is None
+    out, _code = full(root, STOP)
+    assert json.loads(out)["reason"].startswith(
+        "tasktracker: the words, step or test links of sub-tasks changed during this session"
+    )
+
+
+def test_the_end_of_a_turn_after_a_kept_turn_is_the_full_guard_s(root: Path) -> None:
+    (root / "TASKS.md").write_text(TRACKER.replace(*TICK_B))
+    full(root, SHELL)  # the look: 1.2 is ticked without evidence
+    assert answered(root, STOP) is None  # a refusal at the end of a turn counts the turns
+    out, _code = full(root, STOP)
+    assert "1.2 Run pytest on test_b.py" in json.loads(out)["reason"]
+    (root / "TASKS.md").write_text(TRACKER)  # a shell unticks it
+    full(root, AFTER_SHELL)  # the look after it
+    assert answered(root, STOP) is None  # the turns kept count until a tool call passes
+    full(root, SHELL)
+    assert answered(root, STOP) == ("", 0)
 
 
 def test_a_hard_link_to_the_tracker_is_the_tracker(root: Path) -> None:
@@ -190,11 +341,6 @@ def test_other_settings_of_a_hook_file_stay_the_agent_s(root: Path) -> None:
     assert full(root, data) == ("", 0)
 
 
-def write(name: str, content: str) -> dict[str, Any]:
-    tool_input = {"file_path": name, "content": content}
-    return {"hook_event_name": "PreToolUse", "tool_name": "Write", "tool_input": tool_input}
-
-
 def test_after_a_change_the_quick_path_steps_aside(root: Path) -> None:
     """A shell that ticked, or wrote the state folder, is the full guard's to answer."""
     tracker = root / "TASKS.md"
@@ -208,9 +354,21 @@ def test_after_a_change_the_quick_path_steps_aside(root: Path) -> None:
     assert quick_answer(root, AFTER_SHELL) is None
 
 
-def test_the_quick_path_imports_nothing_but_itself_and_json_s_c_half(root: Path) -> None:
+@pytest.mark.parametrize(
+    ("event", "more"),
+    [
+        (SHELL, set()),
+        (edit("TASKS.md", *TICK_B), {"agents.verdicts", "agents.edits", "zlib"}),
+        (STOP, {"agents.verdicts", "zlib"}),
+    ],
+    ids=["a quiet event", "a refused tick", "the end of a turn"],
+)
+def test_the_quick_path_imports_nothing_but_itself_and_json_s_c_half(
+    root: Path, event: dict[str, Any], more: set[str]
+) -> None:
     """A hook runs on every tool call: importing typing, json or re would cost a third
-    of Python's start again (benchmarks/bench_hook.py)."""
+    of Python's start again (benchmarks/bench_hook.py). An event answered from the
+    look's verdicts adds their module, the edits' and zlib's CRC."""
     code = (
         "import sys\n"
         "before = set(sys.modules)\n"
@@ -223,19 +381,20 @@ def test_the_quick_path_imports_nothing_but_itself_and_json_s_c_half(root: Path)
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
-        input=json.dumps({**SHELL, "cwd": str(root)}),
+        input=json.dumps({**event, "cwd": str(root)}),
         capture_output=True,
         text=True,
         cwd=root,
         check=True,
     )
-    answer, imported, loaded_at_start = json.loads(done.stdout)
+    answer, imported, loaded_at_start = json.loads(done.stdout.splitlines()[-1])
     expected = {
         "__future__",
         "_json",
         "pytest_tasktracker",
         "pytest_tasktracker.agents",
         "pytest_tasktracker.agents.quick",
+        *(name if name == "zlib" else f"pytest_tasktracker.{name}" for name in more),
     }
     # Under coverage's subprocess measurement, Python starts with __future__ and _json
     # already loaded: what quick adds is then the rest.

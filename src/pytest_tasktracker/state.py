@@ -24,7 +24,7 @@ from pytest_tasktracker.rules.evidence import Evidence, ResultsError, read_evide
 from pytest_tasktracker.rules.freshness import CodeNow, passed_here, same_state
 from pytest_tasktracker.rules.gate import Blocked, blocked_ids
 from pytest_tasktracker.rules.journal import tracker_key
-from pytest_tasktracker.rules.judge import Facts, OpenBlocker, Reason, judge
+from pytest_tasktracker.rules.judge import Facts, OpenBlocker, Reason, depends_on_code, judge
 from pytest_tasktracker.rules.markers import marked_ids
 from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.tracker.model import SubTask, Tracker
@@ -81,13 +81,36 @@ class Record:
         """The judge's answer: why ``subtask`` may not be ``[x]`` now (empty: it may)."""
         return judge(subtask, self.facts(subtask), rerun)
 
+    def reasons_without_code(
+        self, subtask: SubTask, rerun: str, marked: frozenset[str] | None = None
+    ) -> list[Reason] | None:
+        """The judge's answer when no change of the code can alter it, taken without
+        the code state; None when it can (``depends_on_code``). ``marked``: the ids the
+        ``task`` markers name, when the caller watches their files for changes."""
+        facts = Facts(
+            evidence=self.evidence.get(subtask.id),
+            blocker=self.blocker(subtask.id),
+            checks=self.checks.get(subtask.id, {}),
+            marked=marked is not None and subtask.id.casefold() in marked,
+            declared=self.declared,
+            checks_untrusted=self.checks_untrusted,
+        )
+        if depends_on_code(subtask, facts, markers_known=marked is not None):
+            return None
+        return judge(subtask, facts, rerun)
+
 
 def read_record(
-    settings: Settings, code: CodeNow | None = None, evidence: dict[str, Evidence] | None = None
+    settings: Settings,
+    code: CodeNow | None = None,
+    evidence: dict[str, Evidence] | None = None,
+    *,
+    with_code: bool = True,
 ) -> Record:
     """The state folder; ``code``: the code state when the caller has just taken it;
     ``evidence``: a run's own, judged instead of results.json (a run judges its ticks
-    and its gate from what it saw)."""
+    and its gate from what it saw); ``with_code`` False: the code state is not taken
+    (for ``Record.reasons_without_code``)."""
     warnings = []
     recorded = journal.read(settings.state)
     if recorded.problem is not None:
@@ -114,7 +137,7 @@ def read_record(
         evidence,
         _blockers(settings, recorded),
         warnings,
-        code if code is not None else code_now(settings) if evidence or checks else None,
+        code if code is not None or not with_code else _code_for(settings, evidence or checks),
         checks or {},
         checks_untrusted,
         settings.declared,
@@ -152,6 +175,11 @@ def _blockers(settings: Settings, recorded: journal.Journal) -> list[OpenBlocker
     return found
 
 
+def _code_for(settings: Settings, recorded: object) -> CodeNow | None:
+    """The code state now, when something was recorded that it may make stale."""
+    return code_now(settings) if recorded else None
+
+
 def code_now(settings: Settings) -> CodeNow | None:
     """The code state now, as the last run took it (its root, wherever this runs), with
     the manifests of the states evidence was proven on."""
@@ -182,15 +210,23 @@ def proven_on_this_code(settings: Settings, state: CodeState | None) -> set[str]
     }
 
 
-def rerun_command(tracker: Tracker, record: Record | None = None, cwd: Path | None = None) -> str:
+def rerun_command(
+    tracker: Tracker,
+    record: Record | None = None,
+    cwd: Path | None = None,
+    *,
+    root: Path | None = None,
+) -> str:
     """The run that proves ``tracker``'s sub-tasks, runnable from here: from the code's
     root when that is not the working folder (a tracker kept outside the project). There
     the tracker is ``--tracker=PATH``: pytest picks its rootdir and ini file before any
     plugin's options are known, and would take a separate ``PATH`` outside the project
     for a test path (its rootdir then the common folder, the project's ini unread).
-    ``cwd``: where the command will be run (default: here)."""
+    ``cwd``: where the command will be run (default: here); ``root``: the code's root
+    when ``record`` holds no code state."""
     command = f"pytest --tracker {tracker.path} --tracker-update"
-    root = record.code.root if record is not None and record.code is not None else None
+    if record is not None and record.code is not None:
+        root = record.code.root
     if root is None:
         return command
 

@@ -28,16 +28,20 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
+from pytest_tasktracker.agents import verdicts
 from pytest_tasktracker.agents.quick import CONFIG_FILES, HOOK_FILES, HOOK_FOLDERS
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.rules import journal
+from pytest_tasktracker.rules.codestate import judged_root
+from pytest_tasktracker.rules.markers import marked_ids_watched
 from pytest_tasktracker.settings import Settings, SettingsError, resolve_in
 from pytest_tasktracker.state import Record, read_record, rerun_command
 from pytest_tasktracker.ticks import write
 from pytest_tasktracker.tracker.editing import Change, load
-from pytest_tasktracker.tracker.fileio import write_locked
+from pytest_tasktracker.tracker.fileio import decode, read_bytes, write_locked
 from pytest_tasktracker.tracker.model import SubTask, Tracker, parse
 
 SNAPSHOT = "ticks.json"  # in the state folder: the ticks the hook last saw
@@ -325,24 +329,111 @@ def _snapshot(settings: Settings) -> set[str] | None:
     return set(done)
 
 
-def _save_snapshot(settings: Settings, tracker: Tracker) -> None:
-    """The ticks seen, with the tracker's size, time and inode: the hook's quick path
-    (``agents.quick``) knows from them alone that nothing changed since."""
-    done = sorted(subtask.id for subtask in tracker.subtasks if subtask.done)
+class _Seen(NamedTuple):
+    """The tracker as one look read it: parsed, its bytes, and its size, time and inode
+    taken before they were read (a change after the read makes them differ)."""
+
+    tracker: Tracker
+    data: bytes
+    identity: list[int] | None
+
+
+def _read_seen(settings: Settings) -> _Seen:
     identity = _identity(settings.tracker)
+    name = shown_tracker(settings)
+    data = read_bytes(settings.tracker, name=name)
+    return _Seen(parse(decode(Path(name), data), name), data, identity)
+
+
+def _save_snapshot(settings: Settings, seen_now: _Seen) -> None:
+    """The ticks seen, with the tracker's size, time and inode: the hook's quick path
+    (``agents.quick``) knows from them alone that nothing changed since; and the
+    judge's answers that the code cannot change (``agents.verdicts``)."""
+    tracker = seen_now.tracker
+    done = sorted(subtask.id for subtask in tracker.subtasks if subtask.done)
     plan = [[key[0], key[1], list(key[2])] for key, _subtask in _plan_of(tracker)]
     try:
         seen = json.loads((settings.state / SNAPSHOT).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         seen = None
     guarded = json.loads(json.dumps(_hook_settings(settings.code_root), sort_keys=True))
-    now = {"done": done, "identity": identity, "plan": plan, "settings": guarded}
-    if seen == now:
-        return
-    data = json.dumps(now) + "\n"
+    now = {"done": done, "identity": seen_now.identity, "plan": plan, "settings": guarded}
     # not written: the next look compares with an older snapshot, and nothing is lost
     with contextlib.suppress(OSError, TrackerError):
-        write_locked(settings.state / SNAPSHOT, data.encode())
+        if seen != now:
+            write_locked(settings.state / SNAPSHOT, (json.dumps(now) + "\n").encode())
+        _save_verdicts(settings, seen_now)
+
+
+def _save_verdicts(settings: Settings, seen: _Seen) -> None:
+    """What the hook's quick path needs to refuse a false tick alone: the judge's answer
+    on each sub-task, where the code cannot change it (``agents.verdicts``)."""
+    tracker = seen.tracker
+    # taken first: a record written while this judges makes it another key
+    key = verdicts.key(str(settings.tracker), str(settings.state), seen.data, seen.identity)
+    record = read_record(settings, with_code=False)
+    markers = marked_ids_watched(settings.code_root, settings.testpaths)
+    root = judged_root(settings) if record.evidence or record.checks else None
+    cwd = settings.code_root
+    rerun = from_here(settings, rerun_command(tracker, None, cwd, root=root), cwd)
+    boxes: list[list[object]] = []
+    for subtask in tracker.subtasks:
+        reasons = record.reasons_without_code(subtask, rerun, markers[0] if markers else None)
+        verdict: str | None = None
+        if reasons is not None:
+            verdict = ""
+            if reasons:
+                holder = record.blocker(subtask.id)
+                why = f"{reasons[0].why}; {reasons[0].todo}"
+                tick = FalseTick(subtask.id, subtask.text, why, holder.path if holder else None)
+                verdict = tick.line()
+        boxes.append([subtask.offset, subtask.status, verdict])
+    data = {
+        "key": key,
+        "cwd": os.path.realpath(cwd),
+        "run": run_the_tests(settings, cwd),
+        "boxes": boxes,
+        "watched": [*(markers[1] if markers else []), *_watched_configuration(cwd)],
+        "stop": (
+            swapped_tracker(settings, cwd) is None
+            and not _hooks_changed(settings)
+            and not _plan_gone(settings, tracker)
+        ),
+        "stop_watched": _watched_hooks(settings),
+    }
+    path = settings.state / BACKUP / verdicts.FILE
+    text = json.dumps(data) + "\n"
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_locked(path, text.encode())
+
+
+def _watched(paths: list[Path]) -> list[list[object]]:
+    """Each path with its size, time and inode (alone when it is not there)."""
+    return [[str(path), *(_identity(path) or [])] for path in paths]
+
+
+def _watched_configuration(cwd: Path) -> list[list[object]]:
+    """The configuration files pytest could read from ``cwd``: the settings the look's
+    answers were given on (``agents.verdicts``)."""
+    folder = Path(os.path.realpath(cwd))
+    return _watched([place / name for place in (folder, *folder.parents) for name in CONFIG_FILES])
+
+
+def _watched_hooks(settings: Settings) -> list[list[object]]:
+    """What the end of a turn judges besides the ticks: the hooks and the plan as the
+    session started, and the hosts' hook files (``agents.verdicts``)."""
+    paths = [settings.state / BACKUP / HOOKS_SEEN, settings.state / BACKUP / PLAN_SEEN]
+    for base in (Path(os.path.realpath(settings.code_root)), Path.home()):
+        paths += [base / name for name in HOOK_FILES]
+        for folder in HOOK_FOLDERS:
+            paths.append(base / folder)
+            with contextlib.suppress(OSError):
+                paths += [base / folder / name for name in sorted(os.listdir(base / folder))]
+    return _watched(paths)
 
 
 def _identity(path: Path) -> list[int] | None:
@@ -377,7 +468,7 @@ def look(settings: Settings) -> None:
     time, so an unchanged file is not copied again)."""
     if settings.tracker.is_file():
         with contextlib.suppress(TrackerError):
-            _save_snapshot(settings, load(settings.tracker, shown_tracker(settings)))
+            _save_snapshot(settings, _read_seen(settings))
     state = settings.state
     if not (state / journal.FILE).is_file():
         return
@@ -402,7 +493,8 @@ def untick_false_ticks(settings: Settings, cwd: Path | None = None) -> list[Fals
     if not settings.tracker.is_file():
         return []
     name = shown_tracker(settings)
-    tracker = load(settings.tracker, name)
+    now = _read_seen(settings)
+    tracker = now.tracker
     seen = _snapshot(settings)
     found: list[FalseTick] = []
     if seen is not None:
@@ -412,8 +504,8 @@ def untick_false_ticks(settings: Settings, cwd: Path | None = None) -> list[Fals
     if found:
         changes = [Change(tick.id, False, tick.text) for tick in found]
         write(settings.tracker, name, tracker, changes, Record({}, []), "")
-        tracker = load(settings.tracker, name)
-    _save_snapshot(settings, tracker)
+        now = _read_seen(settings)
+    _save_snapshot(settings, now)
     return found
 
 
@@ -627,21 +719,27 @@ def remember_hooks(settings: Settings) -> None:
 def changed_hooks(settings: Settings) -> str | None:
     """Why the agent must not stop yet: a tool changed the hooks' settings during the
     session (said once: the new settings are then the ones remembered)."""
-    path = settings.state / BACKUP / HOOKS_SEEN
-    try:
-        seen = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    names = _hooks_changed(settings)
+    if not names:
         return None
-    now = json.loads(json.dumps(_hook_settings(settings.code_root), sort_keys=True))
-    if seen == now:
-        return None
-    names = sorted(name for name in {*seen, *now} if seen.get(name) != now.get(name))
     remember_hooks(settings)
     return (
         f"the settings that guard the tracker in {', '.join(names)} changed during this "
         "session: put them back as they were (git checkout, or ask the user); only the user "
         "changes the hooks and what is judged, and they will see this"
     )
+
+
+def _hooks_changed(settings: Settings) -> list[str]:
+    """The files whose hook settings differ from the session's start."""
+    try:
+        seen = json.loads((settings.state / BACKUP / HOOKS_SEEN).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    now = json.loads(json.dumps(_hook_settings(settings.code_root), sort_keys=True))
+    if seen == now or not isinstance(seen, dict):
+        return []
+    return sorted(name for name in {*seen, *now} if seen.get(name) != now.get(name))
 
 
 PLAN_SEEN = "plan.json"  # in .guard/: the sub-tasks' words as the session found them
@@ -663,11 +761,28 @@ def changed_plan_in_session(settings: Settings) -> str | None:
     """Why the agent must not stop yet: a tool changed the words, step or links of
     sub-tasks during the session (said once: the plan now is then the one remembered)."""
     try:
+        tracker = load(settings.tracker, shown_tracker(settings))
+    except TrackerError:
+        return None
+    gone = _plan_gone(settings, tracker)
+    if not gone:
+        return None
+    remember_plan(settings)
+    return (
+        f"the words, step or test links of sub-tasks changed during this session "
+        f"({'; '.join(gone)}): put them back as they were (git checkout, or ask the user); "
+        "only the user changes the plan, and they will see this"
+    )
+
+
+def _plan_gone(settings: Settings, tracker: Tracker) -> list[str]:
+    """The sub-tasks of the session's start whose words, step or links ``tracker`` no
+    longer has."""
+    try:
         seen = json.loads((settings.state / BACKUP / PLAN_SEEN).read_text(encoding="utf-8"))
         before = [((a, b, tuple(links)), str(i)) for a, b, links, i in seen]
-        tracker = load(settings.tracker, shown_tracker(settings))
-    except (OSError, ValueError, TypeError, TrackerError):
-        return None
+    except (OSError, ValueError, TypeError):
+        return []
     remaining: dict[tuple[str, str, tuple[str, ...]], int] = {}
     for key, _subtask in _plan_of(tracker):
         remaining[key] = remaining.get(key, 0) + 1
@@ -677,11 +792,4 @@ def changed_plan_in_session(settings: Settings) -> str | None:
             remaining[key] -= 1
         else:
             gone.append(f"{subtask_id} {key[1][:60]}")
-    if not gone:
-        return None
-    remember_plan(settings)
-    return (
-        f"the words, step or test links of sub-tasks changed during this session "
-        f"({'; '.join(gone)}): put them back as they were (git checkout, or ask the user); "
-        "only the user changes the plan, and they will see this"
-    )
+    return gone

@@ -29,6 +29,7 @@ from typing import TextIO
 from pytest_tasktracker.agents import guard
 from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Host
 from pytest_tasktracker.agents.quick import CONFIG_FILES, HOOK_FILES, HOOK_FOLDERS
+from pytest_tasktracker.agents.verdicts import refused_ticks
 from pytest_tasktracker.settings import Settings
 
 
@@ -41,9 +42,9 @@ def decide(event: Event, settings: Settings) -> Answer:
             guard.stop_streak(settings, blocked=False)
         return Answer(deny=deny)
     if event.kind == "session":
-        guard.look(settings)
         guard.remember_hooks(settings)
         guard.remember_plan(settings)
+        guard.look(settings)  # last: its verdicts are for the hooks and plan remembered
         return Answer()
     if event.kind == "post":
         return Answer(tell=_after_tool(event, settings))
@@ -95,13 +96,8 @@ def _edit_decision(event: Event, settings: Settings) -> str | None:
                 )
             found = guard.false_ticks(settings, before or "", after, event.cwd)
             if found:
-                lines = "\n".join(f"- {tick.line()}" for tick in found)
                 run = guard.run_the_tests(settings, event.cwd)
-                return (
-                    f"This edit ticks sub-tasks that no passing test run backs:\n{lines}\n"
-                    f"Run the tests instead ({run}); a box is ticked by the run "
-                    "that proves it. If the run is blocked, report the blocker; do not tick."
-                )
+                return refused_ticks([tick.line() for tick in found], run)
     return None
 
 

@@ -46,10 +46,11 @@ HOOK_FOLDERS = (".github/hooks/",)  # every file in them
 SNAPSHOT = "ticks.json"
 BACKUP = ".guard"
 RECORDS = ("journal.jsonl", "results.json", "checks.json")
+_STOPS = {"Stop": "stop", "SubagentStop": "stop"}  # answered from the look's verdicts
 _QUIET_EVENTS = {
-    # host: {event name: "pre" | "post" | "session"} for the events it may answer quickly
-    "claude": {"PreToolUse": "pre", "PostToolUse": "post", "SessionStart": "session"},
-    "codex": {"PreToolUse": "pre", "PostToolUse": "post", "SessionStart": "session"},
+    # host: {event name: "pre" | "post" | "session" | "stop"} for the events it may answer
+    "claude": {"PreToolUse": "pre", "PostToolUse": "post", "SessionStart": "session", **_STOPS},
+    "codex": {"PreToolUse": "pre", "PostToolUse": "post", "SessionStart": "session", **_STOPS},
     "gemini": {"BeforeTool": "pre", "AfterTool": "post", "SessionStart": "session"},
     "cursor": {
         "preToolUse": "pre",
@@ -206,11 +207,21 @@ def _written(tool_input: Any) -> list[str] | None:
     return found
 
 
-def _watched(path: str, cwd: str, project: str, tracker: str, state: str) -> bool:
-    """Whether an edit of ``path`` is the guard's to judge: the tracker (by its real
-    path or its inode), its state folder, a pytest configuration file, a hook file."""
-    full = os.path.realpath(os.path.join(cwd, path))
-    if os.path.basename(full) in CONFIG_FILES or full == os.path.realpath(tracker):
+def _is_tracker(full: str, tracker: str) -> bool:
+    """Whether ``full`` (a real path) is the tracker: by its real path or its inode."""
+    if full == os.path.realpath(tracker):
+        return True
+    try:
+        found, watched = os.stat(full), os.stat(tracker)
+    except OSError:
+        return False
+    return (found.st_dev, found.st_ino) == (watched.st_dev, watched.st_ino)
+
+
+def _guarded(full: str, project: str, state: str) -> bool:
+    """Whether ``full`` (a real path) is in the state folder, a pytest configuration
+    file or a host's hook configuration."""
+    if os.path.basename(full) in CONFIG_FILES:
         return True
     if (full + os.sep).startswith(os.path.realpath(state) + os.sep):
         return True
@@ -218,11 +229,14 @@ def _watched(path: str, cwd: str, project: str, tracker: str, state: str) -> boo
         inside = os.path.relpath(full, os.path.realpath(base)).replace(os.sep, "/")
         if inside in HOOK_FILES or inside.startswith(HOOK_FOLDERS):
             return True
-    try:
-        found, watched = os.stat(full), os.stat(tracker)
-    except OSError:
-        return False
-    return (found.st_dev, found.st_ino) == (watched.st_dev, watched.st_ino)
+    return False
+
+
+def _watched(path: str, cwd: str, project: str, tracker: str, state: str) -> bool:
+    """Whether an edit of ``path`` is the guard's to judge: the tracker (by its real
+    path or its inode), its state folder, a pytest configuration file, a hook file."""
+    full = os.path.realpath(os.path.join(cwd, path))
+    return _guarded(full, project, state) or _is_tracker(full, tracker)
 
 
 def _records_unchanged(state: str) -> bool:
@@ -244,25 +258,34 @@ def _records_unchanged(state: str) -> bool:
     return True
 
 
-def nothing_to_do(data: dict[str, Any], given: dict[str, str], cwd: str) -> bool:
-    """Whether the event needs no answer and no work: see the module's docstring."""
+class _Where:
+    """An event the quick path may answer: its host, kind, folder, and the project's
+    tracker and state folder."""
+
+    __slots__ = ("cwd", "host", "kind", "project", "state", "tracker")
+
+    def __init__(self, host: str, kind: str, cwd: str, project: str, tracker: str, state: str):
+        self.host, self.kind, self.cwd = host, kind, cwd
+        self.project, self.tracker, self.state = project, tracker, state
+
+
+def _where(data: dict[str, Any], given: dict[str, str], cwd: str) -> _Where | None:
+    """Where the event happens, when its kind is one the quick path may answer and the
+    tracker is pinned and found; else None."""
     host = given.get("agent", "claude")
     name = str(data.get("hook_event_name") or given.get("event") or "")
     kind = _QUIET_EVENTS.get(host, {}).get(name)
     tracker = given.get("tracker")
     if kind is None or not tracker:
-        return False
+        return None
     if host == "claude" and data.get("tool_name") == "TaskUpdate":
-        return False
-    written = _written(_tool_input(data)) if kind == "pre" else []
-    if written is None:
-        return False
+        return None
     if os.path.isabs(tracker):
         project = os.path.dirname(tracker)
     else:
         found = _project(cwd, tracker)
         if found is None:
-            return False
+            return None
         project = found
     tracker_path = os.path.join(project, tracker)
     state = given.get("tracker-state")
@@ -271,21 +294,90 @@ def nothing_to_do(data: dict[str, Any], given: dict[str, str], cwd: str) -> bool
         if state
         else os.path.join(os.path.dirname(tracker_path), ".tasktracker")
     )
-    if any(_watched(path, cwd, project, tracker_path, state_path) for path in written):
-        return False
+    return _Where(host, kind, cwd, project, tracker_path, state_path)
+
+
+def _look_is_current(where: _Where) -> bool:
+    """Whether the tracker and every record of the state folder are as the guard's last
+    look saw them (its snapshot, and its copies of the records)."""
     try:
-        with open(os.path.join(state_path, SNAPSHOT), encoding="utf-8") as file:
+        with open(os.path.join(where.state, SNAPSHOT), encoding="utf-8") as file:
             seen = loads(file.read())
     except (OSError, ValueError):
         return False
-    if not isinstance(seen, dict) or seen.get("identity") != _identity(tracker_path):
+    if not isinstance(seen, dict) or seen.get("identity") != _identity(where.tracker):
         return False
-    has_journal = os.path.isfile(os.path.join(state_path, "journal.jsonl"))
-    return not has_journal or _records_unchanged(state_path)
+    has_journal = os.path.isfile(os.path.join(where.state, "journal.jsonl"))
+    return not has_journal or _records_unchanged(where.state)
 
 
-def run(argv: list[str], raw: str) -> int | None:
-    """The hook's answer when the quick path has it (nothing to do: 0), else None."""
+def _no_stop_streak(state: str) -> bool:
+    """Whether the guard kept the agent from stopping in no turn since the last tool
+    call (a tool call the full guard lets through starts that count again)."""
+    try:
+        with open(os.path.join(state, BACKUP, "stops.json"), encoding="utf-8") as file:
+            seen = loads(file.read())
+    except OSError:
+        return True
+    except ValueError:
+        return False
+    return isinstance(seen, dict) and seen.get("count") == 0
+
+
+def nothing_to_do(data: dict[str, Any], given: dict[str, str], cwd: str) -> bool:
+    """Whether the event needs no answer and no work: see the module's docstring."""
+    where = _where(data, given, cwd)
+    if where is None or where.kind == "stop":
+        return False
+    written = _written(_tool_input(data)) if where.kind == "pre" else []
+    if written is None:
+        return False
+    if any(_watched(path, cwd, where.project, where.tracker, where.state) for path in written):
+        return False
+    return _look_is_current(where)
+
+
+def tick_answer(data: dict[str, Any], given: dict[str, str], cwd: str) -> tuple[int, str] | None:
+    """The full guard's answer to an edit of the tracker alone that only ticks boxes,
+    from the look's verdicts (``agents.verdicts``); None when the full guard must
+    answer."""
+    where = _where(data, given, cwd)
+    if where is None or where.kind != "pre":
+        return None
+    tool_input = _tool_input(data)
+    written = _written(tool_input)
+    if not written or len(written) != 1:
+        return None
+    full = os.path.realpath(os.path.join(cwd, written[0]))
+    if _guarded(full, where.project, where.state) or not _is_tracker(full, where.tracker):
+        return None
+    if not _look_is_current(where):
+        return None
+    from pytest_tasktracker.agents import verdicts
+
+    found = verdicts.answer(where.host, tool_input, cwd, where.tracker, where.state, loads)
+    if found is None or (not found[1] and not _no_stop_streak(where.state)):
+        return None  # a tick let through: the full guard then starts the stop count again
+    return found
+
+
+def stop_answer(data: dict[str, Any], given: dict[str, str], cwd: str) -> tuple[int, str] | None:
+    """The full guard's answer at the end of a turn when it lets the agent stop, from
+    the look's verdicts; None when the full guard must answer."""
+    where = _where(data, given, cwd)
+    if where is None or where.kind != "stop":
+        return None
+    if data.get("stop_hook_active"):
+        return 0, ""  # the host already keeps the agent going: the guard lets go
+    if not _look_is_current(where) or not _no_stop_streak(where.state):
+        return None
+    from pytest_tasktracker.agents import verdicts
+
+    return verdicts.stop_answer(where.host, cwd, where.tracker, where.state, loads)
+
+
+def answer(argv: list[str], raw: str) -> tuple[int, str] | None:
+    """The hook's answer when the quick path has it (exit code and stdout), else None."""
     given = options(argv)
     try:
         data = loads(raw)
@@ -295,11 +387,21 @@ def run(argv: list[str], raw: str) -> int | None:
         return None
     roots = data.get("workspace_roots")
     cwd = str(data.get("cwd") or (roots[0] if isinstance(roots, list) and roots else "."))
-    if not nothing_to_do(data, given, cwd):
+    if nothing_to_do(data, given, cwd):
+        return 0, "{}\n" if given.get("agent") == "cursor" else ""  # Cursor wants JSON
+    return tick_answer(data, given, cwd) or stop_answer(data, given, cwd)
+
+
+def run(argv: list[str], raw: str) -> int | None:
+    """The hook's exit code when the quick path has its answer (written to stdout),
+    else None."""
+    found = answer(argv, raw)
+    if found is None:
         return None
-    if given.get("agent") == "cursor":
-        os.write(1, b"{}\n")  # Cursor wants JSON whatever it is told
-    return 0
+    data = found[1].encode()
+    while data:
+        data = data[os.write(1, data) :]
+    return found[0]
 
 
 def main() -> None:

@@ -171,9 +171,7 @@ def for_judge(settings: Settings, excluded: Sequence[Path] = ()) -> CodeState:
     still there; else the project's), the files it collected, its environment (when
     this is the machine it ran on); without ``excluded`` (an attestation being read)."""
     record = _read_record(settings.state)
-    root = settings.code_root
-    if record.root is not None and record.root.is_dir():
-        root = record.root
+    root = judged_root(settings, record)
     installed = environment.again(record.where) if record.where is not None else None
     outputs = [root / path for path in record.outputs] if root == record.root else []
     return code_state(
@@ -183,6 +181,15 @@ def for_judge(settings: Settings, excluded: Sequence[Path] = ()) -> CodeState:
         records=settings.state / FOLDER,
         installed=installed,
     )
+
+
+def judged_root(settings: Settings, record: _Record | None = None) -> Path:
+    """The folder ``for_judge`` digests: the last run's root when that folder is still
+    there, else the project's."""
+    record = record or _read_record(settings.state)
+    if record.root is not None and record.root.is_dir():
+        return record.root
+    return settings.code_root
 
 
 def remember(state_folder: Path, state: CodeState) -> None:

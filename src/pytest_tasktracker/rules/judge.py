@@ -110,6 +110,28 @@ def judge(subtask: SubTask, facts: Facts, rerun: str) -> list[Reason]:
     return reasons
 
 
+def depends_on_code(subtask: SubTask, facts: Facts, markers_known: bool = False) -> bool:
+    """Whether ``judge``'s answer on ``subtask`` may change with the code alone (its files
+    and environment), the other facts the same: it names checks (recorded per code
+    state), its pass may be stale, or only a ``task`` marker in the test files would
+    link it (unless ``markers_known``: the caller watches those files). ``facts.code``,
+    and ``facts.marked`` unless ``markers_known``, are then not needed for the answer."""
+    if any(name != "pytest" for name in named_checks(subtask, facts.declared)):
+        return True
+    intent = read_intent(subtask)
+    if intent.red_phase:
+        return False
+    evidence = facts.evidence
+    if not (intent.verifiable or _linked(evidence)):
+        return not markers_known  # a marker added to a test file would link it
+    return (
+        evidence is not None
+        and evidence.text == subtask.text
+        and _evidence_problem(evidence, "") is None
+        and evidence.outcome == "passed"
+    )
+
+
 def _check_problem(subtask: SubTask, facts: Facts) -> list[Reason]:
     """What the non-pytest checks a sub-task names still lack on this code."""
     named = named_checks(subtask, facts.declared)

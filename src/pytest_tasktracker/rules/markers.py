@@ -9,6 +9,7 @@ further. A sub-task a marker names is linked to tests, so its box needs evidence
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,29 @@ def marked_ids(rootdir: Path, roots: Sequence[str] = ()) -> frozenset[str]:
     under ``roots`` (relative to ``rootdir``; default the whole rootdir)."""
     files = DiskFiles(rootdir, list(roots) or [""], ()).files()
     return frozenset(i for ids in marked_files(rootdir, files).values() for i in ids)
+
+
+def marked_ids_watched(
+    rootdir: Path, roots: Sequence[str] = (), limit: int = 3000
+) -> tuple[frozenset[str], list[list[object]]] | None:
+    """``marked_ids``, and what would change them: the size, time and inode of every
+    folder walked or left out and of every ``.py`` file (absolute paths); None when
+    there are more than ``limit`` (watching them would cost more than reading)."""
+    rootdir = Path(os.path.abspath(rootdir))
+    walked = DiskFiles(rootdir, list(roots) or [""], ())
+    files = walked.files()
+    if len(files) + len(walked.folders) > limit:
+        return None
+    watched: list[list[object]] = []
+    for path in [*dict.fromkeys(walked.folders), *(str(rootdir / name) for name in files)]:
+        try:
+            found = os.stat(path)
+        except OSError:
+            watched.append([path])
+            continue
+        watched.append([path, found.st_size, found.st_mtime_ns, found.st_ino])
+    ids = frozenset(i for found in marked_files(rootdir, files).values() for i in found)
+    return ids, watched
 
 
 def marked_files(rootdir: Path, files: Sequence[str]) -> dict[str, list[str]]:

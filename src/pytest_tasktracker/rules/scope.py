@@ -98,6 +98,7 @@ class DiskFiles:
         self.roots = roots
         self.norecurse = tuple(norecurse) or DEFAULT_NORECURSE
         self._files: list[str] | None = None
+        self.folders: list[str] = []  # every folder walked or left out, once walked
 
     def files(self) -> list[str]:
         if self._files is None:
@@ -110,17 +111,19 @@ class DiskFiles:
             if top.is_file():
                 yield root
                 continue
+            self.folders += [str(top), str(top.parent)]
             for folder, dirs, files in os.walk(top):
-                dirs[:] = [d for d in dirs if not self._skip(Path(folder, d))]
+                named = [d for d in dirs if not self._named(d)]
+                # a folder left out for what it holds (a venv) is in by the next look
+                self.folders += [folder, *(os.path.join(folder, d) for d in named)]
+                dirs[:] = [d for d in named if not (Path(folder, d) / "pyvenv.cfg").is_file()]
                 base = Path(folder).relative_to(self.rootdir).as_posix()
                 prefix = "" if base == "." else base + "/"
                 yield from (prefix + name for name in files if name.endswith(".py"))
 
-    def _skip(self, folder: Path) -> bool:
-        name = folder.name
-        if any(fnmatch.fnmatch(name, pattern) for pattern in self.norecurse):
-            return True
-        return (folder / "pyvenv.cfg").is_file()
+    def _named(self, name: str) -> bool:
+        """Whether ``norecursedirs`` leaves a folder out by its name."""
+        return any(fnmatch.fnmatch(name, pattern) for pattern in self.norecurse)
 
     def named(self, target: str) -> list[str]:
         return [path for path in self.files() if suffix_match(path, target)]

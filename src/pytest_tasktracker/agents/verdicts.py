@@ -1,0 +1,245 @@
+"""The look's verdicts: the judge's answer on each sub-task that no change of the code can
+alter, kept so that the hook's quick path can refuse a false tick without the judge.
+
+Judging takes the tracker's parser, the evidence, the settings and the standard library
+they need: 9x Python's start for a hook (benchmarks/bench_hook.py). Most of it is the
+same at every call, so each look of the full guard (``guard.look``, and after a tool
+that changed the tracker) writes ``<state>/.guard/verdicts.json``:
+
+- ``key``: what the answers were given on (``key``): the tracker (its size, time, inode
+  and CRC-32), the state folder and every record in it (the journal, the evidence files,
+  the blocker reports, what the last run digested), the configuration files pytest could
+  read from the tracker's folder up, and ``$PYTEST_TRACKER``;
+- ``boxes``: each sub-task's box (offset and status) and the judge's answer if it were
+  ticked: ``""`` (it may), the refusal the full guard gives, or null when the code can
+  change the answer (a pass that may be stale, checks named with their record per code
+  state, a link that only a ``task`` marker in the test files makes);
+- ``cwd``, ``run``: the folder the words are said from (the code's root), and what to run
+  to tick, as said from there.
+
+Before an edit of the tracker (``answer``), when the key is the same now and the edit
+only changes boxes: every box it ticks has an answer here and one of them is a
+refusal, the edit is refused with the full guard's words; when each may be ticked, it
+is let through. Anything else (a word changed, a line added, an answer that depends on
+the code, another folder, another host's shape) goes to the full guard.
+
+Trust: this file is in the state folder, which the guard keeps from edits, but a shell
+can write it. A forged refusal only refuses; a forged "it may" lets one edit through to
+the checks after it: the full guard after the tool unticks what the judge rejects, and
+at the end of a turn and in ``tasktracker gate`` the full judge answers.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+
+TYPE_CHECKING = False  # typing costs the quick path 40 M instructions (it imports re)
+if TYPE_CHECKING:
+    from typing import Any
+
+FILE = "verdicts.json"  # in the state folder's .guard/
+VERSION = 1
+CONFIG_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+RECORDS = ("journal.jsonl", "results.json", "checks.json", "code/run.json")
+TICKED = ("x", "X")
+# The hosts that speak Claude Code's wire format (hosts/claude.py).
+CLAUDE_SHAPED = ("claude", "codex")
+
+
+def refused_ticks(lines: list[str], run: str) -> str:
+    """The full guard's refusal of an edit that ticks sub-tasks the judge rejects
+    (``lines``: each one's ``FalseTick.line()``)."""
+    listed = "\n".join(f"- {line}" for line in lines)
+    return (
+        f"This edit ticks sub-tasks that no passing test run backs:\n{listed}\n"
+        f"Run the tests instead ({run}); a box is ticked by the run "
+        "that proves it. If the run is blocked, report the blocker; do not tick."
+    )
+
+
+def _identity(path: str) -> list[int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return [found.st_size, found.st_mtime_ns, found.st_ino]
+
+
+def key(tracker: str, state: str, data: bytes, seen: list[int] | None) -> list[Any]:
+    """What the look's answers depend on besides the code (see the module's docstring):
+    ``data`` is the tracker's bytes, ``seen`` its identity taken before reading them."""
+    records = []
+    for name in RECORDS:
+        found = _identity(os.path.join(state, name))
+        if found is not None:
+            records.append([name, *found])
+    try:
+        blockers = sorted(os.listdir(os.path.join(state, "blockers")))
+    except OSError:
+        blockers = []
+    for name in blockers:
+        found = _identity(os.path.join(state, "blockers", name))
+        records.append([f"blockers/{name}", *(found or [])])
+    config = []
+    folder = os.path.dirname(os.path.realpath(tracker))
+    while True:
+        for name in CONFIG_FILES:
+            found = _identity(os.path.join(folder, name))
+            if found is not None:
+                config.append([os.path.join(folder, name), *found])
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return [
+        VERSION,
+        os.path.realpath(tracker),
+        os.path.realpath(state),
+        seen,
+        zlib.crc32(data),
+        records,
+        config,
+        os.environ.get("PYTEST_TRACKER"),
+    ]
+
+
+def _unchanged(watched: Any) -> bool:
+    """Whether every file and folder the look watched (the test files whose ``task``
+    markers it read, and their folders) is as it was."""
+    if not isinstance(watched, list):
+        return False
+    for entry in watched:
+        if not (isinstance(entry, list) and entry and isinstance(entry[0], str)):
+            return False
+        found = _identity(entry[0])
+        if (found or []) != entry[1:]:
+            return False
+    return True
+
+
+def _read(path: str) -> tuple[bytes, list[int] | None] | None:
+    seen = _identity(path)
+    try:
+        with open(path, "rb") as file:
+            return file.read(), seen
+    except OSError:
+        return None
+
+
+def _string(text: str) -> str:
+    """``text`` as ``json.dumps`` writes a string (ASCII, escaped)."""
+    try:
+        from _json import encode_basestring_ascii
+    except ImportError:  # pragma: no cover - a Python without the C accelerator
+        import json
+
+        return json.dumps(text)
+    return str(encode_basestring_ascii(text))
+
+
+def _deny(reason: str) -> str:
+    """Claude Code's refusal of a tool call, as ``hosts.claude`` writes it."""
+    return (
+        '{"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": '
+        f'"deny", "permissionDecisionReason": {_string(reason)}}}}}\n'
+    )
+
+
+def _kept(tracker: str, state: str, cwd: str, loads: Any) -> tuple[Any, str] | None:
+    """The look's verdicts and the tracker's text, when they are for the tracker, the
+    records, the settings and the test files as they are now, and words said from
+    ``cwd``; else None."""
+    read = _read(tracker)
+    if read is None:
+        return None
+    data, seen = read
+    try:
+        with open(os.path.join(state, ".guard", FILE), encoding="utf-8") as file:
+            kept = loads(file.read())
+        text = data.decode("utf-8")
+    except (OSError, ValueError):
+        return None
+    if not isinstance(kept, dict) or kept.get("key") != key(tracker, state, data, seen):
+        return None
+    if kept.get("cwd") != os.path.realpath(cwd) or not _unchanged(kept.get("watched")):
+        return None  # the words say what to run from the folder they were made for
+    if not isinstance(kept.get("boxes"), list):
+        return None
+    return kept, text
+
+
+def stop_answer(
+    host: str, cwd: str, tracker: str, state: str, loads: Any
+) -> tuple[int, str] | None:
+    """The full guard's answer at the end of a turn when it lets the agent stop: every
+    ticked box may be ticked, and the tracker, its settings, the hooks and the plan are
+    as the look saw them (``stop``); None when the full guard must answer."""
+    if host not in CLAUDE_SHAPED:
+        return None
+    found = _kept(tracker, state, cwd, loads)
+    if found is None:
+        return None
+    kept, text = found
+    if kept.get("stop") is not True or not _unchanged(kept.get("stop_watched")):
+        return None
+    for box in kept["boxes"]:
+        if not (isinstance(box, list) and len(box) == 3 and isinstance(box[0], int)):
+            return None
+        offset, status, verdict = box
+        if status in TICKED and verdict != "":
+            return None
+        if isinstance(status, str) and text[offset : offset + len(status)] != status:
+            return None
+    return 0, ""
+
+
+def answer(
+    host: str,
+    tool_input: Any,
+    cwd: str,
+    tracker: str,
+    state: str,
+    loads: Any,
+) -> tuple[int, str] | None:
+    """The full guard's answer to an edit of the tracker before it runs (exit code and
+    stdout), from the look's verdicts; None when the full guard must answer."""
+    if host not in CLAUDE_SHAPED or not isinstance(tool_input, dict):
+        return None
+    from pytest_tasktracker.agents.edits import edits_of
+
+    edits = edits_of(tool_input)
+    if len(edits) != 1 or edits[0].source is not None or edits[0].deleted:
+        return None
+    found = _kept(tracker, state, cwd, loads)
+    if found is None:
+        return None
+    kept, text = found
+    after = edits[0].apply(text)
+    if after is None or len(after) != len(text):
+        return None
+    boxes, run = kept["boxes"], kept.get("run")
+    if not isinstance(run, str):
+        return None
+    ticked: list[Any] = []
+    rebuilt = list(text)  # ``text`` with only the boxes changed as ``after`` has them
+    for box in boxes:
+        if not (isinstance(box, list) and len(box) == 3 and isinstance(box[0], int)):
+            return None
+        offset, status, verdict = box
+        if not (0 <= offset < len(text) and isinstance(status, str) and len(status) == 1):
+            continue
+        if text[offset] != status:
+            return None  # not the tracker these answers are for
+        new = after[offset]
+        rebuilt[offset] = new
+        if new in TICKED and status not in TICKED:
+            ticked.append(verdict)
+    if "".join(rebuilt) != after:
+        return None  # the edit changes more than boxes
+    if not ticked or not all(isinstance(verdict, str) for verdict in ticked):
+        return None  # nothing ticked (the full guard judges what else changed), or code
+    refusals = [verdict for verdict in ticked if verdict]
+    if not refusals:
+        return 0, ""
+    return 0, _deny(refused_ticks(refusals, run))
