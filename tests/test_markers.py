@@ -50,7 +50,7 @@ def test_the_files_markers_are_read_from_are_watched_up_to_a_limit(tmp_path: Pat
     assert found is not None
     ids, watched = found
     assert ids == frozenset({"1.2"})
-    assert sorted(entry[0] for entry in watched) == sorted(
+    assert sorted(str(entry[0]) for entry in watched) == sorted(
         [
             str(tmp_path),
             str(tmp_path.parent),
