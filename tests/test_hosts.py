@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from conftest import TWO_TESTS, run_cli, two_tests_with_evidence
+from pytest_tasktracker.agents import quick
 from pytest_tasktracker.agents.hook import handle, settings_finder
 from pytest_tasktracker.agents.hosts import NAMES, host
 
@@ -263,3 +264,32 @@ def test_an_unknown_host_is_named_with_the_known_ones() -> None:
     expected = "unknown agent 'aider': one of claude, codex, gemini, cursor, copilot"
     with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
         host("aider")
+
+
+def quick_and_full(agent: str, raw: str, case: str) -> tuple[Any, Any]:
+    """The quick path's answer (stdout, exit code; None: it steps aside) and the full
+    guard's, for the hook as init pins it (``--tracker TASKS.md``)."""
+    argv = ["--agent", agent, "--tracker", "TASKS.md", "--event", EVENTS[case]]
+    found = quick.answer(argv, raw)
+    out, err = io.StringIO(), io.StringIO()
+    code = handle(raw, host(agent), settings_finder("TASKS.md", None), out, err, EVENTS[case])
+    return (None if found is None else (found[1], found[0])), (out.getvalue(), code)
+
+
+@pytest.mark.parametrize("agent", NAMES)
+def test_each_host_is_answered_from_the_look_s_verdicts_as_in_full(root: Path, agent: str) -> None:
+    """A refused tick and the end of a turn, answered by the quick path in each host's
+    own shape, exactly as the full guard answers them."""
+    answer(agent, event(agent, "pre-shell", root), "pre-shell")  # the look
+    quick_answer, full_answer = quick_and_full(agent, event(agent, "pre-edit", root), "pre-edit")
+    assert quick_answer == full_answer
+    assert (json.loads(full_answer[0]), full_answer[1]) == EXPECTED[agent]["pre-edit"]
+    quick_answer, full_answer = quick_and_full(agent, event(agent, "stop", root), "stop")
+    assert quick_answer == full_answer == ("{}\n" if agent == "cursor" else "", 0)
+    if agent != "cursor":  # Cursor bounds the loop itself
+        raw = event(agent, "stop", root, active=True)
+        if agent == "copilot":
+            raw = raw.replace('"stopReason"', '"stopHookActive": true, "stopReason"')
+        (root / "TASKS.md").write_text(TRACKER.replace(*TICK_B))
+        quick_answer, full_answer = quick_and_full(agent, raw, "stop")
+        assert quick_answer == full_answer == ("", 0)

@@ -354,12 +354,15 @@ def test_after_a_change_the_quick_path_steps_aside(root: Path) -> None:
     assert quick_answer(root, AFTER_SHELL) is None
 
 
+WIRE = {"agents.hosts", "agents.hosts.wire"}
+
+
 @pytest.mark.parametrize(
     ("event", "more"),
     [
         (SHELL, set()),
-        (edit("TASKS.md", *TICK_B), {"agents.verdicts", "agents.edits", "zlib"}),
-        (STOP, {"agents.verdicts", "zlib"}),
+        (edit("TASKS.md", *TICK_B), {"agents.verdicts", "agents.edits", "zlib", *WIRE}),
+        (STOP, {"agents.verdicts", "zlib", *WIRE}),
     ],
     ids=["a quiet event", "a refused tick", "the end of a turn"],
 )
@@ -368,7 +371,7 @@ def test_the_quick_path_imports_nothing_but_itself_and_json_s_c_half(
 ) -> None:
     """A hook runs on every tool call: importing typing, json or re would cost a third
     of Python's start again (benchmarks/bench_hook.py). An event answered from the
-    look's verdicts adds their module, the edits' and zlib's CRC."""
+    look's verdicts adds their module, the edits', the hosts' answers and zlib's CRC."""
     code = (
         "import sys\n"
         "before = set(sys.modules)\n"

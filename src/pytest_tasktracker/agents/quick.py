@@ -51,16 +51,30 @@ _QUIET_EVENTS = {
     # host: {event name: "pre" | "post" | "session" | "stop"} for the events it may answer
     "claude": {"PreToolUse": "pre", "PostToolUse": "post", "SessionStart": "session", **_STOPS},
     "codex": {"PreToolUse": "pre", "PostToolUse": "post", "SessionStart": "session", **_STOPS},
-    "gemini": {"BeforeTool": "pre", "AfterTool": "post", "SessionStart": "session"},
+    "gemini": {
+        "BeforeTool": "pre",
+        "AfterTool": "post",
+        "SessionStart": "session",
+        "AfterAgent": "stop",
+    },
     "cursor": {
         "preToolUse": "pre",
         "beforeShellExecution": "pre",
         "postToolUse": "post",
         "afterShellExecution": "post",
         "sessionStart": "session",
+        "stop": "stop",
     },
-    "copilot": {"preToolUse": "pre", "postToolUse": "post", "sessionStart": "session"},
+    "copilot": {
+        "preToolUse": "pre",
+        "postToolUse": "post",
+        "sessionStart": "session",
+        "agentStop": "stop",
+    },
 }
+# Where each host says the agent's folder and that it already keeps the agent going.
+_FOLDERS = {"cursor": ("workspace_roots", "cwd")}
+_KEEPS_GOING = {"copilot": ("stop_hook_active", "stopHookActive"), "cursor": ()}
 _PATHS = ("file_path", "path", "filePath", "target_file", "absolute_path")
 _WRITES = (*_PATHS, "edits")
 _PATCH = "*** Begin Patch"
@@ -273,7 +287,7 @@ def _where(data: dict[str, Any], given: dict[str, str], cwd: str) -> _Where | No
     """Where the event happens, when its kind is one the quick path may answer and the
     tracker is pinned and found; else None."""
     host = given.get("agent", "claude")
-    name = str(data.get("hook_event_name") or given.get("event") or "")
+    name = str(data.get("hook_event_name") or data.get("hookEventName") or given.get("event") or "")
     kind = _QUIET_EVENTS.get(host, {}).get(name)
     tracker = given.get("tracker")
     if kind is None or not tracker:
@@ -367,7 +381,7 @@ def stop_answer(data: dict[str, Any], given: dict[str, str], cwd: str) -> tuple[
     where = _where(data, given, cwd)
     if where is None or where.kind != "stop":
         return None
-    if data.get("stop_hook_active"):
+    if any(data.get(key) for key in _KEEPS_GOING.get(where.host, ("stop_hook_active",))):
         return 0, ""  # the host already keeps the agent going: the guard lets go
     if not _look_is_current(where) or not _no_stop_streak(where.state):
         return None
@@ -385,10 +399,20 @@ def answer(argv: list[str], raw: str) -> tuple[int, str] | None:
         return None
     if not isinstance(data, dict):
         return None
-    roots = data.get("workspace_roots")
-    cwd = str(data.get("cwd") or (roots[0] if isinstance(roots, list) and roots else "."))
+    cwd = "."
+    for key in _FOLDERS.get(given.get("agent", ""), ("cwd", "workspace_roots")):
+        found = data.get(key)
+        if isinstance(found, list):
+            found = found[0] if found else None
+        if found:
+            cwd = str(found)
+            break
     if nothing_to_do(data, given, cwd):
-        return 0, "{}\n" if given.get("agent") == "cursor" else ""  # Cursor wants JSON
+        if given.get("agent") != "cursor":
+            return 0, ""  # what every other host reads as "go on" (hosts.wire.let_through)
+        from pytest_tasktracker.agents.hosts.wire import let_through
+
+        return 0, let_through("cursor")
     return tick_answer(data, given, cwd) or stop_answer(data, given, cwd)
 
 

@@ -21,7 +21,8 @@ Before an edit of the tracker (``answer``), when the key is the same now and the
 only changes boxes: every box it ticks has an answer here and one of them is a
 refusal, the edit is refused with the full guard's words; when each may be ticked, it
 is let through. Anything else (a word changed, a line added, an answer that depends on
-the code, another folder, another host's shape) goes to the full guard.
+the code, another folder) goes to the full guard. Answers are in each host's shape
+(``hosts.wire``).
 
 Trust: this file is in the state folder, which the guard keeps from edits, but a shell
 can write it. A forged refusal only refuses; a forged "it may" lets one edit through to
@@ -34,6 +35,8 @@ from __future__ import annotations
 import os
 import zlib
 
+from pytest_tasktracker.agents.hosts import wire
+
 TYPE_CHECKING = False  # typing costs the quick path 40 M instructions (it imports re)
 if TYPE_CHECKING:
     from typing import Any
@@ -43,8 +46,6 @@ VERSION = 1
 CONFIG_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 RECORDS = ("journal.jsonl", "results.json", "checks.json", "code/run.json")
 TICKED = ("x", "X")
-# The hosts that speak Claude Code's wire format (hosts/claude.py).
-CLAUDE_SHAPED = ("claude", "codex")
 
 
 def refused_ticks(lines: list[str], run: str) -> str:
@@ -127,25 +128,6 @@ def _read(path: str) -> tuple[bytes, list[int] | None] | None:
         return None
 
 
-def _string(text: str) -> str:
-    """``text`` as ``json.dumps`` writes a string (ASCII, escaped)."""
-    try:
-        from _json import encode_basestring_ascii
-    except ImportError:  # pragma: no cover - a Python without the C accelerator
-        import json
-
-        return json.dumps(text)
-    return str(encode_basestring_ascii(text))
-
-
-def _deny(reason: str) -> str:
-    """Claude Code's refusal of a tool call, as ``hosts.claude`` writes it."""
-    return (
-        '{"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": '
-        f'"deny", "permissionDecisionReason": {_string(reason)}}}}}\n'
-    )
-
-
 def _kept(tracker: str, state: str, cwd: str, loads: Any) -> tuple[Any, str] | None:
     """The look's verdicts and the tracker's text, when they are for the tracker, the
     records, the settings and the test files as they are now, and words said from
@@ -175,8 +157,6 @@ def stop_answer(
     """The full guard's answer at the end of a turn when it lets the agent stop: every
     ticked box may be ticked, and the tracker, its settings, the hooks and the plan are
     as the look saw them (``stop``); None when the full guard must answer."""
-    if host not in CLAUDE_SHAPED:
-        return None
     found = _kept(tracker, state, cwd, loads)
     if found is None:
         return None
@@ -191,7 +171,7 @@ def stop_answer(
             return None
         if isinstance(status, str) and text[offset : offset + len(status)] != status:
             return None
-    return 0, ""
+    return 0, wire.let_through(host)
 
 
 def answer(
@@ -204,7 +184,7 @@ def answer(
 ) -> tuple[int, str] | None:
     """The full guard's answer to an edit of the tracker before it runs (exit code and
     stdout), from the look's verdicts; None when the full guard must answer."""
-    if host not in CLAUDE_SHAPED or not isinstance(tool_input, dict):
+    if not isinstance(tool_input, dict):
         return None
     from pytest_tasktracker.agents.edits import edits_of
 
@@ -241,5 +221,5 @@ def answer(
         return None  # nothing ticked (the full guard judges what else changed), or code
     refusals = [verdict for verdict in ticked if verdict]
     if not refusals:
-        return 0, ""
-    return 0, _deny(refused_ticks(refusals, run))
+        return 0, wire.let_through(host)
+    return 0, wire.deny(host, refused_ticks(refusals, run))

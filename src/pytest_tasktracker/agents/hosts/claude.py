@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pytest_tasktracker.agents.hosts import wire
 from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Kind, Reply, tool_event
 
 KINDS: dict[str, Kind] = {
@@ -59,15 +60,7 @@ class ClaudeShaped:
         if answer.deny is not None and event.kind == "task" and not event.tool:
             return Reply(stderr=answer.deny + "\n", code=2)  # TaskCompleted: exit codes only
         if answer.deny is not None:
-            return _json(
-                {
-                    "hookSpecificOutput": {
-                        "hookEventName": "PreToolUse",
-                        "permissionDecision": "deny",
-                        "permissionDecisionReason": answer.deny,
-                    }
-                }
-            )
+            return Reply(stdout=wire.deny(self.name, answer.deny))
         said = answer.block or answer.tell
         if said is not None:
             return _json({"decision": "block", "reason": said})

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pytest_tasktracker.agents.hosts import wire
 from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Kind, Reply, tool_event
 
 KINDS: dict[str, Kind] = {
@@ -43,8 +44,7 @@ class Copilot:
 
     def reply(self, event: Event, answer: Answer) -> Reply:
         if answer.deny is not None:
-            out = {"permissionDecision": "deny", "permissionDecisionReason": answer.deny}
-            return Reply(stdout=json.dumps(out) + "\n")
+            return Reply(stdout=wire.deny(self.name, answer.deny))
         said = answer.block or answer.tell
         if said is not None:
             return Reply(stdout=json.dumps({"decision": "block", "reason": said}) + "\n")

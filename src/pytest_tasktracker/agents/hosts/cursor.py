@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pytest_tasktracker.agents.hosts import wire
 from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Kind, Reply, tool_event
 
 KINDS: dict[str, Kind] = {
@@ -48,17 +49,13 @@ class Cursor:
 
     def reply(self, event: Event, answer: Answer) -> Reply:
         if answer.deny is not None:
-            out: dict[str, Any] = {
-                "permission": "deny",
-                "agent_message": answer.deny,
-                "user_message": "tasktracker: " + answer.deny.splitlines()[0],
-            }
+            out: dict[str, Any] = wire.refusal(self.name, answer.deny)
         elif answer.block is not None:
             out = {"followup_message": answer.block}
         elif answer.tell is not None:
             out = {"agent_message": answer.tell}
         else:
-            out = {}
+            return Reply(stdout=wire.let_through(self.name))
         return Reply(stdout=json.dumps(out) + "\n")
 
 

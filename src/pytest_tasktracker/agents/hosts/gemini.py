@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pytest_tasktracker.agents.hosts import wire
 from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Kind, Reply, tool_event
 
 KINDS: dict[str, Kind] = {
@@ -42,8 +43,8 @@ class Gemini:
 
     def reply(self, event: Event, answer: Answer) -> Reply:
         said = answer.deny or answer.block
-        if said is not None:
-            return Reply(stdout=json.dumps({"decision": "deny", "reason": said}) + "\n")
+        if said is not None:  # a refusal, and at the end of a turn the next prompt
+            return Reply(stdout=wire.deny(self.name, said))
         if answer.tell is not None:
             extra = {"hookSpecificOutput": {"additionalContext": answer.tell}}
             return Reply(stdout=json.dumps(extra) + "\n")
