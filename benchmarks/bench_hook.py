@@ -32,6 +32,13 @@ TRACKER = "pr_info/TASK_TRACKER.md"
 # As installed: bytecode cached (with PYTHONDONTWRITEBYTECODE, every start would compile
 # the modules it imports from source).
 ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
+
+def tick(text: str) -> dict[str, object]:
+    edit = {"file_path": TRACKER, "old_string": f"- [ ] {text}", "new_string": f"- [x] {text}"}
+    return {"hook_event_name": "PreToolUse", "tool_name": "Edit", "tool_input": edit}
+
+
 # (what, the event, whether it touches the tracker or the state folder)
 EVENTS: list[tuple[str, dict[str, object], bool]] = [
     (
@@ -74,28 +81,17 @@ EVENTS: list[tuple[str, dict[str, object], bool]] = [
     ),
     (
         "before ticking a box no run backs (refused)",
-        {
-            "hook_event_name": "PreToolUse",
-            "tool_name": "Edit",
-            "tool_input": {
-                "file_path": TRACKER,
-                "old_string": "- [ ] Run pytest on tests/test_app.py",
-                "new_string": "- [x] Run pytest on tests/test_app.py",
-            },
-        },
+        tick("Run pytest on tests/test_other.py"),
         True,
     ),
     (
-        "before ticking a box whose checks the code decides (full judge)",
-        {
-            "hook_event_name": "PreToolUse",
-            "tool_name": "Edit",
-            "tool_input": {
-                "file_path": TRACKER,
-                "old_string": "- [ ] Run pylint on src/app.py",
-                "new_string": "- [x] Run pylint on src/app.py",
-            },
-        },
+        "before ticking a box a fresh pass backs (the code looked at)",
+        tick("Run pytest on tests/test_app.py"),
+        True,
+    ),
+    (
+        "before ticking a box naming pylint, not run (the code looked at)",
+        tick("Run pylint on src/app.py"),
         True,
     ),
     ("the end of a turn", {"hook_event_name": "Stop", "stop_hook_active": False}, True),
@@ -108,17 +104,31 @@ def project(folder: Path) -> tuple[Path, list[str]]:
     root = folder / "project"
     (root / "pr_info").mkdir(parents=True)
     (root / "src").mkdir()
+    (root / "tests").mkdir()
     (root / "src" / "app.py").write_text("VALUE = 1\n")
+    (root / "tests" / "test_app.py").write_text("def test_app():\n    assert True\n")
     (root / "pyproject.toml").write_text('[project]\nname = "app"\n\n[tool.pytest.ini_options]\n')
+    (root / ".gitignore").write_text(".tasktracker/\n__pycache__/\n.pytest_cache/\n")
     steps = "".join(
         f"### Step {n}: part {n}\n- [x] a\n- [ ] b\n- [ ] Run pylint on src/app.py\n"
-        "- [ ] Run pytest on tests/test_app.py\n\n"
-        for n in range(1, 30)
+        "- [ ] Run pytest on tests/test_other.py\n\n"
+        for n in range(3, 30)
     )
-    (root / TRACKER).write_text(f"# Tracker\n\n{steps}")
+    proven = "- [ ] Run pytest on tests/test_app.py\n"  # a real run proves it
+    (root / TRACKER).write_text(
+        f"# Tracker\n\n### Step 1: app\n{proven}\n### Step 2: again\n{proven}\n{steps}"
+    )
     subprocess.run(
         [sys.executable, "-m", "pytest_tasktracker", "init"], cwd=root, check=True, stdout=-3
     )
+    run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
+    subprocess.run(run, cwd=root, check=True, stdout=-3, env=ENV)
+    text = (root / TRACKER).read_text()  # step 1's box ticked: the end of a turn looks at it
+    (root / TRACKER).write_text(text.replace(proven, proven.replace("[ ]", "[x]"), 1))
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "start"]):
+        git = ["git", "-c", "user.name=bench", "-c", "user.email=b@b", *args]
+        subprocess.run(git, cwd=root, check=True, stdout=-3)
+    time.sleep(2.5)  # the code's fingerprint is taken of files settled for two seconds
     settings = json.loads((root / ".claude" / "settings.json").read_text())
     command = settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
     argv = shlex.split(command)

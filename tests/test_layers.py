@@ -14,7 +14,17 @@ import pytest
 
 PACKAGE = Path(__file__).parent.parent / "src" / "pytest_tasktracker"
 LAYERS = [
-    {"errors", "paths", "settings", "inifile", "runinfo", "redact", "codetext", "secretshapes"},
+    {
+        "errors",
+        "paths",
+        "settings",
+        "inifile",
+        "runinfo",
+        "redact",
+        "codetext",
+        "secretshapes",
+        "jsonscan",
+    },
     {"tracker"},
     {"rules"},
     {"blockers"},

@@ -22,6 +22,7 @@ from conftest import TWO_TESTS, two_tests_with_evidence
 from pytest_tasktracker.agents import quick
 from pytest_tasktracker.agents.hook import handle, settings_finder
 from pytest_tasktracker.agents.hosts import host
+from pytest_tasktracker.rules import codeprint
 
 TRACKER = TWO_TESTS
 TICK_A = ("- [ ] Run pytest on test_a.py", "- [x] Run pytest on test_a.py")
@@ -31,7 +32,7 @@ ARGV = ["--agent", "claude", "--tracker", "TASKS.md"]
 
 @pytest.fixture(scope="module")
 def evidence(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return two_tests_with_evidence(tmp_path_factory.mktemp("evidence"), "notes.md")
+    return two_tests_with_evidence(tmp_path_factory.mktemp("evidence"), "notes.md", "data.txt")
 
 
 @pytest.fixture
@@ -208,6 +209,61 @@ def test_whatever_boxes_an_edit_ticks_the_quick_answer_is_the_full_guard_s(root:
         assert tracker.read_text() == MIXED  # only asked: nothing was written
     # 1.1 and 1.4 are the code's to decide: every set holding either goes to the judge
     assert answers == {"quick": 2 ** (len(boxes) - 2) - 1, "full": 3 * 2 ** (len(boxes) - 2)}
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files just written count as settled (the code's fingerprint is taken only when
+    nothing in it changed in the last two seconds; test_codeprint.py shows that rule)."""
+    monkeypatch.setattr(codeprint, "SETTLED_NS", 0)
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+@pytest.mark.parametrize("with_git", [False, True], ids=["files", "git"])
+def test_ticks_the_code_decides_are_answered_while_the_code_is_as_the_look_saw_it(
+    root: Path, settled: None, with_git: bool
+) -> None:
+    """The oracle again, on the code now kept too: 1.1's pass is fresh (ticked), 1.4
+    names pylint (refused); every set of boxes is answered quickly, as in full."""
+    if with_git:
+        git(root, "init", "-q")
+        git(root, "add", "-A")
+        git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c")
+    tracker = root / "TASKS.md"
+    tracker.write_text(MIXED)
+    full(root, SHELL)  # the look
+    boxes = [line for line in MIXED.splitlines() if line.startswith("- [ ]")]
+    for chosen in range(1, 2 ** len(boxes)):
+        text = MIXED
+        for index, line in enumerate(boxes):
+            if chosen >> index & 1:
+                text = text.replace(line, line.replace("[ ]", "[x]", 1))
+        data = write("TASKS.md", text)
+        found = answered(root, data)
+        assert found is not None, text
+        assert found == full(root, data), text
+    tick_a = edit("TASKS.md", *TICK_A)
+    assert answered(root, tick_a) == ("", 0)
+    (root / "data.txt").write_text("other data\n")  # code no marker walk looks at
+    assert answered(root, tick_a) is None
+    out, _code = full(root, tick_a)
+    assert "1.1 Run pytest on test_a.py: its evidence is from another code state" in out
+
+
+def test_the_end_of_a_turn_with_a_fresh_pass_ticked_is_answered_until_the_code_changes(
+    root: Path, settled: None
+) -> None:
+    tracker = root / "TASKS.md"
+    tracker.write_text(TRACKER.replace(*TICK_A))
+    full(root, AFTER_SHELL)  # the look after the run ticked 1.1
+    assert answered(root, STOP) == full(root, STOP) == ("", 0)
+    (root / "data.txt").write_text("other data\n")
+    assert answered(root, STOP) is None
+    out, _code = full(root, STOP)
+    assert "1.1 Run pytest on test_a.py: its evidence is from another code state" in out
 
 
 def test_the_quick_path_steps_aside_when_anything_the_verdicts_rest_on_changed(
@@ -397,6 +453,7 @@ def test_the_quick_path_imports_nothing_but_itself_and_json_s_c_half(
         "pytest_tasktracker",
         "pytest_tasktracker.agents",
         "pytest_tasktracker.agents.quick",
+        "pytest_tasktracker.jsonscan",
         *(name if name == "zlib" else f"pytest_tasktracker.{name}" for name in more),
     }
     # Under coverage's subprocess measurement, Python starts with __future__ and _json

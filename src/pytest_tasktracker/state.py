@@ -81,6 +81,31 @@ class Record:
         """The judge's answer: why ``subtask`` may not be ``[x]`` now (empty: it may)."""
         return judge(subtask, self.facts(subtask), rerun)
 
+    def kept_reasons(
+        self, subtask: SubTask, rerun: str, marked: frozenset[str], code_free: bool
+    ) -> tuple[list[Reason], bool] | None:
+        """The judge's answer for the hook's look to keep, and whether the code state
+        (``self.code``) can change it; ``marked``: the ids the ``task`` markers name,
+        whose files the caller watches; ``code_free``: no judge takes the code state
+        for these records (no evidence, no checks). None when the answer rests on a code
+        state that was not taken."""
+        facts = self._facts(subtask, marked)
+        needs_code = depends_on_code(subtask, facts, markers_known=True) and not code_free
+        if needs_code and self.code is None:
+            return None
+        return judge(subtask, facts, rerun), needs_code
+
+    def _facts(self, subtask: SubTask, marked: frozenset[str]) -> Facts:
+        return Facts(
+            evidence=self.evidence.get(subtask.id),
+            blocker=self.blocker(subtask.id),
+            checks=self.checks.get(subtask.id, {}),
+            code=self.code,
+            marked=subtask.id.casefold() in marked,
+            declared=self.declared,
+            checks_untrusted=self.checks_untrusted,
+        )
+
     def reasons_without_code(
         self, subtask: SubTask, rerun: str, marked: frozenset[str] | None = None
     ) -> list[Reason] | None:

@@ -35,10 +35,10 @@ from pytest_tasktracker.agents.quick import CONFIG_FILES, HOOK_FILES, HOOK_FOLDE
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.rules import journal
-from pytest_tasktracker.rules.codestate import judged_root
+from pytest_tasktracker.rules.codestate import judge_print, judged_root
 from pytest_tasktracker.rules.markers import marked_ids_watched
 from pytest_tasktracker.settings import Settings, SettingsError, resolve_in
-from pytest_tasktracker.state import Record, read_record, rerun_command
+from pytest_tasktracker.state import Record, code_now, read_record, rerun_command
 from pytest_tasktracker.ticks import write
 from pytest_tasktracker.tracker.editing import Change, load
 from pytest_tasktracker.tracker.fileio import decode, read_bytes, write_locked
@@ -366,34 +366,46 @@ def _save_snapshot(settings: Settings, seen_now: _Seen) -> None:
 
 
 def _save_verdicts(settings: Settings, seen: _Seen) -> None:
-    """What the hook's quick path needs to refuse a false tick alone: the judge's answer
-    on each sub-task, where the code cannot change it (``agents.verdicts``)."""
+    """What the hook's quick path needs to answer a tick or the end of a turn alone: the
+    judge's answer on each sub-task, and what it rests on (``agents.verdicts``)."""
     tracker = seen.tracker
     # taken first: a record written while this judges makes it another key
     key = verdicts.key(str(settings.tracker), str(settings.state), seen.data, seen.identity)
     record = read_record(settings, with_code=False)
     markers = marked_ids_watched(settings.code_root, settings.testpaths)
-    root = judged_root(settings) if record.evidence or record.checks else None
+    code_free = not (record.evidence or record.checks)  # no judge takes the code state
+    code_print = None
+    if markers is not None and not code_free:
+        code_print = judge_print(settings)  # before the state: a change makes it another
+        record.code = code_now(settings) if code_print is not None else None
+    root = record.code.root if record.code is not None else None
+    if root is None and not code_free:
+        root = judged_root(settings)
     cwd = settings.code_root
     rerun = from_here(settings, rerun_command(tracker, None, cwd, root=root), cwd)
     boxes: list[list[object]] = []
     for subtask in tracker.subtasks:
-        reasons = record.reasons_without_code(subtask, rerun, markers[0] if markers else None)
+        if markers is None:
+            reasons = record.reasons_without_code(subtask, rerun)
+            kept = None if reasons is None else (reasons, False)
+        else:
+            kept = record.kept_reasons(subtask, rerun, markers[0], code_free)
         verdict: str | None = None
-        if reasons is not None:
+        if kept is not None:
             verdict = ""
-            if reasons:
+            if kept[0]:
                 holder = record.blocker(subtask.id)
-                why = f"{reasons[0].why}; {reasons[0].todo}"
+                why = f"{kept[0][0].why}; {kept[0][0].todo}"
                 tick = FalseTick(subtask.id, subtask.text, why, holder.path if holder else None)
                 verdict = tick.line()
-        boxes.append([subtask.offset, subtask.status, verdict])
+        boxes.append([subtask.offset, subtask.status, verdict, bool(kept and kept[1])])
     data = {
         "key": key,
         "cwd": os.path.realpath(cwd),
         "run": run_the_tests(settings, cwd),
         "boxes": boxes,
         "watched": [*(markers[1] if markers else []), *_watched_configuration(cwd)],
+        "code": code_print,
         "stop": (
             swapped_tracker(settings, cwd) is None
             and not _hooks_changed(settings)

@@ -22,9 +22,13 @@ from __future__ import annotations
 import os
 import sys
 
+from pytest_tasktracker.jsonscan import loads
+
 TYPE_CHECKING = False  # typing's costs 40 M instructions (it imports re)
 if TYPE_CHECKING:
     from typing import Any
+
+__all__ = ["loads", "main", "run"]
 
 # The hook command's Python code (``python -c RUN --agent NAME ...``).
 RUN = "from pytest_tasktracker.agents.quick import main; main()"
@@ -89,39 +93,6 @@ def is_our_hook(command: object) -> bool:
         or "pytest_tasktracker hook" in command
         or command.startswith("tasktracker hook")
     )
-
-
-class _Context:
-    """What ``_json.make_scanner`` reads from a decoder: json.loads' defaults."""
-
-    strict = True
-    object_hook = None
-    object_pairs_hook = None
-    parse_float = float
-    parse_int = int
-
-    @staticmethod
-    def parse_constant(name: str) -> float:
-        return {"-Infinity": float("-inf"), "Infinity": float("inf")}.get(name, float("nan"))
-
-
-def loads(text: str) -> Any:
-    """``json.loads`` without importing the ``json`` package (and with it ``re``): its C
-    scanner, which is what json.loads runs. Raises ValueError on invalid JSON."""
-    try:
-        from _json import make_scanner
-    except ImportError:  # pragma: no cover - a Python without the C accelerator
-        import json
-
-        return json.loads(text)
-    text = text.strip(" \t\n\r")
-    try:
-        value, end = make_scanner(_Context)(text, 0)  # type: ignore[arg-type]  # duck-typed
-    except StopIteration:
-        raise ValueError("not JSON") from None
-    if end != len(text):
-        raise ValueError("extra data after the JSON value")
-    return value
 
 
 def options(argv: list[str]) -> dict[str, str]:

@@ -163,15 +163,39 @@ def stop_answer(
     kept, text = found
     if kept.get("stop") is not True or not _unchanged(kept.get("stop_watched")):
         return None
+    needs_code = False
     for box in kept["boxes"]:
-        if not (isinstance(box, list) and len(box) == 3 and isinstance(box[0], int)):
+        if not _is_box(box):
             return None
-        offset, status, verdict = box
+        offset, status, verdict, code = box
         if status in TICKED and verdict != "":
             return None
         if isinstance(status, str) and text[offset : offset + len(status)] != status:
             return None
+        needs_code = needs_code or (status in TICKED and code is True)
+    if needs_code and not _same_code(kept.get("code")):
+        return None
     return 0, wire.let_through(host)
+
+
+def _is_box(box: Any) -> bool:
+    """Whether ``box`` is one box's kept answer: offset, status, verdict, and whether
+    the code state can change it."""
+    return isinstance(box, list) and len(box) == 4 and isinstance(box[0], int)
+
+
+def _same_code(kept: Any) -> bool:
+    """Whether the code's fingerprint is the look's (``rules.codeprint``): then so is
+    the code state's digest, on which the answers that the code can change were given."""
+    if not (isinstance(kept, list) and len(kept) == 2 and isinstance(kept[0], list)):
+        return False
+    inputs, seen = kept
+    if len(inputs) != 5:
+        return False
+    from pytest_tasktracker.rules.codeprint import fingerprint
+
+    root, skip, also, where, records = inputs
+    return seen is not None and fingerprint(str(root), skip, also, where, str(records)) == seen
 
 
 def answer(
@@ -202,11 +226,12 @@ def answer(
     if not isinstance(run, str):
         return None
     ticked: list[Any] = []
+    needs_code = False
     rebuilt = list(text)  # ``text`` with only the boxes changed as ``after`` has them
     for box in boxes:
-        if not (isinstance(box, list) and len(box) == 3 and isinstance(box[0], int)):
+        if not _is_box(box):
             return None
-        offset, status, verdict = box
+        offset, status, verdict, code = box
         if not (0 <= offset < len(text) and isinstance(status, str) and len(status) == 1):
             continue
         if text[offset] != status:
@@ -215,10 +240,13 @@ def answer(
         rebuilt[offset] = new
         if new in TICKED and status not in TICKED:
             ticked.append(verdict)
+            needs_code = needs_code or code is True
     if "".join(rebuilt) != after:
         return None  # the edit changes more than boxes
     if not ticked or not all(isinstance(verdict, str) for verdict in ticked):
-        return None  # nothing ticked (the full guard judges what else changed), or code
+        return None  # nothing ticked (the full guard judges what else changed), or unkept
+    if needs_code and not _same_code(kept.get("code")):
+        return None
     refusals = [verdict for verdict in ticked if verdict]
     if not refusals:
         return 0, wire.let_through(host)

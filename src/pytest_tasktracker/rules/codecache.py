@@ -31,7 +31,6 @@ from typing import NamedTuple
 
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.rules.codefiles import (
-    SETTLED_NS,
     Identity,
     Rules,
     changes,
@@ -43,6 +42,7 @@ from pytest_tasktracker.rules.codefiles import (
     tracked,
     walk,
 )
+from pytest_tasktracker.rules.codeprint import SETTLED_NS
 from pytest_tasktracker.tracker.fileio import write_locked
 
 _VERSION = 1  # of the rules that decide a digest: a new one makes every key new

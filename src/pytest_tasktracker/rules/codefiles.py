@@ -24,22 +24,22 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
-_TOOL_FOLDERS = frozenset({"__pycache__", "node_modules", "htmlcov"})
-_TOP_FOLDERS = frozenset({"build", "dist", "site", "docs"})  # only at the top of the root
+from pytest_tasktracker.rules import codeprint
+from pytest_tasktracker.rules.codeprint import SETTLED_NS
+
 _SUFFIXES = frozenset(
     {"pyc", "pyo", "log", "md", "rst", "adoc", *(f"sw{c}" for c in "abcdefghijklmnop")}
 )
 _NAMED = re.compile(r"\.coverage(?:\..*)?|\.DS_Store|#.*#|\.#.*", re.DOTALL)
 STATE_MARKS = ("code.json", "code/run.json")  # beside results.json: another state folder
-SETTLED_NS = 2_000_000_000  # a file changed more recently may change again unseen
 
 Identity = tuple[int, int, int, int, int]  # mode, size, modified, changed (ns), inode
+_folder_is_code = codeprint.folder_is_code
 _Value = TypeVar("_Value")
 
 
@@ -51,20 +51,6 @@ def settled(since: Identity) -> bool:
     """Whether a file was last changed long enough ago that a change within the clock's
     step cannot hide behind the same times."""
     return since[3] < time.time_ns() - SETTLED_NS
-
-
-def _folder_is_code(folder: str) -> bool:
-    """Whether files in ``folder`` (relative, ``/``-separated, "" for the root) can be
-    code: it is not tool output, a cache or documentation."""
-    if not folder:
-        return True
-    parts = folder.split("/")
-    if parts[0] in _TOP_FOLDERS:
-        return False
-    for part in parts:
-        if part[:1] == "." or part in _TOOL_FOLDERS or part.endswith(".egg-info"):
-            return False
-    return True
 
 
 def _name_is_code(name: str) -> bool:
@@ -129,44 +115,11 @@ class Rules:
 def walk(root: Path) -> list[tuple[str, Identity]]:
     """Every file under ``root`` outside folders that are never code, relative to it,
     with what ``lstat`` says of it."""
-    found: list[tuple[str, Identity]] = []
-    stack = [("", str(root))]
-    while stack:
-        prefix, folder = stack.pop()
-        try:
-            entries = os.scandir(folder)
-        except OSError:
-            continue
-        with entries:
-            for entry in entries:
-                relative = prefix + entry.name
-                if not entry.is_dir(follow_symlinks=False):
-                    try:
-                        got = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    since = (got.st_mode, got.st_size, got.st_mtime_ns, got.st_ctime_ns, got.st_ino)
-                    found.append((relative, since))
-                elif _folder_is_code(relative) and not os.path.exists(entry.path + "/pyvenv.cfg"):
-                    stack.append((relative + "/", entry.path))
-    return found
+    return codeprint.walk(str(root))
 
 
 def _git(root: Path, *args: str) -> bytes | None:
-    import subprocess  # only where there is a repository
-
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            check=False,
-            timeout=60,
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_LITERAL_PATHSPECS": "1"},
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout if done.returncode == 0 else None
+    return codeprint.git(str(root), *args)
 
 
 class Changes(NamedTuple):
@@ -183,41 +136,8 @@ def changes(root: Path) -> Changes | None:
     """What git says differs from its index under ``root``; None when ``root`` is not in
     a git work tree. Untracked folders that are tool output or a virtualenv are not
     looked into."""
-    listed = _git(
-        root,
-        "ls-files",
-        "-z",
-        "-t",
-        "-m",
-        "-d",
-        "-o",
-        "--directory",
-        "--no-empty-directory",
-        "--exclude-standard",
-    )
-    if listed is None:
-        return None
-    changed: list[str] = []
-    untracked: list[str] = []
-    folders: list[str] = []
-    for record in listed.decode("utf-8", "surrogateescape").split("\0"):
-        if record[:1] == "?":
-            (folders if record.endswith("/") else untracked).append(record[2:])
-        elif record:  # C changed, R removed, M unmerged, K in the way
-            changed.append(record[2:])
-    inside = [
-        "." if folder == "./" else folder
-        for folder in folders
-        if folder == "./"
-        or (_folder_is_code(folder[:-1]) and not os.path.exists(f"{root}/{folder}pyvenv.cfg"))
-    ]
-    if inside:
-        more = _git(root, "ls-files", "-z", "-o", "--exclude-standard", "--", *inside)
-        if more is None:
-            return None
-        listed += b"\0\0" + more
-        untracked += [path for path in more.decode("utf-8", "surrogateescape").split("\0") if path]
-    return Changes(listed, changed, untracked)
+    found = codeprint.changes(str(root))
+    return Changes(*found) if found is not None else None
 
 
 def flagged(root: Path, marker: Path, folder: Path | None) -> list[str] | None:
@@ -235,14 +155,9 @@ def flagged(root: Path, marker: Path, folder: Path | None) -> list[str] | None:
                 return [str(path) for path in kept["paths"]]
         except (OSError, ValueError, KeyError, TypeError):
             pass
-    listed = _git(root, "ls-files", "-z", "-v")
-    if listed is None:
+    paths = codeprint.flagged_paths(str(root))
+    if paths is None:
         return None
-    paths = [
-        entry[2:]
-        for entry in listed.decode("utf-8", "surrogateescape").split("\0")
-        if len(entry) > 2 and (entry[0].islower() or entry[0] == "S")
-    ]
     if index is not None and record is not None:
         try:
             record.parent.mkdir(parents=True, exist_ok=True)
@@ -269,29 +184,13 @@ def tracked(root: Path) -> list[tuple[str, str]] | None:
 
 def in_git(root: Path) -> Path | None:
     """The ``.git`` of the repository ``root`` is in, if any: no git process where none."""
-    for folder in (root, *root.parents):
-        marker = folder / ".git"
-        if os.path.exists(marker):
-            return marker
-    return None
+    found = codeprint.in_git(str(root))
+    return Path(found) if found is not None else None
 
 
 def index_identity(marker: Path) -> Identity | None:
     """What ``lstat`` says of the git index beside ``marker`` (a ``.git`` folder, or a
     worktree's ``.git`` file naming its own); None when it cannot be told, or it was
     written in the last two seconds."""
-    if "GIT_DIR" in os.environ or "GIT_INDEX_FILE" in os.environ:
-        return None
-    folder = marker
-    try:
-        if not marker.is_dir():
-            text = marker.read_text(encoding="utf-8").strip()
-            if not text.startswith("gitdir:"):
-                return None
-            folder = marker.parent / text[len("gitdir:") :].strip()
-        found = identity(os.lstat(folder / "index"))
-    except FileNotFoundError:
-        return (0, 0, 0, 0, 0)  # nothing was ever added
-    except (OSError, UnicodeError):
-        return None
-    return found if settled(found) and stat.S_ISREG(found[0]) else None
+    found = codeprint.index_identity(str(marker))
+    return (found[0], found[1], found[2], found[3], found[4]) if found is not None else None

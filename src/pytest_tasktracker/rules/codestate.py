@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from pytest_tasktracker.rules import environment
+from pytest_tasktracker.rules import codeprint, environment
 from pytest_tasktracker.rules.codecache import code_files, digest_of
 from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.tracker.fileio import write_locked
@@ -181,6 +181,27 @@ def for_judge(settings: Settings, excluded: Sequence[Path] = ()) -> CodeState:
         records=settings.state / FOLDER,
         installed=installed,
     )
+
+
+def judge_print(settings: Settings) -> list[object] | None:
+    """The fingerprint (``codeprint``) of the code ``for_judge`` digests, with what it
+    was taken on: unchanged, the digest is unchanged. None when it cannot be taken."""
+    record = _read_record(settings.state)
+    root = judged_root(settings, record)
+    outputs = [root / path for path in record.outputs] if root == record.root else []
+    skip = []
+    for path in [settings.tracker, settings.state, *outputs]:
+        try:
+            skip.append(Path(os.path.relpath(path, root)).as_posix())
+        except ValueError:
+            continue
+    also = sorted(record.also) if root == record.root else []
+    where = record.where.as_json() if record.where is not None else None
+    records = str(settings.state / FOLDER)
+    found = codeprint.fingerprint(str(root), skip, also, where, records)
+    if found is None:
+        return None
+    return [[str(root), skip, also, where, records], found]
 
 
 def judged_root(settings: Settings, record: _Record | None = None) -> Path:

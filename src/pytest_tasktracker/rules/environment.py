@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from pytest_tasktracker.rules import codeprint
+
 PYTHON = "/python"
 INSTALLED = "/installed/"
 _SITES = ("site-packages", "dist-packages")
@@ -56,9 +58,7 @@ class Where(NamedTuple):
         return where
 
 
-def host() -> str:
-    uname = getattr(os, "uname", None)
-    return uname().nodename if uname is not None else os.environ.get("COMPUTERNAME", "")
+host = codeprint.host
 
 
 def _python() -> str:
