@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ import pytest
 
 from pytest_tasktracker.rules import codeprint
 from pytest_tasktracker.rules.codestate import code_state
+
+pytestmark = pytest.mark.e2e  # git runs in most of them
 
 
 @pytest.fixture
@@ -142,3 +145,27 @@ def test_a_git_that_hangs_is_stopped_and_says_nothing(
 def test_no_git_on_the_path_says_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     assert codeprint.git(str(tmp_path), "status") is None
+
+
+def test_git_settings_that_would_miss_a_change_are_overridden(
+    tmp_path: Path, settled: None
+) -> None:
+    """``core.checkStat minimal`` and ``core.trustctime false``: git compares a file's
+    size and modification time alone, so a change of the same size with its time set
+    back hides from ``git status``; not from the code state."""
+    root = project(tmp_path / "p", with_git=True)
+    for setting in (["core.checkStat", "minimal"], ["core.trustctime", "false"]):
+        subprocess.run(["git", "-C", str(root), "config", *setting], check=True)
+    source = root / "src" / "app.py"
+    past = source.stat().st_mtime_ns - 100 * 10**9  # older than the index: not "racy"
+    os.utime(source, ns=(past, past))
+    subprocess.run(["git", "-C", str(root), "update-index", "--refresh"], check=True)
+    before, digest = fingerprint(root), digest_of(root)
+    time.sleep(1.1)  # git keeps change times to the second
+    source.write_text("VALUE = 2\n")
+    os.utime(source, ns=(past, past))
+    status = ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"]
+    hidden = subprocess.run(status, capture_output=True)
+    assert hidden.stdout == b""  # git itself no longer sees it
+    assert fingerprint(root) != before
+    assert digest_of(root) != digest

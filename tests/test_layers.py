@@ -24,6 +24,7 @@ LAYERS = [
         "codetext",
         "secretshapes",
         "jsonscan",
+        "fileid",
     },
     {"tracker"},
     {"rules"},

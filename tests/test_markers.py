@@ -59,5 +59,5 @@ def test_the_files_markers_are_read_from_are_watched_up_to_a_limit(tmp_path: Pat
             str(tmp_path / "tests" / "test_a.py"),
         ]
     )
-    assert all(len(entry) == 4 for entry in watched)
+    assert all(len(entry) == 5 for entry in watched)  # path, size, times, inode
     assert marked_ids_watched(tmp_path, limit=4) is None

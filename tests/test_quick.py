@@ -411,14 +411,15 @@ def test_after_a_change_the_quick_path_steps_aside(root: Path) -> None:
 
 
 WIRE = {"agents.hosts", "agents.hosts.wire"}
+SHA = {"_sha2" if sys.version_info >= (3, 12) else "_sha256"}
 
 
 @pytest.mark.parametrize(
     ("event", "more"),
     [
         (SHELL, set()),
-        (edit("TASKS.md", *TICK_B), {"agents.verdicts", "agents.edits", "zlib", *WIRE}),
-        (STOP, {"agents.verdicts", "zlib", *WIRE}),
+        (edit("TASKS.md", *TICK_B), {"agents.verdicts", "agents.edits", *SHA, *WIRE}),
+        (STOP, {"agents.verdicts", *SHA, *WIRE}),
     ],
     ids=["a quiet event", "a refused tick", "the end of a turn"],
 )
@@ -427,7 +428,8 @@ def test_the_quick_path_imports_nothing_but_itself_and_json_s_c_half(
 ) -> None:
     """A hook runs on every tool call: importing typing, json or re would cost a third
     of Python's start again (benchmarks/bench_hook.py). An event answered from the
-    look's verdicts adds their module, the edits', the hosts' answers and zlib's CRC."""
+    look's verdicts adds their module, the edits', the hosts' answers and the
+    interpreter's own SHA-256."""
     code = (
         "import sys\n"
         "before = set(sys.modules)\n"
@@ -454,7 +456,8 @@ def test_the_quick_path_imports_nothing_but_itself_and_json_s_c_half(
         "pytest_tasktracker.agents",
         "pytest_tasktracker.agents.quick",
         "pytest_tasktracker.jsonscan",
-        *(name if name == "zlib" else f"pytest_tasktracker.{name}" for name in more),
+        "pytest_tasktracker.fileid",
+        *(name if name.startswith("_") else f"pytest_tasktracker.{name}" for name in more),
     }
     # Under coverage's subprocess measurement, Python starts with __future__ and _json
     # already loaded: what quick adds is then the rest.
@@ -629,3 +632,71 @@ def test_a_crlf_tracker_is_judged_as_the_edit_tool_sees_it(root: Path) -> None:
     out, _code = full(root, data)
     reason = json.loads(out)["hookSpecificOutput"]["permissionDecisionReason"]
     assert "1.2 Run pytest on test_b.py" in reason
+
+
+def in_place(path: Path, text: str) -> None:
+    """Write ``text`` into ``path`` in place and set its modification time back, as a
+    shell can (its change time it cannot set back)."""
+    before = path.stat()
+    with path.open("r+") as file:
+        file.write(text)
+        file.truncate()
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_a_tick_written_in_place_with_its_time_set_back_is_seen_after_the_tool(
+    root: Path,
+) -> None:
+    tracker = root / "TASKS.md"
+    full(root, SHELL)  # the look
+    ticked = TRACKER.replace(*TICK_B).replace("README", "READMF")  # same size, same CRC-ish
+    in_place(tracker, ticked)
+    assert answered(root, AFTER_SHELL) is None  # the change time says it changed
+    out, _code = full(root, AFTER_SHELL)
+    assert "tasktracker unticked sub-tasks ticked without passing evidence" in out
+    assert "- [ ] Run pytest on test_b.py" in tracker.read_text()
+
+
+def test_a_forged_evidence_file_with_its_time_set_back_is_seen_after_the_tool(
+    root: Path,
+) -> None:
+    results = root / ".tasktracker" / "results.json"
+    full(root, SHELL)
+    in_place(results, results.read_text().replace("passed", "PASSED", 1))
+    assert answered(root, AFTER_SHELL) is None
+
+
+def test_the_end_of_a_turn_unticks_what_the_session_ticked_without_evidence(
+    root: Path,
+) -> None:
+    """A tick that got past the guard after its tool (a background job's, absorbed by
+    the next look) is unticked at the end of the turn, also when the host then lets the
+    agent stop; the user's own earlier ticks are held for, not unticked."""
+    tracker = root / "TASKS.md"
+    user_s = "- [x] Run pytest on test_b.py, as the user ticked it\n"
+    tracker.write_text(TRACKER + user_s)
+    full(root, {"hook_event_name": "SessionStart", "source": "startup"})
+    tracker.write_text(tracker.read_text().replace(*TICK_B))  # a background job
+    full(root, SHELL)  # the next look takes it in
+    out, _code = full(root, {**STOP, "stop_hook_active": True})
+    assert out == ""  # the host keeps the agent going no more: the guard lets go
+    text = tracker.read_text()
+    assert TICK_B[0] in text
+    assert user_s in text
+    out, _code = full(root, STOP)
+    assert "1.4 Run pytest on test_b.py, as the user ticked it" in json.loads(out)["reason"]
+    assert tracker.read_text() == text
+
+
+def test_the_end_of_a_turn_says_what_it_unticked(root: Path) -> None:
+    tracker = root / "TASKS.md"
+    tracker.write_text(tracker.read_text().replace(*TICK_B))
+    full(root, SHELL)
+    out, _code = full(root, STOP)
+    assert json.loads(out)["reason"] == (
+        "tasktracker unticked sub-tasks ticked in this session without passing evidence:\n"
+        "- 1.2 Run pytest on test_b.py: asks for a test run and has no passing evidence; run "
+        "`pytest --tracker TASKS.md --tracker-update`; it ticks what passes\n"
+        "Tick them by running their tests (tasktracker run -- --tracker-update)."
+    )
+    assert TICK_B[0] in tracker.read_text()

@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pytest_tasktracker.agents import verdicts
-from pytest_tasktracker.agents.quick import CONFIG_FILES, HOOK_FILES, HOOK_FOLDERS
+from pytest_tasktracker.agents.quick import CONFIG_FILES, HOOK_FILES, HOOK_FOLDERS, state_records
 from pytest_tasktracker.errors import TrackerError
+from pytest_tasktracker.fileid import identity
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.rules import journal
 from pytest_tasktracker.rules.codestate import judge_print, judged_root
@@ -357,7 +358,14 @@ def _save_snapshot(settings: Settings, seen_now: _Seen) -> None:
     except (OSError, ValueError):
         seen = None
     guarded = json.loads(json.dumps(_hook_settings(settings.code_root), sort_keys=True))
-    now = {"done": done, "identity": seen_now.identity, "plan": plan, "settings": guarded}
+    records = state_records(str(settings.state))
+    now = {
+        "done": done,
+        "identity": seen_now.identity,
+        "plan": plan,
+        "settings": guarded,
+        "records": records,
+    }
     # not written: the next look compares with an older snapshot, and nothing is lost
     with contextlib.suppress(OSError, TrackerError):
         if seen != now:
@@ -449,11 +457,7 @@ def _watched_hooks(settings: Settings) -> list[list[object]]:
 
 
 def _identity(path: Path) -> list[int] | None:
-    try:
-        found = path.stat()
-    except OSError:
-        return None
-    return [found.st_size, found.st_mtime_ns, found.st_ino]
+    return identity(str(path))
 
 
 def _records(state: Path) -> list[str]:
@@ -630,11 +634,63 @@ def _vouched(state: Path, backup: Path) -> bool:
     return True
 
 
-def open_false_ticks(settings: Settings, cwd: Path | None = None) -> list[FalseTick]:
-    """Every ticked sub-task the judge rejects (what must not be left behind)."""
+TICKS_AT_START = "started.json"  # in .guard/: the ticked sub-tasks as the session found them
+
+
+def remember_ticks(settings: Settings) -> None:
+    """At a session's start: the ticked sub-tasks (id, step, words, links), so that at its
+    end the ticks the session made without evidence can be told from the user's."""
+    try:
+        tracker = load(settings.tracker, shown_tracker(settings))
+    except TrackerError:
+        return
+    ticked = [
+        [subtask.id, key[0], key[1], list(key[2])]
+        for key, subtask in _plan_of(tracker)
+        if subtask.done
+    ]
+    data = (json.dumps(ticked) + "\n").encode()
+    with contextlib.suppress(OSError, TrackerError):
+        write_locked(settings.state / BACKUP / TICKS_AT_START, data)
+
+
+def untick_session_ticks(settings: Settings, cwd: Path | None = None) -> list[FalseTick]:
+    """At the end of a turn: untick, byte-exact, every tick the judge rejects that was
+    not there, with the same words, when the session started (a shell's tick that got
+    past the guard after its tool, a background job's); returns them. The user's own
+    earlier ticks are left: the turn is held for them instead. Without a record of the
+    session's start, nothing is unticked."""
+    try:
+        seen = json.loads((settings.state / BACKUP / TICKS_AT_START).read_text(encoding="utf-8"))
+        started = {(str(i), str(a), str(b), tuple(map(str, c))) for i, a, b, c in seen}
+    except (OSError, ValueError, TypeError):
+        return []
     if not settings.tracker.is_file():
         return []
-    tracker = load(settings.tracker, shown_tracker(settings))
+    name = shown_tracker(settings)
+    tracker = load(settings.tracker, name)
+    keys = {subtask.id: key for key, subtask in _plan_of(tracker)}
+    made = [
+        tick
+        for tick in open_false_ticks(settings, cwd, tracker)
+        if (tick.id, *keys[tick.id]) not in started
+    ]
+    if made:
+        changes = [Change(tick.id, False, tick.text) for tick in made]
+        write(settings.tracker, name, tracker, changes, Record({}, []), "")
+        with contextlib.suppress(TrackerError):
+            _save_snapshot(settings, _read_seen(settings))
+    return made
+
+
+def open_false_ticks(
+    settings: Settings, cwd: Path | None = None, tracker: Tracker | None = None
+) -> list[FalseTick]:
+    """Every ticked sub-task the judge rejects (what must not be left behind)."""
+    if tracker is None:
+        if not settings.tracker.is_file():
+            return []
+        tracker = load(settings.tracker, shown_tracker(settings))
     done = {subtask.id for subtask in tracker.subtasks if subtask.done}
     return _judge(tracker, done, read_record(settings), cwd)
 

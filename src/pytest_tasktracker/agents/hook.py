@@ -44,14 +44,18 @@ def decide(event: Event, settings: Settings) -> Answer:
     if event.kind == "session":
         guard.remember_hooks(settings)
         guard.remember_plan(settings)
+        guard.remember_ticks(settings)
         guard.look(settings)  # last: its verdicts are for the hooks and plan remembered
         return Answer()
     if event.kind == "post":
         return Answer(tell=_after_tool(event, settings))
     if event.kind == "stop":
+        unticked = guard.untick_session_ticks(settings, event.cwd)  # whether it lets go or not
         if event.stop_active or guard.stop_streak(settings, None) >= guard.MAX_STOPS:
             return Answer()  # the host, or the guard itself, lets go
-        block = _before_stopping(settings, event.cwd)
+        block = _unticked_at_stop(settings, event.cwd, unticked) or _before_stopping(
+            settings, event.cwd
+        )
         guard.stop_streak(settings, blocked=block is not None)
         return Answer(block=block)
     if event.kind == "task":
@@ -136,6 +140,16 @@ def _after_tool(event: Event, settings: Settings) -> str | None:
             f"{lines}\nTick them by running their tests ({run})."
         )
     return "\n".join(parts) or None
+
+
+def _unticked_at_stop(settings: Settings, cwd: Path, unticked: list[guard.FalseTick]) -> str | None:
+    if not unticked:
+        return None
+    lines = "\n".join(f"- {tick.line()}" for tick in unticked)
+    return (
+        "tasktracker unticked sub-tasks ticked in this session without passing evidence:\n"
+        f"{lines}\nTick them by running their tests ({guard.run_the_tests(settings, cwd)})."
+    )
 
 
 def _before_stopping(settings: Settings, project: Path) -> str | None:

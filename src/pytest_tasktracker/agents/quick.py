@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sys
 
+from pytest_tasktracker.fileid import identity
 from pytest_tasktracker.jsonscan import loads
 
 TYPE_CHECKING = False  # typing's costs 40 M instructions (it imports re)
@@ -76,9 +77,8 @@ _QUIET_EVENTS = {
         "agentStop": "stop",
     },
 }
-# Where each host says the agent's folder and that it already keeps the agent going.
+# Where each host says the agent's folder.
 _FOLDERS = {"cursor": ("workspace_roots", "cwd")}
-_KEEPS_GOING = {"copilot": ("stop_hook_active", "stopHookActive"), "cursor": ()}
 _PATHS = ("file_path", "path", "filePath", "target_file", "absolute_path")
 _WRITES = (*_PATHS, "edits")
 _PATCH = "*** Begin Patch"
@@ -110,14 +110,6 @@ def options(argv: list[str]) -> dict[str, str]:
             found[name[2:]] = value
         index += 1
     return found
-
-
-def _identity(path: str) -> list[int] | None:
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return [found.st_size, found.st_mtime_ns, found.st_ino]
 
 
 PROJECT_VARIABLES = ("CLAUDE_PROJECT_DIR", "GEMINI_PROJECT_DIR")
@@ -224,23 +216,21 @@ def _watched(path: str, cwd: str, project: str, tracker: str, state: str) -> boo
     return _guarded(full, project, state) or _is_tracker(full, tracker)
 
 
-def _records_unchanged(state: str) -> bool:
-    """Whether every record of the state folder is as the last look's copy of it."""
-    backup = os.path.join(state, BACKUP)
-    names = [name for name in RECORDS if os.path.isfile(os.path.join(state, name))]
-    copies = [name for name in RECORDS if os.path.isfile(os.path.join(backup, name))]
-    for folder, into in ((state, names), (backup, copies)):
-        try:  # noqa: SIM105 - contextlib is one more import on every tool call
-            into += [f"blockers/{n}" for n in os.listdir(os.path.join(folder, "blockers"))]
-        except OSError:
-            pass
-    if sorted(names) != sorted(copies):
-        return False
+def state_records(state: str) -> list[list[object]]:
+    """Each record of the state folder (the journal, the evidence files, what the last
+    run digested, the blocker reports) with its size, times and inode: a look keeps
+    them in its snapshot, and anything that wrote one since makes them differ."""
+    found: list[list[object]] = []
+    names = [*RECORDS, "code/run.json"]
+    try:  # noqa: SIM105 - contextlib is one more import on every tool call
+        names += [f"blockers/{n}" for n in sorted(os.listdir(os.path.join(state, "blockers")))]
+    except OSError:
+        pass
     for name in names:
-        here, there = _identity(os.path.join(state, name)), _identity(os.path.join(backup, name))
-        if here is None or there is None or here[:2] != there[:2]:
-            return False
-    return True
+        seen = identity(os.path.join(state, name))
+        if seen is not None:
+            found.append([name, *seen])
+    return found
 
 
 class _Where:
@@ -284,16 +274,15 @@ def _where(data: dict[str, Any], given: dict[str, str], cwd: str) -> _Where | No
 
 def _look_is_current(where: _Where) -> bool:
     """Whether the tracker and every record of the state folder are as the guard's last
-    look saw them (its snapshot, and its copies of the records)."""
+    look saw them (its snapshot)."""
     try:
         with open(os.path.join(where.state, SNAPSHOT), encoding="utf-8") as file:
             seen = loads(file.read())
     except (OSError, ValueError):
         return False
-    if not isinstance(seen, dict) or seen.get("identity") != _identity(where.tracker):
+    if not isinstance(seen, dict) or seen.get("identity") != identity(where.tracker):
         return False
-    has_journal = os.path.isfile(os.path.join(where.state, "journal.jsonl"))
-    return not has_journal or _records_unchanged(where.state)
+    return bool(seen.get("records") == state_records(where.state))
 
 
 def _no_stop_streak(state: str) -> bool:
@@ -352,8 +341,6 @@ def stop_answer(data: dict[str, Any], given: dict[str, str], cwd: str) -> tuple[
     where = _where(data, given, cwd)
     if where is None or where.kind != "stop":
         return None
-    if any(data.get(key) for key in _KEEPS_GOING.get(where.host, ("stop_hook_active",))):
-        return 0, ""  # the host already keeps the agent going: the guard lets go
     if not _look_is_current(where) or not _no_stop_streak(where.state):
         return None
     from pytest_tasktracker.agents import verdicts

@@ -7,7 +7,7 @@ same at every call, so each look of the full guard (``guard.look``, and after a 
 that changed the tracker) writes ``<state>/.guard/verdicts.json``:
 
 - ``key``: what the answers were given on (``key``): the tracker (its size, time, inode
-  and CRC-32), the state folder and every record in it (the journal, the evidence files,
+  and SHA-256), the state folder and every record in it (the journal, the evidence files,
   the blocker reports, what the last run digested), the configuration files pytest could
   read from the tracker's folder up, and ``$PYTEST_TRACKER``;
 - ``boxes``: each sub-task's box (offset and status) and the judge's answer if it were
@@ -33,9 +33,10 @@ at the end of a turn and in ``tasktracker gate`` the full judge answers.
 from __future__ import annotations
 
 import os
-import zlib
 
 from pytest_tasktracker.agents.hosts import wire
+from pytest_tasktracker.agents.quick import state_records
+from pytest_tasktracker.fileid import identity, sha256
 
 TYPE_CHECKING = False  # typing costs the quick path 40 M instructions (it imports re)
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 FILE = "verdicts.json"  # in the state folder's .guard/
 VERSION = 1
 CONFIG_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
-RECORDS = ("journal.jsonl", "results.json", "checks.json", "code/run.json")
 TICKED = ("x", "X")
 
 
@@ -59,34 +59,15 @@ def refused_ticks(lines: list[str], run: str) -> str:
     )
 
 
-def _identity(path: str) -> list[int] | None:
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return [found.st_size, found.st_mtime_ns, found.st_ino]
-
-
 def key(tracker: str, state: str, data: bytes, seen: list[int] | None) -> list[Any]:
     """What the look's answers depend on besides the code (see the module's docstring):
     ``data`` is the tracker's bytes, ``seen`` its identity taken before reading them."""
-    records = []
-    for name in RECORDS:
-        found = _identity(os.path.join(state, name))
-        if found is not None:
-            records.append([name, *found])
-    try:
-        blockers = sorted(os.listdir(os.path.join(state, "blockers")))
-    except OSError:
-        blockers = []
-    for name in blockers:
-        found = _identity(os.path.join(state, "blockers", name))
-        records.append([f"blockers/{name}", *(found or [])])
+    records = state_records(state)
     config = []
     folder = os.path.dirname(os.path.realpath(tracker))
     while True:
         for name in CONFIG_FILES:
-            found = _identity(os.path.join(folder, name))
+            found = identity(os.path.join(folder, name))
             if found is not None:
                 config.append([os.path.join(folder, name), *found])
         parent = os.path.dirname(folder)
@@ -98,7 +79,7 @@ def key(tracker: str, state: str, data: bytes, seen: list[int] | None) -> list[A
         os.path.realpath(tracker),
         os.path.realpath(state),
         seen,
-        zlib.crc32(data),
+        sha256(data),
         records,
         config,
         os.environ.get("PYTEST_TRACKER"),
@@ -113,14 +94,14 @@ def _unchanged(watched: Any) -> bool:
     for entry in watched:
         if not (isinstance(entry, list) and entry and isinstance(entry[0], str)):
             return False
-        found = _identity(entry[0])
+        found = identity(entry[0])
         if (found or []) != entry[1:]:
             return False
     return True
 
 
 def _read(path: str) -> tuple[bytes, list[int] | None] | None:
-    seen = _identity(path)
+    seen = identity(path)
     try:
         with open(path, "rb") as file:
             return file.read(), seen

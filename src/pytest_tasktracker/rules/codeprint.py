@@ -31,6 +31,14 @@ TOOL_FOLDERS = frozenset({"__pycache__", "node_modules", "htmlcov"})
 TOP_FOLDERS = frozenset({"build", "dist", "site", "docs"})  # only at the top of the root
 SETTLED_NS = 2_000_000_000  # a file changed more recently may change again unseen
 GIT_TIMEOUT = 60.0  # seconds
+# Settings of the repository that would have git miss a change: comparing fewer of a
+# file's times (a change with its modification time set back), trusting stat data
+# alone, or a file-system monitor's or cache's word. Each call overrides them.
+TRUSTED = (
+    *("-c", "core.checkStat=default", "-c", "core.trustctime=true"),
+    *("-c", "core.ignoreStat=false", "-c", "core.fsmonitor=false"),
+    *("-c", "core.untrackedCache=false"),
+)
 # what differs from git's index: changed (C), removed (R), unmerged (M), untracked (?)
 CHANGED = (
     *("ls-files", "-z", "-t", "-m", "-d", "-o"),
@@ -95,7 +103,8 @@ def git(root: str, *args: str) -> bytes | None:
     ]
     try:
         try:
-            pid = os.posix_spawnp("git", ["git", "-C", root, *args], env, file_actions=actions)
+            argv = ["git", *TRUSTED, "-C", root, *args]
+            pid = os.posix_spawnp("git", argv, env, file_actions=actions)
         finally:
             os.close(write)
     except OSError:
@@ -129,7 +138,7 @@ def _git_by_subprocess(
 
     try:
         done = subprocess.run(
-            ["git", "-C", root, *args],
+            ["git", *TRUSTED, "-C", root, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             check=False,

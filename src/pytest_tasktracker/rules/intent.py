@@ -35,6 +35,13 @@ _RED_PHASE = re.compile(
     r"|\bred[- ]phase\b|\(red\)",
     re.IGNORECASE,
 )
+# Words before or in a "tests fail" that make it the opposite of a red phase: "make sure
+# no test fails", "they do not fail", "none of them fail", "fix the code if they fail".
+_NOT_RED = re.compile(
+    r"\b(?:no|not|none|never|nothing|nobody|neither|nor|without|unless|zero)\b|n't\b"
+    r"|\bif\s+(?:any\s+(?:of\s+)?)?(?:the\s+)?(?:tests?|they|it|them)\b",
+    re.IGNORECASE,
+)
 _OTHER_CHECKS = re.compile(
     r"\b(?:pylint|mypy|ruff|flake8|black|isort|pyright|pyre|bandit|eslint|tsc|lint|linting"
     r"|linter|type[- ]?check(?:s|ing)?|manual(?:ly)?|review|browser|format(?:ting)?)\b",
@@ -102,7 +109,7 @@ MAX_NOTES = 20000
 
 # Words each pattern needs, for ASCII text (where ignoring case is lower()): a text
 # without them is not searched. Most sub-tasks name no test run at all.
-_NEEDS = {_RUN_TESTS: ("test", "spec"), _WHOLE_SUITE: ("test",), _RED_PHASE: ("fail", "red")}
+_NEEDS = {_RUN_TESTS: ("test", "spec"), _WHOLE_SUITE: ("test",)}
 
 
 def _says(pattern: re.Pattern[str], text: str, lower: str | None) -> bool:
@@ -111,15 +118,34 @@ def _says(pattern: re.Pattern[str], text: str, lower: str | None) -> bool:
     return pattern.search(text) is not None
 
 
+def _red_phase(text: str, lower: str | None) -> bool | None:
+    """Whether the words expect tests to fail (a TDD red phase: "verify they fail",
+    "red phase"): True; False when they speak of tests failing only to ask that none
+    do ("make sure no test fails", "fix the code if they fail"), which asks for a
+    passing run; None when they do not speak of it. A red phase is ticked without
+    passing evidence, so a negation near "fail" is read the safe way."""
+    if lower is not None and "fail" not in lower and "red" not in lower:
+        return None
+    found = None
+    for match in _RED_PHASE.finditer(text):
+        if match.group(0).lower().startswith(("red", "(red")):
+            return True
+        if not _NOT_RED.search(text, max(0, match.start() - 24), match.end()):
+            return True
+        found = False
+    return found
+
+
 def read_intent(subtask: SubTask) -> Intent:
     text = subtask.text[:MAX_TEXT]
     lower = text.lower() if text.isascii() else None
+    red_phase = _red_phase(text, lower)
     return Intent(
         explicit=explicit_links(subtask.full_text[:MAX_NOTES]),
         named=named_tests(text),
-        runs_tests=_says(_RUN_TESTS, text, lower),
+        runs_tests=_says(_RUN_TESTS, text, lower) or red_phase is False,
         whole_suite=_says(_WHOLE_SUITE, text, lower),
-        red_phase=_says(_RED_PHASE, text, lower),
+        red_phase=red_phase is True,
         other_checks=bool(_OTHER_CHECKS.search(text)),
     )
 

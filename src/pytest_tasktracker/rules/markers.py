@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from pytest_tasktracker.fileid import identity
 from pytest_tasktracker.rules.scope import DiskFiles
 
 _MARK = re.compile(r"\bmark\s*\.\s*task\s*\(([^)]{0,2000})\)")
@@ -41,12 +42,7 @@ def marked_ids_watched(
         return None
     watched: list[list[object]] = []
     for path in [*dict.fromkeys(walked.folders), *(str(rootdir / name) for name in files)]:
-        try:
-            found = os.stat(path)
-        except OSError:
-            watched.append([path])
-            continue
-        watched.append([path, found.st_size, found.st_mtime_ns, found.st_ino])
+        watched.append([path, *(identity(path) or [])])
     ids = frozenset(i for found in marked_files(rootdir, files).values() for i in found)
     return ids, watched
 
