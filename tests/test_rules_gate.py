@@ -30,6 +30,9 @@ def test_the_gate_judges_every_ticked_box_also_after_an_open_one() -> None:
     assert gate_lines("T.md", [], 3, github=True) == [
         "gate passed: every one of 3 ticked sub-tasks is backed by evidence"
     ]
+    assert gate_lines("T.md", [], 3, github=False, backed=1) == [
+        "gate passed: 3 ticked sub-tasks: 1 backed by passing evidence, 2 that need no passing run"
+    ]
     assert gate_lines("T.md", offenders[:1], 3, github=True)[0] == (
         "::error file=T.md,line=4,title=tasktracker gate%3A 1.3::1.3 Fix test_b.py: is linked "
         f"to tests and has no passing evidence; run `{RERUN}`; it ticks what passes"

@@ -374,14 +374,15 @@ def build_server(project: Project) -> MCPServer:
     def gate() -> Annotated[CallToolResult, Gate]:
         """Whether every ticked sub-task is backed by evidence, and which are not."""
         from pytest_tasktracker.paths import shown
-        from pytest_tasktracker.rules.gate import gate_lines
+        from pytest_tasktracker.rules.gate import backed_by_evidence, gate_lines
         from pytest_tasktracker.views import find_gate_offenders, gate_view
 
         def call() -> tuple[str, Gate]:
             settings = project.settings()
             tracker = project.tracker(settings)
-            offenders, _warnings, _record = find_gate_offenders(tracker, settings)
-            lines = gate_lines(tracker.path, offenders, tracker.done_count, False)
+            offenders, _warnings, record = find_gate_offenders(tracker, settings)
+            backed = backed_by_evidence(tracker, record.evidence)
+            lines = gate_lines(tracker.path, offenders, tracker.done_count, False, backed)
             view = gate_view(tracker, offenders, shown(settings.state, project.root))
             return "\n".join(lines), Gate(**view)  # type: ignore[typeddict-item]
 

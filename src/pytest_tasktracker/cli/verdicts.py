@@ -14,7 +14,7 @@ from pytest_tasktracker.paths import relative
 from pytest_tasktracker.redact import printable
 from pytest_tasktracker.rules.codestate import for_judge
 from pytest_tasktracker.rules.freshness import CodeNow
-from pytest_tasktracker.rules.gate import gate_lines
+from pytest_tasktracker.rules.gate import backed_by_evidence, gate_lines
 from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.state import code_known
 from pytest_tasktracker.tracker.model import Tracker
@@ -57,7 +57,8 @@ def gate(
             f"{relative(settings.state)}\n"
         )
         github = os.environ.get("GITHUB_ACTIONS") == "true"
-        for line in gate_lines(tracker.path, offenders, tracker.done_count, github):
+        backed = backed_by_evidence(tracker, record.evidence)
+        for line in gate_lines(tracker.path, offenders, tracker.done_count, github, backed):
             out.write(line + "\n")
     return 1 if offenders else 0
 

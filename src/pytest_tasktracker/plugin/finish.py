@@ -245,7 +245,7 @@ def gate(end: End) -> None:
     run = end.run
     if not end.settings.gate:
         return
-    from pytest_tasktracker.rules.gate import gate_lines
+    from pytest_tasktracker.rules.gate import backed_by_evidence, gate_lines
     from pytest_tasktracker.views import find_gate_offenders, summary_files, write_summary
 
     try:
@@ -258,7 +258,8 @@ def gate(end: End) -> None:
     warnings += write_summary(tracker, offenders, record, summary_files())
     github = os.environ.get("GITHUB_ACTIONS") == "true"
     lines = [f"gate warning: {warning}" for warning in warnings]
-    lines += gate_lines(tracker.path, offenders, tracker.done_count, github)
+    backed = backed_by_evidence(tracker, record.evidence)
+    lines += gate_lines(tracker.path, offenders, tracker.done_count, github, backed)
     run.gate_lines, run.gate_failed = lines, bool(offenders)
 
 

@@ -7,10 +7,11 @@ all show this verdict; which ticks fail, and why, is the judge's alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_tasktracker.rules.evidence import Evidence
 from pytest_tasktracker.rules.judge import OpenBlocker, Reason
 from pytest_tasktracker.tracker.model import SubTask, Tracker
 
@@ -88,10 +89,41 @@ def split_stale(offenders: Sequence[Offender]) -> tuple[list[Offender], list[Off
     return failing, stale
 
 
-def gate_lines(path: str, offenders: Sequence[Offender], ticked: int, github: bool) -> list[str]:
+def backed_by_evidence(tracker: Tracker, evidence: Mapping[str, Evidence]) -> int:
+    """How many ticked sub-tasks a passing run backs (the others the judge accepts need
+    none: a red phase, an implementation, a commit message)."""
+    return sum(
+        1
+        for subtask in tracker.subtasks
+        if subtask.done
+        and (found := evidence.get(subtask.id)) is not None
+        and found.outcome == "passed"
+    )
+
+
+def passed_line(ticked: int, backed: int | None) -> str:
+    """What a gate that passed says of the ticks: how many a passing run backs, and how
+    many need none (``backed``: None when not counted)."""
+    if backed is None or backed >= ticked:
+        return f"every one of {ticked} ticked sub-tasks is backed by evidence"
+    rest = ticked - backed
+    needs = "needs" if rest == 1 else "need"
+    return (
+        f"{ticked} ticked sub-tasks: {backed} backed by passing evidence, {rest} that {needs} "
+        "no passing run"
+    )
+
+
+def gate_lines(
+    path: str,
+    offenders: Sequence[Offender],
+    ticked: int,
+    github: bool,
+    backed: int | None = None,
+) -> list[str]:
     """The gate's verdict as lines, the same for ``tasktracker gate`` and
     ``pytest --tracker-gate``: GitHub annotations when ``github``, one line per
-    offender, then the summary line."""
+    offender, then the summary line (``backed``: the ticks a passing run backs)."""
     lines = annotation_lines(path, offenders) if github else []
     lines.extend(offender.line(path) for offender in offenders)
     if offenders:
@@ -100,7 +132,7 @@ def gate_lines(path: str, offenders: Sequence[Offender], ticked: int, github: bo
             f"gate failed: {len(offenders)} of {ticked} ticked sub-tasks lack evidence ({ids})"
         )
     else:
-        lines.append(f"gate passed: every one of {ticked} ticked sub-tasks is backed by evidence")
+        lines.append(f"gate passed: {passed_line(ticked, backed)}")
     return lines
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from pytest_tasktracker.rules.evidence import Evidence
 from pytest_tasktracker.rules.freshness import CodeNow
-from pytest_tasktracker.rules.gate import Blocked, Offender
+from pytest_tasktracker.rules.gate import Blocked, Offender, backed_by_evidence, passed_line
 from pytest_tasktracker.tracker.model import Tracker
 
 
@@ -31,7 +31,7 @@ def summary_markdown(
     if offenders:
         head = f"failed: {len(offenders)} of {ticked} ticked sub-tasks lack evidence"
     else:
-        head = f"passed: every one of {ticked} ticked sub-tasks is backed by evidence"
+        head = f"passed: {passed_line(ticked, backed_by_evidence(tracker, evidence))}"
     lines = [
         f"## Task tracker gate {head}",
         "",
