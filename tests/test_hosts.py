@@ -42,8 +42,8 @@ UNTICKED = (
     "Tick them by running their tests (tasktracker run -- --tracker-update)."
 )
 STOPPING = (
-    f"The tracker holds ticks without evidence:\n- {FALSE_TICK}\nRun their tests "
-    "(tasktracker run -- --tracker-update), or untick them and say why they are not done."
+    f"tasktracker unticked sub-tasks ticked in this session without passing evidence:\n"
+    f"- {FALSE_TICK}\nTick them by running their tests (tasktracker run -- --tracker-update)."
 )
 SED = "sed -i 's/- \\[ \\] Run pytest on test_b/- [x] Run pytest on test_b/' TASKS.md"
 CLAUDE_DENY = {
@@ -144,6 +144,7 @@ def test_each_host_is_answered_in_its_own_shape(root: Path, agent: str) -> None:
     tracker.write_text(TRACKER.replace(*TICK_B))  # ticked again, as an editor would
     found, code, err = answer(agent, event(agent, "stop", root), "stop")
     assert (found, code, err) == (*EXPECTED[agent]["stop"], "")
+    assert tracker.read_text() == TRACKER  # the session's tick undone
 
 
 @pytest.mark.parametrize("agent", ["claude", "codex", "gemini"])

@@ -316,13 +316,10 @@ def test_a_plan_changed_in_the_session_holds_the_turn_past_the_quick_path(root: 
 
 
 def test_the_end_of_a_turn_after_a_kept_turn_is_the_full_guard_s(root: Path) -> None:
-    (root / "TASKS.md").write_text(TRACKER.replace(*TICK_B))
-    full(root, SHELL)  # the look: 1.2 is ticked without evidence
-    assert answered(root, STOP) is None  # a refusal at the end of a turn counts the turns
-    out, _code = full(root, STOP)
+    (root / "TASKS.md").write_text(TRACKER.replace(*TICK_B))  # after the last tool call
+    assert answered(root, STOP) is None
+    out, _code = full(root, STOP)  # unticked, and the turn kept: a count of kept turns
     assert "1.2 Run pytest on test_b.py" in json.loads(out)["reason"]
-    (root / "TASKS.md").write_text(TRACKER)  # a shell unticks it
-    full(root, AFTER_SHELL)  # the look after it
     assert answered(root, STOP) is None  # the turns kept count until a tool call passes
     full(root, SHELL)
     assert answered(root, STOP) == ("", 0)
@@ -634,6 +631,53 @@ def test_a_crlf_tracker_is_judged_as_the_edit_tool_sees_it(root: Path) -> None:
     assert "1.2 Run pytest on test_b.py" in reason
 
 
+def test_a_tick_made_between_two_tool_calls_is_unticked_before_the_next(root: Path) -> None:
+    """A background job ticks after a tool call's guard has looked: the next tool call
+    finds it, unticks it and is refused, with the reason."""
+    tracker = root / "TASKS.md"
+    tracker.write_text(TRACKER.replace(*TICK_B))
+    out, _code = full(root, SHELL)
+    assert json.loads(out)["hookSpecificOutput"]["permissionDecisionReason"].startswith(
+        "tasktracker unticked sub-tasks ticked since the last tool call without passing "
+        "evidence (outside any tool call the guard saw):\n- 1.2 Run pytest on test_b.py"
+    )
+    assert tracker.read_text() == TRACKER
+    assert full(root, SHELL) == ("", 0)  # tried again
+
+
+@pytest.mark.parametrize(
+    "removed",
+    [["ticks.json"], [".guard/started.json"], ["ticks.json", ".guard/started.json"]],
+    ids=["the snapshot", "the session's start", "both"],
+)
+def test_removing_the_guard_s_records_with_a_tick_gains_nothing(
+    root: Path, removed: list[str]
+) -> None:
+    """One shell call removes the guard's baseline and ticks: the tick is undone after
+    the call or at the end of the turn, also when the host then lets go."""
+    tracker = root / "TASKS.md"
+    full(root, SHELL)  # the look before the call
+    for name in removed:
+        (root / ".tasktracker" / name).unlink()
+    tracker.write_text(TRACKER.replace(*TICK_B))
+    full(root, AFTER_SHELL)
+    full(root, {**STOP, "stop_hook_active": True})
+    assert tracker.read_text() == TRACKER
+
+
+def test_the_guard_s_first_look_unticks_nothing(tmp_path: Path, evidence: Path) -> None:
+    """A project whose guard has never looked (hooks just installed): what is ticked is
+    the user's, held for at the end of a turn, never unticked."""
+    project = tmp_path / "project"
+    shutil.copytree(evidence, project)
+    tracker = project / "TASKS.md"
+    tracker.write_text(TRACKER.replace(*TICK_B))
+    assert full(project, SHELL) == ("", 0)
+    out, _code = full(project, STOP)
+    assert json.loads(out)["reason"].startswith("The tracker holds ticks without evidence")
+    assert tracker.read_text() == TRACKER.replace(*TICK_B)
+
+
 def in_place(path: Path, text: str) -> None:
     """Write ``text`` into ``path`` in place and set its modification time back, as a
     shell can (its change time it cannot set back)."""
@@ -669,15 +713,14 @@ def test_a_forged_evidence_file_with_its_time_set_back_is_seen_after_the_tool(
 def test_the_end_of_a_turn_unticks_what_the_session_ticked_without_evidence(
     root: Path,
 ) -> None:
-    """A tick that got past the guard after its tool (a background job's, absorbed by
-    the next look) is unticked at the end of the turn, also when the host then lets the
-    agent stop; the user's own earlier ticks are held for, not unticked."""
+    """A tick that got past the guard after its tool (a background job's) is unticked at
+    the end of the turn, also when the host then lets the agent stop; the user's own
+    earlier ticks are held for, not unticked."""
     tracker = root / "TASKS.md"
     user_s = "- [x] Run pytest on test_b.py, as the user ticked it\n"
     tracker.write_text(TRACKER + user_s)
     full(root, {"hook_event_name": "SessionStart", "source": "startup"})
     tracker.write_text(tracker.read_text().replace(*TICK_B))  # a background job
-    full(root, SHELL)  # the next look takes it in
     out, _code = full(root, {**STOP, "stop_hook_active": True})
     assert out == ""  # the host keeps the agent going no more: the guard lets go
     text = tracker.read_text()
@@ -690,8 +733,7 @@ def test_the_end_of_a_turn_unticks_what_the_session_ticked_without_evidence(
 
 def test_the_end_of_a_turn_says_what_it_unticked(root: Path) -> None:
     tracker = root / "TASKS.md"
-    tracker.write_text(tracker.read_text().replace(*TICK_B))
-    full(root, SHELL)
+    tracker.write_text(tracker.read_text().replace(*TICK_B))  # after the last tool call
     out, _code = full(root, STOP)
     assert json.loads(out)["reason"] == (
         "tasktracker unticked sub-tasks ticked in this session without passing evidence:\n"
@@ -700,3 +742,21 @@ def test_the_end_of_a_turn_says_what_it_unticked(root: Path) -> None:
         "Tick them by running their tests (tasktracker run -- --tracker-update)."
     )
     assert TICK_B[0] in tracker.read_text()
+
+
+def test_a_decoy_with_hooks_above_the_repository_is_not_the_project(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shell writes a tracker and a host's configuration in the folder above the
+    project: the hooks still judge the project's own tracker (the walk up stops at the
+    repository's root)."""
+    monkeypatch.delenv("CLAUDE_PROJECT_DIR", raising=False)
+    git(root, "init", "-q")
+    (root.parent / "TASKS.md").write_text("# decoy\n\n### Step 1: x\n- [ ] nothing\n")
+    (root.parent / ".mcp.json").write_text("{}")
+    tick = edit(str(root / "TASKS.md"), *TICK_B)
+    out, _code = full(root, tick)
+    reason = json.loads(out)["hookSpecificOutput"]["permissionDecisionReason"]
+    assert "1.2 Run pytest on test_b.py" in reason
+    found = answered(root, tick)
+    assert found is None or found == (out, 0)

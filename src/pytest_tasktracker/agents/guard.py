@@ -485,6 +485,8 @@ def look(settings: Settings) -> None:
     if settings.tracker.is_file():
         with contextlib.suppress(TrackerError):
             _save_snapshot(settings, _read_seen(settings))
+        if _started(settings) is None:  # a session that began before the hooks did
+            remember_ticks(settings)
     state = settings.state
     if not (state / journal.FILE).is_file():
         return
@@ -505,7 +507,9 @@ def look(settings: Settings) -> None:
 
 def untick_false_ticks(settings: Settings, cwd: Path | None = None) -> list[FalseTick]:
     """Untick what was ticked since the last look that the judge rejects; returns what
-    was unticked. Without a look yet, this only takes one."""
+    was unticked. Without the last look's snapshot (something removed it), every tick
+    the judge rejects that the session did not start with is unticked; at the guard's
+    first look in the project, none."""
     if not settings.tracker.is_file():
         return []
     name = shown_tracker(settings)
@@ -517,6 +521,11 @@ def untick_false_ticks(settings: Settings, cwd: Path | None = None) -> list[Fals
         newly = {subtask.id for subtask in tracker.subtasks if subtask.done} - seen
         found = _judge(tracker, newly, read_record(settings), cwd) if newly else []
         found += _reworded_ticks(settings, tracker, newly - {tick.id for tick in found})
+    else:
+        done = {subtask.id for subtask in tracker.subtasks if subtask.done}
+        found = _not_the_sessions_start(
+            settings, tracker, _judge(tracker, done, read_record(settings), cwd)
+        )
     if found:
         changes = [Change(tick.id, False, tick.text) for tick in found]
         write(settings.tracker, name, tracker, changes, Record({}, []), "")
@@ -658,29 +667,52 @@ def untick_session_ticks(settings: Settings, cwd: Path | None = None) -> list[Fa
     """At the end of a turn: untick, byte-exact, every tick the judge rejects that was
     not there, with the same words, when the session started (a shell's tick that got
     past the guard after its tool, a background job's); returns them. The user's own
-    earlier ticks are left: the turn is held for them instead. Without a record of the
-    session's start, nothing is unticked."""
-    try:
-        seen = json.loads((settings.state / BACKUP / TICKS_AT_START).read_text(encoding="utf-8"))
-        started = {(str(i), str(a), str(b), tuple(map(str, c))) for i, a, b, c in seen}
-    except (OSError, ValueError, TypeError):
-        return []
+    earlier ticks are left: the turn is held for them instead. The record of the
+    session's start is made at its start, or at the first look without one: when it is
+    gone and other records of the guard are here, something removed it, and every tick
+    the judge rejects is unticked."""
     if not settings.tracker.is_file():
         return []
     name = shown_tracker(settings)
     tracker = load(settings.tracker, name)
-    keys = {subtask.id: key for key, subtask in _plan_of(tracker)}
-    made = [
-        tick
-        for tick in open_false_ticks(settings, cwd, tracker)
-        if (tick.id, *keys[tick.id]) not in started
-    ]
+    made = _not_the_sessions_start(settings, tracker, open_false_ticks(settings, cwd, tracker))
     if made:
         changes = [Change(tick.id, False, tick.text) for tick in made]
         write(settings.tracker, name, tracker, changes, Record({}, []), "")
         with contextlib.suppress(TrackerError):
             _save_snapshot(settings, _read_seen(settings))
     return made
+
+
+def _started(settings: Settings) -> set[tuple[str, str, str, tuple[str, ...]]] | None:
+    """The ticks the session started with (id, step, words, links); None without a record."""
+    try:
+        seen = json.loads((settings.state / BACKUP / TICKS_AT_START).read_text(encoding="utf-8"))
+        return {(str(i), str(a), str(b), tuple(map(str, c))) for i, a, b, c in seen}
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _removed(settings: Settings) -> bool:
+    """Whether the guard's baseline (the last look's snapshot, the session's start) is
+    gone while others of its records are here: something removed it. With none of them,
+    this is the guard's first look in the project."""
+    guard = settings.state / BACKUP
+    marks = [settings.state / SNAPSHOT, guard / TICKS_AT_START, guard / HOOKS_SEEN]
+    present = [mark.is_file() for mark in [*marks, guard / PLAN_SEEN]]
+    return any(present) and not all(present[:2])
+
+
+def _not_the_sessions_start(
+    settings: Settings, tracker: Tracker, ticks: list[FalseTick]
+) -> list[FalseTick]:
+    """Of ``ticks``, those the session did not start with: without a record of its
+    start, all of them when something removed it, none at the guard's first look."""
+    started = _started(settings)
+    if started is None:
+        return ticks if _removed(settings) else []
+    keys = {subtask.id: key for key, subtask in _plan_of(tracker)}
+    return [tick for tick in ticks if (tick.id, *keys[tick.id]) not in started]
 
 
 def open_false_ticks(

@@ -38,8 +38,18 @@ def decide(event: Event, settings: Settings) -> Answer:
     if event.kind == "pre":
         deny = _edit_decision(event, settings)
         if deny is None:
+            # ticks made since the last look (a background job's) are not the look's
+            unticked = guard.untick_false_ticks(settings, event.cwd)
             guard.look(settings)
             guard.stop_streak(settings, blocked=False)
+            if unticked:
+                lines = "\n".join(f"- {tick.line()}" for tick in unticked)
+                deny = (
+                    "tasktracker unticked sub-tasks ticked since the last tool call without "
+                    f"passing evidence (outside any tool call the guard saw):\n{lines}\n"
+                    f"Tick them by running their tests "
+                    f"({guard.run_the_tests(settings, event.cwd)}); then try this call again."
+                )
         return Answer(deny=deny)
     if event.kind == "session":
         guard.remember_hooks(settings)
@@ -50,7 +60,10 @@ def decide(event: Event, settings: Settings) -> Answer:
     if event.kind == "post":
         return Answer(tell=_after_tool(event, settings))
     if event.kind == "stop":
-        unticked = guard.untick_session_ticks(settings, event.cwd)  # whether it lets go or not
+        # whether it lets go or not; not while the settings name another tracker (its
+        # evidence would be judged for the wrong one)
+        swapped = guard.swapped_tracker(settings, event.cwd)
+        unticked = [] if swapped else guard.untick_session_ticks(settings, event.cwd)
         if event.stop_active or guard.stop_streak(settings, None) >= guard.MAX_STOPS:
             return Answer()  # the host, or the guard itself, lets go
         block = _unticked_at_stop(settings, event.cwd, unticked) or _before_stopping(

@@ -125,9 +125,10 @@ def _project(start: str, tracker: str) -> str | None:
     """The project whose pinned (relative) tracker the hook judges: the folder the host
     names (``$CLAUDE_PROJECT_DIR``, ``$GEMINI_PROJECT_DIR``), else, from ``start`` (the
     agent's folder) up, the topmost folder that holds the tracker and a host's hook
-    configuration, else the nearest that holds the tracker. A decoy tracker in a
-    sub-folder the agent works in (``tests/pr_info/TASK_TRACKER.md``) is not the one the
-    project's hooks pin."""
+    configuration, else the nearest that holds the tracker, not above the git repository
+    ``start`` is in. A decoy tracker in a sub-folder the agent works in
+    (``tests/pr_info/TASK_TRACKER.md``) is not the one the project's hooks pin, nor one
+    with hooks beside it in a folder above the repository."""
     for name in PROJECT_VARIABLES:
         root = os.environ.get(name)
         if root and os.path.isfile(os.path.join(root, tracker)):
@@ -140,8 +141,8 @@ def _project(start: str, tracker: str) -> str | None:
             if _configures_hooks(folder):
                 configured = folder
         parent = os.path.dirname(folder)
-        if parent == folder:
-            return configured or nearest
+        if parent == folder or os.path.exists(os.path.join(folder, ".git")):
+            return configured or nearest  # not above the repository: not the project's
         folder = parent
 
 
