@@ -167,3 +167,82 @@ def test_tests_of_another_folder_do_not_count_for_this_project(
         f"--tracker names ../{pytester.path.name}/TASKS.md, the tracker "
         f"../{pytester.path.name}/pyproject.toml configures: run pytest in that project"
     ) in fresh.stderr
+
+
+FAILING_LEFT_OUT = "python_functions=test_ok test_warns"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["-o", f"addopts=-o '{FAILING_LEFT_OUT}'"], "-o python_functions=... changed"),
+        (["-o", "addopts=-W ignore"], "-W changed which warnings fail a test"),
+        (["-o", "addopts=-p evil"], "-o addopts=... gave -p"),
+        (["-o", "addopts=-c other.ini"], "-o addopts=... gave -c"),
+        (["-o", "addopts=-q -x"], None),  # what runs and how it is shown: the remedies' kind
+    ],
+)
+def test_an_override_of_addopts_is_read_for_what_it_holds(
+    args: list[str], said: str | None
+) -> None:
+    found = overrides(args)
+    assert (found if said is None else found and found.startswith(said)) == said or (
+        found is not None and said is not None and said in found
+    )
+
+
+def ticked_nothing(pytester: pytest.Pytester, *args: str) -> str:
+    """Run with ``args``: nothing is ticked; the reasons the evidence gives."""
+    before = (pytester.path / "TASKS.md").read_bytes()
+    result = pytester.run(sys.executable, "-m", "pytest", "--tracker-update", *args)
+    assert "ticked" not in result.stdout.str()
+    assert (pytester.path / "TASKS.md").read_bytes() == before
+    return (pytester.path / ".tasktracker" / "results.json").read_text()
+
+
+# Marks the project's failing tests xfail: the sub-task's file then "passes".
+LENIENT = (
+    "import pytest\n\n"
+    "def pytest_collection_modifyitems(items):\n"
+    "    for item in items:\n"
+    "        if item.name != 'test_ok':\n"
+    "            item.add_marker(pytest.mark.xfail)\n"
+)
+
+
+def test_another_configuration_file_is_not_the_project_s(pytester: pytest.Pytester) -> None:
+    """``-c`` naming an ini outside the project that leaves the failing test out."""
+    project(pytester)
+    other = pytester.path.parent / f"{pytester.path.name}-other.ini"
+    tracker = pytester.path / "TASKS.md"
+    other.write_text(f"[pytest]\ntracker = {tracker}\n{FAILING_LEFT_OUT.replace('=', ' = ')}\n")
+    out = ticked_nothing(pytester, "-c", str(other), "--rootdir", str(pytester.path))
+    assert "not the project's configuration file" in out
+
+
+def test_a_conftest_above_the_project_is_not_the_project_s(pytester: pytest.Pytester) -> None:
+    """A conftest.py in the folder above, loaded with ``--confcutdir``, marks the
+    failing tests xfail: the run verifies nothing, and leaves nothing in the project's
+    diff."""
+    project(pytester)
+    above = pytester.path.parent / "conftest.py"
+    above.write_text(LENIENT)
+    try:
+        out = ticked_nothing(pytester, f"--confcutdir={pytester.path.parent}")
+    finally:
+        above.unlink()
+    assert "a conftest.py outside the project" in out
+
+
+def test_a_plugin_no_installed_distribution_holds_is_not_the_project_s(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A module given to ``-p`` from a folder on PYTHONPATH outside the project."""
+    project(pytester)
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / "lenient_plugin.py").write_text(LENIENT)
+    monkeypatch.setenv("PYTHONPATH", str(elsewhere))
+    out = ticked_nothing(pytester, "-p", "lenient_plugin")
+    assert "which no installed distribution holds" in out

@@ -30,6 +30,7 @@ def test_the_gate_judges_every_ticked_box_also_after_an_open_one() -> None:
     assert gate_lines("T.md", [], 3, github=True) == [
         "gate passed: every one of 3 ticked sub-tasks is backed by evidence"
     ]
+    assert gate_lines("T.md", [], 0, github=False) == ["gate passed: no sub-task is ticked"]
     assert gate_lines("T.md", [], 3, github=False, backed=1) == [
         "gate passed: 3 ticked sub-tasks: 1 backed by passing evidence, 2 that need no passing run"
     ]

@@ -224,7 +224,11 @@ def _reach(config: pytest.Config, run: TrackerRun) -> Reach:
             short = f"this run collected only {shown}"
     given = [str(a) for a in config.invocation_params.args] + run.facts.env_addopts
     ignores = [a for a in given if a.split("=")[0] in ("--ignore", "--ignore-glob")]
-    overridden = overrides(given)
+    overridden = (
+        overrides(given)
+        or foreign_config(config)
+        or foreign_plugin(config, given, _project_root(config))
+    )
     filtered = bool(ignores) or run.last_failed or overridden is not None
     if overridden is not None:
         short = overridden
@@ -274,6 +278,8 @@ def overrides(args: list[str]) -> str | None:
     the project turns into an error makes a failing test pass)."""
     values = iter(args)
     for arg in values:
+        if arg in ("-c", "--config-file") or arg.startswith(("--config-file=", "-c")):
+            continue  # foreign_config compares the file with the project's
         if arg in ("-o", "--override-ini"):
             value = next(values, "")
         elif arg.startswith("--override-ini="):
@@ -293,6 +299,105 @@ def overrides(args: list[str]) -> str | None:
         stricter = key == "xfail_strict" and setting.strip().lower() in ("true", "1", "yes")
         if key in COLLECTION_KEYS and not stricter:
             return f"-o {key}=... changed what the project collects or what passes"
+        if key == "addopts":
+            inside = _addopts_override(setting)
+            if inside is not None:
+                return inside
+    return None
+
+
+# What an ``-o addopts=...`` may hold and still run the project's suite: options that
+# choose what runs or how it is shown, not what passes (the remedies for a plugin that
+# is not installed drop ``-n auto`` or ``--cov`` this way).
+def _addopts_override(value: str) -> str | None:
+    """Why ``-o addopts=VALUE`` is not the project's configuration: it holds an override
+    itself, another configuration file or a plugin, or None."""
+    import shlex
+
+    try:
+        args = shlex.split(value)
+    except ValueError:
+        return "-o addopts=... could not be read"
+    found = overrides(args)
+    if found is not None:
+        return f"{found} (inside -o addopts=...)"
+    for arg in args:
+        if arg in ("-c", "--config-file", "-p", "--confcutdir", "--rootdir") or arg.startswith(
+            ("--config-file=", "--confcutdir=", "--rootdir=", "-p")
+        ):
+            return f"-o addopts=... gave {arg.split('=')[0]}, which changes what runs"
+    return None
+
+
+def foreign_config(config: pytest.Config) -> str | None:
+    """Why the configuration file a run read (``-c FILE``) is not the one pytest reads
+    for the project, or None."""
+    import os
+
+    from pytest_tasktracker.inifile import find_inifile
+
+    given = config.inipath
+    params = config.invocation_params.args
+    named = any(
+        str(arg) in ("-c", "--config-file") or str(arg).startswith(("-c", "--config-file="))
+        for arg in params
+    )
+    if given is None or not named:
+        return None
+    own = find_inifile(config.invocation_params.dir).path
+    if own is not None and os.path.realpath(own) == os.path.realpath(given):
+        return None
+    return f"-c read {given}, not the project's configuration file"
+
+
+def _project_root(config: pytest.Config) -> Path:
+    """The project's folder: where its own configuration file is (not ``--rootdir`` or
+    ``-c``, which a run can point anywhere), else pytest's rootdir."""
+    from pytest_tasktracker.inifile import find_inifile
+
+    own = find_inifile(config.invocation_params.dir).path
+    return own.parent if own is not None else config.rootpath
+
+
+def foreign_plugin(config: pytest.Config, given: list[str], project: Path) -> str | None:
+    """Why a plugin or conftest the run loaded is neither the project's code (under its
+    rootdir, in the code state), pytest's own, nor from an installed distribution (in the
+    environment the code state records), or None: a ``conftest.py`` above the project
+    with ``--confcutdir=/``, or a module given to ``-p`` or ``$PYTEST_PLUGINS`` from
+    ``PYTHONPATH`` or dropped into site-packages, could make a failing test pass and
+    leave no trace. ``given``: the command line and ``$PYTEST_ADDOPTS``; ``project``:
+    the project's folder."""
+    import os
+    import sys
+
+    root = os.path.realpath(project) + os.sep
+    for plugin in config.pluginmanager.get_plugins():
+        path = getattr(plugin, "__file__", None)
+        if isinstance(path, str) and os.path.basename(path) == "conftest.py":
+            real = os.path.realpath(path)
+            if not real.startswith(root):
+                return f"the run loaded {real}, a conftest.py outside the project"
+    import itertools
+
+    named = [value for flag, value in itertools.pairwise(given) if flag == "-p"]
+    named += [arg[2:] for arg in given if arg.startswith("-p") and len(arg) > 2]
+    named += [n for n in os.environ.get("PYTEST_PLUGINS", "").split(",") if n.strip()]
+    installed: object = None
+    for name in (n.strip() for n in named if not n.startswith("no:")):
+        module = sys.modules.get(name)
+        path = getattr(module, "__file__", None)
+        if not isinstance(path, str) or os.path.realpath(path).startswith(root):
+            continue
+        if name.split(".")[0] in ("_pytest", "pytest", "pytest_tasktracker"):
+            continue
+        if installed is None:
+            import importlib.metadata
+
+            installed = importlib.metadata.packages_distributions()
+        if isinstance(installed, dict) and name.split(".")[0] in installed:
+            continue
+        shown = os.path.realpath(path)
+        return f"the run loaded {shown} (-p {name}), which no installed distribution holds"
     return None
 
 

@@ -104,6 +104,8 @@ def backed_by_evidence(tracker: Tracker, evidence: Mapping[str, Evidence]) -> in
 def passed_line(ticked: int, backed: int | None) -> str:
     """What a gate that passed says of the ticks: how many a passing run backs, and how
     many need none (``backed``: None when not counted)."""
+    if ticked == 0:
+        return "no sub-task is ticked"
     if backed is None or backed >= ticked:
         return f"every one of {ticked} ticked sub-tasks is backed by evidence"
     rest = ticked - backed
