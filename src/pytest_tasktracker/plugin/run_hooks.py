@@ -351,12 +351,10 @@ def foreign_config(config: pytest.Config) -> str | None:
 
 
 def _project_root(config: pytest.Config) -> Path:
-    """The project's folder: where its own configuration file is (not ``--rootdir`` or
-    ``-c``, which a run can point anywhere), else pytest's rootdir."""
-    from pytest_tasktracker.inifile import find_inifile
-
-    own = find_inifile(config.invocation_params.dir).path
-    return own.parent if own is not None else config.rootpath
+    """The project's folder: where the configuration file pytest read is (not
+    ``--rootdir``, which a run can point anywhere; another file given with ``-c`` is
+    ``foreign_config``'s), else pytest's rootdir."""
+    return config.inipath.parent if config.inipath is not None else config.rootpath
 
 
 def foreign_plugin(config: pytest.Config, given: list[str], project: Path) -> str | None:
