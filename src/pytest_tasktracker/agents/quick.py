@@ -4,13 +4,16 @@ folder is answered with a few ``stat`` calls, before anything else is imported.
 Hooks run on every tool call, so the common case must cost little more than Python's
 start. ``tasktracker init`` writes the hook as ``python -c '<RUN>' --agent ...``: no
 ``runpy`` (``-m`` costs 29 M instructions, three quarters of Python's start), and this
-module imports only ``os`` and the C half of ``json`` (the ``json`` package imports ``re``,
-25 M more). It answers "nothing to do" when the event is before or after a tool that
-writes no file by its arguments (a shell command, a read, a search) or that edits only
-files the guard does not watch (not the tracker, its state folder, a pytest
-configuration file or a host's hook configuration), or a session's start, and the
-tracker and every record of the state folder are as the guard's last look saw them (the
-same size, time and inode). Anything else goes to the full guard (``agents.hook``).
+module imports only ``os``, the C half of ``json`` (``jsonscan``: the ``json`` package
+imports ``re``, 25 M more) and ``fileid``. It answers "nothing to do" when the event is
+before or after a tool that writes no file by its arguments (a shell command, a read, a
+search) or that edits only files the guard does not watch (not the tracker, its state
+folder, a pytest configuration file or a host's hook configuration), or a session's
+start, and the tracker and every record of the state folder are as the guard's last
+look saw them (the same size, times and inode). An edit of the tracker that only ticks
+boxes, and the end of a turn, are answered from the look's verdicts
+(``agents.verdicts``) when they hold. Anything else goes to the full guard
+(``agents.hook``).
 
 The tracker and state folder must be pinned in the hook's command (``--tracker``,
 ``--tracker-state``, as ``tasktracker init`` writes it): finding them otherwise needs the

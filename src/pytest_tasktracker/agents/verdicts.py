@@ -1,33 +1,39 @@
-"""The look's verdicts: the judge's answer on each sub-task that no change of the code can
-alter, kept so that the hook's quick path can refuse a false tick without the judge.
+"""The look's verdicts: the judge's answer on each sub-task, kept with what it rests on,
+so that the hook's quick path can answer a tick or the end of a turn without the judge.
 
 Judging takes the tracker's parser, the evidence, the settings and the standard library
 they need: 9x Python's start for a hook (benchmarks/bench_hook.py). Most of it is the
 same at every call, so each look of the full guard (``guard.look``, and after a tool
 that changed the tracker) writes ``<state>/.guard/verdicts.json``:
 
-- ``key``: what the answers were given on (``key``): the tracker (its size, time, inode
-  and SHA-256), the state folder and every record in it (the journal, the evidence files,
+- ``key``: what every answer rests on (``key``): the tracker (its size, times, inode and
+  SHA-256), the state folder and every record in it (the journal, the evidence files,
   the blocker reports, what the last run digested), the configuration files pytest could
   read from the tracker's folder up, and ``$PYTEST_TRACKER``;
-- ``boxes``: each sub-task's box (offset and status) and the judge's answer if it were
-  ticked: ``""`` (it may), the refusal the full guard gives, or null when the code can
-  change the answer (a pass that may be stale, checks named with their record per code
-  state, a link that only a ``task`` marker in the test files makes);
+- ``watched``: the test files and folders the ``task`` markers were read from, and the
+  configuration files from the code's root up;
+- ``boxes``: each sub-task's box (offset and status), the judge's answer if it were
+  ticked (``""``: it may; the refusal the full guard gives; null: not kept), and whether
+  the code state can change it (``rules.judge.depends_on_code``: a pass that may be
+  stale, checks recorded per code state);
+- ``code``: the code's fingerprint (``rules.codeprint``) and what it was taken on, for
+  those answers: unchanged, so is the code state's digest;
+- ``stop``, ``stop_watched``: whether the project's settings name the pinned tracker and
+  the hooks and plan are as the session found them, and the files that says rests on;
 - ``cwd``, ``run``: the folder the words are said from (the code's root), and what to run
   to tick, as said from there.
 
-Before an edit of the tracker (``answer``), when the key is the same now and the edit
-only changes boxes: every box it ticks has an answer here and one of them is a
-refusal, the edit is refused with the full guard's words; when each may be ticked, it
-is let through. Anything else (a word changed, a line added, an answer that depends on
-the code, another folder) goes to the full guard. Answers are in each host's shape
-(``hosts.wire``).
+Before an edit of the tracker (``answer``) that only changes boxes, each of which it
+ticks has a kept answer: one refusal refuses the edit in the full guard's words, else
+it is let through. At the end of a turn (``stop_answer``), when every ticked box may
+be, the agent may stop. Anything else (a word changed, a line added, a record or the
+code changed since, another folder) goes to the full guard. Answers are in each host's
+shape (``hosts.wire``).
 
 Trust: this file is in the state folder, which the guard keeps from edits, but a shell
-can write it. A forged refusal only refuses; a forged "it may" lets one edit through to
-the checks after it: the full guard after the tool unticks what the judge rejects, and
-at the end of a turn and in ``tasktracker gate`` the full judge answers.
+can write it, as it can the records (docs/limits.md). A forged refusal only refuses; a
+forged "it may" lets an edit through to the guard after the tool, which unticks what
+the judge rejects; ``tasktracker gate`` in CI judges from scratch.
 """
 
 from __future__ import annotations

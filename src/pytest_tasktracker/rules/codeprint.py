@@ -4,12 +4,13 @@ takes a fingerprint from it (no ``typing``, ``pathlib``, ``re`` or ``subprocess`
 would cost a hook call a third of Python's start again).
 
 ``fingerprint`` is what, unchanged, means the code state's digest (``codestate``) is
-unchanged too: git's index as ``lstat`` sees it, what git says differs from it (its
-own words), ``lstat`` of each file it names and of each file marked
-``--assume-unchanged`` or ``--skip-worktree``; without git, ``lstat`` of every file the
-walk finds; the files a run collected though not code by their name; and the run's
-environment (its interpreter and the folders of its installed distributions). It is
-taken only when nothing in it changed in the last two seconds.
+unchanged too: git's index as ``lstat`` sees it, the files git says differ from it and
+``lstat`` of each, and of each file marked ``--assume-unchanged`` or
+``--skip-worktree``; without git, ``lstat`` of every file the walk finds; the files a
+run collected though not code by their name; and the run's environment (its
+interpreter and the folders of its installed distributions). It is taken only when
+nothing in it changed in the last two seconds. Every git call overrides the settings
+of a repository that would have git miss a change (``TRUSTED``).
 """
 
 from __future__ import annotations
