@@ -259,3 +259,15 @@ def test_the_hook_command_as_claude_code_runs_it(root: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "1.2 Run pytest on test_b.py" in denied(json.loads(done.stdout))
+
+
+def test_a_patch_is_found_as_codex_finds_it_whitespace_at_line_ends_aside() -> None:
+    """Codex's apply_patch matches a hunk's lines ignoring trailing, then surrounding,
+    whitespace: a tick in such a patch is judged as the edit it makes."""
+    for removed in (TICK_A[0] + "   ", "  " + TICK_A[0] + "\t"):
+        patch = PATCH.replace(f"-{TICK_A[0]}", f"-{removed}")
+        (tracker, _notes) = edits_of({"command": ["apply_patch", patch]})
+        assert tracker.apply(TRACKER) == TRACKER.replace(*TICK_A)
+    unknown = PATCH.replace(f"-{TICK_A[0]}", "-- [ ] Run pytest on test_z.py")
+    (tracker, _notes) = edits_of({"command": ["apply_patch", unknown]})
+    assert tracker.apply(TRACKER) is None

@@ -179,7 +179,9 @@ def patch_edits(patch: str) -> list[Edit]:
 
 
 def _hunks(hunks: list[list[str]]) -> Callable[[str], str | None]:
-    """Apply hunks of context (`` ``), removed (``-``) and added (``+``) lines in order."""
+    """Apply hunks of context (`` ``), removed (``-``) and added (``+``) lines in order,
+    finding each as Codex's ``apply_patch`` does: exactly, else with the lines' trailing
+    whitespace ignored, else with their leading and trailing whitespace ignored."""
 
     def apply(text: str) -> str | None:
         position = 0
@@ -190,9 +192,31 @@ def _hunks(hunks: list[list[str]]) -> Callable[[str], str | None]:
             if found < 0 and old.endswith("\n") and text.endswith(old[:-1]):
                 found, old, new = len(text) - len(old) + 1, old[:-1], new.removesuffix("\n")
             if found < 0:
-                return None
+                loose = _loosely(text, position, old.splitlines(), new)
+                if loose is None:
+                    return None
+                text, position = loose
+                continue
             text = text[:found] + new + text[found + len(old) :]
             position = found + len(new)
         return text
 
     return apply
+
+
+def _loosely(text: str, position: int, old: list[str], new: str) -> tuple[str, int] | None:
+    """``text`` with the first run of lines at or after ``position`` that reads as
+    ``old`` when whitespace at the lines' ends is ignored replaced by ``new``, and where
+    the replacement ends; None when there is none."""
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    first = next((i for i, start in enumerate(starts) if start >= position), len(lines))
+    for same in (str.rstrip, str.strip):
+        wanted = [same(line) for line in old]
+        for i in range(first, len(lines) - len(old) + 1):
+            if all(same(lines[i + k]) == wanted[k] for k in range(len(old))):
+                replaced = text[: starts[i]] + new + text[starts[i + len(old)] :]
+                return replaced, starts[i] + len(new)
+    return None
