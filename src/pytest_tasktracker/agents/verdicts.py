@@ -41,7 +41,7 @@ from __future__ import annotations
 import os
 
 from pytest_tasktracker.agents.hosts import wire
-from pytest_tasktracker.agents.quick import state_records
+from pytest_tasktracker.agents.quick import CONFIG_FILES, state_records
 from pytest_tasktracker.fileid import identity, sha256
 
 TYPE_CHECKING = False  # typing costs the quick path 40 M instructions (it imports re)
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 
 FILE = "verdicts.json"  # in the state folder's .guard/
 VERSION = 1
-CONFIG_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 TICKED = ("x", "X")
 
 

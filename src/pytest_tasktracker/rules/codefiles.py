@@ -22,7 +22,6 @@ code). Without git, a walk finds the files.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -39,12 +38,9 @@ _NAMED = re.compile(r"\.coverage(?:\..*)?|\.DS_Store|#.*#|\.#.*", re.DOTALL)
 STATE_MARKS = ("code.json", "code/run.json")  # beside results.json: another state folder
 
 Identity = tuple[int, int, int, int, int]  # mode, size, modified, changed (ns), inode
+identity = codeprint.identity
 _folder_is_code = codeprint.folder_is_code
 _Value = TypeVar("_Value")
-
-
-def identity(found: os.stat_result) -> Identity:
-    return (found.st_mode, found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
 
 
 def settled(since: Identity) -> bool:
@@ -192,5 +188,4 @@ def index_identity(marker: Path) -> Identity | None:
     """What ``lstat`` says of the git index beside ``marker`` (a ``.git`` folder, or a
     worktree's ``.git`` file naming its own); None when it cannot be told, or it was
     written in the last two seconds."""
-    found = codeprint.index_identity(str(marker))
-    return (found[0], found[1], found[2], found[3], found[4]) if found is not None else None
+    return codeprint.index_identity(str(marker))
