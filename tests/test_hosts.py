@@ -203,6 +203,7 @@ def test_an_error_while_judging_the_tracker_refuses_and_elsewhere_lets_through(
 
     monkeypatch.setattr(guard, "false_ticks", broken)
     monkeypatch.setattr(guard, "look", broken)
+    monkeypatch.setattr(guard, "keep_records", broken)  # the rest of the look before a tool
     found, code, err = answer("claude", event("claude", "pre-edit", root), "pre-edit")
     assert (code, err) == (0, "")
     assert found["hookSpecificOutput"]["permissionDecisionReason"] == (

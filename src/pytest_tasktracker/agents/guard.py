@@ -370,12 +370,13 @@ def _save_snapshot(settings: Settings, seen_now: _Seen) -> None:
     with contextlib.suppress(OSError, TrackerError):
         if seen != now:
             write_locked(settings.state / SNAPSHOT, (json.dumps(now) + "\n").encode())
-        _save_verdicts(settings, seen_now)
+        _save_verdicts(settings, seen_now, guarded)
 
 
-def _save_verdicts(settings: Settings, seen: _Seen) -> None:
+def _save_verdicts(settings: Settings, seen: _Seen, guarded: dict[str, object]) -> None:
     """What the hook's quick path needs to answer a tick or the end of a turn alone: the
-    judge's answer on each sub-task, and what it rests on (``agents.verdicts``)."""
+    judge's answer on each sub-task, and what it rests on (``agents.verdicts``).
+    ``guarded``: the hook settings now, as the snapshot took them."""
     tracker = seen.tracker
     # taken first: a record written while this judges makes it another key
     key = verdicts.key(str(settings.tracker), str(settings.state), seen.data, seen.identity)
@@ -416,7 +417,7 @@ def _save_verdicts(settings: Settings, seen: _Seen) -> None:
         "code": code_print,
         "stop": (
             swapped_tracker(settings, cwd) is None
-            and not _hooks_changed(settings)
+            and not _hooks_changed(settings, guarded)
             and not _plan_gone(settings, tracker)
         ),
         "stop_watched": _watched_hooks(settings),
@@ -479,14 +480,21 @@ def _same_file(first: Path, second: Path) -> bool:
 
 
 def look(settings: Settings) -> None:
-    """Take the look before a tool runs: the ticks now, and a copy of every record of
-    the state folder that changed since the last look (kept in ``.guard/``, with its
-    time, so an unchanged file is not copied again)."""
+    """Take the look before a tool runs: the ticks now (with the judge's kept answers),
+    and ``keep_records``."""
     if settings.tracker.is_file():
         with contextlib.suppress(TrackerError):
             _save_snapshot(settings, _read_seen(settings))
-        if _started(settings) is None:  # a session that began before the hooks did
-            remember_ticks(settings)
+    keep_records(settings)
+
+
+def keep_records(settings: Settings) -> None:
+    """The rest of a look, after its snapshot: the session's start when there is no
+    record of it (a session that began before the hooks did), and a copy of every
+    record of the state folder that changed since the last look (kept in ``.guard/``,
+    with its time, so an unchanged file is not copied again)."""
+    if settings.tracker.is_file() and _started(settings) is None:
+        remember_ticks(settings)
     state = settings.state
     if not (state / journal.FILE).is_file():
         return
@@ -830,13 +838,15 @@ def changed_hooks(settings: Settings) -> str | None:
     )
 
 
-def _hooks_changed(settings: Settings) -> list[str]:
-    """The files whose hook settings differ from the session's start."""
+def _hooks_changed(settings: Settings, now: dict[str, object] | None = None) -> list[str]:
+    """The files whose hook settings differ from the session's start (``now``: the
+    settings as just taken, as JSON reads them back)."""
     try:
         seen = json.loads((settings.state / BACKUP / HOOKS_SEEN).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    now = json.loads(json.dumps(_hook_settings(settings.code_root), sort_keys=True))
+    if now is None:
+        now = json.loads(json.dumps(_hook_settings(settings.code_root), sort_keys=True))
     if seen == now or not isinstance(seen, dict):
         return []
     return sorted(name for name in {*seen, *now} if seen.get(name) != now.get(name))

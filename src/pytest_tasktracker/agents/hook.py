@@ -38,9 +38,10 @@ def decide(event: Event, settings: Settings) -> Answer:
     if event.kind == "pre":
         deny = _edit_decision(event, settings)
         if deny is None:
-            # ticks made since the last look (a background job's) are not the look's
+            # ticks made since the last look (a background job's) are not the look's;
+            # this takes the look's snapshot, and keep_records the rest of it
             unticked = guard.untick_false_ticks(settings, event.cwd)
-            guard.look(settings)
+            guard.keep_records(settings)
             guard.stop_streak(settings, blocked=False)
             if unticked:
                 lines = "\n".join(f"- {tick.line()}" for tick in unticked)
