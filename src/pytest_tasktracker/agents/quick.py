@@ -302,58 +302,37 @@ def _no_stop_streak(state: str) -> bool:
     return isinstance(seen, dict) and seen.get("count") == 0
 
 
-def nothing_to_do(data: dict[str, Any], given: dict[str, str], cwd: str) -> bool:
-    """Whether the event needs no answer and no work: see the module's docstring."""
-    where = _where(data, given, cwd)
-    if where is None or where.kind == "stop":
-        return False
-    written = _written(_tool_input(data)) if where.kind == "pre" else []
-    if written is None:
-        return False
-    if any(_watched(path, cwd, where.project, where.tracker, where.state) for path in written):
-        return False
-    return _look_is_current(where)
-
-
-def tick_answer(data: dict[str, Any], given: dict[str, str], cwd: str) -> tuple[int, str] | None:
+def _tick_answer(where: _Where, tool_input: Any, written: list[str]) -> tuple[int, str] | None:
     """The full guard's answer to an edit of the tracker alone that only ticks boxes,
     from the look's verdicts (``agents.verdicts``); None when the full guard must
     answer."""
-    where = _where(data, given, cwd)
-    if where is None or where.kind != "pre":
+    if len(written) != 1:
         return None
-    tool_input = _tool_input(data)
-    written = _written(tool_input)
-    if not written or len(written) != 1:
-        return None
-    full = os.path.realpath(os.path.join(cwd, written[0]))
+    full = os.path.realpath(os.path.join(where.cwd, written[0]))
     if _guarded(full, where.project, where.state) or not _is_tracker(full, where.tracker):
-        return None
-    if not _look_is_current(where):
         return None
     from pytest_tasktracker.agents import verdicts
 
-    found = verdicts.answer(where.host, tool_input, cwd, where.tracker, where.state, loads)
+    found = verdicts.answer(where.host, tool_input, where.cwd, where.tracker, where.state, loads)
     if found is None or (not found[1] and not _no_stop_streak(where.state)):
         return None  # a tick let through: the full guard then starts the stop count again
     return found
 
 
-def stop_answer(data: dict[str, Any], given: dict[str, str], cwd: str) -> tuple[int, str] | None:
+def _stop_answer(where: _Where) -> tuple[int, str] | None:
     """The full guard's answer at the end of a turn when it lets the agent stop, from
     the look's verdicts; None when the full guard must answer."""
-    where = _where(data, given, cwd)
-    if where is None or where.kind != "stop":
-        return None
-    if not _look_is_current(where) or not _no_stop_streak(where.state):
+    if not _no_stop_streak(where.state):
         return None
     from pytest_tasktracker.agents import verdicts
 
-    return verdicts.stop_answer(where.host, cwd, where.tracker, where.state, loads)
+    return verdicts.stop_answer(where.host, where.cwd, where.tracker, where.state, loads)
 
 
 def answer(argv: list[str], raw: str) -> tuple[int, str] | None:
-    """The hook's answer when the quick path has it (exit code and stdout), else None."""
+    """The hook's answer when the quick path has it (exit code and stdout), else None:
+    "nothing to do" (see the module's docstring), or an answer from the look's
+    verdicts; all of them only while the guard's last look is current."""
     given = options(argv)
     try:
         data = loads(raw)
@@ -369,13 +348,22 @@ def answer(argv: list[str], raw: str) -> tuple[int, str] | None:
         if found:
             cwd = str(found)
             break
-    if nothing_to_do(data, given, cwd):
-        if given.get("agent") != "cursor":
-            return 0, ""  # what every other host reads as "go on" (hosts.wire.let_through)
-        from pytest_tasktracker.agents.hosts.wire import let_through
+    where = _where(data, given, cwd)
+    if where is None:
+        return None
+    tool_input = _tool_input(data) if where.kind == "pre" else None
+    written = _written(tool_input) if where.kind == "pre" else []
+    if written is None or not _look_is_current(where):
+        return None
+    if where.kind == "stop":
+        return _stop_answer(where)
+    if any(_watched(path, cwd, where.project, where.tracker, where.state) for path in written):
+        return _tick_answer(where, tool_input, written) if where.kind == "pre" else None
+    if given.get("agent") != "cursor":
+        return 0, ""  # what every other host reads as "go on" (hosts.wire.let_through)
+    from pytest_tasktracker.agents.hosts.wire import let_through
 
-        return 0, let_through("cursor")
-    return tick_answer(data, given, cwd) or stop_answer(data, given, cwd)
+    return 0, let_through("cursor")
 
 
 def run(argv: list[str], raw: str) -> int | None:
