@@ -57,6 +57,9 @@ class Record:
 
     def marked(self, subtask_id: str) -> bool:
         """Whether a ``task`` marker in the project's test files names the sub-task."""
+        return subtask_id.casefold() in self._marked_ids()
+
+    def _marked_ids(self) -> frozenset[str]:
         if self._marked is None:
             settings = self.settings
             self._marked = (
@@ -64,38 +67,12 @@ class Record:
                 if settings is not None
                 else frozenset()
             )
-        return subtask_id.casefold() in self._marked
+        return self._marked
 
-    def facts(self, subtask: SubTask) -> Facts:
-        return Facts(
-            evidence=self.evidence.get(subtask.id),
-            blocker=self.blocker(subtask.id),
-            checks=self.checks.get(subtask.id, {}),
-            code=self.code,
-            marked=self.marked(subtask.id),
-            declared=self.declared,
-            checks_untrusted=self.checks_untrusted,
-        )
-
-    def reasons(self, subtask: SubTask, rerun: str) -> list[Reason]:
-        """The judge's answer: why ``subtask`` may not be ``[x]`` now (empty: it may)."""
-        return judge(subtask, self.facts(subtask), rerun)
-
-    def kept_reasons(
-        self, subtask: SubTask, rerun: str, marked: frozenset[str], code_free: bool
-    ) -> tuple[list[Reason], bool] | None:
-        """The judge's answer for the hook's look to keep, and whether the code state
-        (``self.code``) can change it; ``marked``: the ids the ``task`` markers name,
-        whose files the caller watches; ``code_free``: no judge takes the code state
-        for these records (no evidence, no checks). None when the answer rests on a code
-        state that was not taken."""
-        facts = self._facts(subtask, marked)
-        needs_code = depends_on_code(subtask, facts, markers_known=True) and not code_free
-        if needs_code and self.code is None:
-            return None
-        return judge(subtask, facts, rerun), needs_code
-
-    def _facts(self, subtask: SubTask, marked: frozenset[str]) -> Facts:
+    def facts(self, subtask: SubTask, marked: frozenset[str] | None = None) -> Facts:
+        """The judge's facts on ``subtask``; ``marked``: the ids the ``task`` markers
+        name, when the caller read them (default: read from the test files)."""
+        marked = self._marked_ids() if marked is None else marked
         return Facts(
             evidence=self.evidence.get(subtask.id),
             blocker=self.blocker(subtask.id),
@@ -106,23 +83,25 @@ class Record:
             checks_untrusted=self.checks_untrusted,
         )
 
-    def reasons_without_code(
-        self, subtask: SubTask, rerun: str, marked: frozenset[str] | None = None
-    ) -> list[Reason] | None:
-        """The judge's answer when no change of the code can alter it, taken without
-        the code state; None when it can (``depends_on_code``). ``marked``: the ids the
-        ``task`` markers name, when the caller watches their files for changes."""
-        facts = Facts(
-            evidence=self.evidence.get(subtask.id),
-            blocker=self.blocker(subtask.id),
-            checks=self.checks.get(subtask.id, {}),
-            marked=marked is not None and subtask.id.casefold() in marked,
-            declared=self.declared,
-            checks_untrusted=self.checks_untrusted,
-        )
-        if depends_on_code(subtask, facts, markers_known=marked is not None):
+    def reasons(self, subtask: SubTask, rerun: str) -> list[Reason]:
+        """The judge's answer: why ``subtask`` may not be ``[x]`` now (empty: it may)."""
+        return judge(subtask, self.facts(subtask), rerun)
+
+    def kept_reasons(
+        self, subtask: SubTask, rerun: str, marked: frozenset[str] | None, code_free: bool
+    ) -> tuple[list[Reason], bool] | None:
+        """The judge's answer for the hook's look to keep, and whether the code state
+        (``self.code``) can change it. ``marked``: the ids the ``task`` markers name,
+        whose files the caller watches (None: not read, and an answer a marker could
+        change is not kept); ``code_free``: no judge takes the code state for these
+        records (no evidence, no checks). None when the answer is not to be kept."""
+        facts = self.facts(subtask, marked or frozenset())
+        if marked is None and depends_on_code(subtask, facts):
             return None
-        return judge(subtask, facts, rerun)
+        needs_code = depends_on_code(subtask, facts, markers_known=True) and not code_free
+        if needs_code and self.code is None:
+            return None
+        return judge(subtask, facts, rerun), needs_code
 
 
 def read_record(
@@ -135,7 +114,7 @@ def read_record(
     """The state folder; ``code``: the code state when the caller has just taken it;
     ``evidence``: a run's own, judged instead of results.json (a run judges its ticks
     and its gate from what it saw); ``with_code`` False: the code state is not taken
-    (for ``Record.reasons_without_code``)."""
+    (the hook's look takes it after the code's fingerprint, ``Record.kept_reasons``)."""
     warnings = []
     recorded = journal.read(settings.state)
     if recorded.problem is not None:

@@ -394,11 +394,7 @@ def _save_verdicts(settings: Settings, seen: _Seen, guarded: dict[str, object]) 
     rerun = from_here(settings, rerun_command(tracker, None, cwd, root=root), cwd)
     boxes: list[list[object]] = []
     for subtask in tracker.subtasks:
-        if markers is None:
-            reasons = record.reasons_without_code(subtask, rerun)
-            kept = None if reasons is None else (reasons, False)
-        else:
-            kept = record.kept_reasons(subtask, rerun, markers[0], code_free)
+        kept = record.kept_reasons(subtask, rerun, markers[0] if markers else None, code_free)
         verdict: str | None = None
         if kept is not None:
             verdict = ""
