@@ -64,17 +64,22 @@ def code_state(
     ``also`` (files relative to ``root``, where they exist) and the environment's entries
     ``installed`` (None: not known, the digest is the files' alone); ``records``: the
     folder of the records that spare work (``codecache.py``), None for none."""
-    skip = []
-    for path in excluded:
-        try:
-            skip.append(Path(os.path.relpath(path, root)).as_posix())
-        except ValueError:
-            continue
-    listing = code_files(root, skip, set(also), records)
+    listing = code_files(root, _relative(excluded, root), set(also), records)
     if installed is None:
         return CodeState(listing.digest, listing.files, root, listing.also)
     digest = f"{listing.digest}-{digest_of(installed)[:8]}"
     return CodeState(digest, _With(listing.files, installed), root, listing.also)
+
+
+def _relative(paths: Iterable[Path], root: Path) -> list[str]:
+    """``paths`` relative to ``root`` (those on another drive left out)."""
+    found = []
+    for path in paths:
+        try:
+            found.append(Path(os.path.relpath(path, root)).as_posix())
+        except ValueError:
+            continue
+    return found
 
 
 class _With(Mapping[str, str]):
@@ -170,32 +175,39 @@ def for_judge(settings: Settings, excluded: Sequence[Path] = ()) -> CodeState:
     """The code as it is now, as the last run digested it: its root (when that folder is
     still there; else the project's), the files it collected, its environment (when
     this is the machine it ran on); without ``excluded`` (an attestation being read)."""
-    record = _read_record(settings.state)
-    root = judged_root(settings, record)
+    record, root, left_out, also = _judged(settings)
     installed = environment.again(record.where) if record.where is not None else None
-    outputs = [root / path for path in record.outputs] if root == record.root else []
     return code_state(
         root,
-        [settings.tracker, settings.state, *outputs, *excluded],
-        also=record.also if root == record.root else (),
+        [*left_out, *excluded],
+        also=also,
         records=settings.state / FOLDER,
         installed=installed,
+    )
+
+
+def _judged(settings: Settings) -> tuple[_Record, Path, list[Path], tuple[str, ...]]:
+    """What a judge digests: the last run's record, the root, what is never counted
+    (the tracker, the state folder, the run's report files) and the files the run
+    collected though not code by their name."""
+    record = _read_record(settings.state)
+    root = judged_root(settings, record)
+    ran_here = root == record.root
+    outputs = [root / path for path in record.outputs] if ran_here else []
+    return (
+        record,
+        root,
+        [settings.tracker, settings.state, *outputs],
+        record.also if ran_here else (),
     )
 
 
 def judge_print(settings: Settings) -> list[object] | None:
     """The fingerprint (``codeprint``) of the code ``for_judge`` digests, with what it
     was taken on: unchanged, the digest is unchanged. None when it cannot be taken."""
-    record = _read_record(settings.state)
-    root = judged_root(settings, record)
-    outputs = [root / path for path in record.outputs] if root == record.root else []
-    skip = []
-    for path in [settings.tracker, settings.state, *outputs]:
-        try:
-            skip.append(Path(os.path.relpath(path, root)).as_posix())
-        except ValueError:
-            continue
-    also = sorted(record.also) if root == record.root else []
+    record, root, left_out, collected = _judged(settings)
+    skip = _relative(left_out, root)
+    also = sorted(collected)
     where = record.where.as_json() if record.where is not None else None
     records = str(settings.state / FOLDER)
     found = codeprint.fingerprint(str(root), skip, also, where, records)
