@@ -163,6 +163,23 @@ class Golden:
 
 
 # The project the hook tests share: test_a.py passed in a real run, test_b.py never ran.
+def git(root: Path, *args: str) -> None:
+    """``git ARGS`` in ``root``, as a user with a name and address."""
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def commit_all(root: Path) -> None:
+    """``root`` made a git repository whose one commit holds every file in it."""
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "start")
+
+
 TWO_TESTS = (
     "# Tasks\n\n### Step 1: Parts\n\n- [ ] Run pytest on test_a.py\n"
     "- [ ] Run pytest on test_b.py\n- [x] Write the README\n"

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from conftest import commit_all, git
 from pytest_tasktracker.rules import codeprint
 from pytest_tasktracker.rules.codestate import code_state
 
@@ -33,12 +34,7 @@ def project(root: Path, with_git: bool) -> Path:
     (root / ".tasktracker").mkdir()
     (root / ".gitignore").write_text("ignored/\n")
     if with_git:
-        for args in (
-            ["init", "-q"],
-            ["add", "-A"],
-            ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c"],
-        ):
-            subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+        commit_all(root)
     return root
 
 
@@ -155,11 +151,11 @@ def test_git_settings_that_would_miss_a_change_are_overridden(
     back hides from ``git status``; not from the code state."""
     root = project(tmp_path / "p", with_git=True)
     for setting in (["core.checkStat", "minimal"], ["core.trustctime", "false"]):
-        subprocess.run(["git", "-C", str(root), "config", *setting], check=True)
+        git(root, "config", *setting)
     source = root / "src" / "app.py"
     past = source.stat().st_mtime_ns - 100 * 10**9  # older than the index: not "racy"
     os.utime(source, ns=(past, past))
-    subprocess.run(["git", "-C", str(root), "update-index", "--refresh"], check=True)
+    git(root, "update-index", "--refresh")
     before, digest = fingerprint(root), digest_of(root)
     time.sleep(1.1)  # git keeps change times to the second
     source.write_text("VALUE = 2\n")

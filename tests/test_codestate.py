@@ -5,12 +5,12 @@ reads of the last run."""
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from conftest import commit_all, git
 from pytest_tasktracker.rules import codecache, codefiles, codestate, environment
 from pytest_tasktracker.rules.freshness import same_state
 
@@ -68,15 +68,6 @@ TABLE = {
 }
 
 
-def git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
-
-
 def make(root: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
         path = root / name
@@ -97,9 +88,7 @@ def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     root = tmp_path / "project"
     make(root, START)
     if request.param == "git":  # no .gitignore
-        git(root, "init", "-q")
-        git(root, "add", ".")
-        git(root, "commit", "-q", "-m", "start")
+        commit_all(root)
     return root
 
 
@@ -231,9 +220,7 @@ def test_a_file_git_is_told_not_to_look_at_still_counts(tmp_path: Path, flag: st
     and from the index's hashes: the file is hashed as it is, and the state changes."""
     root = tmp_path / "project"
     make(root, {"app.py": "X = 1\n", "tests/test_app.py": "def test_a():\n    pass\n"})
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "start")
+    commit_all(root)
     records = tmp_path / "records"
     before = codestate.code_state(root, records=records).digest
     (root / "app.py").write_text("X = 2\n")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from conftest import TWO_TESTS, two_tests_with_evidence
+from conftest import TWO_TESTS, commit_all, git, two_tests_with_evidence
 from pytest_tasktracker.agents import quick
 from pytest_tasktracker.agents.hook import handle, settings_finder
 from pytest_tasktracker.agents.hosts import host
@@ -187,6 +187,19 @@ MIXED = TRACKER + (
 )
 
 
+def every_tick_set(tracker: str) -> list[str]:
+    """``tracker`` with each non-empty set of its open boxes ticked."""
+    boxes = [line for line in tracker.splitlines() if line.startswith("- [ ]")]
+    texts = []
+    for chosen in range(1, 2 ** len(boxes)):
+        text = tracker
+        for index, line in enumerate(boxes):
+            if chosen >> index & 1:
+                text = text.replace(line, line.replace("[ ]", "[x]", 1))
+        texts.append(text)
+    return texts
+
+
 def test_whatever_boxes_an_edit_ticks_the_quick_answer_is_the_full_guard_s(root: Path) -> None:
     """The oracle: every set of boxes ticked in one edit, in a tracker of every kind of
     sub-task (passed, never run, named checks, a claim, a red phase, none verifies, an
@@ -194,13 +207,8 @@ def test_whatever_boxes_an_edit_ticks_the_quick_answer_is_the_full_guard_s(root:
     tracker = root / "TASKS.md"
     tracker.write_text(MIXED)
     full(root, {"hook_event_name": "SessionStart", "source": "startup"})
-    boxes = [line for line in MIXED.splitlines() if line.startswith("- [ ]")]
     answers = {"quick": 0, "full": 0}
-    for chosen in range(1, 2 ** len(boxes)):
-        text = MIXED
-        for index, line in enumerate(boxes):
-            if chosen >> index & 1:
-                text = text.replace(line, line.replace("[ ]", "[x]", 1))
+    for text in every_tick_set(MIXED):
         data = write("TASKS.md", text)
         found = answered(root, data)
         answers["quick" if found is not None else "full"] += 1
@@ -208,7 +216,8 @@ def test_whatever_boxes_an_edit_ticks_the_quick_answer_is_the_full_guard_s(root:
             assert found == full(root, data), text
         assert tracker.read_text() == MIXED  # only asked: nothing was written
     # 1.1 and 1.4 are the code's to decide: every set holding either goes to the judge
-    assert answers == {"quick": 2 ** (len(boxes) - 2) - 1, "full": 3 * 2 ** (len(boxes) - 2)}
+    boxes = MIXED.count("- [ ]")
+    assert answers == {"quick": 2 ** (boxes - 2) - 1, "full": 3 * 2 ** (boxes - 2)}
 
 
 @pytest.fixture
@@ -218,10 +227,6 @@ def settled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(codeprint, "SETTLED_NS", 0)
 
 
-def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
-
-
 @pytest.mark.parametrize("with_git", [False, True], ids=["files", "git"])
 def test_ticks_the_code_decides_are_answered_while_the_code_is_as_the_look_saw_it(
     root: Path, settled: None, with_git: bool
@@ -229,18 +234,11 @@ def test_ticks_the_code_decides_are_answered_while_the_code_is_as_the_look_saw_i
     """The oracle again, on the code now kept too: 1.1's pass is fresh (ticked), 1.4
     names pylint (refused); every set of boxes is answered quickly, as in full."""
     if with_git:
-        git(root, "init", "-q")
-        git(root, "add", "-A")
-        git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c")
+        commit_all(root)
     tracker = root / "TASKS.md"
     tracker.write_text(MIXED)
     full(root, SHELL)  # the look
-    boxes = [line for line in MIXED.splitlines() if line.startswith("- [ ]")]
-    for chosen in range(1, 2 ** len(boxes)):
-        text = MIXED
-        for index, line in enumerate(boxes):
-            if chosen >> index & 1:
-                text = text.replace(line, line.replace("[ ]", "[x]", 1))
+    for text in every_tick_set(MIXED):
         data = write("TASKS.md", text)
         found = answered(root, data)
         assert found is not None, text
