@@ -44,12 +44,12 @@ def decide(event: Event, settings: Settings) -> Answer:
             guard.keep_records(settings)
             guard.stop_streak(settings, blocked=False)
             if unticked:
-                lines = "\n".join(f"- {tick.line()}" for tick in unticked)
-                deny = (
-                    "tasktracker unticked sub-tasks ticked since the last tool call without "
-                    f"passing evidence (outside any tool call the guard saw):\n{lines}\n"
-                    f"Tick them by running their tests "
-                    f"({guard.run_the_tests(settings, event.cwd)}); then try this call again."
+                deny = _unticked(
+                    "ticked since the last tool call without passing evidence (outside any "
+                    "tool call the guard saw)",
+                    unticked,
+                    guard.run_the_tests(settings, event.cwd),
+                    "; then try this call again",
                 )
         return Answer(deny=deny)
     if event.kind == "session":
@@ -67,8 +67,14 @@ def decide(event: Event, settings: Settings) -> Answer:
         unticked = [] if swapped else guard.untick_session_ticks(settings, event.cwd)
         if event.stop_active or guard.stop_streak(settings, None) >= guard.MAX_STOPS:
             return Answer()  # the host, or the guard itself, lets go
-        block = _unticked_at_stop(settings, event.cwd, unticked) or _before_stopping(
-            settings, event.cwd
+        block = (
+            _unticked(
+                "ticked in this session without passing evidence",
+                unticked,
+                guard.run_the_tests(settings, event.cwd),
+            )
+            if unticked
+            else _before_stopping(settings, event.cwd)
         )
         guard.stop_streak(settings, blocked=block is not None)
         return Answer(block=block)
@@ -148,21 +154,17 @@ def _after_tool(event: Event, settings: Settings) -> str | None:
             f"written only by test runs ({run})."
         )
     if unticked:
-        lines = "\n".join(f"- {tick.line()}" for tick in unticked)
-        parts.append(
-            "tasktracker unticked sub-tasks ticked without passing evidence:\n"
-            f"{lines}\nTick them by running their tests ({run})."
-        )
+        parts.append(_unticked("ticked without passing evidence", unticked, run))
     return "\n".join(parts) or None
 
 
-def _unticked_at_stop(settings: Settings, cwd: Path, unticked: list[guard.FalseTick]) -> str | None:
-    if not unticked:
-        return None
-    lines = "\n".join(f"- {tick.line()}" for tick in unticked)
+def _unticked(what: str, ticks: list[guard.FalseTick], run: str, then: str = "") -> str:
+    """What the agent is told of the sub-tasks the guard unticked (``what``: when and
+    how they were ticked), and how to tick them."""
+    lines = "\n".join(f"- {tick.line()}" for tick in ticks)
     return (
-        "tasktracker unticked sub-tasks ticked in this session without passing evidence:\n"
-        f"{lines}\nTick them by running their tests ({guard.run_the_tests(settings, cwd)})."
+        f"tasktracker unticked sub-tasks {what}:\n{lines}\n"
+        f"Tick them by running their tests ({run}){then}."
     )
 
 
