@@ -409,7 +409,10 @@ def _save_verdicts(settings: Settings, seen: _Seen, guarded: dict[str, object]) 
         "cwd": os.path.realpath(cwd),
         "run": run_the_tests(settings, cwd),
         "boxes": boxes,
-        "watched": [*(markers[1] if markers else []), *_watched_configuration(cwd)],
+        "watched": [
+            *(markers[1] if markers else []),
+            *_watched_configuration(settings.tracker.parent, cwd),
+        ],
         "code": code_print,
         "stop": (
             swapped_tracker(settings, cwd) is None
@@ -433,11 +436,14 @@ def _watched(paths: list[Path]) -> list[list[object]]:
     return [[str(path), *(_identity(path) or [])] for path in paths]
 
 
-def _watched_configuration(cwd: Path) -> list[list[object]]:
-    """The configuration files pytest could read from ``cwd``: the settings the look's
-    answers were given on (``agents.verdicts``)."""
-    folder = Path(os.path.realpath(cwd))
-    return _watched([place / name for place in (folder, *folder.parents) for name in CONFIG_FILES])
+def _watched_configuration(*starts: Path) -> list[list[object]]:
+    """The configuration files pytest could read from each of ``starts`` up, each once:
+    the settings the look's answers were given on (``agents.verdicts``)."""
+    folders: dict[Path, None] = {}
+    for start in starts:
+        folder = Path(os.path.realpath(start))
+        folders.update(dict.fromkeys((folder, *folder.parents)))
+    return _watched([place / name for place in folders for name in CONFIG_FILES])
 
 
 def _watched_hooks(settings: Settings) -> list[list[object]]:

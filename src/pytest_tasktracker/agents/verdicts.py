@@ -8,10 +8,10 @@ that changed the tracker) writes ``<state>/.guard/verdicts.json``:
 
 - ``key``: what every answer rests on (``key``): the tracker (its size, times, inode and
   SHA-256), the state folder and every record in it (the journal, the evidence files,
-  the blocker reports, what the last run digested), the configuration files pytest could
-  read from the tracker's folder up, and ``$PYTEST_TRACKER``;
+  the blocker reports, what the last run digested), and ``$PYTEST_TRACKER``;
 - ``watched``: the test files and folders the ``task`` markers were read from, and the
-  configuration files from the code's root up;
+  configuration files pytest could read from the tracker's folder or the code's root
+  up (each, there or not);
 - ``boxes``: each sub-task's box (offset and status), the judge's answer if it were
   ticked (``""``: it may; the refusal the full guard gives; null: not kept), and whether
   the code state can change it (``rules.judge.depends_on_code``: a pass that may be
@@ -41,7 +41,7 @@ from __future__ import annotations
 import os
 
 from pytest_tasktracker.agents.hosts import wire
-from pytest_tasktracker.agents.quick import CONFIG_FILES, state_records
+from pytest_tasktracker.agents.quick import state_records
 from pytest_tasktracker.fileid import identity, sha256
 
 TYPE_CHECKING = False  # typing costs the quick path 40 M instructions (it imports re)
@@ -67,26 +67,13 @@ def refused_ticks(lines: list[str], run: str) -> str:
 def key(tracker: str, state: str, data: bytes, seen: list[int] | None) -> list[Any]:
     """What the look's answers depend on besides the code (see the module's docstring):
     ``data`` is the tracker's bytes, ``seen`` its identity taken before reading them."""
-    records = state_records(state)
-    config = []
-    folder = os.path.dirname(os.path.realpath(tracker))
-    while True:
-        for name in CONFIG_FILES:
-            found = identity(os.path.join(folder, name))
-            if found is not None:
-                config.append([os.path.join(folder, name), *found])
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            break
-        folder = parent
     return [
         VERSION,
         os.path.realpath(tracker),
         os.path.realpath(state),
         seen,
         sha256(data),
-        records,
-        config,
+        state_records(state),
         os.environ.get("PYTEST_TRACKER"),
     ]
 
