@@ -95,7 +95,31 @@ EVENTS: list[tuple[str, dict[str, object], bool]] = [
         True,
     ),
     ("the end of a turn", {"hook_event_name": "Stop", "stop_hook_active": False}, True),
+    (
+        "after a tool ticked a box a fresh pass backs (the code looked at)",
+        {
+            "hook_event_name": "PostToolUse",
+            "tool_name": "Edit",
+            "tool_input": tick("Run pytest on tests/test_app.py")["tool_input"],
+            "tool_response": {"success": True},
+        },
+        True,
+    ),
 ]
+PROVEN = "- [ ] Run pytest on tests/test_app.py\n"  # a real run proves it; step 1's is ticked
+
+
+def prepare(what: str, root: Path, argv: list[str]) -> None:
+    """Before an event that changes what the next one sees, the project as it was: for
+    the look after a tick, step 2's box open and looked at, then ticked by the "tool"."""
+    if not what.startswith("after a tool ticked"):
+        return
+    tracker = root / TRACKER
+    ticked = PROVEN.replace("[ ]", "[x]")
+    tracker.write_text(tracker.read_text().replace(ticked, PROVEN).replace(PROVEN, ticked, 1))
+    after = {"hook_event_name": "PostToolUse", "tool_name": "Bash", "tool_input": {}}
+    subprocess.run(argv, cwd=root, input=event_input(root, after), text=True, env=ENV, check=True)
+    tracker.write_text(tracker.read_text().replace(PROVEN, ticked))
 
 
 def project(folder: Path) -> tuple[Path, list[str]]:
@@ -114,9 +138,8 @@ def project(folder: Path) -> tuple[Path, list[str]]:
         "- [ ] Run pytest on tests/test_other.py\n\n"
         for n in range(3, 30)
     )
-    proven = "- [ ] Run pytest on tests/test_app.py\n"  # a real run proves it
     (root / TRACKER).write_text(
-        f"# Tracker\n\n### Step 1: app\n{proven}\n### Step 2: again\n{proven}\n{steps}"
+        f"# Tracker\n\n### Step 1: app\n{PROVEN}\n### Step 2: again\n{PROVEN}\n{steps}"
     )
     subprocess.run(
         [sys.executable, "-m", "pytest_tasktracker", "init"], cwd=root, check=True, stdout=-3
@@ -124,7 +147,7 @@ def project(folder: Path) -> tuple[Path, list[str]]:
     run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
     subprocess.run(run, cwd=root, check=True, stdout=-3, env=ENV)
     text = (root / TRACKER).read_text()  # step 1's box ticked: the end of a turn looks at it
-    (root / TRACKER).write_text(text.replace(proven, proven.replace("[ ]", "[x]"), 1))
+    (root / TRACKER).write_text(text.replace(PROVEN, PROVEN.replace("[ ]", "[x]"), 1))
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "start"]):
         git = ["git", "-c", "user.name=bench", "-c", "user.email=b@b", *args]
         subprocess.run(git, cwd=root, check=True, stdout=-3)
@@ -134,7 +157,8 @@ def project(folder: Path) -> tuple[Path, list[str]]:
     argv = shlex.split(command)
     start = {"hook_event_name": "SessionStart", "source": "startup", "cwd": str(root)}
     subprocess.run(argv, cwd=root, input=json.dumps(start), text=True, check=True, env=ENV)
-    for _what, event, _touches in EVENTS:  # bytecode written once, as after installing
+    for what, event, _touches in EVENTS:  # bytecode written once, as after installing
+        prepare(what, root, argv)
         subprocess.run(
             argv,
             cwd=root,
@@ -176,6 +200,7 @@ def main() -> None:
             print("| event | M instructions | vs python -c pass | budget | verdict |")
             print("|---|---:|---:|---:|---|")
             for what, event, touches in EVENTS:
+                prepare(what, root, argv)
                 found = instructions(argv, root, env=ENV, stdin=event_input(root, event), ok=(0, 2))
                 assert found is not None, what
                 budget = 3.0 if touches else 2.0
@@ -188,6 +213,7 @@ def main() -> None:
             stdin = event_input(root, event)
             ratios, times, bases = [], [], []
             for _ in range(args.rounds):
+                prepare(what, root, argv)
                 base = wall(baseline, root, "")
                 took = wall(argv, root, stdin)
                 bases.append(base)

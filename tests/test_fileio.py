@@ -198,3 +198,58 @@ def test_a_hard_linked_tracker_that_cannot_be_written_in_place_is_left_as_it_was
         apply_changes(path, [Change("tasks.1", True)], "t.md")
     monkeypatch.undo()
     assert path.read_text() == (tmp_path / "alias.md").read_text() == "- [ ] a\n"
+
+
+def test_the_quick_path_s_writer_replaces_a_file_whole_keeping_its_mode(tmp_path: Path) -> None:
+    from pytest_tasktracker.lightwrite import replace_locked
+
+    path = tmp_path / "ticks.json"
+    path.write_bytes(b"old")
+    path.chmod(0o640)
+    assert replace_locked(str(path), b"new" * 100_000)
+    assert path.read_bytes() == b"new" * 100_000
+    assert (path.stat().st_mode & 0o777, sorted(os.listdir(tmp_path))) == (0o640, ["ticks.json"])
+
+
+def test_the_quick_path_s_writer_gives_up_rather_than_waits_or_makes_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_tasktracker import lightwrite
+
+    path = tmp_path / "ticks.json"
+    assert not lightwrite.replace_locked(str(path), b"new")  # only files a look wrote
+    assert not path.exists()
+    path.write_bytes(b"old")
+    with fileio.locked(tmp_path):  # the full guard's writer holds the folder
+        assert not lightwrite.replace_locked(str(path), b"new")
+    assert path.read_bytes() == b"old"
+
+    def full_disk(*_args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    assert not lightwrite.replace_locked(str(path), b"new")
+    assert (path.read_bytes(), sorted(os.listdir(tmp_path))) == (b"old", ["ticks.json"])
+
+
+def test_a_killed_quick_writer_s_temporary_file_is_one_a_run_clears(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_tasktracker import lightwrite
+    from pytest_tasktracker.tracker.leftovers import clean_temporaries
+
+    path = tmp_path / "ticks.json"
+    path.write_bytes(b"old")
+    left: list[str] = []
+
+    def killed(source: str, _target: str) -> None:  # killed before it could replace
+        left.append(os.path.basename(source))
+        raise OSError(errno.EIO, "killed")
+
+    monkeypatch.setattr(os, "replace", killed)
+    monkeypatch.setattr(os, "unlink", lambda _path: None)  # nor clean up
+    assert not lightwrite.replace_locked(str(path), b"new")
+    monkeypatch.undo()
+    assert sorted(os.listdir(tmp_path)) == sorted(["ticks.json", *left])
+    assert (len(left), clean_temporaries(tmp_path)) == (1, 1)
+    assert sorted(os.listdir(tmp_path)) == ["ticks.json"]

@@ -25,6 +25,7 @@ LAYERS = [
         "secretshapes",
         "jsonscan",
         "fileid",
+        "lightwrite",
     },
     {"tracker"},
     {"rules"},

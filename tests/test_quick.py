@@ -17,11 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import TWO_TESTS, commit_all, git, two_tests_with_evidence
+from pytest_tasktracker import jsonscan
 from pytest_tasktracker.agents import quick
+from pytest_tasktracker.agents import verdicts as verdicts_module
 from pytest_tasktracker.agents.hook import handle, settings_finder
 from pytest_tasktracker.agents.hosts import host
+from pytest_tasktracker.fileid import identity
 from pytest_tasktracker.rules import codeprint
 
 TRACKER = TWO_TESTS
@@ -283,7 +288,14 @@ def test_the_quick_path_steps_aside_when_anything_the_verdicts_rest_on_changed(
     steps_aside(lambda: (root / "sub").mkdir())
     verdicts = root / ".tasktracker" / ".guard" / "verdicts.json"
     steps_aside(lambda: verdicts.write_text("{"))
-    steps_aside(lambda: verdicts.write_text(verdicts.read_text().replace('"key": [1', '"key": [2')))
+    other_version = verdicts_module.VERSION + 1
+    steps_aside(
+        lambda: verdicts.write_text(
+            verdicts.read_text().replace(
+                f'"key": [{verdicts_module.VERSION}', f'"key": [{other_version}'
+            )
+        )
+    )
     absolute = edit(str(root / "TASKS.md"), *TICK_B)
     assert answered(root, {**absolute, "cwd": str(root / "sub")}) is None  # other words
     assert answered(root, tick, ["--agent", "gemini", "--tracker", "TASKS.md"]) is None
@@ -405,7 +417,7 @@ def test_after_a_change_the_quick_path_steps_aside(root: Path) -> None:
     assert quick_answer(root, AFTER_SHELL) is None
 
 
-WIRE = {"agents.hosts", "agents.hosts.wire"}
+KEPT = {"agents.hosts", "agents.hosts.wire", "lightwrite"}
 SHA = {"_sha2" if sys.version_info >= (3, 12) else "_sha256"}
 
 
@@ -413,8 +425,8 @@ SHA = {"_sha2" if sys.version_info >= (3, 12) else "_sha256"}
     ("event", "more"),
     [
         (SHELL, set()),
-        (edit("TASKS.md", *TICK_B), {"agents.verdicts", "agents.edits", *SHA, *WIRE}),
-        (STOP, {"agents.verdicts", *SHA, *WIRE}),
+        (edit("TASKS.md", *TICK_B), {"agents.verdicts", "agents.edits", *SHA, *KEPT}),
+        (STOP, {"agents.verdicts", *SHA, *KEPT}),
     ],
     ids=["a quiet event", "a refused tick", "the end of a turn"],
 )
@@ -471,6 +483,24 @@ def test_the_quick_path_imports_nothing_but_itself_and_json_s_c_half(
 )
 def test_loads_reads_json_as_json_loads_does(text: str) -> None:
     assert repr(quick.loads(text)) == repr(json.loads(text))
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON)
+def test_dumps_writes_json_as_json_dumps_does(value: Any) -> None:
+    assert jsonscan.dumps(value) == json.dumps(value)
+
+
+def test_dumps_refuses_what_json_dumps_refuses() -> None:
+    with pytest.raises(TypeError, match="Object of type set is not JSON serializable"):
+        jsonscan.dumps({"a": {1}})
 
 
 @pytest.mark.parametrize("text", ["", "{", '{"a": 1} x', "[1,]", "{'a': 1}", "\x00"])
@@ -758,3 +788,100 @@ def test_a_decoy_with_hooks_above_the_repository_is_not_the_project(
     assert "1.2 Run pytest on test_b.py" in reason
     found = answered(root, tick)
     assert found is None or found == (out, 0)
+
+
+AFTER_EDIT = {
+    "hook_event_name": "PostToolUse",
+    "tool_name": "Edit",
+    "tool_input": {"file_path": "TASKS.md", "old_string": "[ ]", "new_string": "[x]"},
+    "tool_response": {"success": True},
+}
+
+
+def look_files(root: Path) -> dict[str, Any]:
+    """The look's snapshot and verdicts, with the root's path and every identity and
+    fingerprint checked against the files now and replaced by what that found: two
+    projects in one state read the same."""
+    state = root / ".tasktracker"
+    text = (state / "ticks.json").read_text() + (state / ".guard" / "verdicts.json").read_text()
+    ticks_text, verdicts_text = text.replace(os.path.realpath(root), "ROOT").split("\n", 1)
+    ticks, kept = json.loads(ticks_text), json.loads(verdicts_text)
+    tracker_now = identity(str(root / "TASKS.md"))
+    records_now = quick.state_records(str(state))
+    ticks["identity"] = ticks["identity"] == tracker_now
+    ticks["records"] = ticks["records"] == records_now
+    kept["key"][3] = kept["key"][3] == tracker_now
+    kept["key"][5] = kept["key"][5] == records_now
+    from pytest_tasktracker.agents.verdicts import _same_code, _unchanged
+
+    kept["watched"] = _unchanged(json.loads(verdicts_text)["watched"])
+    kept["stop_watched"] = _unchanged(json.loads(verdicts_text)["stop_watched"])
+    kept["code"] = kept["code"] is not None and _same_code(json.loads(verdicts_text)["code"])
+    return {"ticks": ticks, "verdicts": kept}
+
+
+def few_tick_sets(tracker: str) -> list[str]:
+    """The sets of one or two boxes ticked, and all of them."""
+    every = every_tick_set(tracker)
+    return [text for text in every if text.count("- [x]") - tracker.count("- [x]") <= 2] + [
+        every[-1]
+    ]
+
+
+@pytest.mark.parametrize("with_git", [False, True], ids=["files", "git"])
+def test_after_a_tool_that_ticked_the_quick_path_leaves_the_look_as_the_full_guard_would(
+    tmp_path: Path, evidence: Path, settled: None, with_git: bool
+) -> None:
+    """The oracle after the tool: two copies of the project in lockstep; after each set
+    of ticks, the quick path answers on one and the full guard on the other. Where the
+    quick path answers, the answers, the trackers and the look's records agree; it
+    answers every set whose ticks the judge lets be, and no other."""
+    mine, theirs = roots = [tmp_path / "quick", tmp_path / "full"]
+    for root in roots:  # both made before either looks: a look watches the folder above
+        shutil.copytree(evidence, root)
+        (root / "TASKS.md").write_text(MIXED)
+        if with_git:
+            commit_all(root)
+    for root in roots:
+        full(root, {"hook_event_name": "SessionStart", "source": "startup"})
+    answered_by = {"quick": 0, "full": 0}
+    for text in few_tick_sets(MIXED):
+        for root in roots:
+            (root / "TASKS.md").write_text(text)
+        found = answered(mine, AFTER_EDIT)
+        expected = full(theirs, AFTER_EDIT)
+        if found is None:
+            answered_by["full"] += 1
+            assert expected[0], text  # the full guard unticked something, and said so
+            full(mine, AFTER_EDIT)
+        else:
+            answered_by["quick"] += 1
+            assert found == expected == ("", 0), text
+        assert (mine / "TASKS.md").read_text() == (theirs / "TASKS.md").read_text()
+        assert look_files(mine) == look_files(theirs), text
+        for root in roots:
+            (root / "TASKS.md").write_text(MIXED)
+            assert answered(root, AFTER_EDIT) == ("", 0)  # unticking needs no judge
+    # the open boxes the judge lets be ticked: 1.1 (a fresh pass), 1.6 (a red phase),
+    # 1.7 (nothing to run); not 1.2, 1.8 (no passing run), 1.4 (pylint), 1.5 (a claim)
+    allowed = 3
+    sets = allowed + allowed * (allowed - 1) // 2
+    assert answered_by == {"quick": sets, "full": len(few_tick_sets(MIXED)) - sets}
+
+
+def test_after_a_tool_that_changed_more_than_boxes_the_full_guard_answers(root: Path) -> None:
+    tracker = root / "TASKS.md"
+    tracker.write_text(TRACKER.replace(*TICK_A) + "\n")
+    assert answered(root, AFTER_EDIT) is None
+    tracker.write_text(TRACKER.replace("README", "READYOU"))  # as many letters, no tick
+    assert answered(root, AFTER_EDIT) is None
+    tracker.write_text(TRACKER.replace("[x] Write", "[-] Write"))
+    assert answered(root, AFTER_EDIT) is None
+    tracker.write_text(TRACKER.replace("[ ] Run pytest on test_b", "[x] Run pytest on test_b"))
+    assert answered(root, AFTER_EDIT) is None  # a tick the judge rejects
+    out, _code = full(root, AFTER_EDIT)
+    assert "unticked sub-tasks ticked without passing evidence" in out
+    assert tracker.read_text() == TRACKER
+    (root / ".tasktracker" / "results.json").write_text("{}")  # a record changed too
+    tracker.write_text(TRACKER.replace("[x] Write", "[ ] Write"))
+    assert answered(root, AFTER_EDIT) is None

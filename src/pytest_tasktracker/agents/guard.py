@@ -403,7 +403,7 @@ def _save_verdicts(settings: Settings, seen: _Seen, guarded: dict[str, object]) 
                 why = f"{kept[0][0].why}; {kept[0][0].todo}"
                 tick = FalseTick(subtask.id, subtask.text, why, holder.path if holder else None)
                 verdict = tick.line()
-        boxes.append([subtask.offset, subtask.status, verdict, bool(kept and kept[1])])
+        boxes.append([subtask.offset, subtask.status, verdict, bool(kept and kept[1]), subtask.id])
     data = {
         "key": key,
         "cwd": os.path.realpath(cwd),

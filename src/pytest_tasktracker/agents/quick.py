@@ -329,6 +329,15 @@ def _stop_answer(where: _Where) -> tuple[int, str] | None:
     return verdicts.stop_answer(where.host, where.cwd, where.tracker, where.state, loads)
 
 
+def _after_answer(where: _Where) -> tuple[int, str] | None:
+    """The full guard's answer after a tool that changed only the tracker's boxes, each
+    it ticked one the judge lets be, from the look's verdicts (which it brings up to
+    date); None when the full guard must answer."""
+    from pytest_tasktracker.agents import verdicts
+
+    return verdicts.after_answer(where.host, where.cwd, where.tracker, where.state, loads)
+
+
 def answer(argv: list[str], raw: str) -> tuple[int, str] | None:
     """The hook's answer when the quick path has it (exit code and stdout), else None:
     "nothing to do" (see the module's docstring), or an answer from the look's
@@ -353,8 +362,10 @@ def answer(argv: list[str], raw: str) -> tuple[int, str] | None:
         return None
     tool_input = _tool_input(data) if where.kind == "pre" else None
     written = _written(tool_input) if where.kind == "pre" else []
-    if written is None or not _look_is_current(where):
+    if written is None:
         return None
+    if not _look_is_current(where):
+        return _after_answer(where) if where.kind == "post" else None
     if where.kind == "stop":
         return _stop_answer(where)
     if any(_watched(path, cwd, where.project, where.tracker, where.state) for path in written):

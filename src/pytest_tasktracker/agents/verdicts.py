@@ -13,9 +13,9 @@ that changed the tracker) writes ``<state>/.guard/verdicts.json``:
   configuration files pytest could read from the tracker's folder or the code's root
   up (each, there or not);
 - ``boxes``: each sub-task's box (offset and status), the judge's answer if it were
-  ticked (``""``: it may; the refusal the full guard gives; null: not kept), and whether
+  ticked (``""``: it may; the refusal the full guard gives; null: not kept), whether
   the code state can change it (``rules.judge.depends_on_code``: a pass that may be
-  stale, checks recorded per code state);
+  stale, checks recorded per code state), and its id;
 - ``code``: the code's fingerprint (``rules.codeprint``) and what it was taken on, for
   those answers: unchanged, so is the code state's digest;
 - ``stop``, ``stop_watched``: whether the project's settings name the pinned tracker and
@@ -25,7 +25,10 @@ that changed the tracker) writes ``<state>/.guard/verdicts.json``:
 
 Before an edit of the tracker (``answer``) that only changes boxes, each of which it
 ticks has a kept answer: one refusal refuses the edit in the full guard's words, else
-it is let through. At the end of a turn (``stop_answer``), when every ticked box may
+it is let through. After a tool that changed only boxes of the tracker since the look
+(``after_answer``), each box it ticked one that may be, the look is brought up to date
+here (the ticks' snapshot and these verdicts, as the full guard would write them) and
+the tool let through. At the end of a turn (``stop_answer``), when every ticked box may
 be, the agent may stop. Anything else (a word changed, a line added, a record or the
 code changed since, another folder) goes to the full guard. Answers are in each host's
 shape (``hosts.wire``).
@@ -41,15 +44,17 @@ from __future__ import annotations
 import os
 
 from pytest_tasktracker.agents.hosts import wire
-from pytest_tasktracker.agents.quick import state_records
+from pytest_tasktracker.agents.quick import BACKUP, SNAPSHOT, state_records
 from pytest_tasktracker.fileid import identity, sha256
+from pytest_tasktracker.jsonscan import dumps
+from pytest_tasktracker.lightwrite import replace_locked
 
 TYPE_CHECKING = False  # typing costs the quick path 40 M instructions (it imports re)
 if TYPE_CHECKING:
     from typing import Any
 
 FILE = "verdicts.json"  # in the state folder's .guard/
-VERSION = 1
+VERSION = 2
 TICKED = ("x", "X")
 
 
@@ -140,7 +145,7 @@ def stop_answer(
     for box in kept["boxes"]:
         if not _is_box(box):
             return None
-        offset, status, verdict, code = box
+        offset, status, verdict, code, _id = box
         if status in TICKED and verdict != "":
             return None
         if isinstance(status, str) and text[offset : offset + len(status)] != status:
@@ -152,9 +157,14 @@ def stop_answer(
 
 
 def _is_box(box: Any) -> bool:
-    """Whether ``box`` is one box's kept answer: offset, status, verdict, and whether
-    the code state can change it."""
-    return isinstance(box, list) and len(box) == 4 and isinstance(box[0], int)
+    """Whether ``box`` is one box's kept answer: offset, status, verdict, whether the
+    code state can change it, and the sub-task's id."""
+    return (
+        isinstance(box, list)
+        and len(box) == 5
+        and isinstance(box[0], int)
+        and isinstance(box[4], str)
+    )
 
 
 def _same_code(kept: Any) -> bool:
@@ -204,7 +214,7 @@ def answer(
     for box in boxes:
         if not _is_box(box):
             return None
-        offset, status, verdict, code = box
+        offset, status, verdict, code, _id = box
         if not (0 <= offset < len(text) and isinstance(status, str) and len(status) == 1):
             continue
         if text[offset] != status:
@@ -224,3 +234,74 @@ def answer(
     if not refusals:
         return 0, wire.let_through(host)
     return 0, wire.deny(host, refused_ticks(refusals, run))
+
+
+def after_answer(
+    host: str, cwd: str, tracker: str, state: str, loads: Any
+) -> tuple[int, str] | None:
+    """The full guard's answer after a tool that changed only boxes of the tracker since
+    the look, each box it ticked one the judge lets be ticked (by the tool's own edit, or
+    a shell's): nothing to say, and the look brought up to date, the snapshot of ticks
+    and these verdicts written as the full guard writes them. None when the full guard
+    must answer (it then unticks what the judge rejects)."""
+    read = _read(tracker)
+    if read is None:
+        return None
+    data, seen = read
+    try:
+        with open(os.path.join(state, BACKUP, FILE), encoding="utf-8") as file:
+            kept = loads(file.read())
+        with open(os.path.join(state, SNAPSHOT), encoding="utf-8") as file:
+            snapshot = loads(file.read())
+        text = data.decode("utf-8")
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(kept, dict) and isinstance(snapshot, dict)):
+        return None
+    was, now = kept.get("key"), key(tracker, state, data, seen)
+    if not (isinstance(was, list) and len(was) == len(now) and isinstance(kept.get("boxes"), list)):
+        return None
+    if was[:3] != now[:3] or was[5:] != now[5:]:
+        return None  # another tracker, state folder or records
+    if snapshot.get("identity") != was[3] or snapshot.get("records") != now[5]:
+        return None  # the snapshot and these verdicts are not from one look
+    if kept.get("cwd") != os.path.realpath(cwd) or not _unchanged(kept.get("watched")):
+        return None
+    rebuilt = list(text)  # the tracker as the look saw it, if only boxes changed since
+    done: list[str] = []
+    was_done: list[str] = []
+    needs_code = False
+    for box in kept["boxes"]:
+        if not _is_box(box):
+            return None
+        offset, status, verdict, code, subtask = box
+        if not (0 <= offset < len(text) and isinstance(status, str) and len(status) == 1):
+            continue  # ``[]``: a change there changes the length, which the digest sees
+        new = text[offset]
+        if new != status and new not in (" ", *TICKED):  # ``[-]``: the full guard's
+            return None
+        rebuilt[offset] = status
+        box[1] = new
+        if status in TICKED:
+            was_done.append(subtask)
+        if new in TICKED:
+            done.append(subtask)
+            if status not in TICKED:
+                if verdict != "":
+                    return None  # a tick the judge rejects, or unkept: the full guard's
+                needs_code = needs_code or code is True
+    if sha256("".join(rebuilt).encode("utf-8")) != was[4]:
+        return None  # more than boxes changed
+    if snapshot.get("done") != sorted(was_done):
+        return None
+    if needs_code and not _same_code(kept.get("code")):
+        return None
+    kept["key"] = now
+    snapshot["done"], snapshot["identity"] = sorted(done), now[3]
+    # the verdicts first: a snapshot left old makes the full guard judge the ticks again
+    if not (
+        replace_locked(os.path.join(state, BACKUP, FILE), (dumps(kept) + "\n").encode())
+        and replace_locked(os.path.join(state, SNAPSHOT), (dumps(snapshot) + "\n").encode())
+    ):
+        return None
+    return 0, wire.let_through(host)
