@@ -885,3 +885,47 @@ def test_after_a_tool_that_changed_more_than_boxes_the_full_guard_answers(root: 
     (root / ".tasktracker" / "results.json").write_text("{}")  # a record changed too
     tracker.write_text(TRACKER.replace("[x] Write", "[ ] Write"))
     assert answered(root, AFTER_EDIT) is None
+
+
+def look_bytes(root: Path) -> dict[str, bytes]:
+    state = root / ".tasktracker"
+    return {name: (state / name).read_bytes() for name in ("ticks.json", ".guard/verdicts.json")}
+
+
+@pytest.mark.e2e
+def test_after_tasktracker_run_the_hook_finds_the_look_it_would_take(root: Path) -> None:
+    """``tasktracker run`` (and MCP's run_tests, which runs it) takes the look the hook
+    would take after it: the hook answers on its quick path, and the full guard, asked
+    the same, says nothing and changes nothing."""
+    command = "python -m pytest_tasktracker run -- --tracker-update -p no:cacheprovider"
+    done = subprocess.run(
+        [sys.executable, *command.split()[1:]], cwd=root, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "- [x] Run pytest on test_b.py" in (root / "TASKS.md").read_text()
+    after = {
+        "hook_event_name": "PostToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": command},
+        "tool_response": {"stdout": done.stdout},
+    }
+    assert answered(root, after) == ("", 0)
+    looked = look_bytes(root)
+    assert full(root, after) == ("", 0)
+    assert look_bytes(root) == looked
+
+
+@pytest.mark.e2e
+def test_a_run_of_another_tracker_leaves_the_look_to_the_hook(root: Path) -> None:
+    (root / "OTHER.md").write_text(TRACKER)
+    looked = look_bytes(root)
+    command = [sys.executable, "-m", "pytest_tasktracker", "--tracker", "OTHER.md", "run"]
+    done = subprocess.run(
+        [*command, "--", "--tracker-update", "-p", "no:cacheprovider"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert look_bytes(root) == looked  # the look is the hook's, at its own tracker
+    assert answered(root, AFTER_SHELL) is None  # the state folder changed: judged in full

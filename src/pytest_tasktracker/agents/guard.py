@@ -481,6 +481,20 @@ def _same_file(first: Path, second: Path) -> bool:
     return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
 
 
+def looks_at(settings: Settings) -> bool:
+    """Whether the guard's last look (its verdicts) was at this tracker and state folder:
+    a project whose hooks guard them."""
+    try:
+        kept = json.loads((settings.state / BACKUP / verdicts.FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    found = kept.get("key") if isinstance(kept, dict) else None
+    return isinstance(found, list) and found[1:3] == [
+        os.path.realpath(settings.tracker),
+        os.path.realpath(settings.state),
+    ]
+
+
 def look(settings: Settings) -> None:
     """Take the look before a tool runs: the ticks now (with the judge's kept answers),
     and ``keep_records``."""

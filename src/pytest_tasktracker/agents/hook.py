@@ -137,10 +137,28 @@ def _read(path: Path) -> str | None:
 
 def _after_tool(event: Event, settings: Settings) -> str | None:
     ran_tests = event.mcp or (event.command is not None and guard.runs_tests(event.command))
+    return after_tool(settings, ran_tests, event.cwd)
+
+
+def after_run(settings: Settings, cwd: Path) -> str | None:
+    """At the end of ``tasktracker run`` (which ``run_tests`` over MCP runs too): what
+    the hook does after a tool that ran the tests, and the look that follows, where the
+    guard looks at this tracker and state folder. The hook after this tool call then
+    finds its look current and answers on its quick path, where judging costs it 9x
+    Python's start; what it would have told the agent is returned, to be shown."""
+    if not guard.looks_at(settings):
+        return None
+    return after_tool(settings, True, cwd)
+
+
+def after_tool(settings: Settings, ran_tests: bool, cwd: Path | None) -> str | None:
+    """After a tool (``ran_tests``: it ran pytest or tasktracker): the state folder put
+    back where no recorded run wrote it, ticks the judge rejects unticked, the look
+    taken; what the agent is told."""
     changed = guard.settings_changed(settings)
     restored = guard.restore_state(settings, ran_tests and not changed)
-    unticked = guard.untick_false_ticks(settings, event.cwd)
-    run = guard.run_the_tests(settings, event.cwd)
+    unticked = guard.untick_false_ticks(settings, cwd)
+    run = guard.run_the_tests(settings, cwd)
     parts = []
     if changed and restored:
         parts.append(

@@ -387,6 +387,20 @@ def split_command(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
     return args[:cut], args[cut + 1 :]
 
 
+def _look_after_run(settings: Settings) -> None:
+    """Where hooks guard the tracker, the look their next call would take after this
+    run, taken here, and what it says shown (``agents.hook.after_run``). Whatever goes
+    wrong, the hook takes it."""
+    try:
+        from pytest_tasktracker.agents.hook import after_run
+
+        told = after_run(settings, Path.cwd())
+    except Exception:  # the hook after this tool call looks in full
+        return
+    if told:
+        sys.stderr.write(told + "\n")
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; return its exit code."""
     out = out or sys.stdout
@@ -434,7 +448,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                 return run_pytest(main_args(args.pytest_args), settings, sys.stderr)
             from pytest_tasktracker.cli.supervisor import supervise
 
-            return supervise(main_args(args.pytest_args), settings, args.timeout, sys.stderr)
+            code = supervise(main_args(args.pytest_args), settings, args.timeout, sys.stderr)
+            _look_after_run(settings)
+            return code
         if (
             args.command == "gate"
             and settings.tracker_source != "--tracker"
