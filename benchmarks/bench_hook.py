@@ -135,7 +135,11 @@ def prepare(what: str, root: Path, argv: list[str]) -> None:
     ticked = PROVEN.replace("[ ]", "[x]")
     if text.count(ticked) != 1:
         tracker.write_text(text.replace(ticked, PROVEN).replace(PROVEN, ticked, 1))
-        after = {"hook_event_name": "PostToolUse", "tool_name": "Bash", "tool_input": {}}
+        after: dict[str, object] = {
+            "hook_event_name": "PostToolUse",
+            "tool_name": "Bash",
+            "tool_input": {},
+        }
         stdin = event_input(root, after)
         subprocess.run(argv, cwd=root, input=stdin, text=True, env=ENV, check=True)
     if what.startswith("after a tool ticked"):
