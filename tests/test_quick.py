@@ -893,11 +893,21 @@ def look_bytes(root: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.e2e
-def test_after_tasktracker_run_the_hook_finds_the_look_it_would_take(root: Path) -> None:
-    """``tasktracker run`` (and MCP's run_tests, which runs it) takes the look the hook
-    would take after it: the hook answers on its quick path, and the full guard, asked
-    the same, says nothing and changes nothing."""
-    command = "python -m pytest_tasktracker run -- --tracker-update -p no:cacheprovider"
+@pytest.mark.parametrize(
+    "command",
+    [
+        "python -m pytest_tasktracker run -- --tracker-update -p no:cacheprovider",
+        "python -m pytest --tracker-update -p no:cacheprovider",
+        "python -m pytest --tracker-update -p no:cacheprovider -n 2",
+    ],
+    ids=["tasktracker run", "pytest", "pytest -n 2"],
+)
+def test_after_a_tracked_run_the_hook_finds_the_look_it_would_take(
+    root: Path, command: str
+) -> None:
+    """A tracked run (by pytest, with xdist or not; by ``tasktracker run`` and so MCP's
+    run_tests) takes the look the hook would take after it: the hook answers on its
+    quick path, and the full guard, asked the same, says nothing and changes nothing."""
     done = subprocess.run(
         [sys.executable, *command.split()[1:]], cwd=root, capture_output=True, text=True
     )

@@ -28,7 +28,7 @@ from typing import TextIO
 
 from pytest_tasktracker.agents import guard
 from pytest_tasktracker.agents.hosts.protocol import Answer, Event, Host
-from pytest_tasktracker.agents.quick import CONFIG_FILES, HOOK_FILES, HOOK_FOLDERS
+from pytest_tasktracker.agents.quick import CONFIG_FILES, HOOK_FILES, HOOK_FOLDERS, look_is_current
 from pytest_tasktracker.agents.verdicts import refused_ticks
 from pytest_tasktracker.settings import Settings
 
@@ -146,8 +146,8 @@ def after_run(settings: Settings, cwd: Path) -> str | None:
     guard looks at this tracker and state folder. The hook after this tool call then
     finds its look current and answers on its quick path, where judging costs it 9x
     Python's start; what it would have told the agent is returned, to be shown."""
-    if not guard.looks_at(settings):
-        return None
+    if not guard.looks_at(settings) or look_is_current(str(settings.tracker), str(settings.state)):
+        return None  # not guarded; or looked at already (by the run, for tasktracker run)
     return after_tool(settings, True, cwd)
 
 

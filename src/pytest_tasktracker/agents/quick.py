@@ -276,17 +276,17 @@ def _where(data: dict[str, Any], given: dict[str, str], cwd: str) -> _Where | No
     return _Where(host, kind, cwd, project, tracker_path, state_path)
 
 
-def _look_is_current(where: _Where) -> bool:
+def look_is_current(tracker: str, state: str) -> bool:
     """Whether the tracker and every record of the state folder are as the guard's last
     look saw them (its snapshot)."""
     try:
-        with open(os.path.join(where.state, SNAPSHOT), encoding="utf-8") as file:
+        with open(os.path.join(state, SNAPSHOT), encoding="utf-8") as file:
             seen = loads(file.read())
     except (OSError, ValueError):
         return False
-    if not isinstance(seen, dict) or seen.get("identity") != identity(where.tracker):
+    if not isinstance(seen, dict) or seen.get("identity") != identity(tracker):
         return False
-    return bool(seen.get("records") == state_records(where.state))
+    return bool(seen.get("records") == state_records(state))
 
 
 def _no_stop_streak(state: str) -> bool:
@@ -364,7 +364,7 @@ def answer(argv: list[str], raw: str) -> tuple[int, str] | None:
     written = _written(tool_input) if where.kind == "pre" else []
     if written is None:
         return None
-    if not _look_is_current(where):
+    if not look_is_current(where.tracker, where.state):
         return _after_answer(where) if where.kind == "post" else None
     if where.kind == "stop":
         return _stop_answer(where)

@@ -332,10 +332,6 @@ def _addopts_override(value: str) -> str | None:
 def foreign_config(config: pytest.Config) -> str | None:
     """Why the configuration file a run read (``-c FILE``) is not the one pytest reads
     for the project, or None."""
-    import os
-
-    from pytest_tasktracker.inifile import find_inifile
-
     given = config.inipath
     params = config.invocation_params.args
     named = any(
@@ -344,6 +340,10 @@ def foreign_config(config: pytest.Config) -> str | None:
     )
     if given is None or not named:
         return None
+    import os
+
+    from pytest_tasktracker.inifile import find_inifile  # its parsers: only for ``-c``
+
     own = find_inifile(config.invocation_params.dir).path
     if own is not None and os.path.realpath(own) == os.path.realpath(given):
         return None
