@@ -68,7 +68,8 @@ def outcomes(pytester: pytest.Pytester) -> dict[str, str]:
 def test_without_a_tracker_the_plugin_is_silent_and_imports_nothing_but_itself(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Installed and idle, the plugin costs what importing its two modules costs."""
+    """Installed and idle, the plugin costs what importing its two plugin modules (the
+    run's and the look's) and their packages costs."""
     monkeypatch.delenv("PYTEST_TRACKER", raising=False)
     make_project(pytester, broken=False)
     pytester.makeconftest(
@@ -80,7 +81,12 @@ def test_without_a_tracker_the_plugin_is_silent_and_imports_nothing_but_itself(
     )
     result = pytester.runpytest_subprocess("-s")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*LOADED pytest_tasktracker,pytest_tasktracker.plugin"])
+    result.stdout.fnmatch_lines(
+        [
+            "*LOADED pytest_tasktracker,pytest_tasktracker.agents,"
+            "pytest_tasktracker.agents.pytest_look,pytest_tasktracker.plugin"
+        ]
+    )
     result.stdout.no_fnmatch_line("*task tracker*")
     assert not (pytester.path / "pr_info" / ".tasktracker").exists()
 
