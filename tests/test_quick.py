@@ -920,9 +920,13 @@ def test_after_a_tracked_run_the_hook_finds_the_look_it_would_take(
         "tool_response": {"stdout": done.stdout},
     }
     assert answered(root, after) == ("", 0)
-    looked = look_bytes(root)
+    looked = look_files(root)
     assert full(root, after) == ("", 0)
-    assert look_bytes(root) == looked
+    now = look_files(root)
+    # the same look; the code's fingerprint may be taken only now, two seconds after
+    # the project's files were made (codeprint.SETTLED_NS)
+    del now["verdicts"]["code"], looked["verdicts"]["code"]
+    assert now == looked
 
 
 @pytest.mark.e2e
