@@ -91,6 +91,43 @@ def test_without_a_tracker_the_plugin_is_silent_and_imports_nothing_but_itself(
     assert not (pytester.path / "pr_info" / ".tasktracker").exists()
 
 
+ENTRY_MODULES = [  # what pytest loads from the entry points, through its rewriter
+    "pytest_tasktracker",
+    "pytest_tasktracker.agents",
+    "pytest_tasktracker.agents.pytest_look",
+    "pytest_tasktracker.plugin",
+]
+
+
+@pytest.mark.parametrize("mode", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_tracked_run_loads_the_library_with_python_s_own_loader(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    """pytest's assertion rewriter loads a plugin's modules at ten times the cost of
+    Python's loader (``plugin._import_unrewritten``): a run that verifies and ticks
+    loads every module it uses with Python's, in the controller and the workers."""
+    make_project(pytester, broken=False)
+    pytester.makeconftest(
+        "import sys\n"
+        "def pytest_sessionfinish(session):\n"
+        "    ours = {m: type(sys.modules[m].__spec__.loader).__name__\n"
+        "            for m in sorted(sys.modules) if m.startswith('pytest_tasktracker')}\n"
+        "    rewritten = [m for m, loader in ours.items() if 'Rewrit' in loader]\n"
+        "    worker = getattr(session.config, 'workerinput', {}).get('workerid', 'main')\n"
+        "    with open(f'loaded-{worker}.txt', 'w') as file:\n"
+        "        file.write(f'{len(ours)} {\",\".join(rewritten)}')\n"
+    )
+    tracker = "pr_info/TASK_TRACKER.md"
+    result = pytester.runpytest_subprocess("--tracker", tracker, "--tracker-update", *mode)
+    result.assert_outcomes(passed=2)
+    loaded = {path.name: path.read_text().split() for path in pytester.path.glob("loaded-*")}
+    expected = ["loaded-main.txt"] + (["loaded-gw0.txt", "loaded-gw1.txt"] if mode else [])
+    assert sorted(loaded) == sorted(expected)
+    for count, rewritten in loaded.values():
+        assert int(count) > 20
+        assert rewritten.split(",") == ENTRY_MODULES
+
+
 def test_the_task_marker_is_registered_for_strict_markers(pytester: pytest.Pytester) -> None:
     make_project(pytester, broken=False)
     pytester.runpytest("--strict-markers").assert_outcomes(passed=2)

@@ -12,11 +12,13 @@ left to the hook, which looks in full.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
 
 RUN_PLUGIN = "tasktracker-run"  # the name ``pytest_tasktracker.plugin`` registers
+BACKUP, VERDICTS = ".guard", "verdicts.json"  # the look's records (``agents.verdicts``)
 
 
 @pytest.hookimpl(trylast=True)
@@ -25,6 +27,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     settings = getattr(getattr(hooks, "run", None), "settings", None)
     if settings is None or hasattr(config, "workerinput"):
         return
+    if not os.path.isfile(os.path.join(settings.state, BACKUP, VERDICTS)):
+        return  # no hook has looked here: nothing to import, nothing to take
     try:
         from pytest_tasktracker.agents.hook import after_run
 

@@ -7,6 +7,7 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pytest_tasktracker.paths import shown
 from pytest_tasktracker.redact import redact_argv
@@ -76,3 +77,17 @@ class Facts:
         except OSError:
             return str(path)
         return str(path) if Path(found).is_absolute() else found
+
+
+def command_info(facts: Facts, pytest_version: str, plugins: dict[str, str]) -> dict[str, Any]:
+    """How the run was started, as its records keep it (the arguments redacted)."""
+    return {
+        "argv": redact_argv(facts.argv),
+        "cwd": str(facts.cwd),
+        "rootdir": str(facts.rootdir),
+        "inifile": str(facts.inifile) if facts.inifile else None,
+        "python": facts.python,
+        "python_version": sys.version.split()[0],
+        "pytest": pytest_version,
+        "plugins": plugins,
+    }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,6 @@ from pytest_tasktracker.redact import (
     capped,
     cut,
     redact_all,
-    redact_argv,
     redact_text,
 )
 from pytest_tasktracker.rules.linking import Link, link
@@ -169,19 +167,6 @@ class BlockerUpdate:
 
 def _row(subtask: SubTask) -> dict[str, Any]:
     return {"id": subtask.id, "text": subtask.text, "line": subtask.line, "step": subtask.step}
-
-
-def command_info(facts: Facts, pytest_version: str, plugins: dict[str, str]) -> dict[str, Any]:
-    return {
-        "argv": redact_argv(facts.argv),
-        "cwd": str(facts.cwd),
-        "rootdir": str(facts.rootdir),
-        "inifile": str(facts.inifile) if facts.inifile else None,
-        "python": facts.python,
-        "python_version": sys.version.split()[0],
-        "pytest": pytest_version,
-        "plugins": plugins,
-    }
 
 
 def record(

@@ -140,7 +140,8 @@ def write_blockers(
     """Write reports for ``blockers`` of a run of pytest with ``argv`` that the plugin
     could not report itself; the terminal lines that say so."""
     # Only for a run the plugin could not report itself: not every run's cost.
-    from pytest_tasktracker.blockers.record import command_info, record
+    from pytest_tasktracker.blockers.facts import command_info
+    from pytest_tasktracker.blockers.record import record
     from pytest_tasktracker.plugin.tracker_run import guess_paths
 
     cwd = Path.cwd()

@@ -123,7 +123,7 @@ class RunHooks:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # --tracker-gate
 
     def _command(self) -> dict[str, Any]:
-        from pytest_tasktracker.blockers.record import command_info
+        from pytest_tasktracker.blockers.facts import command_info
 
         plugins = {
             dist.project_name: dist.version
