@@ -35,7 +35,7 @@ TABLE = {
     "pkg.egg-info/PKG-INFO": False,
     "src/pkg.egg-info/SOURCES.txt": False,
     ".venv/lib/python3.11/site-packages/x.py": False,
-    "env/pyvenv.cfg": False,  # a virtualenv under any name
+    "env/pyvenv.cfg": False,  # a virtualenv under any name (with its bin/python)
     "env/lib/python3.11/site-packages/y.py": False,
     "__pycache__/test_a.cpython-311-pytest-9.2.0.pyc": False,
     "src/pkg/__pycache__/mod.cpython-311.pyc": False,
@@ -66,6 +66,22 @@ TABLE = {
     "data/input.json": True,
     "tests/test_b.py": True,
 }
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("place", ["src/pkg", "tests"])
+def test_a_pyvenv_cfg_dropped_beside_code_hides_none_of_it(project: Path, place: str) -> None:
+    """A folder is a virtualenv by its ``pyvenv.cfg`` and its Python, and not where git
+    tracks a file: a ``pyvenv.cfg`` dropped into the tests' or the code's folder after a
+    run leaves a later edit there seen."""
+    make(project, {"tests/test_b.py": "def test_b():\n    pass\n"})
+    if (project / ".git").exists():
+        commit_all(project)
+    make(project, {f"{place}/pyvenv.cfg": "home = /usr/bin\n"})
+    before = codestate.code_state(project).digest
+    edited = project / place / ("mod.py" if place == "src/pkg" else "test_b.py")
+    edited.write_text(edited.read_text() + "# edited\n")
+    assert not same_state(before, codestate.code_state(project).digest)
 
 
 def make(root: Path, files: dict[str, str]) -> None:
@@ -101,6 +117,8 @@ def test_tool_output_and_editor_files_are_not_code_with_git_or_without(
     verdicts = {}
     for name in TABLE:
         make(project, {name: "made after the run\n"})
+        if name == "env/pyvenv.cfg":
+            make(project, {"env/bin/python": "#!"})  # ignored: it lies in the virtualenv
         if name.startswith("shards/shard-1/results"):
             make(project, {"shards/shard-1/code/run.json": "{}"})
         now = codestate.code_state(project, records=records)

@@ -246,3 +246,47 @@ def test_a_plugin_no_installed_distribution_holds_is_not_the_project_s(
     monkeypatch.setenv("PYTHONPATH", str(elsewhere))
     out = ticked_nothing(pytester, "-p", "lenient_plugin")
     assert "which no installed distribution holds" in out
+
+
+# Python runs a sitecustomize at start-up, before pytest: this one makes every test pass.
+EVERY_TEST_PASSES = "import _pytest.python\n_pytest.python.Function.runtest = lambda self: None\n"
+
+
+def test_start_up_code_from_pythonpath_outside_the_project_verifies_nothing(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A ``sitecustomize.py`` on ``PYTHONPATH`` outside the project: no ``-p``, no
+    conftest, nothing left in the project or the environment's record."""
+    project(pytester)
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / "sitecustomize.py").write_text(EVERY_TEST_PASSES)
+    monkeypatch.setenv("PYTHONPATH", str(elsewhere))
+    out = ticked_nothing(pytester)
+    assert "sitecustomize) from PYTHONPATH, outside the project" in out
+
+
+def test_pythonpath_inside_the_project_is_the_project_s(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project(pytester)
+    (pytester.path / "tests" / "test_a.py").write_text("def test_ok():\n    pass\n")
+    (pytester.mkdir("src") / "helpers.py").write_text("X = 1\n")
+    (pytester.path / "tests" / "conftest.py").write_text("import helpers\n")
+    monkeypatch.setenv("PYTHONPATH", str(pytester.path / "src"))
+    result = pytester.run(sys.executable, "-m", "pytest", "--tracker-update")
+    assert "ticked 1.1, 1.2" in result.stdout.str()
+
+
+def test_start_up_code_no_distribution_holds_is_not_the_environment_s() -> None:
+    import sysconfig
+    from pathlib import Path
+
+    from pytest_tasktracker.plugin.run_hooks import _standard_or_installed
+
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    assert _standard_or_installed("os", str(stdlib / "os.py"))
+    assert _standard_or_installed("pytest", str(Path(pytest.__file__)))
+    dropped = Path(sysconfig.get_paths()["purelib"]) / "sitecustomize.py"
+    assert not _standard_or_installed("sitecustomize", str(dropped))

@@ -249,3 +249,35 @@ def test_a_gate_beside_a_tracker_outside_the_project_digests_the_runs_root(
     )
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert tasktracker(elsewhere, "--tracker", "TASKS.md", "gate").returncode == 0
+
+
+EVERY_TEST_PASSES = (
+    "import pytest\n\n@pytest.hookimpl(tryfirst=True)\n"
+    "def pytest_pyfunc_call(pyfuncitem):\n    return True\n"
+)
+
+
+@pytest.mark.parametrize("hidden_by", [".git/info/exclude", ".gitignore"])
+def test_a_conftest_git_ignores_is_code_and_removing_it_makes_the_tick_stale(
+    tmp_path: Path, hidden_by: str
+) -> None:
+    """A conftest.py that makes every test pass, which git ignores, then removed: the
+    run's pass was on other code than the project's now."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntracker = TASKS.md\n")
+    (tmp_path / "TASKS.md").write_text("### Step 1: S\n- [ ] Run pytest on tests/test_a.py\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("def test_a():\n    assert False\n")
+    (tmp_path / ".gitignore").write_text(".tasktracker/\n__pycache__/\n")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "start")
+    with (tmp_path / hidden_by).open("a") as ignore:
+        ignore.write("tests/conftest.py\n")
+    (tmp_path / "tests" / "conftest.py").write_text(EVERY_TEST_PASSES)
+    done = run_pytest_in(tmp_path, "--tracker-update", "tests/test_a.py")
+    assert "ticked 1.1" in done.stdout, done.stdout + done.stderr
+    assert tasktracker(tmp_path, "gate").returncode == 0  # the code the run ran on
+    (tmp_path / "tests" / "conftest.py").unlink()
+    gate = tasktracker(tmp_path, "gate")
+    assert gate.returncode == 1, gate.stdout
+    assert "1 file changed since the run (tests/conftest.py)" in gate.stdout

@@ -228,6 +228,7 @@ def _reach(config: pytest.Config, run: TrackerRun) -> Reach:
         overrides(given)
         or foreign_config(config)
         or foreign_plugin(config, given, _project_root(config))
+        or foreign_startup(_project_root(config))
     )
     filtered = bool(ignores) or run.last_failed or overridden is not None
     if overridden is not None:
@@ -397,6 +398,55 @@ def foreign_plugin(config: pytest.Config, given: list[str], project: Path) -> st
         shown = os.path.realpath(path)
         return f"the run loaded {shown} (-p {name}), which no installed distribution holds"
     return None
+
+
+def foreign_startup(project: Path) -> str | None:
+    """Why code Python ran at start-up, or loaded from a ``PYTHONPATH`` folder, is
+    neither the project's, the standard library's nor an installed distribution's, or
+    None: a ``sitecustomize.py`` on ``PYTHONPATH`` outside the project can make a
+    failing test pass before pytest starts, with no ``-p`` and no conftest, and leave
+    no trace in the project or the environment's record."""
+    import os
+    import sys
+
+    root = os.path.realpath(project) + os.sep
+    places = [
+        place
+        for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+        if entry
+        for place in {os.path.abspath(entry), os.path.realpath(entry)}
+        if not (place + os.sep).startswith(root)
+    ]
+    if places:  # rare: only then are the loaded modules looked at
+        prefixes = tuple(place.rstrip(os.sep) + os.sep for place in places)
+        for name, module in list(sys.modules.items()):
+            path = getattr(module, "__file__", None)
+            if isinstance(path, str) and path.startswith(prefixes):
+                return (
+                    f"the run loaded {path} ({name}) from PYTHONPATH, outside the project "
+                    "and the environment"
+                )
+    for name in ("sitecustomize", "usercustomize"):
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if isinstance(path, str) and not _standard_or_installed(name, path):
+            return f"Python ran {path} ({name}) at start-up, which no installed distribution holds"
+    return None
+
+
+def _standard_or_installed(name: str, path: str) -> bool:
+    """Whether the module ``name`` at ``path`` is the standard library's or an installed
+    distribution holds it."""
+    import importlib.metadata
+    import os
+    import sysconfig
+
+    real = os.path.realpath(path)
+    paths = sysconfig.get_paths()
+    for key in ("stdlib", "platstdlib"):
+        if real.startswith(os.path.realpath(paths[key]) + os.sep) and "site-packages" not in real:
+            return True
+    held = importlib.metadata.packages_distributions().get(name, [])
+    return bool(held)
 
 
 def _collected_patterns(config: pytest.Config) -> list[str]:

@@ -127,6 +127,7 @@ class TrackerRun:
         from pytest_tasktracker.rules.codestate import for_run
 
         files = {nodeid.partition("::")[0] for nodeid in self.collected.nodeids}
+        files |= conftests_of(files, self.facts.rootdir)
         try:
             state = for_run(self.settings, files, self.facts.rootdir, self.outputs)
         except (OSError, TrackerError) as error:
@@ -274,3 +275,25 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, OSError) and error.filename:
         return f"{error.filename}: {error.strerror}"
     return str(error)
+
+
+def conftests_of(files: set[str], rootdir: Path | None) -> set[str]:
+    """The ``conftest.py`` files pytest loads for the collected ``files`` (relative to
+    ``rootdir``): in each one's folder and the folders above it, up to the rootdir. They
+    are code whatever git says of them: one that ``.git/info/exclude`` hides could make
+    a failing test pass and then be removed (``codecache.code_files`` digests them)."""
+    if rootdir is None:
+        return set()
+    found: set[str] = set()
+    looked: set[str] = set()
+    for path in files:
+        folder = path.rpartition("/")[0]
+        while folder not in looked:
+            looked.add(folder)
+            name = f"{folder}/conftest.py" if folder else "conftest.py"
+            if os.path.isfile(rootdir / name):
+                found.add(name)
+            if not folder:
+                break
+            folder = folder.rpartition("/")[0]
+    return found

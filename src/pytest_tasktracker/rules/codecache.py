@@ -175,7 +175,14 @@ def code_files(
     else:
         named = rules.kept((path, path) for path in [*said.changed, *said.untracked])
         seen, index = _identities(text, named), index_identity(marker) if marker else None
-    wanted = sorted(path for path in set(also) - set(seen) if not counted_by_default(path))
+    # a conftest.py is counted wherever it is, also where git ignores it: the files a run
+    # collected or loaded that git does not list are hashed here (a tracked, unchanged
+    # one hashes as its index entry does)
+    wanted = sorted(
+        path
+        for path in set(also) - set(seen)
+        if not counted_by_default(path) or path.rpartition("/")[2] == "conftest.py"
+    )
     extra = {path: _lstat(text, path) for path in wanted}
     key = None
     if said is None or index is not None:
@@ -253,6 +260,7 @@ def _maker(
         if indexed is None:  # git answered a moment ago: say so rather than guess
             raise OSError(f"git ls-files failed in {root}")
         files = rules.kept(indexed)
+        in_index = list(files)
         for path in seen:
             files.pop(path, None)
         hashes = _Hashes(folder / "hashes.json" if folder else None)
@@ -261,7 +269,7 @@ def _maker(
             if found is not None:
                 files[path] = found
         rules.kept((path, "") for path in seen)  # their folders, for left_out
-        leave = rules.left_out(files)
+        leave = rules.left_out(files, in_index)
         leave += [
             path
             for path in excluded

@@ -5,7 +5,8 @@ table):
 
 - tool output and caches: every hidden folder (``.git``, ``.tox``, ``.venv``,
   ``.pytest_cache``, ``.github``), ``__pycache__``, ``node_modules``, ``htmlcov``,
-  ``*.egg-info``, a virtualenv under any name (a folder holding ``pyvenv.cfg``), and at
+  ``*.egg-info``, a virtualenv under any name (a folder holding ``pyvenv.cfg`` and its
+  Python, where git tracks no file), and at
   the top of the root ``build/``, ``dist/`` and ``site/``; bytecode (``*.pyc``,
   ``*.pyo``), coverage data (``.coverage``, ``.coverage.*``) and logs (``*.log``: a test
   tool such as mcp-tools-py writes its own into ``logs/`` beside the code);
@@ -24,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
@@ -89,23 +90,38 @@ class Rules:
                 kept[path] = value
         return kept
 
-    def left_out(self, files: Mapping[str, object]) -> list[str]:
+    def left_out(self, files: Mapping[str, object], tracked: Collection[str] = ()) -> list[str]:
         """The folders of ``files`` that are never code whatever they are called: a
-        virtualenv (it holds ``pyvenv.cfg``) and another state folder of ours (a shard's,
-        a CI artifact: ``results.json`` beside ``code/run.json`` or ``code.json``)."""
+        virtualenv (it holds ``pyvenv.cfg``, and git tracks no file in it: a
+        ``pyvenv.cfg`` dropped into the tests' folder does not hide them) and another
+        state folder of ours (a shard's, a CI artifact: ``results.json`` beside
+        ``code/run.json`` or ``code.json``)."""
         return [
             folder
             for folder, fine in self.folders.items()
             if fine
             and folder
             and (
-                f"{folder}/pyvenv.cfg" in files
+                (
+                    f"{folder}/pyvenv.cfg" in files
+                    and any(f"{folder}/{python}" in files for python in VENV_PYTHONS)
+                    and not _holds(tracked, folder)
+                )
                 or (
                     f"{folder}/results.json" in files
                     and any(f"{folder}/{mark}" in files for mark in STATE_MARKS)
                 )
             )
         ]
+
+
+VENV_PYTHONS = ("bin/python", "Scripts/python.exe")  # as codeprint.is_virtualenv reads
+
+
+def _holds(paths: Collection[str], folder: str) -> bool:
+    """Whether any of ``paths`` is inside ``folder``."""
+    inside = f"{folder}/"
+    return any(path.startswith(inside) for path in paths)
 
 
 def walk(root: Path) -> list[tuple[str, Identity]]:

@@ -86,9 +86,17 @@ def walk(root: str) -> list[tuple[str, Identity]]:
                         continue
                     since = (got.st_mode, got.st_size, got.st_mtime_ns, got.st_ctime_ns, got.st_ino)
                     found.append((relative, since))
-                elif folder_is_code(relative) and not os.path.exists(entry.path + "/pyvenv.cfg"):
+                elif folder_is_code(relative) and not is_virtualenv(entry.path):
                     stack.append((relative + "/", entry.path))
     return found
+
+
+def is_virtualenv(path: str) -> bool:
+    """Whether the folder ``path`` is a virtualenv: its ``pyvenv.cfg`` and its Python
+    (a ``pyvenv.cfg`` alone, dropped beside code, does not make code tool output)."""
+    return os.path.exists(path + "/pyvenv.cfg") and (
+        os.path.lexists(path + "/bin/python") or os.path.lexists(path + "/Scripts/python.exe")
+    )
 
 
 def git(root: str, *args: str) -> bytes | None:
@@ -206,7 +214,7 @@ def changes(root: str) -> tuple[bytes, list[str], list[str]] | None:
         "." if folder == "./" else folder
         for folder in folders
         if folder == "./"
-        or (folder_is_code(folder[:-1]) and not os.path.exists(f"{root}/{folder}pyvenv.cfg"))
+        or (folder_is_code(folder[:-1]) and not is_virtualenv(f"{root}/{folder[:-1]}"))
     ]
     if inside:
         more = git(root, "ls-files", "-z", "-o", "--exclude-standard", "--", *inside)
