@@ -51,11 +51,13 @@ CHANGES: dict[str, tuple[Callable[[Path], object], bool]] = {
     "the tracker": (lambda r: (r / "TASKS.md").write_text("- [x] a\n"), False),
     "the state folder": (lambda r: (r / ".tasktracker" / "ticks.json").write_text("{}"), False),
     "a cache folder": (lambda r: write(r / "src" / "__pycache__" / "app.pyc", "x"), False),
-    "a file in a virtualenv": (
-        lambda r: (write(r / "env" / "bin" / "python", "#!"), write(r / "env" / "pyvenv.cfg", "")),
-        False,
-    ),
+    "a file in a virtualenv": (lambda r: make_virtualenv(r / "env"), False),
 }
+
+
+def make_virtualenv(folder: Path) -> None:
+    write(folder / "bin" / "python", "#!")
+    write(folder / "pyvenv.cfg", "home = /usr/bin\n")
 
 
 def write(path: Path, text: str) -> None:
