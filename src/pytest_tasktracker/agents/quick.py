@@ -11,7 +11,8 @@ search) or that edits only files the guard does not watch (not the tracker, its 
 folder, a pytest configuration file or a host's hook configuration), or a session's
 start, and the tracker and every record of the state folder are as the guard's last
 look saw them (the same size, times and inode). An edit of the tracker that only ticks
-boxes, and the end of a turn, are answered from the look's verdicts
+boxes, the end of a turn, and the event after a tool that changed only the tracker's
+boxes (the look then brought up to date here) are answered from the look's verdicts
 (``agents.verdicts``) when they hold. Anything else goes to the full guard
 (``agents.hook``).
 
