@@ -290,3 +290,44 @@ def test_start_up_code_no_distribution_holds_is_not_the_environment_s() -> None:
     assert _standard_or_installed("pytest", str(Path(pytest.__file__)))
     dropped = Path(sysconfig.get_paths()["purelib"]) / "sitecustomize.py"
     assert not _standard_or_installed("sitecustomize", str(dropped))
+
+
+@pytest.mark.parametrize(
+    ("python", "args", "tests", "said"),
+    [
+        (["-O"], ["--assert=plain", "-p", "no:warnings"], TESTS, "Python ran with -O"),
+        (
+            [],
+            ["-p", "no:warnings"],
+            TESTS.replace("assert False", "pass"),  # it fails on its warning alone
+            "-p no:warnings turned off pytest's own warnings plugin",
+        ),
+    ],
+    ids=["-O --assert=plain -p no:warnings", "-p no:warnings"],
+)
+def test_a_run_whose_asserts_or_warnings_are_off_verifies_nothing(
+    pytester: pytest.Pytester, python: list[str], args: list[str], tests: str, said: str
+) -> None:
+    """Asserts removed (``-O``, ``$PYTHONOPTIMIZE``; ``-p no:warnings`` silences pytest's
+    error that they are), or the project's ``filterwarnings`` dropped: the failing tests
+    of tests/test_a.py pass."""
+    project(pytester)
+    (pytester.path / "tests" / "test_a.py").write_text(tests)
+    before = (pytester.path / "TASKS.md").read_bytes()
+    result = pytester.run(sys.executable, *python, "-m", "pytest", "--tracker-update", *args)
+    assert "3 passed" in result.stdout.str()
+    assert "ticked" not in result.stdout.str()
+    assert (pytester.path / "TASKS.md").read_bytes() == before
+    assert said in (pytester.path / ".tasktracker" / "results.json").read_text()
+
+
+def test_a_plugin_of_the_project_its_configuration_does_not_load_verifies_nothing(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module the agent wrote into a hidden folder of the project (out of the code
+    state), given to ``-p``: plain pytest never loads it."""
+    project(pytester)
+    (pytester.mkdir(".x") / "lenient_plugin.py").write_text(LENIENT)
+    monkeypatch.setenv("PYTHONPATH", str(pytester.path / ".x"))
+    out = ticked_nothing(pytester, "-p", "lenient_plugin")
+    assert "a plugin of the project's that its configuration does not load" in out

@@ -281,3 +281,31 @@ def test_a_conftest_git_ignores_is_code_and_removing_it_makes_the_tick_stale(
     gate = tasktracker(tmp_path, "gate")
     assert gate.returncode == 1, gate.stdout
     assert "1 file changed since the run (tests/conftest.py)" in gate.stdout
+
+
+def test_a_configuration_file_git_ignores_is_code_and_removing_it_makes_the_tick_stale(
+    tmp_path: Path,
+) -> None:
+    """A root pytest.ini (read before pyproject.toml) that leaves the failing test out,
+    which git ignores, then removed."""
+    (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\ntracker = "TASKS.md"\n')
+    (tmp_path / "TASKS.md").write_text("### Step 1: S\n- [ ] Run pytest on tests/test_a.py\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text(
+        "def test_ok():\n    pass\n\ndef test_a():\n    assert False\n"
+    )
+    (tmp_path / ".gitignore").write_text(".tasktracker/\n__pycache__/\n")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "start")
+    with (tmp_path / ".git" / "info" / "exclude").open("a") as ignore:
+        ignore.write("pytest.ini\n")
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\ntracker = TASKS.md\npython_functions = test_o*\n"
+    )
+    done = run_pytest_in(tmp_path, "--tracker-update", "tests/test_a.py")
+    assert "ticked 1.1" in done.stdout, done.stdout + done.stderr
+    (tmp_path / "pytest.ini").unlink()
+    gate = tasktracker(tmp_path, "gate")
+    assert gate.returncode == 1, gate.stdout
+    assert "1 file changed since the run (pytest.ini)" in gate.stdout

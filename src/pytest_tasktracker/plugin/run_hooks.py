@@ -229,6 +229,7 @@ def _reach(config: pytest.Config, run: TrackerRun) -> Reach:
         or foreign_config(config)
         or foreign_plugin(config, given, _project_root(config))
         or foreign_startup(_project_root(config))
+        or outcomes_changed(config, given)
     )
     filtered = bool(ignores) or run.last_failed or overridden is not None
     if overridden is not None:
@@ -385,10 +386,15 @@ def foreign_plugin(config: pytest.Config, given: list[str], project: Path) -> st
     for name in (n.strip() for n in named if not n.startswith("no:")):
         module = sys.modules.get(name)
         path = getattr(module, "__file__", None)
-        if not isinstance(path, str) or os.path.realpath(path).startswith(root):
+        if not isinstance(path, str) or name.split(".")[0] in ("_pytest", "pytest"):
             continue
-        if name.split(".")[0] in ("_pytest", "pytest", "pytest_tasktracker"):
+        if name.split(".")[0] == "pytest_tasktracker":
             continue
+        if os.path.realpath(path).startswith(root):
+            return (
+                f"the run loaded {os.path.relpath(os.path.realpath(path), project)} "
+                f"(-p {name}), a plugin of the project's that its configuration does not load"
+            )
         if installed is None:
             import importlib.metadata
 
@@ -397,6 +403,31 @@ def foreign_plugin(config: pytest.Config, given: list[str], project: Path) -> st
             continue
         shown = os.path.realpath(path)
         return f"the run loaded {shown} (-p {name}), which no installed distribution holds"
+    return None
+
+
+# pytest's own plugins that decide outcomes: blocked (-p no:NAME), a failing test can pass
+# (the project's filterwarnings, xfail(strict=True), unraisable exceptions, ...).
+OUTCOME_PLUGINS = ("warnings", "skipping", "unraisableexception", "threadexception")
+
+
+def outcomes_changed(config: pytest.Config, given: list[str]) -> str | None:
+    """Why this run's tests could pass where plain pytest's fail, by how Python or pytest
+    ran rather than by the code, or None: ``-O`` (or ``$PYTHONOPTIMIZE``) removes every
+    ``assert`` (with ``--assert=plain`` pytest's rewriting does not bring them back), and
+    ``-p no:warnings`` drops the project's ``filterwarnings`` (as ``-W`` would)."""
+    import sys
+
+    if sys.flags.optimize:
+        return "Python ran with -O (or $PYTHONOPTIMIZE): assert statements did not run"
+    blocked = [
+        name
+        for name in OUTCOME_PLUGINS
+        if config.pluginmanager.is_blocked(name) and f"no:{name}" in " ".join(given)
+    ]
+    if blocked:
+        name = blocked[0]
+        return f"-p no:{name} turned off pytest's own {name} plugin, which decides outcomes"
     return None
 
 

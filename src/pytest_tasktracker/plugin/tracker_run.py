@@ -128,6 +128,11 @@ class TrackerRun:
 
         files = {nodeid.partition("::")[0] for nodeid in self.collected.nodeids}
         files |= conftests_of(files, self.facts.rootdir)
+        inifile, rootdir = self.facts.inifile, self.facts.rootdir
+        if inifile is not None and rootdir is not None:  # code too, where git ignores it
+            shown = Path(os.path.relpath(inifile, rootdir)).as_posix()
+            if not shown.startswith("../"):  # another file's (-c): foreign_config's
+                files.add(shown)
         try:
             state = for_run(self.settings, files, self.facts.rootdir, self.outputs)
         except (OSError, TrackerError) as error:

@@ -141,6 +141,10 @@ class _Files(Mapping[str, str]):
         return len(self._all())
 
 
+# The files a run loads that are code wherever they are (``also``).
+LOADED = ("conftest.py", "pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+
+
 class Listing(NamedTuple):
     digest: str  # of ``files``
     files: Mapping[str, str]  # path relative to the root -> hash
@@ -175,13 +179,13 @@ def code_files(
     else:
         named = rules.kept((path, path) for path in [*said.changed, *said.untracked])
         seen, index = _identities(text, named), index_identity(marker) if marker else None
-    # a conftest.py is counted wherever it is, also where git ignores it: the files a run
-    # collected or loaded that git does not list are hashed here (a tracked, unchanged
-    # one hashes as its index entry does)
+    # a conftest.py or configuration file a run loaded is counted wherever it is, also
+    # where git ignores it: hashed here (a tracked, unchanged one hashes as its index
+    # entry does)
     wanted = sorted(
         path
         for path in set(also) - set(seen)
-        if not counted_by_default(path) or path.rpartition("/")[2] == "conftest.py"
+        if not counted_by_default(path) or path.rpartition("/")[2] in LOADED
     )
     extra = {path: _lstat(text, path) for path in wanted}
     key = None
