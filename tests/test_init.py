@@ -232,7 +232,7 @@ def test_every_host_gets_its_own_files_and_a_second_run_changes_nothing(root: Pa
             "type": "command",
             "bash": hook_command("copilot", "pr_info/TASK_TRACKER.md", "--event", "agentStop"),
             "cwd": ".",
-            "timeoutSec": 30,
+            "timeoutSec": 120,
         }
     ]
     before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}

@@ -245,7 +245,9 @@ def copilot(root: Path, launch: Launch) -> list[Planned | None]:
     for event in ("sessionStart", "preToolUse", "postToolUse", "agentStop"):
 
         def entry(command: str) -> dict[str, Any]:
-            return {"type": "command", "bash": command, "cwd": ".", "timeoutSec": 30}
+            # not Copilot's 30 s: a first look hashes a large project's code, and a
+            # hook the host kills decides nothing
+            return {"type": "command", "bash": command, "cwd": ".", "timeoutSec": 120}
 
         command = launch.hook("copilot", event)
         if _merge(path, hooks, event, entry, command, key="bash", nested=False):
