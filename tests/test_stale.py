@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -309,3 +310,33 @@ def test_a_configuration_file_git_ignores_is_code_and_removing_it_makes_the_tick
     gate = tasktracker(tmp_path, "gate")
     assert gate.returncode == 1, gate.stdout
     assert "1 file changed since the run (pytest.ini)" in gate.stdout
+
+
+@pytest.mark.parametrize("mode", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_module_git_ignores_that_the_run_imported_is_code(
+    tmp_path: Path, mode: list[str]
+) -> None:
+    """A package that shadows the module the tests import (a folder wins over a file of
+    the same name), hidden by ``.git/info/exclude``, then removed: the run's pass was on
+    other code than the project's now. Under xdist the workers import it."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntracker = TASKS.md\n")
+    (tmp_path / "TASKS.md").write_text("### Step 1: S\n- [ ] Run pytest on tests/test_a.py\n")
+    (tmp_path / "lib.py").write_text("def answer():\n    return 41\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text(
+        "import lib\n\ndef test_a():\n    assert lib.answer() == 42\n"
+    )
+    (tmp_path / ".gitignore").write_text(".tasktracker/\n__pycache__/\n")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "start")
+    with (tmp_path / ".git" / "info" / "exclude").open("a") as ignore:
+        ignore.write("lib/\n")
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "__init__.py").write_text("def answer():\n    return 42\n")
+    done = run_pytest_in(tmp_path, "--tracker-update", *mode)
+    assert "ticked 1.1" in done.stdout, done.stdout + done.stderr
+    shutil.rmtree(tmp_path / "lib")
+    gate = tasktracker(tmp_path, "gate")
+    assert gate.returncode == 1, gate.stdout
+    assert "1 file changed since the run (lib/__init__.py)" in gate.stdout

@@ -209,9 +209,13 @@ class CollectHooks:
         INTERNALERROR (a bad -k expression) or "no tests ran" (a missing path)."""
         import sys
 
-        from pytest_tasktracker.plugin.collection import WORKER_ERROR_KEY
+        from pytest_tasktracker.plugin.collection import WORKER_ERROR_KEY, WORKER_LOADED_KEY
+        from pytest_tasktracker.plugin.tracker_run import modules_loaded_from
 
         workeroutput = getattr(self.config, "workeroutput", None)
         error = sys.exc_info()[1]
         if workeroutput is not None and type(error).__name__ == "UsageError":
             workeroutput[WORKER_ERROR_KEY] = str(error)
+        if workeroutput is not None:  # the controller imports none of them: code too
+            loaded = modules_loaded_from(self.config.rootpath)
+            workeroutput[WORKER_LOADED_KEY] = "\n".join(sorted(loaded))

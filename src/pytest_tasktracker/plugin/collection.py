@@ -14,6 +14,7 @@ from typing import Any
 
 WORKEROUTPUT_KEY = "tasktracker"
 WORKER_ERROR_KEY = "tasktracker_usage_error"
+WORKER_LOADED_KEY = "tasktracker_loaded"  # the project's modules a worker imported
 
 
 @dataclass

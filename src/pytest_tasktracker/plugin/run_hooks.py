@@ -74,6 +74,7 @@ class RunHooks:
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         from pytest_tasktracker.plugin.collection import (
             WORKER_ERROR_KEY,
+            WORKER_LOADED_KEY,
             WORKEROUTPUT_KEY,
             Collected,
         )
@@ -83,6 +84,9 @@ class RunHooks:
         usage = output.get(WORKER_ERROR_KEY)
         if usage and usage not in self.run.facts.worker_errors:
             self.run.facts.worker_errors.append(usage)
+        loaded = output.get(WORKER_LOADED_KEY)
+        if isinstance(loaded, str) and loaded:
+            self.run.loaded.update(loaded.split("\n"))
         data = output.get(WORKEROUTPUT_KEY)
         if data is not None and self.run.from_workers is None:
             self.run.from_workers = Collected.from_json(data)

@@ -90,6 +90,7 @@ class TrackerRun:
     attest: Path | None = None  # --tracker-attest: where the in-toto statement goes
     junit: Path | None = None  # --tracker-junit: where the JUnit XML goes
     outputs: list[Path] = field(default_factory=list)  # report files the run writes: not code
+    loaded: set[str] = field(default_factory=set)  # modules xdist's workers imported (code)
 
     def test_reports(self) -> list[Any]:
         """The reports of the run's tests that tell something (every call, and each setup
@@ -128,6 +129,8 @@ class TrackerRun:
 
         files = {nodeid.partition("::")[0] for nodeid in self.collected.nodeids}
         files |= conftests_of(files, self.facts.rootdir)
+        if self.facts.rootdir is not None:
+            files |= self.loaded | modules_loaded_from(self.facts.rootdir)
         inifile, rootdir = self.facts.inifile, self.facts.rootdir
         if inifile is not None and rootdir is not None:  # code too, where git ignores it
             shown = Path(os.path.relpath(inifile, rootdir)).as_posix()
@@ -301,4 +304,27 @@ def conftests_of(files: set[str], rootdir: Path | None) -> set[str]:
             if not folder:
                 break
             folder = folder.rpartition("/")[0]
+    return found
+
+
+def modules_loaded_from(rootdir: Path) -> set[str]:
+    """The Python files (relative, ``/``-separated) of the modules this process imported
+    from under ``rootdir``, not from the running environment under it: code, whatever git
+    or their folder's name says of them (a package that shadows a module, hidden by
+    ``.git/info/exclude``, could make a failing test pass and then be removed)."""
+    import sys
+
+    root = f"{rootdir}{os.sep}"
+    environment = tuple({f"{sys.prefix}{os.sep}", f"{sys.base_prefix}{os.sep}"})
+    found: set[str] = set()
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if (
+            isinstance(path, str)
+            and path.startswith(root)
+            and path.endswith(".py")
+            and not path.startswith(environment)
+            and "site-packages" not in path
+        ):
+            found.add(path[len(root) :].replace(os.sep, "/"))
     return found

@@ -179,13 +179,13 @@ def code_files(
     else:
         named = rules.kept((path, path) for path in [*said.changed, *said.untracked])
         seen, index = _identities(text, named), index_identity(marker) if marker else None
-    # a conftest.py or configuration file a run loaded is counted wherever it is, also
-    # where git ignores it: hashed here (a tracked, unchanged one hashes as its index
-    # entry does)
+    # a module, conftest.py or configuration file a run loaded is counted wherever it is,
+    # also where git ignores it: hashed here (a tracked, unchanged one hashes as its
+    # index entry does)
     wanted = sorted(
         path
         for path in set(also) - set(seen)
-        if not counted_by_default(path) or path.rpartition("/")[2] in LOADED
+        if not counted_by_default(path) or path.endswith(".py") or path.rpartition("/")[2] in LOADED
     )
     extra = {path: _lstat(text, path) for path in wanted}
     key = None
