@@ -148,7 +148,8 @@ LOADED = ("conftest.py", "pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini
 class Listing(NamedTuple):
     digest: str  # of ``files``
     files: Mapping[str, str]  # path relative to the root -> hash
-    also: tuple[str, ...]  # the files of ``also`` counted though not code by their name
+    also: tuple[str, ...]  # the files of ``also`` hashed here: not code by their name, or
+    # modules and configuration a run loaded, which git may ignore
 
 
 def code_files(
