@@ -331,3 +331,29 @@ def test_a_plugin_of_the_project_its_configuration_does_not_load_verifies_nothin
     monkeypatch.setenv("PYTHONPATH", str(pytester.path / ".x"))
     out = ticked_nothing(pytester, "-p", "lenient_plugin")
     assert "a plugin of the project's that its configuration does not load" in out
+
+
+def test_runxfail_is_not_the_project_s_configuration() -> None:
+    """An xfail(strict=True) test that passes fails the project's run; ``--runxfail``
+    makes it pass."""
+    assert overrides(["--runxfail"]) == "--runxfail ran the tests marked xfail as if they were not"
+    assert overrides(["-o", "addopts=--runxfail"]) == (
+        "--runxfail ran the tests marked xfail as if they were not (inside -o addopts=...)"
+    )
+
+
+def test_code_changed_while_the_run_ran_verifies_nothing(pytester: pytest.Pytester) -> None:
+    """A module the tests imported, put back (here by a later test; by a background job
+    in an agent's shell) after they passed: the code state, taken at the end, records
+    the files as they are then, not as the tests ran them."""
+    pytester.makeini("[pytest]\ntracker = TASKS.md\n")
+    pytester.makefile(".md", TASKS="### Step 1: S\n- [ ] Run pytest on tests/test_a.py\n")
+    (pytester.path / "lib.py").write_text("def answer():\n    return 42\n")
+    tests = pytester.mkdir("tests")
+    (tests / "test_a.py").write_text("import lib\n\ndef test_a():\n    assert lib.answer() == 42\n")
+    (tests / "test_z.py").write_text(
+        "from pathlib import Path\n\ndef test_z():\n"
+        "    Path('lib.py').write_text('def answer():\\n    return 41\\n')\n"
+    )
+    out = ticked_nothing(pytester, "-p", "no:randomly")
+    assert "lib.py changed while the run ran" in out

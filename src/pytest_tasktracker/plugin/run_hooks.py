@@ -234,6 +234,7 @@ def _reach(config: pytest.Config, run: TrackerRun) -> Reach:
         or foreign_plugin(config, given, _project_root(config))
         or foreign_startup(_project_root(config))
         or outcomes_changed(config, given)
+        or run.changed_during
     )
     filtered = bool(ignores) or run.last_failed or overridden is not None
     if overridden is not None:
@@ -280,8 +281,8 @@ COLLECTION_KEYS = frozenset(
 def overrides(args: list[str]) -> str | None:
     """Why a run given ``args`` (the command line and $PYTEST_ADDOPTS) is not the
     project's own configuration, or None: an ``-o``/``--override-ini`` of a key in
-    ``COLLECTION_KEYS``, or ``-W``/``--pythonwarnings`` (a filter that ignores the warning
-    the project turns into an error makes a failing test pass)."""
+    ``COLLECTION_KEYS``, ``-W``/``--pythonwarnings`` (a filter that ignores the warning
+    the project turns into an error makes a failing test pass), or ``--runxfail``."""
     values = iter(args)
     for arg in values:
         if arg in ("-c", "--config-file") or arg.startswith(("--config-file=", "-c")):
@@ -292,6 +293,8 @@ def overrides(args: list[str]) -> str | None:
             value = arg.split("=", 1)[1]
         elif arg.startswith("-o") and len(arg) > 2 and not arg.startswith("--"):
             value = arg[2:]
+        elif arg == "--runxfail":  # an xfail(strict) test that passes then passes
+            return "--runxfail ran the tests marked xfail as if they were not"
         elif arg.startswith(("-W", "--pythonwarnings")):
             flag = "-W" if arg.startswith("-W") else "--pythonwarnings"
             given = next(values, "") if arg == flag else arg[len(flag) :].lstrip("=")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -91,6 +92,8 @@ class TrackerRun:
     junit: Path | None = None  # --tracker-junit: where the JUnit XML goes
     outputs: list[Path] = field(default_factory=list)  # report files the run writes: not code
     loaded: set[str] = field(default_factory=set)  # modules xdist's workers imported (code)
+    started_ns: int = field(default_factory=time.time_ns)  # when the run began (code_digest)
+    changed_during: str | None = None  # a file the run ran that changed while it ran
 
     def test_reports(self) -> list[Any]:
         """The reports of the run's tests that tell something (every call, and each setup
@@ -131,6 +134,7 @@ class TrackerRun:
         files |= conftests_of(files, self.facts.rootdir)
         if self.facts.rootdir is not None:
             files |= self.loaded | modules_loaded_from(self.facts.rootdir)
+            self.changed_during = changed_since(self.facts.rootdir, files, self.started_ns)
         inifile, rootdir = self.facts.inifile, self.facts.rootdir
         if inifile is not None and rootdir is not None:  # code too, where git ignores it
             shown = Path(os.path.relpath(inifile, rootdir)).as_posix()
@@ -328,3 +332,18 @@ def modules_loaded_from(rootdir: Path) -> set[str]:
         ):
             found.add(path[len(root) :].replace(os.sep, "/"))
     return found
+
+
+def changed_since(rootdir: Path, files: set[str], started_ns: int) -> str | None:
+    """Why the code the run ran is not the code its state records, or None: one of
+    ``files`` (its tests, conftests, configuration and imported modules) changed, or was
+    put back, after the run began; the code state, taken at its end, records the files
+    as they are then."""
+    for path in sorted(files):
+        try:
+            found = os.lstat(rootdir / path)
+        except OSError:
+            continue  # gone: the code state records that
+        if max(found.st_mtime_ns, found.st_ctime_ns) >= started_ns:
+            return f"{path} changed while the run ran"
+    return None
