@@ -118,6 +118,15 @@ def intent(**fields: object) -> Intent:
         ("Run the tests, and fix the code if they fail", intent(runs_tests=True)),
         ("Run the tests; tests should never fail", intent(runs_tests=True)),
         ("Implement the cache", intent()),
+        # characters a reader does not see name what the reader sees
+        (
+            "Run pytest on toolz/tests/test_iter\u00adtoolz.py and fix all failures",
+            intent(runs_tests=True, named=("toolz/tests/test_itertoolz.py",)),
+        ),
+        (
+            "Run pytest on \u200btest_a.py\u200f",
+            intent(runs_tests=True, named=("test_a.py",)),
+        ),
         ("Run pylint and fix all issues", intent(other_checks=True)),
         ("Quality checks: pylint, pytest, mypy", intent(runs_tests=True, other_checks=True)),
     ],

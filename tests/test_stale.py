@@ -340,3 +340,25 @@ def test_a_module_git_ignores_that_the_run_imported_is_code(
     gate = tasktracker(tmp_path, "gate")
     assert gate.returncode == 1, gate.stdout
     assert "1 file changed since the run (lib/__init__.py)" in gate.stdout
+
+
+def test_a_sub_task_s_words_copied_under_its_id_and_linked_elsewhere_prove_nothing(
+    tmp_path: Path,
+) -> None:
+    """An agent adds a sub-task with the same explicit id and words as the user's
+    failing one, linked to a file that passes: an id two sub-tasks share names no
+    evidence, so neither the run, the guard nor the gate can take one for the other."""
+    words = "Run pytest on test_a.py and fix all failures"
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntracker = TASKS.md\n")
+    (tmp_path / "TASKS.md").write_text(
+        f"## Notes\n- [ ] 1.1 {words} <!-- tests: test_b.py -->\n\n### Step 1: S\n- [ ] {words}\n"
+    )
+    (tmp_path / "test_a.py").write_text("def test_a():\n    assert False\n")
+    (tmp_path / "test_b.py").write_text("def test_b():\n    pass\n")
+    run_pytest_in(tmp_path, "--tracker-update", "test_a.py", "test_b.py")
+    results = json.loads((tmp_path / ".tasktracker" / "results.json").read_text())
+    assert "1.1" not in {entry["id"] for entry in results["subtasks"]}
+    text = (tmp_path / "TASKS.md").read_text()
+    (tmp_path / "TASKS.md").write_text(text.replace(f"- [ ] {words}\n", f"- [x] {words}\n"))
+    gate = tasktracker(tmp_path, "gate")
+    assert gate.returncode == 1, gate.stdout

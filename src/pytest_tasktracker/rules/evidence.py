@@ -15,6 +15,7 @@ naming one file) names that line's sub-task instead. Readers get every entry exp
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from itertools import chain
@@ -458,9 +459,16 @@ def results_parts(
     # 100,000 sub-tasks, about 30 MB are never held at once).
     plan: list[tuple[SubTaskResult, dict[str, Any] | None]] = []
     seen: set[str] = set()
+    # an id two sub-tasks share names no evidence: a judge that looks it up could not
+    # tell whose it is (an agent's copy of a sub-task's words, linked to other tests)
+    shared = {
+        subtask_id
+        for subtask_id, count in Counter(r.link.subtask.id for r in results).items()
+        if count > 1
+    }
     for result in results:
         subtask = result.link.subtask
-        if subtask.id in seen:
+        if subtask.id in seen or subtask.id in shared:
             continue
         seen.add(subtask.id)
         previous = old.get(subtask.id)

@@ -136,8 +136,25 @@ def _red_phase(text: str, lower: str | None) -> bool | None:
     return found
 
 
+# Characters a reader does not see (Unicode's format characters that text pasted from a
+# web page or a word processor carries: a soft hyphen, zero-width spaces and joiners,
+# direction marks, a byte order mark): read as not there, so that ``test_iter\u00adtoolz.py``
+# names the file every reader sees.
+_UNSEEN = dict.fromkeys(
+    [
+        *(0x00AD, 0x061C, 0x180E, 0xFEFF),
+        *range(0x200B, 0x2010),
+        *range(0x202A, 0x202F),
+        *range(0x2060, 0x2065),
+        *range(0x2066, 0x2070),
+    ]
+)
+
+
 def read_intent(subtask: SubTask) -> Intent:
     text = subtask.text[:MAX_TEXT]
+    if not text.isascii():
+        text = text.translate(_UNSEEN)
     lower = text.lower() if text.isascii() else None
     red_phase = _red_phase(text, lower)
     return Intent(
