@@ -13,20 +13,21 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_pytest_in, tasktracker
+from conftest import commit_all, run_pytest_in, tasktracker
 
 pytestmark = pytest.mark.e2e
 
 TRACKER = "### Step 1: S\n- [ ] Run pytest on test_a.py\n- [ ] Run pytest on test_b.py\n"
 
 
-def git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
+def committed_then_hidden(root: Path, hidden: str, by: str = ".git/info/exclude") -> None:
+    """``root`` committed to a new repository (the state folder and caches ignored),
+    then ``hidden`` added to what git ignores (``by``): a file the agent hides from the
+    code state."""
+    (root / ".gitignore").write_text(".tasktracker/\n__pycache__/\n")
+    commit_all(root)
+    with (root / by).open("a") as ignore:
+        ignore.write(f"{hidden}\n")
 
 
 @pytest.fixture(params=["git", "plain"])
@@ -38,9 +39,7 @@ def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     (tmp_path / "README.md").write_text("# x\n")
     if request.param == "git":
         (tmp_path / ".gitignore").write_text(".tasktracker/\n__pycache__/\n")
-        git(tmp_path, "init", "-q")
-        git(tmp_path, "add", ".")
-        git(tmp_path, "commit", "-q", "-m", "start")
+        commit_all(tmp_path)
     done = run_pytest_in(tmp_path, "--tracker-update")
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "TASKS.md").read_text() == TRACKER.replace("[ ]", "[x]")
@@ -135,9 +134,7 @@ def new_project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     (tmp_path / "test_a.py").write_text("def test_a():\n    pass\n")
     (tmp_path / "test_b.py").write_text("def test_b():\n    pass\n")
     if request.param.startswith("git"):
-        git(tmp_path, "init", "-q")
-        git(tmp_path, "add", ".")
-        git(tmp_path, "commit", "-q", "-m", "start")
+        commit_all(tmp_path)
     done = run_pytest_in(tmp_path, "--tracker-update", "-p", "cacheprovider")
     assert done.returncode == 0, done.stdout + done.stderr
     return tmp_path
@@ -222,9 +219,7 @@ def test_a_gate_beside_a_tracker_outside_the_project_digests_the_runs_root(
     (root / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n")
     (root / "tests" / "test_a.py").write_text("def test_a():\n    pass\n")
     (elsewhere / "TASKS.md").write_text("### Step 1: S\n- [ ] Run pytest on test_a.py\n")
-    git(root, "init", "-q")
-    git(root, "add", ".")
-    git(root, "commit", "-q", "-m", "start")
+    commit_all(root)
     done = run_pytest_in(root, "--tracker", "../elsewhere/TASKS.md", "--tracker-update")
     assert done.returncode == 0, done.stdout + done.stderr
     gate = tasktracker(elsewhere, "--tracker", "TASKS.md", "gate")
@@ -258,9 +253,10 @@ EVERY_TEST_PASSES = (
 )
 
 
+@pytest.mark.parametrize("mode", [[], ["-n", "2"]], ids=["serial", "xdist"])
 @pytest.mark.parametrize("hidden_by", [".git/info/exclude", ".gitignore"])
 def test_a_conftest_git_ignores_is_code_and_removing_it_makes_the_tick_stale(
-    tmp_path: Path, hidden_by: str
+    tmp_path: Path, hidden_by: str, mode: list[str]
 ) -> None:
     """A conftest.py that makes every test pass, which git ignores, then removed: the
     run's pass was on other code than the project's now."""
@@ -268,14 +264,9 @@ def test_a_conftest_git_ignores_is_code_and_removing_it_makes_the_tick_stale(
     (tmp_path / "TASKS.md").write_text("### Step 1: S\n- [ ] Run pytest on tests/test_a.py\n")
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_a.py").write_text("def test_a():\n    assert False\n")
-    (tmp_path / ".gitignore").write_text(".tasktracker/\n__pycache__/\n")
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", ".")
-    git(tmp_path, "commit", "-q", "-m", "start")
-    with (tmp_path / hidden_by).open("a") as ignore:
-        ignore.write("tests/conftest.py\n")
+    committed_then_hidden(tmp_path, "tests/conftest.py", hidden_by)
     (tmp_path / "tests" / "conftest.py").write_text(EVERY_TEST_PASSES)
-    done = run_pytest_in(tmp_path, "--tracker-update", "tests/test_a.py")
+    done = run_pytest_in(tmp_path, "--tracker-update", "tests/test_a.py", *mode)
     assert "ticked 1.1" in done.stdout, done.stdout + done.stderr
     assert tasktracker(tmp_path, "gate").returncode == 0  # the code the run ran on
     (tmp_path / "tests" / "conftest.py").unlink()
@@ -295,12 +286,7 @@ def test_a_configuration_file_git_ignores_is_code_and_removing_it_makes_the_tick
     (tmp_path / "tests" / "test_a.py").write_text(
         "def test_ok():\n    pass\n\ndef test_a():\n    assert False\n"
     )
-    (tmp_path / ".gitignore").write_text(".tasktracker/\n__pycache__/\n")
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", ".")
-    git(tmp_path, "commit", "-q", "-m", "start")
-    with (tmp_path / ".git" / "info" / "exclude").open("a") as ignore:
-        ignore.write("pytest.ini\n")
+    committed_then_hidden(tmp_path, "pytest.ini")
     (tmp_path / "pytest.ini").write_text(
         "[pytest]\ntracker = TASKS.md\npython_functions = test_o*\n"
     )
@@ -326,12 +312,7 @@ def test_a_module_git_ignores_that_the_run_imported_is_code(
     (tmp_path / "tests" / "test_a.py").write_text(
         "import lib\n\ndef test_a():\n    assert lib.answer() == 42\n"
     )
-    (tmp_path / ".gitignore").write_text(".tasktracker/\n__pycache__/\n")
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", ".")
-    git(tmp_path, "commit", "-q", "-m", "start")
-    with (tmp_path / ".git" / "info" / "exclude").open("a") as ignore:
-        ignore.write("lib/\n")
+    committed_then_hidden(tmp_path, "lib/")
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "__init__.py").write_text("def answer():\n    return 42\n")
     done = run_pytest_in(tmp_path, "--tracker-update", *mode)
