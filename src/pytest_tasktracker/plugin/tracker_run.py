@@ -131,15 +131,15 @@ class TrackerRun:
         from pytest_tasktracker.rules.codestate import for_run
 
         files = {nodeid.partition("::")[0] for nodeid in self.collected.nodeids}
-        files |= conftests_of(files, self.facts.rootdir)
-        if self.facts.rootdir is not None:
-            files |= self.loaded | modules_loaded_from(self.facts.rootdir)
-            self.changed_during = changed_since(self.facts.rootdir, files, self.started_ns)
-        inifile, rootdir = self.facts.inifile, self.facts.rootdir
-        if inifile is not None and rootdir is not None:  # code too, where git ignores it
-            shown = Path(os.path.relpath(inifile, rootdir)).as_posix()
+        rootdir, inifile = self.facts.rootdir, self.facts.inifile
+        if rootdir is not None:
+            # code, also where git ignores them: every module the run imported (its
+            # conftests among them; xdist's workers send theirs) and the configuration
+            files |= self.loaded | modules_loaded_from(rootdir)
+            shown = Path(os.path.relpath(inifile, rootdir)).as_posix() if inifile else "../"
             if not shown.startswith("../"):  # another file's (-c): foreign_config's
                 files.add(shown)
+            self.changed_during = changed_since(rootdir, files, self.started_ns)
         try:
             state = for_run(self.settings, files, self.facts.rootdir, self.outputs)
         except (OSError, TrackerError) as error:
@@ -287,28 +287,6 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, OSError) and error.filename:
         return f"{error.filename}: {error.strerror}"
     return str(error)
-
-
-def conftests_of(files: set[str], rootdir: Path | None) -> set[str]:
-    """The ``conftest.py`` files pytest loads for the collected ``files`` (relative to
-    ``rootdir``): in each one's folder and the folders above it, up to the rootdir. They
-    are code whatever git says of them: one that ``.git/info/exclude`` hides could make
-    a failing test pass and then be removed (``codecache.code_files`` digests them)."""
-    if rootdir is None:
-        return set()
-    found: set[str] = set()
-    looked: set[str] = set()
-    for path in files:
-        folder = path.rpartition("/")[0]
-        while folder not in looked:
-            looked.add(folder)
-            name = f"{folder}/conftest.py" if folder else "conftest.py"
-            if os.path.isfile(rootdir / name):
-                found.add(name)
-            if not folder:
-                break
-            folder = folder.rpartition("/")[0]
-    return found
 
 
 def modules_loaded_from(rootdir: Path) -> set[str]:

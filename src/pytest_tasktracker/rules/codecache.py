@@ -141,8 +141,9 @@ class _Files(Mapping[str, str]):
         return len(self._all())
 
 
-# The files a run loads that are code wherever they are (``also``).
-LOADED = ("conftest.py", "pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+# The configuration files a run loads, code wherever they are (``also``; its modules, by
+# their ``.py``).
+LOADED = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 
 
 class Listing(NamedTuple):
