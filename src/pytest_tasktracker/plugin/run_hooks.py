@@ -228,11 +228,12 @@ def _reach(config: pytest.Config, run: TrackerRun) -> Reach:
             short = f"this run collected only {shown}"
     given = [str(a) for a in config.invocation_params.args] + run.facts.env_addopts
     ignores = [a for a in given if a.split("=")[0] in ("--ignore", "--ignore-glob")]
+    project = _project_root(config)
     overridden = (
         overrides(given)
         or foreign_config(config)
-        or foreign_plugin(config, given, _project_root(config))
-        or foreign_startup(_project_root(config))
+        or foreign_plugin(config, given, project)
+        or foreign_startup(project)
         or outcomes_changed(config, given)
         or run.changed_during
     )
