@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_tasktracker.blockers.reports import open_blockers
@@ -30,21 +29,32 @@ from pytest_tasktracker.settings import Settings
 from pytest_tasktracker.tracker.model import SubTask, Tracker
 
 
-@dataclass
 class Record:
     """What the state folder says, as the judge's facts: the evidence and the open
-    blockers, the checks verify recorded, and the code as it is now."""
+    blockers, the checks verify recorded, and the code as it is now. ``settings``: to
+    find task markers in the test files, when asked."""
 
-    evidence: dict[str, Evidence]
-    blockers: list[OpenBlocker]
-    warnings: list[str] = field(default_factory=list)
-    code: CodeNow | None = None
-    checks: dict[str, dict[str, CheckResult]] = field(default_factory=dict)
-    checks_untrusted: str | None = None
-    declared: Mapping[str, str] = field(default_factory=dict)
-    settings: Settings | None = None  # to find task markers in the test files, when asked
-    _blocked: Blocked | None = None
-    _marked: frozenset[str] | None = None
+    def __init__(
+        self,
+        evidence: dict[str, Evidence],
+        blockers: list[OpenBlocker],
+        warnings: list[str] | None = None,
+        code: CodeNow | None = None,
+        checks: dict[str, dict[str, CheckResult]] | None = None,
+        checks_untrusted: str | None = None,
+        declared: Mapping[str, str] | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.evidence = evidence
+        self.blockers = blockers
+        self.warnings: list[str] = [] if warnings is None else warnings
+        self.code = code
+        self.checks: dict[str, dict[str, CheckResult]] = {} if checks is None else checks
+        self.checks_untrusted = checks_untrusted
+        self.declared: Mapping[str, str] = {} if declared is None else declared
+        self.settings = settings
+        self._blocked: Blocked | None = None
+        self._marked: frozenset[str] | None = None
 
     @property
     def warning(self) -> str | None:

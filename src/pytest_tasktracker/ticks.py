@@ -10,7 +10,6 @@ anything.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -21,19 +20,19 @@ from pytest_tasktracker.tracker.editing import Applied, Change, apply_changes, l
 from pytest_tasktracker.tracker.model import Tracker
 
 
-@dataclass
 class TickReport:
     """What a write did: the boxes ticked and unticked, the ticks the judge refused
     (id -> why), those written anyway with ``force``, and those someone else edited
     during the write (left alone)."""
 
-    ticked: list[str] = field(default_factory=list)
-    unticked: list[str] = field(default_factory=list)
-    refused: dict[str, str] = field(default_factory=dict)
-    forced: dict[str, str] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
-    applied: list[Applied] = field(default_factory=list)
-    error: str | None = None
+    def __init__(self, refused: dict[str, str] | None = None, error: str | None = None) -> None:
+        self.ticked: list[str] = []
+        self.unticked: list[str] = []
+        self.refused: dict[str, str] = {} if refused is None else refused
+        self.forced: dict[str, str] = {}
+        self.skipped: list[str] = []
+        self.applied: list[Applied] = []
+        self.error = error
 
 
 def judged(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,28 +24,38 @@ def addopts_from_environment() -> list[str]:
     return split_args(os.environ.get("PYTEST_ADDOPTS", ""))
 
 
-@dataclass
 class Facts:
     """What the run left behind; filled in by the plugin's hooks as the run goes."""
 
-    argv: list[str]
-    cwd: Path
-    rootdir: Path
-    inifile: Path | None
-    addopts: list[str] = field(default_factory=list)
-    # PYTEST_ADDOPTS, never written anywhere
-    env_addopts: list[str] = field(default_factory=addopts_from_environment)
-    unknown_flags: list[str] = field(default_factory=list)
-    exception: BaseException | None = None
-    exit_code: int | None = None
-    collect_errors: dict[str, str] = field(default_factory=dict)
-    internal_error: str | None = None
-    interrupted: str | None = None
-    crashes: list[tuple[str, str]] = field(default_factory=list)  # (node id, worker error)
-    worker_errors: list[str] = field(default_factory=list)  # usage errors xdist workers hit
-    missing_paths: list[str] = field(default_factory=list)
-    narrowing: list[str] = field(default_factory=list)  # -k/-m expressions given
-    python: str = sys.executable
+    def __init__(
+        self,
+        argv: list[str],
+        cwd: Path,
+        rootdir: Path,
+        inifile: Path | None,
+        addopts: list[str] | None = None,
+        env_addopts: list[str] | None = None,
+        exception: BaseException | None = None,
+        python: str = sys.executable,
+    ) -> None:
+        self.argv = argv
+        self.cwd = cwd
+        self.rootdir = rootdir
+        self.inifile = inifile
+        self.addopts: list[str] = [] if addopts is None else addopts
+        # PYTEST_ADDOPTS, never written anywhere
+        self.env_addopts = addopts_from_environment() if env_addopts is None else env_addopts
+        self.unknown_flags: list[str] = []
+        self.exception = exception
+        self.exit_code: int | None = None
+        self.collect_errors: dict[str, str] = {}
+        self.internal_error: str | None = None
+        self.interrupted: str | None = None
+        self.crashes: list[tuple[str, str]] = []  # (node id, worker error)
+        self.worker_errors: list[str] = []  # usage errors xdist workers hit
+        self.missing_paths: list[str] = []
+        self.narrowing: list[str] = []  # -k/-m expressions given
+        self.python = python
 
     def troubled(self) -> bool:
         """Whether anything at all went wrong; a clean run skips the diagnosis."""

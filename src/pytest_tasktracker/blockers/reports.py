@@ -12,7 +12,6 @@ import io
 import re
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -195,11 +194,14 @@ def read(path: Path) -> dict[str, Any]:
     return parse_front_matter(text, path)
 
 
-@dataclass
 class Written:
-    path: Path
-    front: dict[str, Any]
-    warning: str | None = None
+    """A blocker report written: where, what its front matter says, and a warning when
+    an earlier file could not be read and was set aside."""
+
+    def __init__(self, path: Path, front: dict[str, Any], warning: str | None) -> None:
+        self.path = path
+        self.front = front
+        self.warning = warning
 
 
 def write(

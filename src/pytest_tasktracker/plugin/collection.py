@@ -9,7 +9,6 @@ controller takes it from ``pytest_testnodedown``: both paths end in one ``Collec
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 WORKEROUTPUT_KEY = "tasktracker"
@@ -17,18 +16,39 @@ WORKER_ERROR_KEY = "tasktracker_usage_error"
 WORKER_LOADED_KEY = "tasktracker_loaded"  # the project's modules a worker imported
 
 
-@dataclass
 class Collected:
-    nodeids: list[str] = field(default_factory=list)  # in collection order
-    tasks: dict[str, list[str]] = field(default_factory=dict)  # marked tests only
-    deselected: set[str] = field(default_factory=set)
-    selected: list[str] | None = None  # None until collection finished
-    # Tests that collectors made but the session left out, as node-id arguments do: they
-    # belong to the scope of their file, and did not run. Usually empty.
-    extra: list[str] = field(default_factory=list)
-    # Collectors (classes, modules) that were made but never expanded, so their tests
-    # are unknown. Usually empty.
-    pending: list[str] = field(default_factory=list)
+    """The tests a run collected: node ids in collection order, the sub-task ids of the
+    marked ones, and those deselected and selected (None until collection finished).
+
+    ``extra``: tests that collectors made but the session left out, as node-id arguments
+    do; they belong to the scope of their file, and did not run. ``pending``: collectors
+    (classes, modules) that were made but never expanded, so their tests are unknown.
+    Both are usually empty."""
+
+    def __init__(
+        self,
+        nodeids: list[str] | None = None,
+        tasks: dict[str, list[str]] | None = None,
+        deselected: set[str] | None = None,
+        selected: list[str] | None = None,
+        extra: list[str] | None = None,
+        pending: list[str] | None = None,
+    ) -> None:
+        self.nodeids: list[str] = [] if nodeids is None else nodeids
+        self.tasks: dict[str, list[str]] = {} if tasks is None else tasks
+        self.deselected: set[str] = set() if deselected is None else deselected
+        self.selected = selected
+        self.extra: list[str] = [] if extra is None else extra
+        self.pending: list[str] = [] if pending is None else pending
+
+    def _values(self) -> tuple[object, ...]:
+        return (self.nodeids, self.tasks, self.deselected, self.selected, self.extra, self.pending)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Collected) and self._values() == other._values()
+
+    def __repr__(self) -> str:
+        return f"Collected{self._values()!r}"
 
     def to_json(self) -> dict[str, Any]:
         """A compact form for ``workeroutput``: execnet serializes a list of 10,000

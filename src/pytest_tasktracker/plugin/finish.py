@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pytest_tasktracker.errors import TrackerError
@@ -48,26 +47,34 @@ if TYPE_CHECKING:
     from pytest_tasktracker.state import Record
 
 
-@dataclass
 class End:
     """What the end of one run has found so far, step by step."""
 
-    run: TrackerRun
-    tracker: Tracker
-    exit_code: int
-    reach: Reach
-    info: RunInfo
-    command: Callable[[], dict[str, Any]]
-    known: list[str] = field(default_factory=list)  # the collected node ids
-    links: list[Link] = field(default_factory=list)
-    missing: dict[str, list[str]] = field(default_factory=dict)
-    reports: list[Any] = field(default_factory=list)  # the test reports that tell something
-    outcomes: Mapping[str, str] = field(default_factory=dict)  # of each test that ran
-    results: list[SubTaskResult] = field(default_factory=list)
-    blockers: list[Blocker] = field(default_factory=list)  # the run could not verify
-    partial: Blocker | None = None  # sub-tasks it could not verify (all skipped, ...)
-    resolved: list[str] = field(default_factory=list)  # blocker files this run resolved
-    recorded: bool = False  # results.json and its journal line were written
+    def __init__(
+        self,
+        run: TrackerRun,
+        tracker: Tracker,
+        exit_code: int,
+        reach: Reach,
+        info: RunInfo,
+        command: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.run = run
+        self.tracker = tracker
+        self.exit_code = exit_code
+        self.reach = reach
+        self.info = info
+        self.command = command
+        self.known: list[str] = []  # the collected node ids
+        self.links: list[Link] = []
+        self.missing: dict[str, list[str]] = {}
+        self.reports: list[Any] = []  # the test reports that tell something
+        self.outcomes: Mapping[str, str] = {}  # of each test that ran
+        self.results: list[SubTaskResult] = []
+        self.blockers: list[Blocker] = []  # the run could not verify
+        self.partial: Blocker | None = None  # sub-tasks it could not verify (all skipped, ...)
+        self.resolved: list[str] = []  # blocker files this run resolved
+        self.recorded = False  # results.json and its journal line were written
 
     @property
     def settings(self) -> Any:

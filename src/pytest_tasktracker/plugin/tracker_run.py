@@ -7,7 +7,6 @@ import gc
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,37 +62,37 @@ def _made(report: Any) -> float:
     return float(getattr(report, "stop", 0) or 0)
 
 
-@dataclass
 class TrackerRun:
     """Everything the controller (or a serial run) learns during the session."""
 
-    settings: Settings
-    tracker_name: str
-    facts: Facts
-    tracker: Tracker | None = None
-    reports: list[Any] = field(default_factory=list)  # as pytest_runtest_logreport gave them
-    kept_by: Any = None  # the terminal reporter, whose stats keep them instead (test_reports)
-    local: Collected = field(default_factory=Collected)
-    from_workers: Collected | None = None
-    worker_ids: set[str] = field(default_factory=set)
-    run_paths: list[str] = field(default_factory=list)
-    results: list[SubTaskResult] = field(default_factory=list)
-    update: TickReport | None = None
-    blocked: BlockerUpdate | None = None
-    warnings: list[str] = field(default_factory=list)
-    finished: bool = False
-    stopped: bool = False  # by the supervisor's timeout: it writes the blocker
-    last_failed: bool = False  # --lf narrowed the files to last time's failures
-    code_state: CodeState | None = None  # the code this run ran on (code_digest)
-    printed: bool = False
-    gate_lines: list[str] = field(default_factory=list)  # --tracker-gate's verdict
-    gate_failed: bool = False
-    attest: Path | None = None  # --tracker-attest: where the in-toto statement goes
-    junit: Path | None = None  # --tracker-junit: where the JUnit XML goes
-    outputs: list[Path] = field(default_factory=list)  # report files the run writes: not code
-    loaded: set[str] = field(default_factory=set)  # modules xdist's workers imported (code)
-    started_ns: int = field(default_factory=time.time_ns)  # when the run began (code_digest)
-    changed_during: str | None = None  # a file the run ran that changed while it ran
+    def __init__(self, settings: Settings, tracker_name: str, facts: Facts) -> None:
+        self.settings = settings
+        self.tracker_name = tracker_name
+        self.facts = facts
+        self.tracker: Tracker | None = None
+        self.reports: list[Any] = []  # as pytest_runtest_logreport gave them
+        self.kept_by: Any = None  # the terminal reporter, whose stats keep them (test_reports)
+        self.local = Collected()
+        self.from_workers: Collected | None = None
+        self.worker_ids: set[str] = set()
+        self.run_paths: list[str] = []
+        self.results: list[SubTaskResult] = []
+        self.update: TickReport | None = None
+        self.blocked: BlockerUpdate | None = None
+        self.warnings: list[str] = []
+        self.finished = False
+        self.stopped = False  # by the supervisor's timeout: it writes the blocker
+        self.last_failed = False  # --lf narrowed the files to last time's failures
+        self.code_state: CodeState | None = None  # the code this run ran on (code_digest)
+        self.printed = False
+        self.gate_lines: list[str] = []  # --tracker-gate's verdict
+        self.gate_failed = False
+        self.attest: Path | None = None  # --tracker-attest: where the in-toto statement goes
+        self.junit: Path | None = None  # --tracker-junit: where the JUnit XML goes
+        self.outputs: list[Path] = []  # report files the run writes: not code
+        self.loaded: set[str] = set()  # modules xdist's workers imported (code)
+        self.started_ns = time.time_ns()  # when the run began (code_digest)
+        self.changed_during: str | None = None  # a file the run ran that changed while it ran
 
     def test_reports(self) -> list[Any]:
         """The reports of the run's tests that tell something (every call, and each setup

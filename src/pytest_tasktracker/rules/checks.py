@@ -17,7 +17,6 @@ import json
 import re
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +41,46 @@ _NAMED = re.compile(r"\b(" + "|".join(KNOWN.values()) + r")\b", re.IGNORECASE)
 _PYTHON = re.compile(r"^python(?:\d+(?:\.\d+)?)?(?:\.exe)?$")
 
 
-@dataclass(frozen=True)
 class CheckResult:
-    check: str
-    command: str
-    exit_code: int
-    outcome: str  # passed | failed | error (timed out)
-    output_tail: str
-    code: str | None  # the code state it ran on
-    time: str
+    """A check that verify ran: its outcome (passed | failed | error, which is a time-out)
+    and the code state it ran on."""
+
+    __slots__ = ("check", "code", "command", "exit_code", "outcome", "output_tail", "time")
+
+    def __init__(
+        self,
+        check: str,
+        command: str,
+        exit_code: int,
+        outcome: str,
+        output_tail: str,
+        code: str | None,
+        time: str,
+    ) -> None:
+        self.check = check
+        self.command = command
+        self.exit_code = exit_code
+        self.outcome = outcome
+        self.output_tail = output_tail
+        self.code = code
+        self.time = time
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "command": self.command,
+            "exit_code": self.exit_code,
+            "outcome": self.outcome,
+            "output_tail": self.output_tail,
+            "code": self.code,
+            "time": self.time,
+        }
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CheckResult) and self.to_json() == other.to_json()
+
+    def __repr__(self) -> str:
+        return f"CheckResult({self.to_json()!r})"
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CheckResult | None:
@@ -151,7 +181,7 @@ def read_checks(state: Path) -> dict[str, dict[str, CheckResult]] | None:
 
 
 def checks_text(checks: Mapping[str, Mapping[str, CheckResult]]) -> str:
-    body = {sid: {name: asdict(r) for name, r in by.items()} for sid, by in checks.items()}
+    body = {sid: {name: r.to_json() for name, r in by.items()} for sid, by in checks.items()}
     return json.dumps({"schema": SCHEMA, "checks": body}, indent=1, ensure_ascii=False) + "\n"
 
 

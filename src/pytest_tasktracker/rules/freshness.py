@@ -7,7 +7,6 @@ changed goes out.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_tasktracker.rules.codefiles import counted_by_default
@@ -26,12 +25,23 @@ def same_state(proven: str, now: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
 class CodeNow:
-    digest: str
-    files: Mapping[str, str]
-    earlier: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # by digest
-    root: Path | None = None  # the folder digested: the run's root
+    """The code as it is now: its digest and files, the earlier states' files by their
+    digest, and the folder digested (the run's root)."""
+
+    __slots__ = ("digest", "earlier", "files", "root")
+
+    def __init__(
+        self,
+        digest: str,
+        files: Mapping[str, str],
+        earlier: Mapping[str, Mapping[str, str]] | None = None,
+        root: Path | None = None,
+    ) -> None:
+        self.digest = digest
+        self.files = files
+        self.earlier: Mapping[str, Mapping[str, str]] = {} if earlier is None else earlier
+        self.root = root
 
     def stale(self, evidence: Evidence) -> str | None:
         """What changed since ``evidence`` was proven, or None when it is fresh (or

@@ -8,7 +8,6 @@ all show this verdict; which ticks fail, and why, is the judge's alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_tasktracker.rules.evidence import Evidence
@@ -16,10 +15,12 @@ from pytest_tasktracker.rules.judge import OpenBlocker, Reason
 from pytest_tasktracker.tracker.model import SubTask, Tracker
 
 
-@dataclass
 class Offender:
-    subtask: SubTask
-    reasons: list[Reason] = field(default_factory=list)
+    """A sub-task ticked against the judge, and the judge's reasons."""
+
+    def __init__(self, subtask: SubTask, reasons: list[Reason]) -> None:
+        self.subtask = subtask
+        self.reasons = reasons
 
     def line(self, path: str) -> str:
         reason = self.reasons[0]
@@ -45,11 +46,11 @@ def _short(text: str, width: int = 60) -> str:
 EVERY = "*"  # in OpenBlocker.affected: every sub-task (a report that cannot be read)
 
 
-@dataclass
 class Blocked:
     """The first open blocker of each sub-task, by id; one listing EVERY blocks all."""
 
-    by_id: dict[str, OpenBlocker] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.by_id: dict[str, OpenBlocker] = {}
 
     def get(self, subtask_id: str) -> OpenBlocker | None:
         return self.by_id.get(subtask_id) or self.by_id.get(EVERY)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import gc
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from operator import attrgetter
 from typing import Literal, NamedTuple
 
@@ -146,14 +145,33 @@ class Step(NamedTuple):
         return tuple(subtask for subtask in self.subtasks if not subtask.done)
 
 
-@dataclass(frozen=True, slots=True)
 class Tracker:
     """A parsed tracker. ``text`` is the decoded file; offsets point into it."""
 
-    text: str
-    steps: tuple[Step, ...]
-    subtasks: tuple[SubTask, ...]
-    path: str = "<tracker>"
+    __slots__ = ("path", "steps", "subtasks", "text")
+
+    def __init__(
+        self, text: str, steps: tuple[Step, ...], subtasks: tuple[SubTask, ...], path: str
+    ) -> None:
+        self.text = text
+        self.steps = steps
+        self.subtasks = subtasks
+        self.path = path
+
+    def _values(self) -> tuple[str, tuple[Step, ...], tuple[SubTask, ...], str]:
+        return (self.text, self.steps, self.subtasks, self.path)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Tracker) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return (
+            f"Tracker(text={self.text!r}, steps={self.steps!r}, subtasks={self.subtasks!r}, "
+            f"path={self.path!r})"
+        )
 
     def __iter__(self) -> Iterator[SubTask]:
         return iter(self.subtasks)
