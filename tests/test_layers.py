@@ -26,6 +26,7 @@ LAYERS = [
         "jsonscan",
         "fileid",
         "lightwrite",
+        "slotted",
     },
     {"tracker"},
     {"rules"},

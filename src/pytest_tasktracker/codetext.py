@@ -26,23 +26,52 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import NamedTuple
+
+from pytest_tasktracker.slotted import Slotted
 
 LOOKBACK = 1000  # how far along its line a key's context is read, each way
 
 
-class _Patterns(NamedTuple):
-    statement: re.Pattern[str]  # what may stand on a line before an assignment's target
-    argument: re.Pattern[str]  # the end of the text before a keyword argument
-    lambda_params: re.Pattern[str]
-    annotated: re.Pattern[str]  # the end of the text before an annotation's type
-    name: re.Pattern[str]  # a target: a name or an attribute
-    value: re.Pattern[str]  # the start of an expression that is not a string
-    type_name: re.Pattern[str]  # an annotation's type
-    file_name: re.Pattern[str]
-    placeholder: re.Pattern[str]
-    template: re.Pattern[str]  # a string literal with a placeholder in it
-    in_braces: re.Pattern[str]
+class _Patterns(Slotted):
+    __slots__ = (
+        "statement",
+        "argument",
+        "lambda_params",
+        "annotated",
+        "name",
+        "value",
+        "type_name",
+        "file_name",
+        "placeholder",
+        "template",
+        "in_braces",
+    )
+
+    def __init__(
+        self,
+        statement: re.Pattern[str],
+        argument: re.Pattern[str],
+        lambda_params: re.Pattern[str],
+        annotated: re.Pattern[str],
+        name: re.Pattern[str],
+        value: re.Pattern[str],
+        type_name: re.Pattern[str],
+        file_name: re.Pattern[str],
+        placeholder: re.Pattern[str],
+        template: re.Pattern[str],
+        in_braces: re.Pattern[str],
+    ) -> None:
+        self.statement = statement  # what may stand on a line before an assignment's target
+        self.argument = argument  # the end of the text before a keyword argument
+        self.lambda_params = lambda_params
+        self.annotated = annotated  # the end of the text before an annotation's type
+        self.name = name  # a target: a name or an attribute
+        self.value = value  # the start of an expression that is not a string
+        self.type_name = type_name  # an annotation's type
+        self.file_name = file_name
+        self.placeholder = placeholder
+        self.template = template  # a string literal with a placeholder in it
+        self.in_braces = in_braces
 
 
 @functools.cache

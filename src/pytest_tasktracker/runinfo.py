@@ -9,23 +9,48 @@ import platform
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from pytest_tasktracker.redact import redact_argv
+from pytest_tasktracker.slotted import Slotted
 
 
-class RunInfo(NamedTuple):
-    time: str
-    argv: list[str]
-    git_head: str | None
-    pytest: str
-    python: str
-    workers: int  # xdist workers, 0 for a serial run
-    code: str | None = None  # the digest of the code state the run ran on (codestate.py)
-    # the digest of the collected node ids: shards of one run collect the same; written
-    # once, in last_run (not in every entry)
-    collection: str | None = None
-    id: str = ""  # the run's own id: the run journal (journal.jsonl) records it
+class RunInfo(Slotted):
+    __slots__ = (
+        "time",
+        "argv",
+        "git_head",
+        "pytest",
+        "python",
+        "workers",
+        "code",
+        "collection",
+        "id",
+    )
+
+    def __init__(
+        self,
+        time: str,
+        argv: list[str],
+        git_head: str | None,
+        pytest: str,
+        python: str,
+        workers: int,
+        code: str | None = None,
+        collection: str | None = None,
+        id: str = "",
+    ) -> None:
+        self.time = time
+        self.argv = argv
+        self.git_head = git_head
+        self.pytest = pytest
+        self.python = python
+        self.workers = workers  # xdist workers, 0 for a serial run
+        self.code = code  # the digest of the code state the run ran on (codestate.py)
+        # the digest of the collected node ids: shards of one run collect the same; written
+        # once, in last_run (not in every entry)
+        self.collection = collection
+        self.id = id  # the run's own id: the run journal (journal.jsonl) records it
 
     def to_json(self) -> dict[str, Any]:
         return {**self._asdict(), "argv": list(self.argv)}

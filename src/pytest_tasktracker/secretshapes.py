@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import NamedTuple
+
+from pytest_tasktracker.slotted import Slotted
 
 _SECRET_NAME = (
     r"(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth|credential"
@@ -18,19 +19,49 @@ _SECRET_NAME = (
 )
 
 
-class Rules(NamedTuple):
-    patterns: list[re.Pattern[str]]  # secret shapes, replaced whole
-    auth_header: re.Pattern[str]
-    assignment: re.Pattern[str]
-    url_credentials: re.Pattern[str]
-    query: re.Pattern[str]
-    option_value: re.Pattern[str]
-    mysql: re.Pattern[str]
-    secret_option: re.Pattern[str]
-    attribute: re.Pattern[str]
-    key: re.Pattern[str]
-    secret_variable: re.Pattern[str]  # an environment variable named like a secret
-    path_variable: re.Pattern[str]  # ... or like a path
+class Rules(Slotted):
+    __slots__ = (
+        "patterns",
+        "auth_header",
+        "assignment",
+        "url_credentials",
+        "query",
+        "option_value",
+        "mysql",
+        "secret_option",
+        "attribute",
+        "key",
+        "secret_variable",
+        "path_variable",
+    )
+
+    def __init__(
+        self,
+        patterns: list[re.Pattern[str]],
+        auth_header: re.Pattern[str],
+        assignment: re.Pattern[str],
+        url_credentials: re.Pattern[str],
+        query: re.Pattern[str],
+        option_value: re.Pattern[str],
+        mysql: re.Pattern[str],
+        secret_option: re.Pattern[str],
+        attribute: re.Pattern[str],
+        key: re.Pattern[str],
+        secret_variable: re.Pattern[str],
+        path_variable: re.Pattern[str],
+    ) -> None:
+        self.patterns = patterns  # secret shapes, replaced whole
+        self.auth_header = auth_header
+        self.assignment = assignment
+        self.url_credentials = url_credentials
+        self.query = query
+        self.option_value = option_value
+        self.mysql = mysql
+        self.secret_option = secret_option
+        self.attribute = attribute
+        self.key = key
+        self.secret_variable = secret_variable  # an environment variable named like a secret
+        self.path_variable = path_variable  # ... or like a path
 
 
 @functools.cache

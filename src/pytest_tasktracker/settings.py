@@ -10,7 +10,8 @@ import os
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple
+
+from pytest_tasktracker.slotted import Slotted
 
 ENV_TRACKER = "PYTEST_TRACKER"
 DEFAULT_TRACKER = Path("pr_info") / "TASK_TRACKER.md"
@@ -25,18 +26,47 @@ class SettingsError(ValueError):
     """A configuration value is bad; the message names where it came from."""
 
 
-class Settings(NamedTuple):
-    tracker: Path
-    tracker_source: str  # where the tracker path came from, for messages
-    state: Path
-    update: bool = False
-    gate: bool = False
-    blocked_file: Path | None = None
-    retry_limit: int = DEFAULT_RETRY_LIMIT  # identical blocked runs before "stop retrying"
-    root: Path | None = None  # the project's root (the ini file's folder): the code state's
-    stale_fails: bool = True  # evidence from another code state fails the gate (else: warns)
-    checks: tuple[tuple[str, str], ...] = ()  # the project's named checks: (name, command)
-    testpaths: tuple[str, ...] = ()  # the ini's testpaths, where task markers are looked for
+class Settings(Slotted):
+    __slots__ = (
+        "tracker",
+        "tracker_source",
+        "state",
+        "update",
+        "gate",
+        "blocked_file",
+        "retry_limit",
+        "root",
+        "stale_fails",
+        "checks",
+        "testpaths",
+    )
+
+    def __init__(
+        self,
+        tracker: Path,
+        tracker_source: str,
+        state: Path,
+        update: bool = False,
+        gate: bool = False,
+        blocked_file: Path | None = None,
+        retry_limit: int = DEFAULT_RETRY_LIMIT,
+        root: Path | None = None,
+        stale_fails: bool = True,
+        checks: tuple[tuple[str, str], ...] = (),
+        testpaths: tuple[str, ...] = (),
+    ) -> None:
+        self.tracker = tracker
+        self.tracker_source = tracker_source  # where the tracker path came from, for messages
+        self.state = state
+        self.update = update
+        self.gate = gate
+        self.blocked_file = blocked_file
+        self.retry_limit = retry_limit  # identical blocked runs before "stop retrying"
+        self.root = root  # the project's root (the ini file's folder): the code state's
+        # evidence from another code state fails the gate (else: warns)
+        self.stale_fails = stale_fails
+        self.checks = checks  # the project's named checks: (name, command)
+        self.testpaths = testpaths  # the ini's testpaths, where task markers are looked for
 
     @property
     def code_root(self) -> Path:

@@ -27,7 +27,6 @@ import stat
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.rules.codefiles import (
@@ -43,6 +42,7 @@ from pytest_tasktracker.rules.codefiles import (
     walk,
 )
 from pytest_tasktracker.rules.codeprint import SETTLED_NS
+from pytest_tasktracker.slotted import Slotted
 from pytest_tasktracker.tracker.fileio import write_locked
 
 _VERSION = 1  # of the rules that decide a digest: a new one makes every key new
@@ -146,11 +146,13 @@ class _Files(Mapping[str, str]):
 LOADED = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 
 
-class Listing(NamedTuple):
-    digest: str  # of ``files``
-    files: Mapping[str, str]  # path relative to the root -> hash
-    also: tuple[str, ...]  # the files of ``also`` hashed here: not code by their name, or
-    # modules and configuration a run loaded, which git may ignore
+class Listing(Slotted):
+    __slots__ = ("digest", "files", "also")
+
+    def __init__(self, digest: str, files: Mapping[str, str], also: tuple[str, ...]) -> None:
+        self.digest = digest  # of ``files``
+        self.files = files  # path relative to the root -> hash
+        self.also = also  # the files of ``also`` hashed here: not code by their name, or
 
 
 def code_files(

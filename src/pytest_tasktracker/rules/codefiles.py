@@ -27,10 +27,11 @@ import re
 import time
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 
 from pytest_tasktracker.rules import codeprint
 from pytest_tasktracker.rules.codeprint import SETTLED_NS
+from pytest_tasktracker.slotted import Slotted
 
 _SUFFIXES = frozenset(
     {"pyc", "pyo", "log", "md", "rst", "adoc", *(f"sw{c}" for c in "abcdefghijklmnop")}
@@ -134,14 +135,17 @@ def _git(root: Path, *args: str) -> bytes | None:
     return codeprint.git(str(root), *args)
 
 
-class Changes(NamedTuple):
+class Changes(Slotted):
     """What differs from git's index under a root: the tracked files that changed (or
     are gone, or unmerged) and the untracked ones, relative to the root; ``said``: git's
     own words, which name every change."""
 
-    said: bytes
-    changed: list[str]
-    untracked: list[str]
+    __slots__ = ("said", "changed", "untracked")
+
+    def __init__(self, said: bytes, changed: list[str], untracked: list[str]) -> None:
+        self.said = said
+        self.changed = changed
+        self.untracked = untracked
 
 
 def changes(root: Path) -> Changes | None:

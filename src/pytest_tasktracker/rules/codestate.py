@@ -27,11 +27,11 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from pytest_tasktracker.rules import codeprint, environment
 from pytest_tasktracker.rules.codecache import code_files, digest_of
 from pytest_tasktracker.settings import Settings
+from pytest_tasktracker.slotted import Slotted
 from pytest_tasktracker.tracker.fileio import write_locked
 
 FOLDER = "code"  # in the state folder
@@ -40,11 +40,20 @@ KEPT_STATES = 8
 _DIGEST = re.compile(r"[0-9a-f]{16}(?:-[0-9a-f]{8})?")
 
 
-class CodeState(NamedTuple):
-    digest: str
-    files: Mapping[str, str]  # path relative to the root -> content hash; the environment
-    root: Path | None = None  # the folder digested
-    also: tuple[str, ...] = ()  # files counted because a run collected them
+class CodeState(Slotted):
+    __slots__ = ("digest", "files", "root", "also")
+
+    def __init__(
+        self,
+        digest: str,
+        files: Mapping[str, str],
+        root: Path | None = None,
+        also: tuple[str, ...] = (),
+    ) -> None:
+        self.digest = digest
+        self.files = files  # path relative to the root -> content hash; the environment
+        self.root = root  # the folder digested
+        self.also = also  # files counted because a run collected them
 
     def changed_since(self, old: Mapping[str, str]) -> list[str]:
         """The files added, removed or changed between ``old`` and this state, sorted."""
@@ -99,11 +108,20 @@ class _With(Mapping[str, str]):
         return len(self.files) + len(self.more)
 
 
-class _Record(NamedTuple):
-    root: Path | None
-    also: tuple[str, ...]
-    where: environment.Where | None
-    outputs: tuple[str, ...] = ()  # files the run wrote its reports to: not code
+class _Record(Slotted):
+    __slots__ = ("root", "also", "where", "outputs")
+
+    def __init__(
+        self,
+        root: Path | None,
+        also: tuple[str, ...],
+        where: environment.Where | None,
+        outputs: tuple[str, ...] = (),
+    ) -> None:
+        self.root = root
+        self.also = also
+        self.where = where
+        self.outputs = outputs  # files the run wrote its reports to: not code
 
 
 def _read_record(state_folder: Path) -> _Record:

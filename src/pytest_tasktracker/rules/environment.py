@@ -20,9 +20,10 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from pytest_tasktracker.rules import codeprint
+from pytest_tasktracker.slotted import Slotted
 
 PYTHON = "/python"
 INSTALLED = "/installed/"
@@ -30,14 +31,24 @@ _SITES = ("site-packages", "dist-packages")
 _VERSION = re.compile(rb"^Version:[ \t]*(\S+)", re.M)
 
 
-class Where(NamedTuple):
+class Where(Slotted):
     """Where a run's environment is, for a judge to look at it again."""
 
-    host: str
-    executable: str  # the interpreter's real path
-    identity: tuple[int, int]  # its size and modification time
-    python: str  # "cpython 3.11.7"
-    sites: tuple[str, ...]  # the folders that held installed distributions, in order
+    __slots__ = ("host", "executable", "identity", "python", "sites")
+
+    def __init__(
+        self,
+        host: str,
+        executable: str,
+        identity: tuple[int, int],
+        python: str,
+        sites: tuple[str, ...],
+    ) -> None:
+        self.host = host
+        self.executable = executable  # the interpreter's real path
+        self.identity = identity  # its size and modification time
+        self.python = python  # "cpython 3.11.7"
+        self.sites = sites  # the folders that held installed distributions, in order
 
     def as_json(self) -> dict[str, Any]:
         return {**self._asdict(), "identity": list(self.identity), "sites": list(self.sites)}

@@ -21,13 +21,14 @@ from functools import partial
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple, TypeGuard
+from typing import Any, BinaryIO, TypeGuard
 
 from pytest_tasktracker.errors import TrackerError
 from pytest_tasktracker.redact import secret_nodeids
 from pytest_tasktracker.rules import journal
 from pytest_tasktracker.rules.outcomes import SubTaskResult
 from pytest_tasktracker.runinfo import RunInfo
+from pytest_tasktracker.slotted import Slotted
 from pytest_tasktracker.tracker.fileio import atomic_write, locked, private_bytes, set_aside
 from pytest_tasktracker.tracker.model import Tracker
 
@@ -40,29 +41,65 @@ PROVING = frozenset({"passed", "xfailed", "xpassed", "skipped"})
 NODEID_KEY = "nodeid.key"  # beside results.json: the key of redacted test ids' hashes
 
 
-class JournalEntry(NamedTuple):
+class JournalEntry(Slotted):
     """What a writer's line in the run journal says, besides the digest of the file."""
 
-    by: str  # run, combine
-    tracker: str  # the tracker, relative to the state folder
-    opened: Mapping[str, Mapping[str, Any]] | None = None  # blockers written open
-    resolved: tuple[str, ...] = ()  # blocker files resolved
-    run: Mapping[str, Any] | None = None
+    __slots__ = ("by", "tracker", "opened", "resolved", "run")
+
+    def __init__(
+        self,
+        by: str,
+        tracker: str,
+        opened: Mapping[str, Mapping[str, Any]] | None = None,
+        resolved: tuple[str, ...] = (),
+        run: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.by = by  # run, combine
+        self.tracker = tracker  # the tracker, relative to the state folder
+        self.opened = opened  # blockers written open
+        self.resolved = resolved  # blocker files resolved
+        self.run = run
 
 
-class Evidence(NamedTuple):
+class Evidence(Slotted):
     """What results.json says about one sub-task."""
 
-    id: str
-    text: str
-    outcome: str
-    reason: str
-    tests: tuple[tuple[str, str], ...]
-    time: str | None
-    rule: str | None = None  # how its tests were linked; None: unlinked
-    code: str | None = None  # the code state it was proven on (codestate.py)
-    scope: int | None = None  # how many tests its scope held (None in older files)
-    untrusted: str | None = None  # why it is not to be trusted; None: a recorded run wrote it
+    __slots__ = (
+        "id",
+        "text",
+        "outcome",
+        "reason",
+        "tests",
+        "time",
+        "rule",
+        "code",
+        "scope",
+        "untrusted",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        text: str,
+        outcome: str,
+        reason: str,
+        tests: tuple[tuple[str, str], ...],
+        time: str | None,
+        rule: str | None = None,
+        code: str | None = None,
+        scope: int | None = None,
+        untrusted: str | None = None,
+    ) -> None:
+        self.id = id
+        self.text = text
+        self.outcome = outcome
+        self.reason = reason
+        self.tests = tests
+        self.time = time
+        self.rule = rule  # how its tests were linked; None: unlinked
+        self.code = code  # the code state it was proven on (codestate.py)
+        self.scope = scope  # how many tests its scope held (None in older files)
+        self.untrusted = untrusted  # why it is not to be trusted; None: a recorded run wrote it
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Evidence:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import NamedTuple
 
+from pytest_tasktracker.slotted import Slotted
 from pytest_tasktracker.tracker.model import SubTask
 
 # <!-- tests: tests/test_cache.py, tests/test_x.py::test_y -->
@@ -68,15 +68,28 @@ def _claim() -> re.Pattern[str]:
     )
 
 
-class Intent(NamedTuple):
+class Intent(Slotted):
     """What a sub-task asks for, read from its words."""
 
-    explicit: tuple[str, ...]  # from <!-- tests: ... -->
-    named: tuple[str, ...]  # test files and node ids its first paragraph names
-    runs_tests: bool  # asks to run tests without naming them ("Run tests to verify ...")
-    whole_suite: bool  # asks for the full suite
-    red_phase: bool  # expects tests to fail (TDD): never ticked or unticked
-    other_checks: bool  # also names checks no test can prove (pylint, mypy, review)
+    __slots__ = ("explicit", "named", "runs_tests", "whole_suite", "red_phase", "other_checks")
+
+    def __init__(
+        self,
+        explicit: tuple[str, ...],
+        named: tuple[str, ...],
+        runs_tests: bool,
+        whole_suite: bool,
+        red_phase: bool,
+        other_checks: bool,
+    ) -> None:
+        self.explicit = explicit  # from <!-- tests: ... -->
+        self.named = named  # test files and node ids its first paragraph names
+        # asks to run tests without naming them ("Run tests to verify ...")
+        self.runs_tests = runs_tests
+        self.whole_suite = whole_suite  # asks for the full suite
+        self.red_phase = red_phase  # expects tests to fail (TDD): never ticked or unticked
+        # also names checks no test can prove (pylint, mypy, review)
+        self.other_checks = other_checks
 
     @property
     def verifiable(self) -> bool:

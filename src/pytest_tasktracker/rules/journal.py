@@ -24,10 +24,11 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.runinfo import now
+from pytest_tasktracker.slotted import Slotted
 from pytest_tasktracker.tracker.fileio import set_aside
 
 if TYPE_CHECKING:
@@ -42,26 +43,41 @@ _PREV = '{"prev": "'  # every line starts so, then 64 hex digits
 _ABSENT = "-"  # a file the journal knows was removed by the tool
 
 
-class RecordedBlocker(NamedTuple):
+class RecordedBlocker(Slotted):
     """An open blocker as the journal recorded it (its file may be gone)."""
 
-    name: str  # the file name in blockers/
-    kind: str
-    summary: str
-    affected: tuple[str, ...]
+    __slots__ = ("name", "kind", "summary", "affected")
+
+    def __init__(self, name: str, kind: str, summary: str, affected: tuple[str, ...]) -> None:
+        self.name = name  # the file name in blockers/
+        self.kind = kind
+        self.summary = summary
+        self.affected = affected
 
 
-class Journal(NamedTuple):
+class Journal(Slotted):
     """What the journal says now: the digests of the evidence files as last written (and
     as written before that), the open blockers, and why nothing in it can be trusted."""
 
-    last: dict[str, str]
-    before: dict[str, str]
-    blockers: dict[str, RecordedBlocker]
-    problem: str | None  # None: a sound journal; else why nothing in it is trusted
-    tracker: str | None = None  # the tracker its last line's writer judged
-    lines: int = 0
-    tail: str = ""  # the SHA-256 of its last line: the next line's prev
+    __slots__ = ("last", "before", "blockers", "problem", "tracker", "lines", "tail")
+
+    def __init__(
+        self,
+        last: dict[str, str],
+        before: dict[str, str],
+        blockers: dict[str, RecordedBlocker],
+        problem: str | None,
+        tracker: str | None = None,
+        lines: int = 0,
+        tail: str = "",
+    ) -> None:
+        self.last = last
+        self.before = before
+        self.blockers = blockers
+        self.problem = problem  # None: a sound journal; else why nothing in it is trusted
+        self.tracker = tracker  # the tracker its last line's writer judged
+        self.lines = lines
+        self.tail = tail  # the SHA-256 of its last line: the next line's prev
 
     @property
     def exists(self) -> bool:

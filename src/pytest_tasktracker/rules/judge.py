@@ -27,38 +27,58 @@ Red-phase boxes ("run tests to verify they fail") and boxes no test can verify
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple
 
 from pytest_tasktracker.rules.checks import CheckResult, missing_checks, named_checks
 from pytest_tasktracker.rules.evidence import Evidence
 from pytest_tasktracker.rules.freshness import CodeNow, passed_here
 from pytest_tasktracker.rules.intent import read_intent, unverified_claim
+from pytest_tasktracker.slotted import Slotted
 from pytest_tasktracker.tracker.model import SubTask
 
 
-class Reason(NamedTuple):
-    rule: str  # checks | claim | blocker | untrusted | evidence | stale | no-evidence
-    why: str
-    todo: str
+class Reason(Slotted):
+    __slots__ = ("rule", "why", "todo")
+
+    def __init__(self, rule: str, why: str, todo: str) -> None:
+        self.rule = rule  # checks | claim | blocker | untrusted | evidence | stale | no-evidence
+        self.why = why
+        self.todo = todo
 
 
-class OpenBlocker(NamedTuple):
-    path: str  # as shown to the user
-    kind: str
-    summary: str
-    affected: tuple[str, ...]
+class OpenBlocker(Slotted):
+    __slots__ = ("path", "kind", "summary", "affected")
+
+    def __init__(self, path: str, kind: str, summary: str, affected: tuple[str, ...]) -> None:
+        self.path = path  # as shown to the user
+        self.kind = kind
+        self.summary = summary
+        self.affected = affected
 
 
-class Facts(NamedTuple):
+class Facts(Slotted):
     """What the tool recorded about one sub-task."""
 
-    evidence: Evidence | None = None  # its entry in results.json (trust included)
-    blocker: OpenBlocker | None = None  # the first open blocker that lists it
-    checks: Mapping[str, CheckResult] = {}  # its records from verify, by check name
-    code: CodeNow | None = None  # the code now; None: unknown (nothing is called stale)
-    marked: bool = False  # a ``task`` marker in the test files names it
-    declared: Mapping[str, str] = {}  # the project's named checks: name -> command
-    checks_untrusted: str | None = None  # why checks.json is not to be trusted
+    __slots__ = ("evidence", "blocker", "checks", "code", "marked", "declared", "checks_untrusted")
+
+    def __init__(
+        self,
+        evidence: Evidence | None = None,
+        blocker: OpenBlocker | None = None,
+        checks: Mapping[str, CheckResult] | None = None,
+        code: CodeNow | None = None,
+        marked: bool = False,
+        declared: Mapping[str, str] | None = None,
+        checks_untrusted: str | None = None,
+    ) -> None:
+        self.evidence = evidence  # its entry in results.json (trust included)
+        self.blocker = blocker  # the first open blocker that lists it
+        # its records from verify, by check name
+        self.checks: Mapping[str, CheckResult] = {} if checks is None else checks
+        self.code = code  # the code now; None: unknown (nothing is called stale)
+        self.marked = marked  # a ``task`` marker in the test files names it
+        # the project's named checks: name -> command
+        self.declared: Mapping[str, str] = {} if declared is None else declared
+        self.checks_untrusted = checks_untrusted  # why checks.json is not to be trusted
 
 
 def judge(subtask: SubTask, facts: Facts, rerun: str) -> list[Reason]:

@@ -12,20 +12,31 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from pytest_tasktracker.rules.intent import Intent, read_intent
+from pytest_tasktracker.slotted import Slotted
 from pytest_tasktracker.tracker.model import SubTask, Tracker
 
 Rule = Literal["marker", "explicit", "named", "step", "suite"]
 
 
-class Link(NamedTuple):
-    subtask: SubTask
-    intent: Intent
-    rule: Rule | None  # None: unlinked
-    targets: tuple[str, ...]  # the names it was linked through (ids, paths, node ids)
-    nodeids: tuple[str, ...]  # the collected tests it is linked to, in collection order
+class Link(Slotted):
+    __slots__ = ("subtask", "intent", "rule", "targets", "nodeids")
+
+    def __init__(
+        self,
+        subtask: SubTask,
+        intent: Intent,
+        rule: Rule | None,
+        targets: tuple[str, ...],
+        nodeids: tuple[str, ...],
+    ) -> None:
+        self.subtask = subtask
+        self.intent = intent
+        self.rule = rule  # None: unlinked
+        self.targets = targets  # the names it was linked through (ids, paths, node ids)
+        self.nodeids = nodeids  # the collected tests it is linked to, in collection order
 
 
 def _split(nodeid: str) -> tuple[str, str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from itertools import repeat
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from pytest_tasktracker.rules.linking import Link
+from pytest_tasktracker.slotted import Slotted
 
 TestOutcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
 Outcome = Literal["passed", "failed", "error", "skipped", "not-run", "blocked", "unlinked"]
@@ -71,11 +72,16 @@ def _outcome(
     return None
 
 
-class SubTaskResult(NamedTuple):
-    link: Link
-    outcome: Outcome
-    reason: str
-    tests: tuple[tuple[str, str], ...]  # (node id, outcome or "not-run" / "deselected")
+class SubTaskResult(Slotted):
+    __slots__ = ("link", "outcome", "reason", "tests")
+
+    def __init__(
+        self, link: Link, outcome: Outcome, reason: str, tests: tuple[tuple[str, str], ...]
+    ) -> None:
+        self.link = link
+        self.outcome = outcome
+        self.reason = reason
+        self.tests = tests  # (node id, outcome or "not-run" / "deselected")
 
     @property
     def counts(self) -> dict[str, int]:

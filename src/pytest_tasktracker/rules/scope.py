@@ -16,9 +16,9 @@ import fnmatch
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from pytest_tasktracker.rules.linking import Link, split_target
+from pytest_tasktracker.slotted import Slotted
 
 # pytest's own default for ``norecursedirs``.
 DEFAULT_NORECURSE = (
@@ -34,20 +34,42 @@ DEFAULT_NORECURSE = (
 )
 
 
-class Reach(NamedTuple):
+class Reach(Slotted):
     """How much of the configured suite a run's collection covered.
 
     Paths are relative to the rootdir, with ``/``; ``""`` is the rootdir itself.
     """
 
-    suite_roots: tuple[str, ...]  # what `pytest` from the rootdir collects (testpaths)
-    run_roots: tuple[str, ...]  # folders and files this run collected in whole
-    short: str | None = None  # why the run did not collect the whole suite; None if it did
-    filtered: bool = False  # --ignore or --lf: files may be missing even under run_roots
-    pending: frozenset[str] = frozenset()  # collectors never expanded
-    rootdir: Path | None = None  # for finding the files of the scope a run left out
-    norecurse: tuple[str, ...] = DEFAULT_NORECURSE
-    in_part: bool = False  # every file it collected may hold tests it left out (--lf)
+    __slots__ = (
+        "suite_roots",
+        "run_roots",
+        "short",
+        "filtered",
+        "pending",
+        "rootdir",
+        "norecurse",
+        "in_part",
+    )
+
+    def __init__(
+        self,
+        suite_roots: tuple[str, ...],
+        run_roots: tuple[str, ...],
+        short: str | None = None,
+        filtered: bool = False,
+        pending: frozenset[str] = frozenset(),
+        rootdir: Path | None = None,
+        norecurse: tuple[str, ...] = DEFAULT_NORECURSE,
+        in_part: bool = False,
+    ) -> None:
+        self.suite_roots = suite_roots  # what `pytest` from the rootdir collects (testpaths)
+        self.run_roots = run_roots  # folders and files this run collected in whole
+        self.short = short  # why the run did not collect the whole suite; None if it did
+        self.filtered = filtered  # --ignore or --lf: files may be missing even under run_roots
+        self.pending = pending  # collectors never expanded
+        self.rootdir = rootdir  # for finding the files of the scope a run left out
+        self.norecurse = norecurse
+        self.in_part = in_part  # every file it collected may hold tests it left out (--lf)
 
     def suite_of(self, nodeids: Sequence[str]) -> list[str] | None:
         """The tests of ``nodeids`` in the configured suite; None when that is all."""

@@ -17,9 +17,10 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from pytest_tasktracker.errors import ConcurrentEditError, TrackerReadError, TrackerWriteError
+from pytest_tasktracker.slotted import Slotted
 
 MAX_TRACKER_BYTES = 32 * 1024 * 1024  # 100,000 sub-tasks take about 8 MB
 LOCK_TIMEOUT = 60.0
@@ -96,13 +97,16 @@ def decode(path: Path, data: bytes) -> str:
         ) from None
 
 
-class Identity(NamedTuple):
+class Identity(Slotted):
     """What tells one version of a file from another without reading it."""
 
-    device: int
-    inode: int
-    size: int
-    mtime_ns: int  # not ctime: renaming a file changes its ctime, not its content
+    __slots__ = ("device", "inode", "size", "mtime_ns")
+
+    def __init__(self, device: int, inode: int, size: int, mtime_ns: int) -> None:
+        self.device = device
+        self.inode = inode
+        self.size = size
+        self.mtime_ns = mtime_ns  # not ctime: renaming a file changes its ctime, not its content
 
     @classmethod
     def of(cls, info: os.stat_result) -> Identity:

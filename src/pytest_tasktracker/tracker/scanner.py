@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import NamedTuple
+
+from pytest_tasktracker.slotted import Slotted
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _BLANKS = (" ", "\t")
@@ -102,10 +103,13 @@ def indent_width(text: str, start_col: int = 0) -> tuple[int, int]:
     return col - start_col, i
 
 
-class Heading(NamedTuple):
-    line: int  # 0-based
-    level: int
-    text: str
+class Heading(Slotted):
+    __slots__ = ("line", "level", "text")
+
+    def __init__(self, line: int, level: int, text: str) -> None:
+        self.line = line  # 0-based
+        self.level = level
+        self.text = text
 
 
 class CheckboxItem:
@@ -178,10 +182,15 @@ class _Block:
         self.html_end = html_end
 
 
-class Scan(NamedTuple):
-    lines: list[tuple[int, str, str]]
-    headings: list[Heading]
-    items: list[CheckboxItem]
+class Scan(Slotted):
+    __slots__ = ("lines", "headings", "items")
+
+    def __init__(
+        self, lines: list[tuple[int, str, str]], headings: list[Heading], items: list[CheckboxItem]
+    ) -> None:
+        self.lines = lines
+        self.headings = headings
+        self.items = items
 
 
 def _strip_quotes(line: str) -> tuple[int, str, int, list[int]]:
