@@ -77,6 +77,40 @@ def test_a_damaged_journal_trusts_nothing(
     assert found.blockers == {}
 
 
+def test_a_journal_read_again_hashes_only_its_new_lines_and_still_sees_an_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run reads its journal three times, and a mature one holds 1,000 lines: the
+    lines this process verified are compared, not hashed again; any change to them
+    makes the journal read afresh, and every new line is checked."""
+    write(tmp_path, *({"results.json": digest} for digest in (A, B, C, A, B)))
+    hashed: list[bytes] = []
+    real = journal.sha256
+    monkeypatch.setattr(journal, "sha256", lambda data: hashed.append(data) or real(data))
+    read(tmp_path)
+    hashed.clear()
+    assert read(tmp_path).lines == 5
+    assert len(hashed) == 1  # the last line's digest, for the next line's prev
+    write(tmp_path, {"results.json": C})
+    hashed.clear()
+    assert read(tmp_path).last == {"results.json": C}
+    assert len(hashed) == 2  # the new line's link to the fifth, and its own digest
+
+    path = tmp_path / FILE
+    sound = path.read_bytes()
+    lines = sound.splitlines(keepends=True)
+    edited = lines[2].replace(b'"by": "run"', b'"by": "you"')  # the same length
+    path.write_bytes(b"".join([*lines[:2], edited, *lines[3:]]))
+    damaged = (
+        f"{journal.relative(path)} is damaged at line 4 (it does not follow the line before it)"
+    )
+    assert read(tmp_path).problem == damaged
+    path.write_bytes(sound)
+    assert read(tmp_path).problem is None
+    path.write_bytes(sound + lines[2])  # a line appended by hand
+    assert read(tmp_path).problem == damaged.replace("line 4", "line 7")
+
+
 def test_a_line_without_its_end_is_an_append_that_did_not_finish(tmp_path: Path) -> None:
     write(tmp_path, {"results.json": A})
     path = tmp_path / FILE
