@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from pytest_tasktracker.paths import relative
 from pytest_tasktracker.rules import journal
 from pytest_tasktracker.rules.journal import FILE, NO_JOURNAL, RecordedBlocker, append, read
 
@@ -83,10 +84,16 @@ def test_a_journal_read_again_hashes_only_its_new_lines_and_still_sees_an_edit(
     """A run reads its journal three times, and a mature one holds 1,000 lines: the
     lines this process verified are compared, not hashed again; any change to them
     makes the journal read afresh, and every new line is checked."""
-    write(tmp_path, *({"results.json": digest} for digest in (A, B, C, A, B)))
+    lines: list[dict[str, str | None]] = [{"results.json": digest} for digest in (A, B, C, A, B)]
+    write(tmp_path, *lines)
     hashed: list[bytes] = []
     real = journal.sha256
-    monkeypatch.setattr(journal, "sha256", lambda data: hashed.append(data) or real(data))
+
+    def counted(data: bytes) -> str:
+        hashed.append(data)
+        return real(data)
+
+    monkeypatch.setattr(journal, "sha256", counted)
     read(tmp_path)
     hashed.clear()
     assert read(tmp_path).lines == 5
@@ -107,7 +114,7 @@ def test_a_journal_read_again_hashes_only_its_new_lines_and_still_sees_an_edit(
     assert read(tmp_path).problem == damaged
     path.write_bytes(sound)
     assert read(tmp_path).problem is None
-    path.write_bytes(sound + lines[2])  # a line appended by hand
+    path.write_bytes(sound + written[2])  # a line appended by hand
     assert read(tmp_path).problem == damaged.replace("line 4", "line 7")
 
 
