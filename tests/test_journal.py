@@ -105,12 +105,10 @@ def test_a_journal_read_again_hashes_only_its_new_lines_and_still_sees_an_edit(
 
     path = tmp_path / FILE
     sound = path.read_bytes()
-    lines = sound.splitlines(keepends=True)
-    edited = lines[2].replace(b'"by": "run"', b'"by": "you"')  # the same length
-    path.write_bytes(b"".join([*lines[:2], edited, *lines[3:]]))
-    damaged = (
-        f"{journal.relative(path)} is damaged at line 4 (it does not follow the line before it)"
-    )
+    written = sound.splitlines(keepends=True)
+    edited = written[2].replace(b'"by": "run"', b'"by": "you"')  # the same length
+    path.write_bytes(b"".join([*written[:2], edited, *written[3:]]))
+    damaged = f"{relative(path)} is damaged at line 4 (it does not follow the line before it)"
     assert read(tmp_path).problem == damaged
     path.write_bytes(sound)
     assert read(tmp_path).problem is None
