@@ -23,8 +23,6 @@ from pytest_tasktracker.rules.judge import OpenBlocker
 from pytest_tasktracker.tracker.fileio import atomic_write, locked, set_aside
 
 SCHEMA = "pytest-tasktracker/blocker/1"
-# A literal block loses trailing blanks, and cannot start with an indented line.
-_TRAILING_BLANK = re.compile(r"[ \t]$|\A[ \t]", re.M)
 MAX_NAME = 80
 
 EXPLANATIONS = {
@@ -88,7 +86,8 @@ def report_text(front: dict[str, Any]) -> str:
     yaml.allow_unicode = True
     data = dict(front)
     error = data["error"]
-    if "\n" in error and not has_control(error) and not _TRAILING_BLANK.search(error):
+    # A literal block loses trailing blanks, and cannot start with an indented line.
+    if "\n" in error and not has_control(error) and not re.search(r"[ \t]$|\A[ \t]", error, re.M):
         data["error"] = LiteralScalarString(error)  # readable; otherwise YAML quotes it
     stream = io.StringIO()
     yaml.dump(data, stream)
@@ -240,7 +239,9 @@ def write(
 
 # What changes from one run of the same cause to the next: faulthandler's thread ids and
 # other addresses ("Current thread 0x00007f25a2a91b80"), and how long a stopped run took.
-_VOLATILE = re.compile(r"\b0x[0-9a-fA-F]+\b|\b\d+(?:\.\d+)? s\b")
+# Patterns given as text are compiled on first use (re caches them): a run that writes
+# and reads no blocker report never needs them.
+_VOLATILE = r"\b0x[0-9a-fA-F]+\b|\b\d+(?:\.\d+)? s\b"
 
 
 def fingerprint(front: dict[str, Any]) -> str:
@@ -253,7 +254,7 @@ def fingerprint(front: dict[str, Any]) -> str:
 
     command = front.get("command") or {}
     argv = [str(arg) for arg in command.get("argv", [])]
-    error = _VOLATILE.sub(_placeholder, stable_text(str(front.get("error")), argv))
+    error = re.sub(_VOLATILE, _placeholder, stable_text(str(front.get("error")), argv))
     text = "\0".join([str(front.get("kind")), error, *without_output(argv)])
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
 
@@ -272,7 +273,7 @@ def iter_reports(folder: Path) -> Iterator[tuple[Path, dict[str, Any] | BlockerF
             yield path, error
 
 
-_OPEN = re.compile(r"^status: open$", re.M)
+_OPEN = r"^status: open$"
 
 
 def open_reports(folder: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[BlockerFileError]]:
@@ -290,7 +291,8 @@ def open_reports(folder: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[
             unreadable.append(BlockerFileError(path, f"cannot be read ({error})"))
             continue
         end = text.find("\n---\n", 4)
-        if not _OPEN.search(text, 0, end if end > 0 else len(text)) and text.startswith("---\n"):
+        front = text[: end if end > 0 else len(text)]
+        if not re.search(_OPEN, front, re.M) and text.startswith("---\n"):
             continue
         try:
             data = parse_front_matter(text, path)

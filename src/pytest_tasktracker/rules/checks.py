@@ -38,7 +38,7 @@ KNOWN = {
     "bandit": r"bandit",
 }
 _NAMED = re.compile(r"\b(" + "|".join(KNOWN.values()) + r")\b", re.IGNORECASE)
-_PYTHON = re.compile(r"^python(?:\d+(?:\.\d+)?)?(?:\.exe)?$")
+_PYTHON = r"^python(?:\d+(?:\.\d+)?)?(?:\.exe)?$"  # compiled on first use (verify's)
 
 
 class CheckResult:
@@ -120,7 +120,7 @@ def program_of(command: Sequence[str]) -> str | None:
     if not command:
         return None
     program = Path(command[0]).name.lower().removesuffix(".exe")
-    if _PYTHON.match(program) and len(command) >= 3 and command[1] == "-m":
+    if re.match(_PYTHON, program) and len(command) >= 3 and command[1] == "-m":
         program = command[2].lower()
     return program
 

@@ -12,8 +12,6 @@ import re
 from pytest_tasktracker.slotted import Slotted
 from pytest_tasktracker.tracker.model import SubTask
 
-# <!-- tests: tests/test_cache.py, tests/test_x.py::test_y -->
-_EXPLICIT = re.compile(r"<!--\s*tests?\s*:\s*([^>]{0,4000}?)\s*-->", re.IGNORECASE)
 # A test file or node id: test_x.py, x_test.py, tests/a/test_b.py::TestC::test_d[1]
 _TEST_FILE = re.compile(
     r"(?<![\w/\\.-])((?:[\w.-]+[/\\])*(?:test_[\w-]*|[\w-]+_test)\.py)"
@@ -35,18 +33,32 @@ _RED_PHASE = re.compile(
     r"|\bred[- ]phase\b|\(red\)",
     re.IGNORECASE,
 )
-# Words before or in a "tests fail" that make it the opposite of a red phase: "make sure
-# no test fails", "they do not fail", "none of them fail", "fix the code if they fail".
-_NOT_RED = re.compile(
-    r"\b(?:no|not|none|never|nothing|nobody|neither|nor|without|unless|zero)\b|n't\b"
-    r"|\bif\s+(?:any\s+(?:of\s+)?)?(?:the\s+)?(?:tests?|they|it|them)\b",
-    re.IGNORECASE,
-)
 _OTHER_CHECKS = re.compile(
     r"\b(?:pylint|mypy|ruff|flake8|black|isort|pyright|pyre|bandit|eslint|tsc|lint|linting"
     r"|linter|type[- ]?check(?:s|ing)?|manual(?:ly)?|review|browser|format(?:ting)?)\b",
     re.IGNORECASE,
 )
+
+
+# The patterns below are compiled on first use: most sub-tasks' words never need them.
+
+
+@functools.cache
+def _explicit() -> re.Pattern[str]:
+    """``<!-- tests: tests/test_cache.py, tests/test_x.py::test_y -->``"""
+    return re.compile(r"<!--\s*tests?\s*:\s*([^>]{0,4000}?)\s*-->", re.IGNORECASE)
+
+
+@functools.cache
+def _not_red() -> re.Pattern[str]:
+    """Words before or in a "tests fail" that make it the opposite of a red phase: "make
+    sure no test fails", "they do not fail", "none of them fail", "fix the code if they
+    fail"."""
+    return re.compile(
+        r"\b(?:no|not|none|never|nothing|nobody|neither|nor|without|unless|zero)\b|n't\b"
+        r"|\bif\s+(?:any\s+(?:of\s+)?)?(?:the\s+)?(?:tests?|they|it|them)\b",
+        re.IGNORECASE,
+    )
 
 
 @functools.cache
@@ -101,7 +113,7 @@ def explicit_links(text: str) -> tuple[str, ...]:
     if "<!--" not in text:
         return ()
     targets: list[str] = []
-    for match in _EXPLICIT.finditer(text):
+    for match in _explicit().finditer(text):
         targets.extend(part.strip() for part in re.split(r"[,\s]+", match.group(1)))
     return tuple(target for target in targets if target)
 
@@ -143,7 +155,7 @@ def _red_phase(text: str, lower: str | None) -> bool | None:
     for match in _RED_PHASE.finditer(text):
         if match.group(0).lower().startswith(("red", "(red")):
             return True
-        if not _NOT_RED.search(text, max(0, match.start() - 24), match.end()):
+        if not _not_red().search(text, max(0, match.start() - 24), match.end()):
             return True
         found = False
     return found

@@ -17,8 +17,9 @@ from pathlib import Path
 from pytest_tasktracker.fileid import identity
 from pytest_tasktracker.rules.scope import DiskFiles
 
-_MARK = re.compile(r"\bmark\s*\.\s*task\s*\(([^)]{0,2000})\)")
-_STRING = re.compile(r"""[rRuUbB]?(["'])((?:\\.|(?!\1).){0,200})\1""")
+# Compiled on first use (re caches them): only a file that mentions "task" is read.
+_MARK = r"\bmark\s*\.\s*task\s*\(([^)]{0,2000})\)"
+_STRING = r"""[rRuUbB]?(["'])((?:\\.|(?!\1).){0,200})\1"""
 MAX_FILE = 4 * 1024 * 1024  # a larger .py file is data, not a test module
 
 
@@ -70,8 +71,8 @@ def marked_files(rootdir: Path, files: Sequence[str]) -> dict[str, list[str]]:
 def ids_in(source: str) -> set[str]:
     """The ids the ``task`` markers of one source file name, case folded."""
     ids = set()
-    for call in _MARK.finditer(source):
-        for match in _STRING.finditer(call.group(1)):
+    for call in re.finditer(_MARK, source):
+        for match in re.finditer(_STRING, call.group(1)):
             value = match.group(2).strip()
             if value:
                 ids.add(value.casefold())
