@@ -128,6 +128,7 @@ def test_the_check_sees_a_relative_import_and_a_cycle_of_cli_and_agents(tmp_path
 
 
 def test_the_plugin_looks_for_the_configuration_files_inifile_reads() -> None:
-    from pytest_tasktracker import inifile, plugin
+    from pytest_tasktracker import inifile
+    from pytest_tasktracker.plugin import hooks
 
-    assert plugin._CONFIG_NAMES == inifile.CANDIDATES
+    assert hooks._CONFIG_NAMES == inifile.CANDIDATES

@@ -69,7 +69,7 @@ def test_without_a_tracker_the_plugin_is_silent_and_imports_nothing_but_itself(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Installed and idle, the plugin costs what importing its two plugin modules (the
-    run's and the look's) and their packages costs."""
+    run's, with its hooks' module, and the look's) and their packages costs."""
     monkeypatch.delenv("PYTEST_TRACKER", raising=False)
     make_project(pytester, broken=False)
     pytester.makeconftest(
@@ -84,7 +84,8 @@ def test_without_a_tracker_the_plugin_is_silent_and_imports_nothing_but_itself(
     result.stdout.fnmatch_lines(
         [
             "*LOADED pytest_tasktracker,pytest_tasktracker.agents,"
-            "pytest_tasktracker.agents.pytest_look,pytest_tasktracker.plugin"
+            "pytest_tasktracker.agents.pytest_look,pytest_tasktracker.plugin,"
+            "pytest_tasktracker.plugin.hooks"
         ]
     )
     result.stdout.no_fnmatch_line("*task tracker*")
@@ -110,7 +111,7 @@ def test_a_tracked_run_loads_the_library_with_python_s_own_loader(
     pytester: pytest.Pytester, mode: list[str]
 ) -> None:
     """pytest's assertion rewriter loads a plugin's modules at ten times the cost of
-    Python's loader (``plugin._import_unrewritten``): a run that verifies and ticks
+    Python's loader (``plugin.hooks._import_unrewritten``): a run that verifies and ticks
     loads every module it uses with Python's, in the controller and the workers, and
     builds no dataclass."""
     make_project(pytester, broken=False)
@@ -258,7 +259,7 @@ def test_the_plugins_idle_check_agrees_with_the_settings(
 ) -> None:
     """The plugin asks whether anything names a tracker before it imports the settings:
     its answer is the settings' own."""
-    from pytest_tasktracker.plugin import _names_a_tracker
+    from pytest_tasktracker.plugin.hooks import _names_a_tracker
     from pytest_tasktracker.settings import ENV_TRACKER, resolve
 
     if env is None:
