@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pytest_tasktracker.slotted import Slotted
+
 WORKEROUTPUT_KEY = "tasktracker"
 WORKER_ERROR_KEY = "tasktracker_usage_error"
 WORKER_LOADED_KEY = "tasktracker_loaded"  # the project's modules a worker imported
 
 
-class Collected:
+class Collected(Slotted):
     """The tests a run collected: node ids in collection order, the sub-task ids of the
     marked ones, and those deselected and selected (None until collection finished).
 
@@ -24,6 +26,8 @@ class Collected:
     do; they belong to the scope of their file, and did not run. ``pending``: collectors
     (classes, modules) that were made but never expanded, so their tests are unknown.
     Both are usually empty."""
+
+    __slots__ = ("nodeids", "tasks", "deselected", "selected", "extra", "pending")
 
     def __init__(
         self,
@@ -40,15 +44,6 @@ class Collected:
         self.selected = selected
         self.extra: list[str] = [] if extra is None else extra
         self.pending: list[str] = [] if pending is None else pending
-
-    def _values(self) -> tuple[object, ...]:
-        return (self.nodeids, self.tasks, self.deselected, self.selected, self.extra, self.pending)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Collected) and self._values() == other._values()
-
-    def __repr__(self) -> str:
-        return f"Collected{self._values()!r}"
 
     def to_json(self) -> dict[str, Any]:
         """A compact form for ``workeroutput``: execnet serializes a list of 10,000

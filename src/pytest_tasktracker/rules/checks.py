@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tasktracker.rules.freshness import same_state
+from pytest_tasktracker.slotted import Slotted
 from pytest_tasktracker.tracker.model import SubTask
 
 SCHEMA = "pytest-tasktracker/checks/1"
@@ -41,11 +42,11 @@ _NAMED = re.compile(r"\b(" + "|".join(KNOWN.values()) + r")\b", re.IGNORECASE)
 _PYTHON = r"^python(?:\d+(?:\.\d+)?)?(?:\.exe)?$"  # compiled on first use (verify's)
 
 
-class CheckResult:
+class CheckResult(Slotted):
     """A check that verify ran: its outcome (passed | failed | error, which is a time-out)
     and the code state it ran on."""
 
-    __slots__ = ("check", "code", "command", "exit_code", "outcome", "output_tail", "time")
+    __slots__ = ("check", "command", "exit_code", "outcome", "output_tail", "code", "time")
 
     def __init__(
         self,
@@ -66,21 +67,7 @@ class CheckResult:
         self.time = time
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "check": self.check,
-            "command": self.command,
-            "exit_code": self.exit_code,
-            "outcome": self.outcome,
-            "output_tail": self.output_tail,
-            "code": self.code,
-            "time": self.time,
-        }
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CheckResult) and self.to_json() == other.to_json()
-
-    def __repr__(self) -> str:
-        return f"CheckResult({self.to_json()!r})"
+        return self._asdict()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CheckResult | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from pytest_tasktracker.rules.codefiles import counted_by_default
 from pytest_tasktracker.rules.environment import described, is_environment
 from pytest_tasktracker.rules.evidence import Evidence
+from pytest_tasktracker.slotted import Slotted
 
 
 def same_state(proven: str, now: str) -> bool:
@@ -25,11 +26,11 @@ def same_state(proven: str, now: str) -> bool:
     )
 
 
-class CodeNow:
+class CodeNow(Slotted):
     """The code as it is now: its digest and files, the earlier states' files by their
     digest, and the folder digested (the run's root)."""
 
-    __slots__ = ("digest", "earlier", "files", "root")
+    __slots__ = ("digest", "files", "earlier", "root")
 
     def __init__(
         self,

@@ -13,6 +13,7 @@ from typing import Literal, NamedTuple
 
 from pytest_tasktracker.errors import SubTaskReferenceError
 from pytest_tasktracker.paths import slug
+from pytest_tasktracker.slotted import Slotted
 from pytest_tasktracker.tracker.scanner import CheckboxItem, Heading, scan
 
 State = Literal["done", "open", "other"]
@@ -145,10 +146,10 @@ class Step(NamedTuple):
         return tuple(subtask for subtask in self.subtasks if not subtask.done)
 
 
-class Tracker:
+class Tracker(Slotted):
     """A parsed tracker. ``text`` is the decoded file; offsets point into it."""
 
-    __slots__ = ("path", "steps", "subtasks", "text")
+    __slots__ = ("text", "steps", "subtasks", "path")
 
     def __init__(
         self, text: str, steps: tuple[Step, ...], subtasks: tuple[SubTask, ...], path: str
@@ -157,21 +158,6 @@ class Tracker:
         self.steps = steps
         self.subtasks = subtasks
         self.path = path
-
-    def _values(self) -> tuple[str, tuple[Step, ...], tuple[SubTask, ...], str]:
-        return (self.text, self.steps, self.subtasks, self.path)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Tracker) and self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        return (
-            f"Tracker(text={self.text!r}, steps={self.steps!r}, subtasks={self.subtasks!r}, "
-            f"path={self.path!r})"
-        )
 
     def __iter__(self) -> Iterator[SubTask]:
         return iter(self.subtasks)
