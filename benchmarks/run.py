@@ -198,9 +198,8 @@ def instructions(suite: Path, args: Sequence[str]) -> int | None:
         return None
     shutil.copyfile(suite / "TRACKER.orig", suite / "TRACKER.md")
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
-    # Every test must run and pass: a run that collected nothing (exit 5), as one whose
-    # xdist workers did not start under valgrind on a loaded machine once did, counts far
-    # fewer instructions and would make any plugin look cheap or dear.
+    # Every test must run and pass: a run that collected nothing (exit 5) counts far fewer
+    # instructions and would make any plugin look cheap or dear.
     return library_instructions(argv, suite, environment(), ok=(0,))
 
 
