@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import evidence_file
@@ -153,6 +153,21 @@ examples = itertools.count()
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(case=cases())
+# Found here: a step's "Run tests to verify they pass" covers README.rst (a sibling names
+# it), which `--doctest-modules .` cannot collect; the run of "." was taken to cover it.
+@example(
+    case=(
+        Suite(
+            {"tests/test_f0.py": [("test_t1", "pass")], "tests/test_f2.py": [("test_t3", "pass")]},
+            "fail",
+        ),
+        "### Step 1: Work\n"
+        "- [ ] Run pytest on tests/test_f0.py and fix all failures\n"
+        "- [ ] Run tests to verify they pass\n"
+        "- [ ] Check the README's examples <!-- tests: README.rst -->\n",
+        ["--doctest-modules", "."],
+    )
+)
 def test_a_passed_sub_task_passes_plain_pytest_on_its_whole_scope(
     pytester: pytest.Pytester, case: tuple[Suite, str, list[str]]
 ) -> None:

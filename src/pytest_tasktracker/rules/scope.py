@@ -242,7 +242,11 @@ def missing_parts(
         path, node = split_target(target)
         if not path.endswith(".py") and not collected_files.named(path):
             folder = path.rstrip("/")
-            if not reach.covers(folder):
+            if reach.rootdir is not None and (reach.rootdir / folder).is_file():
+                # A file the run could not collect (README.rst without --doctest-glob):
+                # a run of its folder did not run it.
+                missing.append(f"{folder} was not collected")
+            elif not reach.covers(folder):
                 missing.append(f"{folder}/ was not collected in whole")
             continue
         found = collected_files.named(path)
