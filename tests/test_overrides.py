@@ -357,3 +357,54 @@ def test_code_changed_while_the_run_ran_verifies_nothing(pytester: pytest.Pytest
     )
     out = ticked_nothing(pytester, "-p", "no:randomly")
     assert "lib.py changed while the run ran" in out
+
+
+@pytest.mark.parametrize("mode", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_compiled_code_of_the_project_without_its_source_verifies_nothing(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    """A ``.pyc`` beside its conftest, loaded from there (here by ``pytest_plugins``; a
+    ``codeop.pyc`` would shadow the standard library's): no diff shows what it does,
+    and deleted after the run it leaves no trace."""
+    import py_compile
+
+    project(pytester)
+    source = pytester.path / "lenient.py"
+    source.write_text(LENIENT)
+    py_compile.compile(str(source), cfile=str(pytester.path / "tests" / "lenient.pyc"))
+    source.unlink()
+    (pytester.path / "tests" / "conftest.py").write_text('pytest_plugins = ["lenient"]\n')
+    out = ticked_nothing(pytester, "-p", "no:randomly", *mode)
+    assert "the run loaded tests/lenient.pyc, compiled code whose source is not in" in out
+
+
+# Shadows the standard library's codeop (pdb imports it as pytest starts), puts the real
+# one in its place in sys.modules, and makes every failing test pass.
+SHADOW = """\
+import importlib.util, sys, sysconfig
+spec = importlib.util.spec_from_file_location(
+    "codeop", sysconfig.get_paths()["stdlib"] + "/codeop.py"
+)
+real = importlib.util.module_from_spec(spec)
+sys.modules["codeop"] = real
+spec.loader.exec_module(real)
+import _pytest.python
+_pytest.python.Function.runtest = lambda self: None
+"""
+
+
+def test_compiled_code_that_hides_itself_from_sys_modules_verifies_nothing(
+    pytester: pytest.Pytester,
+) -> None:
+    """A sourceless ``codeop.pyc`` in the project's root, on the module path of
+    ``python -m pytest``: loaded before pytest reads a conftest, gone from
+    ``sys.modules`` by the end."""
+    import py_compile
+
+    project(pytester)
+    source = pytester.path / "shadow.py"
+    source.write_text(SHADOW)
+    py_compile.compile(str(source), cfile=str(pytester.path / "codeop.pyc"))
+    source.unlink()
+    out = ticked_nothing(pytester, "-p", "no:randomly")
+    assert "the run could load codeop.pyc, compiled code whose source is not in" in out

@@ -236,6 +236,7 @@ def _reach(config: pytest.Config, run: TrackerRun) -> Reach:
         or foreign_startup(project)
         or outcomes_changed(config, given)
         or run.changed_during
+        or run.sourceless
     )
     filtered = bool(ignores) or run.last_failed or overridden is not None
     if overridden is not None:

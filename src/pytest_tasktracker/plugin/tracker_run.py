@@ -93,6 +93,7 @@ class TrackerRun:
         self.loaded: set[str] = set()  # modules xdist's workers imported (code)
         self.started_ns = time.time_ns()  # when the run began (code_digest)
         self.changed_during: str | None = None  # a file the run ran that changed while it ran
+        self.sourceless: str | None = None  # compiled code of the project it loaded (sourceless)
 
     def test_reports(self) -> list[Any]:
         """The reports of the run's tests that tell something (every call, and each setup
@@ -134,7 +135,9 @@ class TrackerRun:
         if rootdir is not None:
             # code, also where git ignores them: every module the run imported (its
             # conftests among them; xdist's workers send theirs) and the configuration
-            files |= self.loaded | modules_loaded_from(rootdir)
+            loaded = self.loaded | modules_loaded_from(rootdir)
+            self.sourceless = sourceless(loaded, rootdir)
+            files |= loaded
             shown = Path(os.path.relpath(inifile, rootdir)).as_posix() if inifile else "../"
             if not shown.startswith("../"):  # another file's (-c): foreign_config's
                 files.add(shown)
@@ -292,7 +295,9 @@ def modules_loaded_from(rootdir: Path) -> set[str]:
     """The Python files (relative, ``/``-separated) of the modules this process imported
     from under ``rootdir``, not from the running environment under it: code, whatever git
     or their folder's name says of them (a package that shadows a module, hidden by
-    ``.git/info/exclude``, could make a failing test pass and then be removed)."""
+    ``.git/info/exclude``, could make a failing test pass and then be removed). A module
+    loaded from compiled code without its source (``.pyc``) is one of them too: see
+    ``sourceless``."""
     import sys
 
     root = f"{rootdir}{os.sep}"
@@ -303,12 +308,42 @@ def modules_loaded_from(rootdir: Path) -> set[str]:
         if (
             isinstance(path, str)
             and path.startswith(root)
-            and path.endswith(".py")
+            and path.endswith((".py", ".pyc"))
             and not path.startswith(environment)
             and "site-packages" not in path
         ):
             found.add(path[len(root) :].replace(os.sep, "/"))
     return found
+
+
+def sourceless(loaded: set[str], rootdir: Path) -> str | None:
+    """Why the run cannot verify when it loaded a module of the project from compiled
+    code without its source, or could have, or None: a ``codeop.pyc`` beside the tests
+    shadows the standard library's, can make a failing test pass, and no diff shows what
+    it does. Such a module can put the real one in its place in ``sys.modules``, so the
+    folders of the project on ``sys.path`` are looked in too."""
+    import sys
+
+    found = sorted(path for path in loaded if path.endswith(".pyc"))
+    if found:
+        return f"the run loaded {found[0]}, compiled code whose source is not in the project"
+    root = f"{rootdir}{os.sep}"
+    environment = (f"{sys.prefix}{os.sep}", f"{sys.base_prefix}{os.sep}")
+    for entry in dict.fromkeys(sys.path):
+        folder = os.path.abspath(entry or os.curdir)
+        if not f"{folder}{os.sep}".startswith(root) or folder.startswith(environment):
+            continue
+        try:
+            names = sorted(name for name in os.listdir(folder) if name.endswith(".pyc"))
+        except OSError:
+            continue
+        if names:
+            shown = os.path.relpath(os.path.join(folder, names[0]), rootdir).replace(os.sep, "/")
+            return (
+                f"the run could load {shown}, compiled code whose source is not in the "
+                "project, from a folder on its module path"
+            )
+    return None
 
 
 def changed_since(rootdir: Path, files: set[str], started_ns: int) -> str | None:
