@@ -24,6 +24,7 @@ from pytest_tasktracker.rules.evidence import (
     results_parts,
     write_results,
 )
+from pytest_tasktracker.rules.journal import read_once
 from pytest_tasktracker.rules.linking import link
 from pytest_tasktracker.rules.outcomes import judge_subtasks, outcomes_of
 from pytest_tasktracker.runinfo import RunInfo
@@ -165,7 +166,7 @@ def test_a_results_1_file_reads_as_before(tmp_path: Path) -> None:
         "2026-11-28T10:00:00+00:00",
         "abc",
     )
-    assert earlier_entries(path, {"1.1"}) == {"1.1": entry}
+    assert earlier_entries(path, read_once(path), {"1.1"}) == {"1.1": entry}
 
 
 T = "2026-11-28T10:00:00+00:00"
@@ -225,6 +226,32 @@ def test_a_sub_task_this_run_did_not_verify_keeps_its_earlier_evidence(
     assert kept["last_run"]["outcomes"] == {"not-run": 1, "unlinked": 1}
 
 
+def test_the_earlier_file_is_read_once_for_its_digest_and_its_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two reads could be two files (a FIFO serving the journaled bytes, then a forgery):
+    the entries kept are of the very bytes whose digest the journal vouched for."""
+    from pytest_tasktracker.rules import journal
+
+    tracker = parse("### Step 1: A\n- [ ] Run pytest on tests/test_a.py\n", "T.md")
+    path = tmp_path / "results.json"
+    test = "tests/test_a.py::test_x"
+    verified = judge_subtasks(link(tracker, [test], {}), {test: "passed"}, None)
+    assert write_results(path, tracker, verified, RUN, 0, "T.md") == []
+    reads: list[Path] = []
+    real = journal.read_once
+
+    def counted(where: Path) -> bytes | None:
+        reads.append(where)
+        return real(where)
+
+    monkeypatch.setattr(journal, "read_once", counted)
+    monkeypatch.setattr(journal, "file_digest", None)  # no second look at the file
+    unselected = judge_subtasks(link(tracker, [], {}), {}, None)
+    assert write_results(path, tracker, unselected, RUN, 5, "T.md") == []
+    assert reads == [path]
+
+
 def written(tmp_path: Path, ids: int) -> Path:
     """A results file as write_results() writes it, for sub-tasks 1.1 .. 1.<ids>."""
     tracker = parse("### Step 1: A\n" + "- [ ] Run pytest on tests/test_a.py\n" * ids, "T.md")
@@ -238,16 +265,18 @@ def written(tmp_path: Path, ids: int) -> Path:
 def test_only_the_earlier_entries_a_run_keeps_are_read(tmp_path: Path) -> None:
     path = written(tmp_path, 3)
     everything = {e["id"]: e for e in expand(json.loads(path.read_text()))["subtasks"]}
-    assert earlier_entries(path, {"1.2", "9.9"}) == {"1.2": everything["1.2"]}
-    assert earlier_entries(path, set()) == {}
-    assert earlier_entries(tmp_path / "none.json", {"1.1"}) == {}
+    assert earlier_entries(path, read_once(path), {"1.2", "9.9"}) == {"1.2": everything["1.2"]}
+    assert earlier_entries(path, read_once(path), set()) == {}
+    assert earlier_entries(tmp_path / "none.json", read_once(tmp_path / "none.json"), {"1.1"}) == {}
 
 
 def test_a_results_file_in_another_layout_is_read_whole(tmp_path: Path) -> None:
     path = written(tmp_path, 2)
     data = json.loads(path.read_text())
     path.write_text(json.dumps(data, indent=2))  # as a person might reformat it
-    assert earlier_entries(path, {"1.1", "1.2"}) == {e["id"]: e for e in expand(data)["subtasks"]}
+    assert earlier_entries(path, read_once(path), {"1.1", "1.2"}) == {
+        e["id"]: e for e in expand(data)["subtasks"]
+    }
 
 
 @pytest.mark.parametrize(
@@ -265,7 +294,7 @@ def test_a_damaged_results_file_is_an_error_not_a_guess(
     path = written(tmp_path, 3)
     path.write_text(damage(path.read_text()))
     with pytest.raises(ResultsError):
-        earlier_entries(path, {"1.2"})
+        earlier_entries(path, read_once(path), {"1.2"})
 
 
 @pytest.mark.parametrize("selected", [["a.py::t1", "a.py::t2"], ["a.py::t2"], []])
@@ -289,28 +318,29 @@ def test_a_file_in_the_written_layout_is_read_line_by_line_without_decoding_it_w
         raise AssertionError("decoded whole")
 
     monkeypatch.setattr(evidence, "_parse", whole)
-    monkeypatch.setattr(evidence, "_read", whole)  # nor is it read whole: a line at a time
-    assert earlier_entries(path, {"1.1", "1.3"}) == {i: everything[i] for i in ("1.1", "1.3")}
+    assert earlier_entries(path, read_once(path), {"1.1", "1.3"}) == {
+        i: everything[i] for i in ("1.1", "1.3")
+    }
     # 1.3 names 1.1's tests (same_tests_as): the line named is read back, wanted or not
-    assert earlier_entries(path, {"1.3"}) == {"1.3": everything["1.3"]}
+    assert earlier_entries(path, read_once(path), {"1.3"}) == {"1.3": everything["1.3"]}
     assert everything["1.3"]["tests"] == everything["1.1"]["tests"]
     # A line that is not the layout's own (indented otherwise, a missing comma, a missing
     # end) is not trusted line by line: the file is decoded whole.
     text = path.read_text()
     path.write_text(text.replace('\n    {"id": "1.2"', '\n  {"id": "1.2"', 1))
     with pytest.raises(AssertionError, match="decoded whole"):
-        earlier_entries(path, {"1.1"})
+        earlier_entries(path, read_once(path), {"1.1"})
     path.write_text(text)
     for cut in ("},\n", "]}\n"):
         text = path.read_text()
         path.write_text(text.replace(cut, cut[:-2] + "\n", 1))
         with pytest.raises(AssertionError, match="decoded whole"):
-            earlier_entries(path, {"1.1"})
+            earlier_entries(path, read_once(path), {"1.1"})
         path.write_text(text)
     for changed in (text + "]}\n", text.removesuffix("\n")):  # after the end, no end
         path.write_text(changed)
         with pytest.raises(AssertionError, match="decoded whole"):
-            earlier_entries(path, {"1.1"})
+            earlier_entries(path, read_once(path), {"1.1"})
 
 
 def test_evidence_is_read_entry_by_entry_and_a_bad_entry_is_left_out(tmp_path: Path) -> None:
@@ -384,7 +414,7 @@ def test_what_is_written_reads_back_entry_by_entry(
         assert sorted((t["nodeid"], t["outcome"]) for t in entry["tests"]) == rows
         assert (entry["outcome"], entry["scope"]) == (result.outcome, len(result.tests))
     wanted = set(data.draw(st.sets(st.sampled_from(sorted(read)))))
-    assert earlier_entries(path, wanted) == {i: read[i] for i in wanted}
+    assert earlier_entries(path, read_once(path), wanted) == {i: read[i] for i in wanted}
 
 
 @pytest.mark.parametrize(
@@ -438,3 +468,21 @@ def test_a_run_as_json_is_a_copy() -> None:
     }
     data["argv"].append("-x")
     assert RUN.argv == ["-q"]
+
+
+def test_evidence_files_that_are_not_regular_files_are_not_read(tmp_path: Path) -> None:
+    """results.json, checks.json and a shard as a FIFO: refused at once, never read
+    twice (see journal.read_once)."""
+    import os
+
+    from pytest_tasktracker.rules.checks import read_checks_vouched
+    from pytest_tasktracker.rules.combine import ShardError, read_shard
+    from pytest_tasktracker.rules.evidence import read_evidence
+
+    os.mkfifo(tmp_path / "results.json")
+    os.mkfifo(tmp_path / "checks.json")
+    with pytest.raises(ResultsError, match="is not a regular file"):
+        read_evidence(tmp_path / "results.json")
+    assert read_checks_vouched(tmp_path) == ({}, None)
+    with pytest.raises(ShardError, match="is not a regular file"):
+        read_shard(tmp_path / "results.json", "shard/results.json")

@@ -179,3 +179,21 @@ def test_the_file_digest_is_the_sha256_of_its_bytes(tmp_path: Path) -> None:
     assert journal.file_digest(path) is None
     path.write_bytes(b"x" * (3 << 20))
     assert journal.file_digest(path) == journal.sha256(b"x" * (3 << 20))
+
+
+def test_a_state_file_is_read_once_and_only_when_it_is_a_regular_file(tmp_path: Path) -> None:
+    """Its digest and its contents come from one read: a FIFO could serve the journaled
+    bytes to one read and a forgery to the next (and would block a reader); a link is
+    not the tool's file."""
+    path = tmp_path / "results.json"
+    assert journal.read_once(path) is None
+    path.write_bytes(b"{}\n")
+    assert journal.read_once(path) == b"{}\n"
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)  # no writer: opening it to read would block
+    with pytest.raises(OSError, match="is not a regular file"):
+        journal.read_once(fifo)
+    link = tmp_path / "link.json"
+    link.symlink_to(path)
+    with pytest.raises(OSError, match="symbolic link"):  # ELOOP: O_NOFOLLOW
+        journal.read_once(link)

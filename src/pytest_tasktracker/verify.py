@@ -36,7 +36,7 @@ from pytest_tasktracker.rules.checks import (
     checks_text,
     command_problem,
     named_checks,
-    read_checks,
+    read_checks_vouched,
 )
 from pytest_tasktracker.rules.journal import tracker_key
 from pytest_tasktracker.runinfo import new_id, now
@@ -286,8 +286,9 @@ def _record(settings: Settings, targets: Sequence[SubTask], name: str, result: C
     with locked(state):
         recorded = journal.read(state)
         path = state / FILE
-        checks = read_checks(state) or {}
-        if recorded.untrusted(journal.CHECKS, journal.file_digest(path)):
+        found, digest = read_checks_vouched(state)  # one read: see journal.read_once
+        checks = found or {}
+        if recorded.untrusted(journal.CHECKS, digest):
             checks = {}  # what no recorded verify wrote is not carried on
         for subtask in targets:
             checks.setdefault(subtask.id, {})[name] = result

@@ -35,8 +35,8 @@ def combine(settings: Settings, paths: list[str], out: TextIO) -> int:
         raise ShardError(" ".join(paths), "no results.json found there")
     shards = []
     for file in files:
-        shard = read_shard(file, relative(file))
-        why = journal.read(file.parent).untrusted(file.name, journal.file_digest(file))
+        shard, digest = read_shard(file, relative(file))  # one read: see journal.read_once
+        why = journal.read(file.parent).untrusted(file.name, digest)
         if why:
             distrust(shard, why)
             out.write(f"warning: {shard.name}: {why}; its entries are not trusted\n")

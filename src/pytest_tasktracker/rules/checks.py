@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tasktracker.rules.freshness import same_state
+from pytest_tasktracker.rules.journal import read_once, sha256
 from pytest_tasktracker.slotted import Slotted
 from pytest_tasktracker.tracker.model import SubTask
 
@@ -147,11 +148,27 @@ def command_problem(name: str, command: str, declared: Mapping[str, str]) -> str
 def read_checks(state: Path) -> dict[str, dict[str, CheckResult]] | None:
     """The recorded checks by sub-task id and check name; None when none were ever
     recorded. Entries that are not what they should be (a hand edit) are left out."""
+    return read_checks_vouched(state)[0]
+
+
+def read_checks_vouched(
+    state: Path,
+) -> tuple[dict[str, dict[str, CheckResult]] | None, str | None]:
+    """``read_checks``, and the SHA-256 of the very bytes read, for the run journal to
+    vouch for (None when there is no file)."""
     try:
-        data = json.loads((state / FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
+        raw = read_once(state / FILE)
+    except OSError:
+        return {}, None
+    if raw is None:
+        return None, None
+    return _checks_of(raw), sha256(raw)
+
+
+def _checks_of(raw: bytes) -> dict[str, dict[str, CheckResult]]:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
         return {}
     by_id = data.get("checks") if isinstance(data, dict) else None
     found: dict[str, dict[str, CheckResult]] = {}

@@ -17,6 +17,7 @@ from typing import Any
 
 from pytest_tasktracker.errors import TrackerReadError
 from pytest_tasktracker.rules.evidence import Lines, expand
+from pytest_tasktracker.rules.journal import read_once, sha256
 
 UNRUN = frozenset({"not-run", "deselected"})
 _RANK = {"failed": 5, "error": 4, "passed": 3, "xpassed": 3, "xfailed": 3, "skipped": 2}
@@ -58,15 +59,20 @@ def distrust(shard: Shard, why: str) -> None:
             entry["untrusted"] = f"{why} (shard {shard.name})"
 
 
-def read_shard(path: Path, shown: str) -> Shard:
+def read_shard(path: Path, shown: str) -> tuple[Shard, str]:
+    """The shard at ``path`` and the SHA-256 of the very bytes read (see
+    ``journal.read_once``), for its journal to vouch for."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        raw = read_once(path)
+        if raw is None:
+            raise FileNotFoundError(f"{path} is not there")
+        data = json.loads(raw.decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as error:
         raise ShardError(shown, f"cannot be read as results.json ({error})") from None
     if not isinstance(data, dict) or not isinstance(data.get("subtasks"), list):
         raise ShardError(shown, "is not a results.json (no 'subtasks' list)")
 
-    return Shard(shown, expand(data))
+    return Shard(shown, expand(data)), sha256(raw)
 
 
 def check_alike(shards: Sequence[Shard]) -> None:

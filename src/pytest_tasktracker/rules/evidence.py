@@ -14,6 +14,7 @@ naming one file) names that line's sub-task instead. Readers get every entry exp
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -169,11 +170,9 @@ def read_results(path: Path) -> dict[str, Any] | None:
 
 def _read(path: Path) -> bytes | None:
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
+        return journal.read_once(path)
     except OSError as error:
-        raise ResultsError(path, f"cannot be read: {error.strerror}") from None
+        raise ResultsError(path, f"cannot be read: {error.strerror or error}") from None
 
 
 def _parse(path: Path, raw: bytes) -> dict[str, Any]:
@@ -235,24 +234,24 @@ _ENTRY = '    {"id": "'  # how results_parts() starts each sub-task's line
 _DECODER = json.JSONDecoder()
 
 
-def earlier_entries(path: Path, wanted: Collection[str]) -> dict[str, dict[str, Any]]:
-    """The earlier file's entries for the ``wanted`` ids, expanded; {} when there is no
-    file.
+def earlier_entries(
+    path: Path, raw: bytes | None, wanted: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    """The entries for the ``wanted`` ids, expanded, of the earlier file ``path`` as
+    read (``raw``: the very bytes the journal's digest was taken of); {} when there is
+    no file.
 
-    A file results_parts() wrote has one entry a line: it is read a line at a time, and
-    only the lines of wanted ids (and of the entries whose tests they name) are decoded
-    (a run needs the earlier entries only of sub-tasks it did not verify, and a file of
-    100,000 entries is never in memory whole). A file in any other layout is decoded
-    whole. Raises ResultsError when the file is not a results file.
+    A file results_parts() wrote has one entry a line: only the lines of wanted ids (and
+    of the entries whose tests they name) are decoded (a run needs the earlier entries
+    only of sub-tasks it did not verify). A file in any other layout is decoded whole.
+    Raises ResultsError when the file is not a results file.
     """
-    try:
-        with path.open("rb") as file:
-            return _wanted_lines(file, wanted)
-    except (ValueError, RecursionError, OSError):
-        pass  # another layout, or damaged: decode it whole; or missing, unreadable: _read
-    raw = _read(path)
     if raw is None:
         return {}
+    try:
+        return _wanted_lines(io.BytesIO(raw), wanted)
+    except (ValueError, RecursionError):
+        pass  # another layout, or damaged: decode it whole
     subtasks = _parse(path, raw)["subtasks"]
     return {str(e["id"]): e for e in subtasks if isinstance(e, dict) and str(e.get("id")) in wanted}
 
@@ -587,10 +586,12 @@ def write_results(
     state.mkdir(parents=True, exist_ok=True)
     with locked(state):
         recorded = journal.read(state)
-        untrusted = recorded.untrusted(path.name, journal.file_digest(path))
         wanted = {r.link.subtask.id for r in results if r.outcome in KEEPS_EARLIER}
+        untrusted = None
         try:
-            old = earlier_entries(path, wanted)
+            raw = _read(path)  # once: the digest the journal vouches for is of these bytes
+            untrusted = recorded.untrusted(path.name, journal.sha256(raw) if raw else None)
+            old = earlier_entries(path, raw, wanted)
         except ResultsError as error:
             aside = set_aside(path)
             warnings.append(f"{error}; moved it to {aside.name} and started a new one")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,6 +105,23 @@ def tracker_key(settings: Settings) -> str:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def read_once(path: Path) -> bytes | None:
+    """The bytes of the state file at ``path``, in one read, for its digest and its
+    contents to come from the same bytes; None when there is none. A file read twice
+    could be two files (a FIFO that serves the journaled bytes to the digest and a
+    forgery to the reader). Only a regular file is read: a FIFO would block, and a link
+    is not the tool's; OSError for anything else."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        handle = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(handle, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return file.read()
 
 
 def file_digest(path: Path) -> str | None:
