@@ -475,7 +475,7 @@ def test_evidence_files_that_are_not_regular_files_are_not_read(tmp_path: Path) 
     twice (see journal.read_once)."""
     import os
 
-    from pytest_tasktracker.rules.checks import read_checks_vouched
+    from pytest_tasktracker.rules.checks import read_checks
     from pytest_tasktracker.rules.combine import ShardError, read_shard
     from pytest_tasktracker.rules.evidence import read_evidence
 
@@ -483,6 +483,6 @@ def test_evidence_files_that_are_not_regular_files_are_not_read(tmp_path: Path) 
     os.mkfifo(tmp_path / "checks.json")
     with pytest.raises(ResultsError, match="is not a regular file"):
         read_evidence(tmp_path / "results.json")
-    assert read_checks_vouched(tmp_path) == ({}, None)
+    assert read_checks(tmp_path) == ({}, None)
     with pytest.raises(ShardError, match="is not a regular file"):
         read_shard(tmp_path / "results.json", "shard/results.json")

@@ -17,7 +17,7 @@ from pathlib import Path
 from pytest_tasktracker.blockers.reports import open_blockers
 from pytest_tasktracker.paths import relative
 from pytest_tasktracker.rules import journal
-from pytest_tasktracker.rules.checks import CheckResult, read_checks_vouched
+from pytest_tasktracker.rules.checks import CheckResult, read_checks
 from pytest_tasktracker.rules.codestate import CodeState, for_judge, manifests
 from pytest_tasktracker.rules.evidence import Evidence, ResultsError, read_evidence
 from pytest_tasktracker.rules.freshness import CodeNow, passed_here, same_state
@@ -142,7 +142,7 @@ def read_record(
         evidence = {key: entry._replace(untrusted=distrust) for key, entry in evidence.items()}
         if other:
             warnings.append(other)
-    checks, checks_digest = read_checks_vouched(settings.state)  # one read: see read_once
+    checks, checks_digest = read_checks(settings.state)  # one read: see read_once
     checks_digest = checks_digest if checks else None
     checks_untrusted = other or recorded.untrusted(journal.CHECKS, checks_digest)
     if checks is None and journal.CHECKS in recorded.last:

@@ -36,7 +36,7 @@ from pytest_tasktracker.rules.checks import (
     checks_text,
     command_problem,
     named_checks,
-    read_checks_vouched,
+    read_checks,
 )
 from pytest_tasktracker.rules.journal import tracker_key
 from pytest_tasktracker.runinfo import new_id, now
@@ -286,7 +286,7 @@ def _record(settings: Settings, targets: Sequence[SubTask], name: str, result: C
     with locked(state):
         recorded = journal.read(state)
         path = state / FILE
-        found, digest = read_checks_vouched(state)  # one read: see journal.read_once
+        found, digest = read_checks(state)  # one read: see journal.read_once
         checks = found or {}
         if recorded.untrusted(journal.CHECKS, digest):
             checks = {}  # what no recorded verify wrote is not carried on

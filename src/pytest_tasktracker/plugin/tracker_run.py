@@ -291,6 +291,14 @@ def _describe(error: BaseException) -> str:
     return str(error)
 
 
+def _prefixes(rootdir: Path) -> tuple[str, tuple[str, ...]]:
+    """The prefix of the project's paths, and those of the running environment's (which
+    may lie under it: a virtualenv in the project)."""
+    import sys
+
+    return f"{rootdir}{os.sep}", (f"{sys.prefix}{os.sep}", f"{sys.base_prefix}{os.sep}")
+
+
 def modules_loaded_from(rootdir: Path) -> set[str]:
     """The Python files (relative, ``/``-separated) of the modules this process imported
     from under ``rootdir``, not from the running environment under it: code, whatever git
@@ -300,8 +308,7 @@ def modules_loaded_from(rootdir: Path) -> set[str]:
     ``sourceless``."""
     import sys
 
-    root = f"{rootdir}{os.sep}"
-    environment = tuple({f"{sys.prefix}{os.sep}", f"{sys.base_prefix}{os.sep}"})
+    root, environment = _prefixes(rootdir)
     found: set[str] = set()
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
@@ -327,8 +334,7 @@ def sourceless(loaded: set[str], rootdir: Path) -> str | None:
     found = sorted(path for path in loaded if path.endswith(".pyc"))
     if found:
         return f"the run loaded {found[0]}, compiled code whose source is not in the project"
-    root = f"{rootdir}{os.sep}"
-    environment = (f"{sys.prefix}{os.sep}", f"{sys.base_prefix}{os.sep}")
+    root, environment = _prefixes(rootdir)
     for entry in dict.fromkeys(sys.path):
         folder = os.path.abspath(entry or os.curdir)
         if not f"{folder}{os.sep}".startswith(root) or folder.startswith(environment):

@@ -145,17 +145,11 @@ def command_problem(name: str, command: str, declared: Mapping[str, str]) -> str
     return f"`{command}` is not {name}"
 
 
-def read_checks(state: Path) -> dict[str, dict[str, CheckResult]] | None:
-    """The recorded checks by sub-task id and check name; None when none were ever
-    recorded. Entries that are not what they should be (a hand edit) are left out."""
-    return read_checks_vouched(state)[0]
-
-
-def read_checks_vouched(
-    state: Path,
-) -> tuple[dict[str, dict[str, CheckResult]] | None, str | None]:
-    """``read_checks``, and the SHA-256 of the very bytes read, for the run journal to
-    vouch for (None when there is no file)."""
+def read_checks(state: Path) -> tuple[dict[str, dict[str, CheckResult]] | None, str | None]:
+    """The recorded checks by sub-task id and check name (None when none were ever
+    recorded; entries that are not what they should be, a hand edit, are left out), and
+    the SHA-256 of the very bytes read, for the run journal to vouch for (None when there
+    is no file), as ``read_evidence``."""
     try:
         raw = read_once(state / FILE)
     except OSError:

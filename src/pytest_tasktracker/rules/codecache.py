@@ -152,7 +152,9 @@ class Listing(Slotted):
     def __init__(self, digest: str, files: Mapping[str, str], also: tuple[str, ...]) -> None:
         self.digest = digest  # of ``files``
         self.files = files  # path relative to the root -> hash
-        self.also = also  # the files of ``also`` hashed here: not code by their name, or
+        # the files of ``also`` hashed here: not code by their name, or modules and
+        # configuration a run loaded, which git may ignore
+        self.also = also
 
 
 def code_files(
