@@ -3,8 +3,10 @@ so that deleting any phrase from a pattern turns a row red."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from pytest_tasktracker.rules.intent import Intent, read_intent, unverified_claim
@@ -227,6 +229,12 @@ WORDS = st.sampled_from(
         *("pass", "passes", "GREEN", "fail", "FAILS", "failing", "Red", "red-phase", "(red)"),
         *("they", "it", "them", "to", "verify", ".", ";", ":", "mypy", "lint", "review"),
         *("<!--", "tests:", "a.py", "-->", "x", "y"),
+        # the words the filters of other checks and of claims look for, and near misses
+        *("pylint", "flake8", "Type-Check", "typechecking", "manually", "formatting"),
+        *("browser", "pyright", "BLOCKED", "blocked", "Verified", "via", "by", "code"),
+        *("deferred", "CI", "could", "not", "n't", "cannot", "can't", "unable", "never"),
+        *("been", "should", "when", "skipped", "failures", "failed", "_fail", "fail_"),
+        *("fails2", "prefail", "unred", "(Red)", "linter", "check"),
     ]
 )
 
@@ -238,6 +246,26 @@ def test_the_word_filters_never_hide_a_match(text: str) -> None:
 
     subtask = parse(f"- [ ] Do {text}\n").subtasks[0]
     found = read_intent(subtask)
-    patterns = (rules._RUN_TESTS, rules._WHOLE_SUITE, rules._RED_PHASE)
-    searched = tuple(pattern.search(subtask.text) is not None for pattern in patterns)
-    assert (found.runs_tests, found.whole_suite, found.red_phase) == searched
+    text = subtask.text
+    lower = text.lower()  # the words are ASCII: a filter reads them in lower case
+    patterns = (rules._RUN_TESTS, rules._WHOLE_SUITE, rules._OTHER_CHECKS)
+    searched = tuple(pattern().search(text) is not None for pattern in patterns)
+    assert tuple(rules._says(pattern, text, lower) for pattern in patterns) == searched
+    assert rules._red_phase(text, lower) == rules._red_phase(text, None)  # None: no filter
+    assert (found.whole_suite, found.other_checks) == searched[1:]
+    claim = rules._CLAIM().search(subtask.full_text)
+    assert unverified_claim(subtask) == (claim.group(0) if claim else None)
+
+
+@given(st.text(alphabet="failngsred_-(). \tRFILC", max_size=40))
+@example("fail_")
+@example("2fails")
+@example("they failing.")
+def test_the_whole_word_filter_agrees_with_the_pattern(text: str) -> None:
+    """The red phase's filter looks for "fail", "fails" or "failing" as a word, as the
+    pattern's ``\\b`` does: letters, digits and "_" join a word; anything else ends it."""
+    from pytest_tasktracker.rules import intent as rules
+
+    words = ("fail", "fails", "failing")
+    as_word = re.search(r"\b(?:fail|fails|failing)\b", text, re.IGNORECASE) is not None
+    assert rules._has_word(text.lower(), words) == as_word

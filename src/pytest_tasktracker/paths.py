@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
-_SLUG = re.compile(r"[^a-z0-9]+")
+from pytest_tasktracker.lazyre import Lazy
+
+_SLUG = Lazy(r"[^a-z0-9]+")
+# ASCII text: every character but a-z and 0-9 as a blank, then the words joined by "-"
+_SLUG_BLANKS = {code: " " for code in range(128) if not chr(code).isalnum()}
 
 
 def slug(text: str, limit: int | None = None) -> str:
     """``text`` as a piece of a file name or an id: lower case, runs of anything but
     letters and digits as one ``-``, at most ``limit`` characters; "" when nothing is left.
     The one slug rule: section ids and blocker file names both use it."""
-    found = _SLUG.sub("-", text.lower()).strip("-")
+    lower = text.lower()
+    if lower.isascii():
+        found = "-".join(lower.translate(_SLUG_BLANKS).split())
+    else:
+        found = _SLUG().sub("-", lower).strip("-")
     return found if limit is None else found[:limit].rstrip("-")
 
 

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_tasktracker.lazyre import Lazy
 from pytest_tasktracker.rules.freshness import same_state
 from pytest_tasktracker.rules.journal import read_once, sha256
 from pytest_tasktracker.slotted import Slotted
@@ -39,7 +40,7 @@ KNOWN = {
     "pyright": r"pyright",
     "bandit": r"bandit",
 }
-_NAMED = re.compile(r"\b(" + "|".join(KNOWN.values()) + r")\b", re.IGNORECASE)
+_NAMED = Lazy(r"\b(" + "|".join(KNOWN.values()) + r")\b", re.IGNORECASE)
 _PYTHON = r"^python(?:\d+(?:\.\d+)?)?(?:\.exe)?$"  # compiled on first use (verify's)
 
 
@@ -90,7 +91,7 @@ class CheckResult(Slotted):
 def named_checks(subtask: SubTask, declared: Mapping[str, str] | None = None) -> list[str]:
     """The checks a sub-task's words name, in order ("pylint, pytest, mypy"): the known
     ones, and those the project declares (by their name, as a word)."""
-    found = [match.lower() for match in _NAMED.findall(subtask.text)]
+    found = [match.lower() for match in _NAMED().findall(subtask.text)]
     if declared:
         extra = [name for name in declared if name.lower() not in KNOWN]
         if extra:

@@ -29,6 +29,7 @@ from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
+from pytest_tasktracker.lazyre import Lazy
 from pytest_tasktracker.rules import codeprint
 from pytest_tasktracker.rules.codeprint import SETTLED_NS
 from pytest_tasktracker.slotted import Slotted
@@ -36,7 +37,14 @@ from pytest_tasktracker.slotted import Slotted
 _SUFFIXES = frozenset(
     {"pyc", "pyo", "log", "md", "rst", "adoc", *(f"sw{c}" for c in "abcdefghijklmnop")}
 )
-_NAMED = re.compile(r"\.coverage(?:\..*)?|\.DS_Store|#.*#|\.#.*", re.DOTALL)
+_NAMED = Lazy(r"\.coverage(?:\..*)?|\.DS_Store|#.*#|\.#.*", re.DOTALL)
+
+
+def _named(name: str) -> bool:
+    """Whether ``name`` (starting with "." or "#") is a tool's file by its name."""
+    return _NAMED().fullmatch(name) is not None
+
+
 STATE_MARKS = ("code.json", "code/run.json")  # beside results.json: another state folder
 
 Identity = tuple[int, int, int, int, int]  # mode, size, modified, changed (ns), inode
@@ -52,7 +60,7 @@ def settled(since: Identity) -> bool:
 
 
 def _name_is_code(name: str) -> bool:
-    if name[-1:] == "~" or (name[:1] in (".", "#") and _NAMED.fullmatch(name)):
+    if name[-1:] == "~" or (name[:1] in (".", "#") and _named(name)):
         return False
     _, dot, suffix = name.rpartition(".")
     return not (dot and suffix in _SUFFIXES)
@@ -78,7 +86,7 @@ class Rules:
         """The (path, value) pairs of ``found`` whose path is code by its name."""
         judged = self.folders
         kept: dict[str, _Value] = {}
-        named = _NAMED.fullmatch
+        named = _named
         for path, value in found:
             folder, _, name = path.rpartition("/")
             fine = judged.get(folder)

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
+from pytest_tasktracker.lazyre import Lazy
 from pytest_tasktracker.rules import codeprint, environment
 from pytest_tasktracker.rules.codecache import code_files, digest_of
 from pytest_tasktracker.settings import Settings
@@ -37,7 +37,7 @@ from pytest_tasktracker.tracker.fileio import write_locked
 FOLDER = "code"  # in the state folder
 RECORD = "run.json"
 KEPT_STATES = 8
-_DIGEST = re.compile(r"[0-9a-f]{16}(?:-[0-9a-f]{8})?")
+_DIGEST = Lazy(r"[0-9a-f]{16}(?:-[0-9a-f]{8})?")
 
 
 class CodeState(Slotted):
@@ -263,7 +263,7 @@ def _manifest_files(folder: Path) -> list[Path]:
         names = os.listdir(folder)
     except OSError:
         return []
-    return [folder / name for name in names if _DIGEST.fullmatch(name.removesuffix(".json"))]
+    return [folder / name for name in names if _DIGEST().fullmatch(name.removesuffix(".json"))]
 
 
 def _modified(path: Path) -> int:
@@ -281,7 +281,7 @@ class Manifests(Mapping[str, Mapping[str, str]]):
         self.folder = state_folder / FOLDER
 
     def __getitem__(self, digest: str) -> Mapping[str, str]:
-        if not _DIGEST.fullmatch(digest):
+        if not _DIGEST().fullmatch(digest):
             raise KeyError(digest)
         try:
             data = json.loads((self.folder / f"{digest}.json").read_bytes())

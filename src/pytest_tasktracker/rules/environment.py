@@ -22,13 +22,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pytest_tasktracker.lazyre import Lazy
 from pytest_tasktracker.rules import codeprint
 from pytest_tasktracker.slotted import Slotted
 
 PYTHON = "/python"
 INSTALLED = "/installed/"
 _SITES = ("site-packages", "dist-packages")
-_VERSION = re.compile(rb"^Version:[ \t]*(\S+)", re.M)
+_VERSION = Lazy(rb"^Version:[ \t]*(\S+)", re.M)
 
 
 class Where(Slotted):
@@ -156,7 +157,7 @@ def _metadata_version(path: str) -> str:
                 head = file.read(4096)
         except OSError:
             continue
-        found = _VERSION.search(head)
+        found = _VERSION().search(head)
         if found:
             return found[1].decode("utf-8", "replace")
     return "unknown"

@@ -6,78 +6,63 @@ and documented (docs/linking.md); each is a small regular expression with tests.
 
 from __future__ import annotations
 
-import functools
 import re
 
+from pytest_tasktracker.lazyre import Lazy
 from pytest_tasktracker.slotted import Slotted
 from pytest_tasktracker.tracker.model import SubTask
 
 # A test file or node id: test_x.py, x_test.py, tests/a/test_b.py::TestC::test_d[1]
-_TEST_FILE = re.compile(
+_TEST_FILE = Lazy(
     r"(?<![\w/\\.-])((?:[\w.-]+[/\\])*(?:test_[\w-]*|[\w-]+_test)\.py)"
     r"((?:::[\w\[\]\-.,=\\]+)*)",
 )
-_RUN_TESTS = re.compile(
+_RUN_TESTS = Lazy(
     r"\b(?:run|re-?run|execute|rerun)\b[^.;:]{0,120}?\b(?:tests?|pytest|test[- ]suite|specs?)\b"
     r"|\b(?:tests?|test[- ]suite)\b[^.;]{0,120}?\b(?:pass|passes|passing|green)\b"
     r"|\bpytest\b",
     re.IGNORECASE,
 )
-_WHOLE_SUITE = re.compile(
+_WHOLE_SUITE = Lazy(
     r"\b(?:full|entire|whole|complete)\s+(?:test[- ]suite|tests?|pytest\s+suite)\b"
     r"|\b(?:all|every)\s+(?:the\s+)?tests\b",
     re.IGNORECASE,
 )
-_RED_PHASE = re.compile(
+_RED_PHASE = Lazy(
     r"\b(?:tests?|they|it|them)\b[^.;]{0,120}?\b(?:fail|fails|failing)\b(?!\s+(?:to\s+)?(?:pass))"
     r"|\bred[- ]phase\b|\(red\)",
     re.IGNORECASE,
 )
-_OTHER_CHECKS = re.compile(
+_OTHER_CHECKS = Lazy(
     r"\b(?:pylint|mypy|ruff|flake8|black|isort|pyright|pyre|bandit|eslint|tsc|lint|linting"
     r"|linter|type[- ]?check(?:s|ing)?|manual(?:ly)?|review|browser|format(?:ting)?)\b",
     re.IGNORECASE,
 )
 
 
-# The patterns below are compiled on first use: most sub-tasks' words never need them.
-
-
-@functools.cache
-def _explicit() -> re.Pattern[str]:
-    """``<!-- tests: tests/test_cache.py, tests/test_x.py::test_y -->``"""
-    return re.compile(r"<!--\s*tests?\s*:\s*([^>]{0,4000}?)\s*-->", re.IGNORECASE)
-
-
-@functools.cache
-def _not_red() -> re.Pattern[str]:
-    """Words before or in a "tests fail" that make it the opposite of a red phase: "make
-    sure no test fails", "they do not fail", "none of them fail", "fix the code if they
-    fail"."""
-    return re.compile(
-        r"\b(?:no|not|none|never|nothing|nobody|neither|nor|without|unless|zero)\b|n't\b"
-        r"|\bif\s+(?:any\s+(?:of\s+)?)?(?:the\s+)?(?:tests?|they|it|them)\b",
-        re.IGNORECASE,
-    )
-
-
-@functools.cache
-def _claim() -> re.Pattern[str]:
-    """The words of a tick that admit nothing was verified. Compiled on first use: only
-    the gate and the checks read claims, not a test run."""
-    return re.compile(
-        r"\bBLOCKED\b"
-        r"|\bverified\s+(?:via|by|through|with)\s+(?:code\s+)?(?:review|reading|inspection)\b"
-        r"|\b(?:via|by)\s+code\s+review\b"
-        r"|\bdeferred\s+to\s+CI\b"
-        r"|\bcould\s*(?:not|n't)\s+(?:be\s+)?(?:run|execute|executed|collect|verify|verified|tested)\b"
-        r"|\bcan(?:not|'t)\s+(?:be\s+)?(?:run|execute|executed|verify|verified)\b"
-        r"|\bunable\s+to\s+(?:run|execute|verify)\b"
-        r"|\b(?:not|never)\s+(?:been\s+)?(?:run|executed|verified|tested)\b"
-        r"|\bshould\s+pass\s+when\b"
-        r"|\bskipped\s+(?:the\s+)?tests?\b",
-        re.IGNORECASE,
-    )
+# ``<!-- tests: tests/test_cache.py, tests/test_x.py::test_y -->``
+_EXPLICIT = Lazy(r"<!--\s*tests?\s*:\s*([^>]{0,4000}?)\s*-->", re.IGNORECASE)
+# Words before or in a "tests fail" that make it the opposite of a red phase: "make sure
+# no test fails", "they do not fail", "none of them fail", "fix the code if they fail".
+_NOT_RED = Lazy(
+    r"\b(?:no|not|none|never|nothing|nobody|neither|nor|without|unless|zero)\b|n't\b"
+    r"|\bif\s+(?:any\s+(?:of\s+)?)?(?:the\s+)?(?:tests?|they|it|them)\b",
+    re.IGNORECASE,
+)
+# The words of a tick that admit nothing was verified.
+_CLAIM = Lazy(
+    r"\bBLOCKED\b"
+    r"|\bverified\s+(?:via|by|through|with)\s+(?:code\s+)?(?:review|reading|inspection)\b"
+    r"|\b(?:via|by)\s+code\s+review\b"
+    r"|\bdeferred\s+to\s+CI\b"
+    r"|\bcould\s*(?:not|n't)\s+(?:be\s+)?(?:run|execute|executed|collect|verify|verified|tested)\b"
+    r"|\bcan(?:not|'t)\s+(?:be\s+)?(?:run|execute|executed|verify|verified)\b"
+    r"|\bunable\s+to\s+(?:run|execute|verify)\b"
+    r"|\b(?:not|never)\s+(?:been\s+)?(?:run|executed|verified|tested)\b"
+    r"|\bshould\s+pass\s+when\b"
+    r"|\bskipped\s+(?:the\s+)?tests?\b",
+    re.IGNORECASE,
+)
 
 
 class Intent(Slotted):
@@ -113,7 +98,7 @@ def explicit_links(text: str) -> tuple[str, ...]:
     if "<!--" not in text:
         return ()
     targets: list[str] = []
-    for match in _explicit().finditer(text):
+    for match in _EXPLICIT().finditer(text):
         targets.extend(part.strip() for part in re.split(r"[,\s]+", match.group(1)))
     return tuple(target for target in targets if target)
 
@@ -122,7 +107,7 @@ def named_tests(text: str) -> tuple[str, ...]:
     """Test files and node ids named in ``text``, in order, without repeats."""
     if ".py" not in text:
         return ()
-    found = [path.replace("\\", "/") + nodes for path, nodes in _TEST_FILE.findall(text)]
+    found = [path.replace("\\", "/") + nodes for path, nodes in _TEST_FILE().findall(text)]
     return tuple(dict.fromkeys(found))
 
 
@@ -134,13 +119,49 @@ MAX_NOTES = 20000
 
 # Words each pattern needs, for ASCII text (where ignoring case is lower()): a text
 # without them is not searched. Most sub-tasks name no test run at all.
-_NEEDS = {_RUN_TESTS: ("test", "spec"), _WHOLE_SUITE: ("test",)}
+_NEEDS: dict[Lazy[str], tuple[str, ...]] = {
+    _RUN_TESTS: ("test", "spec"),
+    _WHOLE_SUITE: ("test",),
+    # pylint, eslint, lint(ing|er) share "lint"; pyright and pyre "pyr"; type-check "check"
+    _OTHER_CHECKS: (
+        *("lint", "mypy", "ruff", "flake8", "black", "isort", "pyr", "bandit", "tsc"),
+        *("check", "manual", "review", "browser", "format"),
+    ),
+    _CLAIM: (
+        *("blocked", "verified", "review", "deferred", "could", "not", "can't", "unable"),
+        *("never", "should", "skipped"),
+    ),
+}
 
 
-def _says(pattern: re.Pattern[str], text: str, lower: str | None) -> bool:
+def _says(pattern: Lazy[str], text: str, lower: str | None) -> bool:
     if lower is not None and not any(word in lower for word in _NEEDS[pattern]):
         return False
-    return pattern.search(text) is not None
+    return pattern().search(text) is not None
+
+
+def _ascii_lower(text: str) -> str | None:
+    """``text`` in lower case where that is what ``re.IGNORECASE`` compares (ASCII text);
+    None for other text, which is searched whole."""
+    return text.lower() if text.isascii() else None
+
+
+def _has_word(lower: str, words: tuple[str, ...]) -> bool:
+    """Whether one of ``words`` stands alone in ``lower`` (ASCII), as ``\\b...\\b`` finds it."""
+    for word in words:
+        start = lower.find(word)
+        while start >= 0:
+            end = start + len(word)
+            if (start == 0 or not _is_word_char(lower[start - 1])) and (
+                end == len(lower) or not _is_word_char(lower[end])
+            ):
+                return True
+            start = lower.find(word, start + 1)
+    return False
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
 
 
 def _red_phase(text: str, lower: str | None) -> bool | None:
@@ -149,13 +170,13 @@ def _red_phase(text: str, lower: str | None) -> bool | None:
     do ("make sure no test fails", "fix the code if they fail"), which asks for a
     passing run; None when they do not speak of it. A red phase is ticked without
     passing evidence, so a negation near "fail" is read the safe way."""
-    if lower is not None and "fail" not in lower and "red" not in lower:
+    if lower is not None and not (_has_word(lower, ("fail", "fails", "failing")) or "red" in lower):
         return None
     found = None
-    for match in _RED_PHASE.finditer(text):
+    for match in _RED_PHASE().finditer(text):
         if match.group(0).lower().startswith(("red", "(red")):
             return True
-        if not _not_red().search(text, max(0, match.start() - 24), match.end()):
+        if not _NOT_RED().search(text, max(0, match.start() - 24), match.end()):
             return True
         found = False
     return found
@@ -180,7 +201,7 @@ def read_intent(subtask: SubTask) -> Intent:
     text = subtask.text[:MAX_TEXT]
     if not text.isascii():
         text = text.translate(_UNSEEN)
-    lower = text.lower() if text.isascii() else None
+    lower = _ascii_lower(text)
     red_phase = _red_phase(text, lower)
     return Intent(
         explicit=explicit_links(subtask.full_text[:MAX_NOTES]),
@@ -188,11 +209,15 @@ def read_intent(subtask: SubTask) -> Intent:
         runs_tests=_says(_RUN_TESTS, text, lower) or red_phase is False,
         whole_suite=_says(_WHOLE_SUITE, text, lower),
         red_phase=red_phase is True,
-        other_checks=bool(_OTHER_CHECKS.search(text)),
+        other_checks=_says(_OTHER_CHECKS, text, lower),
     )
 
 
 def unverified_claim(subtask: SubTask) -> str | None:
     """The words in a sub-task (or its notes) that admit it was not verified, if any."""
-    match = _claim().search(subtask.full_text[:MAX_NOTES])
+    text = subtask.full_text[:MAX_NOTES]
+    lower = _ascii_lower(text)
+    if lower is not None and not any(word in lower for word in _NEEDS[_CLAIM]):
+        return None
+    match = _CLAIM().search(text)
     return match.group(0) if match else None

@@ -12,6 +12,7 @@ from operator import attrgetter
 from typing import Literal, NamedTuple
 
 from pytest_tasktracker.errors import SubTaskReferenceError
+from pytest_tasktracker.lazyre import Lazy
 from pytest_tasktracker.paths import slug
 from pytest_tasktracker.slotted import Slotted
 from pytest_tasktracker.tracker.scanner import CheckboxItem, Heading, scan
@@ -20,27 +21,42 @@ State = Literal["done", "open", "other"]
 StepKind = Literal["heading", "item", "section"]
 
 _STEP_WORDS = r"(?:step|phase|stage|milestone|part)"
-_HEADING_STEP = re.compile(
+_HEADING_STEP = Lazy(
     rf"^[*_]*{_STEP_WORDS}\s+(\d+(?:\.\d+)*)[*_]*\s*(?:[:.)\-\u2013\u2014]\s*)?(.*)$",
     re.IGNORECASE,
 )
-_NUMBERED_HEADING = re.compile(r"^(\d+(?:\.\d+)+|\d+(?=[.)]))[.)]?\s+(.*)$")
-_ITEM_STEP = re.compile(
+_NUMBERED_HEADING = Lazy(r"^(\d+(?:\.\d+)+|\d+(?=[.)]))[.)]?\s+(.*)$")
+_ITEM_STEP = Lazy(
     rf"^[*_]*{_STEP_WORDS}\s+(\d+(?:\.\d+)*)\s*[:.)\-\u2013\u2014]\s*(.*?)$", re.IGNORECASE
 )
-_PULL_REQUEST = re.compile(r"^pull[ -]request\b", re.IGNORECASE)
-_EXPLICIT_ID = re.compile(r"^(T\d+|\d+(?:\.\d+)+)\.?(?=\s|$)|^(\d+)\.(?=\s|$)")
+_PULL_REQUEST = Lazy(r"^pull[ -]request\b", re.IGNORECASE)
+_EXPLICIT_ID = Lazy(r"^(T\d+|\d+(?:\.\d+)+)\.?(?=\s|$)|^(\d+)\.(?=\s|$)")
 _ID_STARTS = frozenset("T0123456789")
-_TRAILING_LINK = re.compile(r"\s+[-\u2013\u2014]\s+\[[^\]]*\]\([^)]*\)\s*$")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_TITLE_LINK = re.compile(r"\s*(?:[-\u2013\u2014]\s*)?\[[^\]]*\]\(([^)\s]*)\)\s*$")
-_EMPHASIS = re.compile(r"\*\*|__|`")
-_SPACE = re.compile(r"\s+")
+_TRAILING_LINK = Lazy(r"\s+[-\u2013\u2014]\s+\[[^\]]*\]\([^)]*\)\s*$")
+_LINK = Lazy(r"\[([^\]]*)\]\([^)]*\)")
+_TITLE_LINK = Lazy(r"\s*(?:[-\u2013\u2014]\s*)?\[[^\]]*\]\(([^)\s]*)\)\s*$")
+_EMPHASIS = Lazy(r"\*\*|__|`")
+_SPACE = Lazy(r"\s+")
 
 
 def _plain(text: str) -> str:
     """Text as a reader sees it: no emphasis, code ticks or link targets."""
-    return _SPACE.sub(" ", _EMPHASIS.sub("", _LINK.sub(r"\1", text))).strip()
+    if "](" in text:
+        text = _LINK().sub(r"\1", text)
+    if "**" in text or "__" in text or "`" in text:
+        text = _EMPHASIS().sub("", text)
+    return _spaced(text)
+
+
+def _spaced(text: str) -> str:
+    """Each run of white space as one space, and none at the ends: what ``\\s+`` to " "
+    and ``strip()`` make (``str.split`` and ``re``'s ``\\s`` agree on white space)."""
+    return " ".join(text.split())
+
+
+def _without_trailing_link(text: str) -> str:
+    """``text`` without a link at its end after a dash (``Title - [x](y)``)."""
+    return _TRAILING_LINK().sub("", text) if "](" in text else text
 
 
 def _unwrap(text: str) -> str:
@@ -133,12 +149,14 @@ class Step(NamedTuple):
     def plain_title(self) -> str:
         """The title without the link that mcp-coder puts after it
         (``Build the cache [step_1.md](./steps/step_1.md)`` -> ``Build the cache``)."""
-        return _TITLE_LINK.sub("", self.title).strip() or self.title
+        if "](" not in self.title:
+            return self.title.strip() or self.title
+        return _TITLE_LINK().sub("", self.title).strip() or self.title
 
     @property
     def link(self) -> str | None:
         """The target of that link (``./steps/step_1.md``), if the title ends with one."""
-        match = _TITLE_LINK.search(self.title)
+        match = _TITLE_LINK().search(self.title) if "](" in self.title else None
         return match.group(1) if match else None
 
     @property
@@ -191,7 +209,7 @@ class Tracker(Slotted):
             raise SubTaskReferenceError(
                 self.path, f"sub-task id {ref!r} is ambiguous: it is on lines {lines}"
             )
-        prefix = _SPACE.sub(" ", ref).casefold()
+        prefix = _SPACE().sub(" ", ref).casefold()
         if prefix:
             matches = [
                 subtask
@@ -230,7 +248,7 @@ def _clean_text(item: CheckboxItem) -> str:
     if "<!--" in text:
         text = strip_comments(text)
     if "  " in text or "\t" in text or "\n" in text:
-        text = _SPACE.sub(" ", text)
+        return _spaced(text)
     return text.strip()
 
 
@@ -258,10 +276,14 @@ class _StepBuilder:
 
 def _heading_step(heading: Heading) -> tuple[str, str] | None:
     text = heading.text
-    match = _HEADING_STEP.match(text) or _NUMBERED_HEADING.match(text)
+    # _may_name_a_step reads ASCII; re's IGNORECASE also folds U+017F to "s"
+    named = _may_name_a_step(text) or not text.isascii()
+    match = _HEADING_STEP().match(text) if named else None
+    if match is None and text[:1].isdecimal():  # what ``\d`` matches
+        match = _NUMBERED_HEADING().match(text)
     if match:
         return match.group(1), _unwrap(match.group(2)) or text
-    if _PULL_REQUEST.match(text):
+    if text[:1] in ("p", "P") and _PULL_REQUEST().match(text):
         return slugify(text), text
     return None
 
@@ -332,7 +354,7 @@ class _TrackerBuilder:
         body = _clean_text(item)
         if body[:1] in ("=", ":"):
             return  # "- [x] = Task complete": a legend explaining the notation
-        explicit = _EXPLICIT_ID.match(body) if body[:1] in _ID_STARTS else None
+        explicit = _EXPLICIT_ID().match(body) if body[:1] in _ID_STARTS else None
         if not self._step_item(item, body, explicit):
             self._subtask(item, body, explicit)
 
@@ -340,7 +362,7 @@ class _TrackerBuilder:
         """An item that is a step ("- [ ] Step 2: ...", Kiro's "- [ ] 3. Title")."""
         current = self.current
         step_match = (
-            _ITEM_STEP.match(_plain(_TRAILING_LINK.sub("", body)))
+            _ITEM_STEP().match(_plain(_without_trailing_link(body)))
             if _may_name_a_step(body)
             else None
         )
@@ -355,7 +377,7 @@ class _TrackerBuilder:
             step_id, title = explicit.group(2), body[explicit.end() :].strip()
         else:
             return False
-        title = _unwrap(_TRAILING_LINK.sub("", title)) or body
+        title = _unwrap(_without_trailing_link(title)) or body
         if current is None or current.kind != "heading" or current.id != step_id:
             current = self._open(_StepBuilder(step_id, title, item.line + 1, "item", 0))
         current.status, current.status_offset = item.status, item.status_offset

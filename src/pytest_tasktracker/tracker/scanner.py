@@ -12,26 +12,26 @@ Offsets are character offsets into the decoded text; lines are split on ``\\r\\n
 
 from __future__ import annotations
 
-import functools
 import re
 
+from pytest_tasktracker.lazyre import Lazy
 from pytest_tasktracker.slotted import Slotted
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")
+_NEWLINE = Lazy(r"\r\n|\r|\n")
 _BLANKS = (" ", "\t")
 _MAX_HTML_LINE = 4096  # longer lines are never an HTML tag alone on a line
-_FENCE_OPEN = re.compile(r"(`{3,}|~{3,})(.*)$")
-_SETEXT = re.compile(r"(=+|-+)[ \t]*$")
-_THEMATIC = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
-_LIST_MARKER = re.compile(r"([-+*]|(\d{1,9})[.)])(?=[ \t]|$)")
+_FENCE_OPEN = Lazy(r"(`{3,}|~{3,})(.*)$")
+_SETEXT = Lazy(r"(=+|-+)[ \t]*$")
+_THEMATIC = Lazy(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_LIST_MARKER = Lazy(r"([-+*]|(\d{1,9})[.)])(?=[ \t]|$)")
 # The bracket holds nothing, a blank, x/X, or one mark that is not a letter or digit
 # ("[-]", "[~]"): "[P]" or "[1]" is text, not a checkbox.
 _BOX = r"\[([ \txX]|[^\w\s\]]|)\](\*?)(?=[ \t]|$)"
-_CHECKBOX = re.compile(_BOX)
+_CHECKBOX = Lazy(_BOX)
 # A bullet checkbox at column 0, "- [ ] text": the line most trackers are made of.
-_PLAIN_CHECKBOX = re.compile(rf"[-+*] {_BOX}")
-_HTML_1_OPEN = re.compile(r"<(?:script|pre|style|textarea)(?:[\s>]|$)", re.IGNORECASE)
-_HTML_1_CLOSE = re.compile(r"</(?:script|pre|style|textarea)>", re.IGNORECASE)
+_PLAIN_CHECKBOX = Lazy(rf"[-+*] {_BOX}")
+_HTML_1_OPEN = Lazy(r"<(?:script|pre|style|textarea)(?:[\s>]|$)", re.IGNORECASE)
+_HTML_1_CLOSE = Lazy(r"</(?:script|pre|style|textarea)>", re.IGNORECASE)
 _HTML_6_TAGS = (
     "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|"
     "details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|"
@@ -42,26 +42,19 @@ _HTML_6_TAGS = (
 _ATTR = r"""(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^"'=<>`\s]+|'[^']*'|"[^"]*"))?)"""
 
 
-@functools.cache
-def _html_block_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """The patterns for HTML block kinds 6 and 7, compiled on first use: most trackers
-    have no HTML lines, and every pytest run with a tracker pays for compiling them."""
-    kind6 = re.compile(rf"</?(?:{_HTML_6_TAGS})(?:[ \t>]|/>|$)", re.IGNORECASE)
-    kind7 = re.compile(
-        rf"(?:<[A-Za-z][A-Za-z0-9-]*{_ATTR}*\s*/?>|</[A-Za-z][A-Za-z0-9-]*\s*>)[ \t]*$"
-    )
-    return kind6, kind7
+# HTML block kinds 6 and 7: most trackers have no HTML lines.
+_HTML_6 = Lazy(rf"</?(?:{_HTML_6_TAGS})(?:[ \t>]|/>|$)", re.IGNORECASE)
+_HTML_7 = Lazy(rf"(?:<[A-Za-z][A-Za-z0-9-]*{_ATTR}*\s*/?>|</[A-Za-z][A-Za-z0-9-]*\s*>)[ \t]*$")
 
-
-_HTML_4_OPEN = re.compile(r"<![A-Za-z]")
+_HTML_4_OPEN = Lazy(r"<![A-Za-z]")
 
 # End conditions of HTML blocks, by kind; None means "ends at a blank line".
-_HTML_END: dict[int, re.Pattern[str] | None] = {
+_HTML_END: dict[int, Lazy[str] | None] = {
     1: _HTML_1_CLOSE,
-    2: re.compile(r"-->"),
-    3: re.compile(r"\?>"),
-    4: re.compile(r">"),
-    5: re.compile(r"\]\]>"),
+    2: Lazy(r"-->"),
+    3: Lazy(r"\?>"),
+    4: Lazy(r">"),
+    5: Lazy(r"\]\]>"),
     6: None,
     7: None,
 }
@@ -80,7 +73,7 @@ def split_lines(text: str) -> list[tuple[int, str, str]]:
         if last[1]:
             append((last[0], last[1], ""))
         return lines
-    for match in _NEWLINE.finditer(text):
+    for match in _NEWLINE().finditer(text):
         append((start, text[start : match.start()], match.group()))
         start = match.end()
     if start < len(text):
@@ -250,7 +243,7 @@ def _html_start(content: str, in_paragraph: bool) -> int:
     """The CommonMark HTML block kind that ``content`` opens, or 0."""
     if not content.startswith("<"):
         return 0
-    if _HTML_1_OPEN.match(content):
+    if _HTML_1_OPEN().match(content):
         return 1
     if content.startswith("<!--"):
         return 2
@@ -258,12 +251,11 @@ def _html_start(content: str, in_paragraph: bool) -> int:
         return 3
     if content.startswith("<![CDATA["):
         return 5
-    if _HTML_4_OPEN.match(content):
+    if _HTML_4_OPEN().match(content):
         return 4
-    kind6, kind7 = _html_block_patterns()
-    if kind6.match(content):
+    if _HTML_6().match(content):
         return 6
-    if not in_paragraph and len(content) < _MAX_HTML_LINE and kind7.match(content):
+    if not in_paragraph and len(content) < _MAX_HTML_LINE and _HTML_7().match(content):
         return 7
     return 0
 
@@ -324,9 +316,9 @@ class _Line:
         self.thematic = (
             first in _RULE_STARTS
             and stripped.count(first) >= 3
-            and _THEMATIC.match(stripped) is not None
+            and _THEMATIC().match(stripped) is not None
         )
-        self.marker = _LIST_MARKER.match(stripped) if first in _MARKER_STARTS else None
+        self.marker = _LIST_MARKER().match(stripped) if first in _MARKER_STARTS else None
 
 
 class _Scanner:
@@ -466,7 +458,7 @@ class _Scanner:
         first = line.stripped[0]
         if not (self.paragraph_lines and not self.items and rel < 4):
             return False
-        if first not in "=-" or not _SETEXT.match(line.stripped):
+        if first not in "=-" or not _SETEXT().match(line.stripped):
             return False
         lines = self.lines
         text = " ".join(lines[i][1].strip() for i in self.paragraph_lines)
@@ -491,7 +483,7 @@ class _Scanner:
         first = stripped[0]
         container_col = self.items[-1].content_col if self.items else 0
         if first in "`~":
-            fence = _FENCE_OPEN.match(stripped)
+            fence = _FENCE_OPEN().match(stripped)
             if fence and not (fence.group(1)[0] == "`" and "`" in fence.group(2)):
                 char, length = fence.group(1)[0], len(fence.group(1))
                 self.block = _Block(line.quote_depth, container_col, char, length)
@@ -500,7 +492,8 @@ class _Scanner:
         elif first == "<":
             kind = _html_start(stripped, self.paragraph)
             if kind:
-                end = _HTML_END[kind]
+                lazy = _HTML_END[kind]
+                end = lazy() if lazy is not None else None
                 if end is None or not end.search(stripped):
                     self.block = _Block(line.quote_depth, container_col, html_end=end)
                 self._end_paragraph()
@@ -535,7 +528,7 @@ class _Scanner:
             # empty, or the item starts with indented code
             self._open_item(marker_cols + 1, line.quote_depth, None, False)
             return True
-        box = _CHECKBOX.match(rest) if rest[0] == "[" else None
+        box = _CHECKBOX().match(rest) if rest[0] == "[" else None
         checkbox = None
         if box is not None:
             self._end_continuations(line.index)
@@ -580,7 +573,7 @@ class _Scanner:
         if not raw:
             self._blank_line()
             return True
-        box = _PLAIN_CHECKBOX.match(raw) if raw[0] in _BULLETS else None
+        box = _PLAIN_CHECKBOX().match(raw) if raw[0] in _BULLETS else None
         if box is None:
             return False
         self._close_items(0, index)
@@ -616,7 +609,7 @@ def _starts_block(line: _Line, outdented: bool) -> bool:
     if first == "#":
         return _atx(stripped) is not None
     if first in ("`", "~"):
-        fence = _FENCE_OPEN.match(stripped)
+        fence = _FENCE_OPEN().match(stripped)
         return fence is not None and not (fence.group(1)[0] == "`" and "`" in fence.group(2))
     if first == ">":
         return True
