@@ -250,7 +250,8 @@ def test_the_word_filters_never_hide_a_match(text: str) -> None:
     lower = text.lower()  # the words are ASCII: a filter reads them in lower case
     patterns = (rules._RUN_TESTS, rules._WHOLE_SUITE, rules._OTHER_CHECKS)
     searched = tuple(pattern().search(text) is not None for pattern in patterns)
-    assert tuple(rules._says(pattern, text, lower) for pattern in patterns) == searched
+    read = (rules._runs_tests(lower), rules._whole_suite(lower))
+    assert (*read, rules._says(rules._OTHER_CHECKS, text, lower)) == searched
     assert rules._red_phase(text, lower) == rules._red_phase(text, None)  # None: no filter
     assert (found.whole_suite, found.other_checks) == searched[1:]
     claim = rules._CLAIM().search(subtask.full_text)
@@ -264,8 +265,37 @@ def test_the_word_filters_never_hide_a_match(text: str) -> None:
 def test_the_whole_word_filter_agrees_with_the_pattern(text: str) -> None:
     """The red phase's filter looks for "fail", "fails" or "failing" as a word, as the
     pattern's ``\\b`` does: letters, digits and "_" join a word; anything else ends it."""
+    from pytest_tasktracker.rules import words
+
+    found = [m.span() for m in re.finditer(r"\b(?:fail|fails|failing)\b", text, re.IGNORECASE)]
+    assert words.occurrences(text.lower(), ("fail", "fails", "failing")) == found
+    assert words.has_word(text.lower(), ("fail", "fails", "failing")) == bool(found)
+
+
+PIECES = st.sampled_from(
+    [
+        *("run", "re-run", "rerun", "execute", "test", "tests", "pytest", "spec", "specs"),
+        *("suite", "pass", "passing", "green", "full", "entire", "whole", "complete", "all"),
+        *("every", "the", "Tests", "PYTEST", "x" * 60, "xrun", "run_", "test2", "tests_"),
+        *("test-suite", "test suite", "test-", "suite_", "x" * 55),
+    ]
+)
+GAPS = st.sampled_from([" ", "  ", "\t", "\n", "\x1c", "-", "_", ".", ";", ":", ",", "", " . "])
+
+
+@given(st.lists(st.tuples(PIECES, GAPS), max_size=12))
+@example([("run", " "), ("x" * 60, " "), ("x" * 60, ""), ("tests", "")])  # 121 apart
+@example([("run", " "), ("x" * 60, " "), ("x" * 58, " "), ("tests", "")])  # 120 apart
+@example([("all", "\x1c"), ("the", "\t"), ("tests", "")])
+@example([("test-suite", " "), ("x" * 55, " "), ("x" * 60, " "), ("green", "")])  # from "suite"
+@example([("full", " "), ("pytest", "\n"), ("suite", "")])
+def test_the_word_readers_agree_with_their_patterns(parts: list[tuple[str, str]]) -> None:
+    """What a sub-task asks for, read from its ASCII words, is what the patterns find:
+    words and what stands between them (white space, punctuation, word characters,
+    gaps near the 120 characters a phrase may span) drawn at random."""
     from pytest_tasktracker.rules import intent as rules
 
-    words = ("fail", "fails", "failing")
-    as_word = re.search(r"\b(?:fail|fails|failing)\b", text, re.IGNORECASE) is not None
-    assert rules._has_word(text.lower(), words) == as_word
+    text = "".join(piece + gap for piece, gap in parts)
+    lower = text.lower()
+    assert rules._runs_tests(lower) == (rules._RUN_TESTS().search(text) is not None)
+    assert rules._whole_suite(lower) == (rules._WHOLE_SUITE().search(text) is not None)

@@ -719,3 +719,24 @@ def test_every_outcome_is_the_same_with_or_without_the_terminal_reporter(
         "T7": ("failed", ["failed"]),
         "T8": ("passed", ["passed"]),  # the test's own call comes after its subtests
     }
+
+
+def test_the_kept_reports_are_taken_in_the_order_they_were_made(tmp_path: Path) -> None:
+    """From the terminal reporter's lists, by ``stop``; a report another plugin made
+    without a number there sorts as made at 0, as before, instead of failing the run."""
+    from pytest_tasktracker.blockers.facts import Facts
+    from pytest_tasktracker.plugin.tracker_run import TrackerRun
+    from pytest_tasktracker.settings import Settings
+
+    def report(name: str, when: str, outcome: str, stop: object) -> SimpleNamespace:
+        return SimpleNamespace(nodeid=name, when=when, outcome=outcome, stop=stop)
+
+    late, early = report("t.py::a", "call", "failed", 3.0), report("t.py::b", "call", "passed", 2)
+    setup = report("t.py::c", "setup", "passed", 1.0)  # a passing setup tells nothing
+    warning = SimpleNamespace(message="w")  # not a test's report
+    run = TrackerRun(cast(Settings, None), "T.md", Facts([], tmp_path, tmp_path, None))
+    run.kept_by = SimpleNamespace(stats={"failed": [late], "passed": [early], "": [setup]})
+    assert run.test_reports() == [early, late]
+    odd = report("t.py::d", "call", "passed", None)
+    run.kept_by.stats["warnings"] = [warning, odd]
+    assert run.test_reports() == [odd, early, late]

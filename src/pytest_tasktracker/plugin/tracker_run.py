@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,9 @@ _VALUE_OPTIONS = frozenset(
 
 
 _PHASES = frozenset({"setup", "call", "teardown"})
+
+
+_STOP = attrgetter("stop")
 
 
 def _made(report: Any) -> float:
@@ -112,7 +116,10 @@ class TrackerRun:
             if getattr(report, "when", None) in _PHASES
             and (report.when == "call" or report.outcome != "passed")
         ]
-        found.sort(key=_made)
+        try:  # pytest's reports have a number in ``stop``: compared in C, not by _made
+            found.sort(key=_STOP)
+        except (AttributeError, TypeError):
+            found.sort(key=_made)
         return found
 
     @property

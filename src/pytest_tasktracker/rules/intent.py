@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from pytest_tasktracker.lazyre import Lazy
+from pytest_tasktracker.rules import words
 from pytest_tasktracker.slotted import Slotted
 from pytest_tasktracker.tracker.model import SubTask
 
@@ -118,10 +119,8 @@ MAX_NOTES = 20000
 
 
 # Words each pattern needs, for ASCII text (where ignoring case is lower()): a text
-# without them is not searched. Most sub-tasks name no test run at all.
+# without them is not searched. Most sub-tasks name no other check and admit nothing.
 _NEEDS: dict[Lazy[str], tuple[str, ...]] = {
-    _RUN_TESTS: ("test", "spec"),
-    _WHOLE_SUITE: ("test",),
     # pylint, eslint, lint(ing|er) share "lint"; pyright and pyre "pyr"; type-check "check"
     _OTHER_CHECKS: (
         *("lint", "mypy", "ruff", "flake8", "black", "isort", "pyr", "bandit", "tsc"),
@@ -146,22 +145,51 @@ def _ascii_lower(text: str) -> str | None:
     return text.lower() if text.isascii() else None
 
 
-def _has_word(lower: str, words: tuple[str, ...]) -> bool:
-    """Whether one of ``words`` stands alone in ``lower`` (ASCII), as ``\\b...\\b`` finds it."""
-    for word in words:
-        start = lower.find(word)
-        while start >= 0:
-            end = start + len(word)
-            if (start == 0 or not _is_word_char(lower[start - 1])) and (
-                end == len(lower) or not _is_word_char(lower[end])
-            ):
+def _runs_tests(lower: str) -> bool:
+    """``_RUN_TESTS``, read from the words of ASCII text."""
+    if words.has_word(lower, ("pytest",)):
+        return True
+    tests = words.occurrences(lower, ("test", "tests"))  # and "test suite", "test-suite"
+    runs = words.occurrences(lower, ("run", "rerun", "execute"))  # "re-run" ends in "run"
+    if runs:
+        named = tests + words.occurrences(lower, ("spec", "specs"))
+        if words.near(lower, runs, named, ".;:"):
+            return True
+    passes = words.occurrences(lower, ("pass", "passes", "passing", "green"))
+    if not (tests and passes):
+        return False
+    # "test suite" and "test-suite" end later than their "test"
+    suites = [
+        (start, end + len(" suite"))
+        for start, end in tests
+        if lower[end : end + 1] in ("-", " ") and words.word_at(lower, end + 1, ("suite",))
+    ]
+    return words.near(lower, tests + suites, passes, ".;")
+
+
+def _whole_suite(lower: str) -> bool:
+    """``_WHOLE_SUITE``, read from the words of ASCII text."""
+    for _, end in words.occurrences(lower, ("full", "entire", "whole", "complete")):
+        at = words.after_space(lower, end)
+        if at is None:
+            continue
+        if words.word_at(lower, at, ("test", "tests")):  # "test suite", "test-suite"
+            return True
+        if words.word_at(lower, at, ("pytest",)):
+            suite = words.after_space(lower, at + len("pytest"))
+            if suite is not None and words.word_at(lower, suite, ("suite",)):
                 return True
-            start = lower.find(word, start + 1)
+    for _, end in words.occurrences(lower, ("all", "every")):
+        at = words.after_space(lower, end)
+        if at is None:
+            continue
+        if words.word_at(lower, at, ("tests",)):
+            return True
+        if words.word_at(lower, at, ("the",)):
+            tests = words.after_space(lower, at + len("the"))
+            if tests is not None and words.word_at(lower, tests, ("tests",)):
+                return True
     return False
-
-
-def _is_word_char(char: str) -> bool:
-    return char.isalnum() or char == "_"
 
 
 def _red_phase(text: str, lower: str | None) -> bool | None:
@@ -170,7 +198,9 @@ def _red_phase(text: str, lower: str | None) -> bool | None:
     do ("make sure no test fails", "fix the code if they fail"), which asks for a
     passing run; None when they do not speak of it. A red phase is ticked without
     passing evidence, so a negation near "fail" is read the safe way."""
-    if lower is not None and not (_has_word(lower, ("fail", "fails", "failing")) or "red" in lower):
+    if lower is not None and not (
+        words.has_word(lower, ("fail", "fails", "failing")) or "red" in lower
+    ):
         return None
     found = None
     for match in _RED_PHASE().finditer(text):
@@ -206,8 +236,13 @@ def read_intent(subtask: SubTask) -> Intent:
     return Intent(
         explicit=explicit_links(subtask.full_text[:MAX_NOTES]),
         named=named_tests(text),
-        runs_tests=_says(_RUN_TESTS, text, lower) or red_phase is False,
-        whole_suite=_says(_WHOLE_SUITE, text, lower),
+        runs_tests=(
+            _runs_tests(lower) if lower is not None else _RUN_TESTS().search(text) is not None
+        )
+        or red_phase is False,
+        whole_suite=(
+            _whole_suite(lower) if lower is not None else _WHOLE_SUITE().search(text) is not None
+        ),
         red_phase=red_phase is True,
         other_checks=_says(_OTHER_CHECKS, text, lower),
     )
