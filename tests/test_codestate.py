@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from conftest import commit_all, git
 from pytest_tasktracker.rules import codecache, codefiles, codestate, environment
@@ -259,3 +261,13 @@ def codefiles_hash(path: Path) -> str:
 
     data = path.read_bytes()
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+@given(st.text(alphabet="aZ9-_.", max_size=12))
+@example("zope.interface")
+@example("Foo__Bar--baz..x")
+def test_a_distribution_s_name_is_normalized_as_pep_503_says(name: str) -> None:
+    """``re.sub(r"[-_.]+", "-", name).lower()``, without compiling it."""
+    import re
+
+    assert environment._normalized(name) == re.sub(r"[-_.]+", "-", name).lower()

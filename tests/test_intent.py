@@ -265,7 +265,7 @@ def test_the_word_filters_never_hide_a_match(text: str) -> None:
 def test_the_whole_word_filter_agrees_with_the_pattern(text: str) -> None:
     """The red phase's filter looks for "fail", "fails" or "failing" as a word, as the
     pattern's ``\\b`` does: letters, digits and "_" join a word; anything else ends it."""
-    from pytest_tasktracker.rules import words
+    from pytest_tasktracker import words
 
     found = [m.span() for m in re.finditer(r"\b(?:fail|fails|failing)\b", text, re.IGNORECASE)]
     assert words.occurrences(text.lower(), ("fail", "fails", "failing")) == found

@@ -5,6 +5,8 @@ checks and its markers."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from pytest_tasktracker.rules.checks import CheckResult, command_problem, named_checks
 from pytest_tasktracker.rules.evidence import Evidence
@@ -439,3 +441,24 @@ def test_which_answers_the_code_can_change() -> None:
         "a claim": (True, False),
         "a blocker": (False, False),
     }
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *("pytest", "PyTest", "mypy", "mypy_", "pylint", "ruff", "ruffx", "flake8"),
+                *("black", "isort", "pyright", "bandit", "2mypy", " ", ",", "-", "_", ".", "é"),
+            ]
+        ),
+        max_size=12,
+    ).map("".join)
+)
+@example("bandit, ruff_ mypy2 Black")
+def test_the_named_checks_are_what_the_pattern_finds(text: str) -> None:
+    """ASCII words are read as whole words, without the pattern; other text with it."""
+    from pytest_tasktracker.rules import checks
+
+    read = subtask(f"Run {text}")
+    found = [match.lower() for match in checks._NAMED().findall(read.text)]
+    assert named_checks(read) == list(dict.fromkeys(found))

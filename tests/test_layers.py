@@ -27,6 +27,8 @@ LAYERS = [
         "fileid",
         "lightwrite",
         "slotted",
+        "lazyre",
+        "words",
     },
     {"tracker"},
     {"rules"},

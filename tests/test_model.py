@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from conftest import Golden
 from pytest_tasktracker.errors import SubTaskReferenceError
@@ -193,3 +195,39 @@ def test_strip_comments(text: str, plain: str) -> None:
 )
 def test_slugify(title: str, slug: str) -> None:
     assert slugify(title) == slug
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *("Step", "STEP", "phase", "Stage", "milestone", "part", "steps", "**", "_"),
+                *(" ", "\t", "\x1c", "1", "12", "1.2", "1.", ".", ":", ")", "-", "x", "é", "\n"),
+            ]
+        ),
+        max_size=10,
+    ).map("".join)
+)
+@example("**Step 1.2.**: Title")
+@example("Phase 3.x - done")
+def test_a_step_heading_is_read_as_its_pattern_reads_it(text: str) -> None:
+    """The step's number and title, read without the pattern from ASCII text, are the
+    pattern's groups; other text is read by the pattern."""
+    from pytest_tasktracker.tracker import model
+
+    match = model._HEADING_STEP().match(text)
+    expected = (match.group(1), match.group(2)) if match else None
+    assert model._step_heading_parts(text) == expected
+
+
+@given(
+    st.lists(st.sampled_from(["Pull", "pull", "PULL", " ", "-", "Request", "s", "_", "é"])).map(
+        "".join
+    )
+)
+@example("Pull-Request tasks")
+@example("pull requests")
+def test_a_pull_request_heading_is_read_as_its_pattern_reads_it(text: str) -> None:
+    from pytest_tasktracker.tracker import model
+
+    assert model._pull_request(text) == (model._PULL_REQUEST().match(text) is not None)

@@ -25,6 +25,7 @@ from pytest_tasktracker.rules.freshness import same_state
 from pytest_tasktracker.rules.journal import read_once, sha256
 from pytest_tasktracker.slotted import Slotted
 from pytest_tasktracker.tracker.model import SubTask
+from pytest_tasktracker.words import occurrences
 
 SCHEMA = "pytest-tasktracker/checks/1"
 FILE = "checks.json"
@@ -91,7 +92,12 @@ class CheckResult(Slotted):
 def named_checks(subtask: SubTask, declared: Mapping[str, str] | None = None) -> list[str]:
     """The checks a sub-task's words name, in order ("pylint, pytest, mypy"): the known
     ones, and those the project declares (by their name, as a word)."""
-    found = [match.lower() for match in _NAMED().findall(subtask.text)]
+    text = subtask.text
+    if text.isascii():  # read as whole words, without compiling _NAMED
+        lower = text.lower()
+        found = [lower[start:end] for start, end in occurrences(lower, KNOWN.values())]
+    else:
+        found = [match.lower() for match in _NAMED().findall(text)]
     if declared:
         extra = [name for name in declared if name.lower() not in KNOWN]
         if extra:

@@ -147,7 +147,15 @@ def _named(folder: str, name: str) -> tuple[str, str]:
         version = version.partition("-py")[0]
     if not version:  # an egg-info without it: the metadata says
         version = _metadata_version(os.path.join(folder, name))
-    return re.sub(r"[-_.]+", "-", project).lower(), version
+    return _normalized(project), version
+
+
+def _normalized(project: str) -> str:
+    """A project's name as ``re.sub(r"[-_.]+", "-", name).lower()`` makes it (PEP 503)."""
+    name = project.replace("_", "-").replace(".", "-")
+    while "--" in name:
+        name = name.replace("--", "-")
+    return name.lower()
 
 
 def _metadata_version(path: str) -> str:

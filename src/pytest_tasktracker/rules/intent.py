@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
+from pytest_tasktracker import words
 from pytest_tasktracker.lazyre import Lazy
-from pytest_tasktracker.rules import words
 from pytest_tasktracker.slotted import Slotted
 from pytest_tasktracker.tracker.model import SubTask
 

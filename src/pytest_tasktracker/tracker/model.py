@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from operator import attrgetter
 from typing import Literal, NamedTuple
 
+from pytest_tasktracker import words
 from pytest_tasktracker.errors import SubTaskReferenceError
 from pytest_tasktracker.lazyre import Lazy
 from pytest_tasktracker.paths import slug
@@ -256,6 +257,44 @@ _STEP_PREFIXES = ("step", "phas", "stag", "mile", "part")
 _STEP_FIRST = frozenset("*_ SsPpMm")  # how a body naming a step may start: tested first
 
 
+_STEP_WORD_LIST = ("step", "phase", "stage", "milestone", "part")
+
+
+def _step_heading_parts(text: str) -> tuple[str, str] | None:
+    """``_HEADING_STEP``'s groups (the step's number, the title), or None where it does
+    not match: read from ASCII text with ``str`` methods (every part after the number is
+    optional, so the longest number is the one the pattern takes); other text, or text
+    with a line break, is matched by the pattern."""
+    if not text.isascii() or "\n" in text:
+        match = _HEADING_STEP().match(text)
+        return (match.group(1), match.group(2)) if match else None
+    lower = text.lower()
+    at = len(text) - len(text.lstrip("*_"))
+    word = next((word for word in _STEP_WORD_LIST if lower.startswith(word, at)), None)
+    if word is None:
+        return None
+    start = words.after_space(lower, at + len(word))
+    if start is None or not lower[start : start + 1].isdigit():
+        return None
+    end = start
+    while end < len(text) and text[end].isdigit():
+        end += 1
+        if text[end : end + 1] == "." and text[end + 1 : end + 2].isdigit():
+            end += 1
+    title = end + len(text[end:]) - len(text[end:].lstrip("*_"))
+    title = words.after_space(text, title) or title
+    if text[title : title + 1] in (":", ".", ")", "-"):
+        title = words.after_space(text, title + 1) or title + 1
+    return text[start:end], text[title:]
+
+
+def _pull_request(text: str) -> bool:
+    """Whether ``text`` starts with "Pull Request" (``_PULL_REQUEST``)."""
+    if text.isascii():
+        return words.word_at(text.lower(), 0, ("pull request", "pull-request"))
+    return _PULL_REQUEST().match(text) is not None
+
+
 def _may_name_a_step(body: str) -> bool:
     return body[:1] in _STEP_FIRST and body.lstrip("*_ ")[:4].lower() in _STEP_PREFIXES
 
@@ -276,14 +315,13 @@ class _StepBuilder:
 
 def _heading_step(heading: Heading) -> tuple[str, str] | None:
     text = heading.text
-    # _may_name_a_step reads ASCII; re's IGNORECASE also folds U+017F to "s"
-    named = _may_name_a_step(text) or not text.isascii()
-    match = _HEADING_STEP().match(text) if named else None
-    if match is None and text[:1].isdecimal():  # what ``\d`` matches
+    parts = _step_heading_parts(text)
+    if parts is None and text[:1].isdecimal():  # what ``\d`` matches
         match = _NUMBERED_HEADING().match(text)
-    if match:
-        return match.group(1), _unwrap(match.group(2)) or text
-    if text[:1] in ("p", "P") and _PULL_REQUEST().match(text):
+        parts = (match.group(1), match.group(2)) if match else None
+    if parts is not None:
+        return parts[0], _unwrap(parts[1]) or text
+    if text[:1] in ("p", "P") and _pull_request(text):
         return slugify(text), text
     return None
 
