@@ -271,3 +271,15 @@ def test_a_distribution_s_name_is_normalized_as_pep_503_says(name: str) -> None:
     import re
 
     assert environment._normalized(name) == re.sub(r"[-_.]+", "-", name).lower()
+
+
+@given(st.text(alphabet="0123456789abcdefA-g", max_size=27))
+@example("0123456789abcdef")
+@example("0123456789abcdef-01234567")
+@example("0123456789abcdef-0123456-")
+@example("0123456789abcdef001234567")
+def test_a_digest_is_what_its_pattern_matches_whole(text: str) -> None:
+    import re
+
+    found = re.fullmatch(r"[0-9a-f]{16}(?:-[0-9a-f]{8})?", text) is not None
+    assert codestate.is_digest(text) == found

@@ -5,6 +5,8 @@ from __future__ import annotations
 from textwrap import dedent
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from pytest_tasktracker import parse
 from pytest_tasktracker.tracker.scanner import indent_width, scan, split_lines
@@ -137,3 +139,19 @@ def test_the_status_offset_points_into_the_brackets(bom: str) -> None:
     for subtask in parse(text).subtasks:
         assert text[subtask.offset - 1] == "["
         assert text[subtask.offset : subtask.offset + 2] == subtask.status + "]"
+
+
+@given(st.text(alphabet="[] xX\t*-~_a1é\n.", max_size=8))
+@example("[ ]* task")
+@example("[x]*")
+@example("[]\n")
+@example("[-]*x")
+@example("[\t] tab")
+def test_a_checkbox_is_read_as_its_pattern_matches_it(line: str) -> None:
+    """``read_box`` is ``_BOX`` without compiling it: the brackets' content, the "*" of
+    an optional task and where the box ends, or no box."""
+    from pytest_tasktracker.tracker import scanner
+
+    match = scanner._CHECKBOX().match(line)
+    expected = (match.group(1), bool(match.group(2)), match.end()) if match else None
+    assert scanner.read_box(line, 0) == expected

@@ -27,7 +27,6 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from pytest_tasktracker.lazyre import Lazy
 from pytest_tasktracker.rules import codeprint, environment
 from pytest_tasktracker.rules.codecache import code_files, digest_of
 from pytest_tasktracker.settings import Settings
@@ -37,7 +36,18 @@ from pytest_tasktracker.tracker.fileio import write_locked
 FOLDER = "code"  # in the state folder
 RECORD = "run.json"
 KEPT_STATES = 8
-_DIGEST = Lazy(r"[0-9a-f]{16}(?:-[0-9a-f]{8})?")
+_HEX = frozenset("0123456789abcdef")
+
+
+def is_digest(text: str) -> bool:
+    """Whether ``text`` is a code state's digest, as ``[0-9a-f]{16}(?:-[0-9a-f]{8})?``
+    matches it whole: 16 hex digits, and 8 more after a dash."""
+    size = len(text)
+    if size == 25 and text[16] == "-":
+        text = text[:16] + text[17:]
+    elif size != 16:
+        return False
+    return _HEX.issuperset(text)
 
 
 class CodeState(Slotted):
@@ -263,7 +273,7 @@ def _manifest_files(folder: Path) -> list[Path]:
         names = os.listdir(folder)
     except OSError:
         return []
-    return [folder / name for name in names if _DIGEST().fullmatch(name.removesuffix(".json"))]
+    return [folder / name for name in names if is_digest(name.removesuffix(".json"))]
 
 
 def _modified(path: Path) -> int:
@@ -281,7 +291,7 @@ class Manifests(Mapping[str, Mapping[str, str]]):
         self.folder = state_folder / FOLDER
 
     def __getitem__(self, digest: str) -> Mapping[str, str]:
-        if not _DIGEST().fullmatch(digest):
+        if not is_digest(digest):
             raise KeyError(digest)
         try:
             data = json.loads((self.folder / f"{digest}.json").read_bytes())

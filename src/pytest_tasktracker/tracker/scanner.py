@@ -27,9 +27,7 @@ _LIST_MARKER = Lazy(r"([-+*]|(\d{1,9})[.)])(?=[ \t]|$)")
 # The bracket holds nothing, a blank, x/X, or one mark that is not a letter or digit
 # ("[-]", "[~]"): "[P]" or "[1]" is text, not a checkbox.
 _BOX = r"\[([ \txX]|[^\w\s\]]|)\](\*?)(?=[ \t]|$)"
-_CHECKBOX = Lazy(_BOX)
-# A bullet checkbox at column 0, "- [ ] text": the line most trackers are made of.
-_PLAIN_CHECKBOX = Lazy(rf"[-+*] {_BOX}")
+_CHECKBOX = Lazy(_BOX)  # what read_box reads, without compiling it (tests hold them)
 _HTML_1_OPEN = Lazy(r"<(?:script|pre|style|textarea)(?:[\s>]|$)", re.IGNORECASE)
 _HTML_1_CLOSE = Lazy(r"</(?:script|pre|style|textarea)>", re.IGNORECASE)
 _HTML_6_TAGS = (
@@ -58,6 +56,33 @@ _HTML_END: dict[int, Lazy[str] | None] = {
     6: None,
     7: None,
 }
+
+
+def read_box(line: str, at: int) -> tuple[str, bool, int] | None:
+    """The checkbox ``_BOX`` matches at ``at`` of ``line``: what its brackets hold (nothing,
+    a blank, x or X, or one mark that is neither a letter, a digit, "_", white space nor
+    "]"), whether a "*" follows ("[ ]*", Kiro's optional task), and where it ends; None
+    when there is none (a blank, a tab or the end of the line must follow it)."""
+    if line[at : at + 1] != "[":
+        return None
+    inner = line[at + 1 : at + 2]
+    if inner == "]":
+        status, end = "", at + 2
+    elif inner and line[at + 2 : at + 3] == "]" and _in_box(inner):
+        status, end = inner, at + 3
+    else:
+        return None
+    optional = line[end : end + 1] == "*"
+    end += optional
+    if end == len(line) or line[end] in (" ", "\t") or line[end:] == "\n":
+        return status, optional, end
+    return None
+
+
+def _in_box(char: str) -> bool:
+    if char in (" ", "\t", "x", "X"):
+        return True
+    return not (char.isalnum() or char == "_" or char.isspace() or char == "]")
 
 
 def split_lines(text: str) -> list[tuple[int, str, str]]:
@@ -528,27 +553,29 @@ class _Scanner:
             # empty, or the item starts with indented code
             self._open_item(marker_cols + 1, line.quote_depth, None, False)
             return True
-        box = _CHECKBOX().match(rest) if rest[0] == "[" else None
+        box = read_box(rest, 0) if rest[0] == "[" else None
         checkbox = None
         if box is not None:
             self._end_continuations(line.index)
             bracket = line.content_offset + line.chars + marker.end() + space_chars
-            checkbox = self._checkbox(line.index, line.quote_depth, box, bracket)
+            checkbox = self._checkbox(line.index, line.quote_depth, box, rest, bracket)
         self._open_item(marker_cols + space_cols, line.quote_depth, checkbox, True)
         return True
 
     def _checkbox(
-        self, index: int, quote_depth: int, box: re.Match[str], bracket: int
+        self, index: int, quote_depth: int, box: tuple[str, bool, int], line: str, bracket: int
     ) -> CheckboxItem:
-        """The checkbox that ``box`` matched, its ``[`` at offset ``bracket`` of the text."""
+        """The checkbox ``read_box`` found in ``line``, its ``[`` at offset ``bracket`` of
+        the text."""
+        status, optional, end = box
         checkbox = CheckboxItem(
             index,  # line
             len(self.items),  # depth
             quote_depth,  # quote_depth
-            box.group(1),  # status
-            bool(box.group(2)),  # optional
+            status,
+            optional,
             bracket + 1,  # status_offset
-            box.string[box.end() :].strip(),  # text
+            line[end:].strip(),  # text
         )
         self.found.append(checkbox)
         return checkbox
@@ -573,11 +600,11 @@ class _Scanner:
         if not raw:
             self._blank_line()
             return True
-        box = _PLAIN_CHECKBOX().match(raw) if raw[0] in _BULLETS else None
+        box = read_box(raw, 2) if raw[0] in _BULLETS and raw[1:2] == " " else None
         if box is None:
             return False
         self._close_items(0, index)
-        checkbox = self._checkbox(index, 0, box, offset + 2)
+        checkbox = self._checkbox(index, 0, box, raw, offset + 2)
         self._open_item(2, 0, checkbox, True)
         return True
 
