@@ -1,6 +1,7 @@
 """Byte-exact status edits, and the locked read-modify-write of a tracker file."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: the public named tuples' fields are then
+# types, not strings that typing.NamedTuple compiles one by one (1.8 M instructions a run).
 
 import os
 import time
