@@ -299,3 +299,25 @@ def test_the_word_readers_agree_with_their_patterns(parts: list[tuple[str, str]]
     lower = text.lower()
     assert rules._runs_tests(lower) == (rules._RUN_TESTS().search(text) is not None)
     assert rules._whole_suite(lower) == (rules._WHOLE_SUITE().search(text) is not None)
+
+
+PATH_WORDS = st.sampled_from(
+    [
+        *("tests/test_a.py", "test_b.py", "a_test.py", "_test.py", "x/y/test_c.py"),
+        *("./test_d.py", "a//test_e.py", "test_f.py::g", "test_g.pyc", "`tests/test_h.py`"),
+        *("(test_i.py)", "test_j.py,", "test_k.py.", "**test_l.py**", "Test_m.py"),
+        *("test_n.b.py", "a.py/test_o.py", "tests\\\\test_p.py", "é/test_q.py", "test_r.py:"),
+        *("test_s.py::", "run", "x.py", "test_t.py]", "[test_u.py", "a-b_test.py", "/test_.py"),
+    ]
+)
+
+
+@given(st.lists(st.tuples(PATH_WORDS, st.sampled_from([" ", "\n", "", ",", "`", "'"]))))
+@example([("'/test_.py.,'", "")])
+def test_named_test_files_are_what_the_pattern_finds(parts: list[tuple[str, str]]) -> None:
+    """Plain paths are read without the pattern; any other text by it: the same files."""
+    from pytest_tasktracker.rules import intent as rules
+
+    text = "".join(word + gap for word, gap in parts)
+    found = [p.replace("\\\\", "/") + n for p, n in rules._TEST_FILE().findall(text)]
+    assert rules.named_tests(text) == tuple(dict.fromkeys(found))

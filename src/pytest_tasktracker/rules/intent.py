@@ -108,8 +108,43 @@ def named_tests(text: str) -> tuple[str, ...]:
     """Test files and node ids named in ``text``, in order, without repeats."""
     if ".py" not in text:
         return ()
-    found = [path.replace("\\", "/") + nodes for path, nodes in _TEST_FILE().findall(text)]
+    found = _plain_test_paths(text)
+    if found is None:
+        found = [path.replace("\\", "/") + nodes for path, nodes in _TEST_FILE().findall(text)]
     return tuple(dict.fromkeys(found))
+
+
+_PATH_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./")
+_BEFORE_PATH = "`'\"([<*"  # marks a plain path may stand in: `tests/test_a.py`, (test_a.py)
+_AFTER_PATH = "`'\")]>*,;:!?."
+
+
+def _plain_test_paths(text: str) -> list[str] | None:
+    """What ``_TEST_FILE`` finds in ASCII text whose every word holding ".py" is a plain
+    test file's path (``tests/test_a.py``, also in backticks or brackets, or before a
+    comma or a full stop), read without the pattern; None for any other text (a node
+    id, a backslash, a name that is not a test file's), which the pattern reads."""
+    if not text.isascii() or "\\" in text or "::" in text:
+        return None
+    found = []
+    for word in text.split():
+        if ".py" not in word:
+            continue
+        path = word.lstrip(_BEFORE_PATH).rstrip(_AFTER_PATH)
+        if not path.endswith(".py") or not _PATH_CHARS.issuperset(path):
+            return None
+        *folders, name = path[:-3].split("/")
+        if not (_test_file_name(name) and all(folders)):  # "a//b", "/a": not what it reads
+            return None
+        found.append(path)
+    return found
+
+
+def _test_file_name(name: str) -> bool:
+    """``test_[\\w-]*`` or ``[\\w-]+_test``, for a name of path characters."""
+    if "." in name:
+        return False
+    return name.startswith("test_") or (len(name) > 5 and name.endswith("_test"))
 
 
 # Words are read from the first few thousand characters: what a sub-task asks for is at
