@@ -105,8 +105,11 @@ def link(end: End) -> None:
 
 
 def judge_outcomes(end: End) -> None:
-    chosen = set(end.run.collected.selected or ())
-    selected = None if chosen.issuperset(end.known) else chosen
+    ran = end.run.collected.selected or []
+    selected = None
+    if ran != end.known:  # usually the same ids in the same order: compared in C
+        chosen = set(ran)
+        selected = None if chosen.issuperset(end.known) else chosen
     end.reports = end.run.test_reports()
     end.outcomes = outcomes_of(end.reports)
     end.results = judge_subtasks(end.links, end.outcomes, selected, end.missing)

@@ -56,7 +56,7 @@ _VALUE_OPTIONS = frozenset(
 )
 
 
-_PHASES = frozenset({"setup", "call", "teardown"})
+_FIXTURES = ("setup", "teardown")  # the phases besides the call
 
 
 _STOP = attrgetter("stop")
@@ -109,13 +109,13 @@ class TrackerRun:
         the order they were made (by ``stop``: a subtest ends before its test's call)."""
         if self.kept_by is None:
             return self.reports
-        found = [
-            report
-            for reports in self.kept_by.stats.values()
-            for report in reports
-            if getattr(report, "when", None) in _PHASES
-            and (report.when == "call" or report.outcome != "passed")
-        ]
+        found: list[Any] = []
+        keep = found.append
+        for reports in self.kept_by.stats.values():
+            for report in reports:
+                when = getattr(report, "when", None)
+                if when == "call" or (when in _FIXTURES and report.outcome != "passed"):
+                    keep(report)
         try:  # pytest's reports have a number in ``stop``: compared in C, not by _made
             found.sort(key=_STOP)
         except (AttributeError, TypeError):
