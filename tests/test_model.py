@@ -217,7 +217,31 @@ def test_a_step_heading_is_read_as_its_pattern_reads_it(text: str) -> None:
 
     match = model._HEADING_STEP().match(text)
     expected = (match.group(1), match.group(2)) if match else None
-    assert model._step_heading_parts(text) == expected
+    left = model._HEADINGS_BEFORE_PATTERN
+    kept, left[0] = left[0], 1  # read this one without the pattern
+    try:
+        assert model._step_heading_parts(text) == expected
+        assert left == ([0] if text.isascii() and "\n" not in text else [1])
+    finally:
+        left[0] = kept
+
+
+def test_the_pattern_reads_the_headings_after_the_first_64() -> None:
+    """A tracker of thousands of steps compiles the pattern once instead of reading each
+    heading in Python; the answers are the same."""
+    from pytest_tasktracker.tracker import model
+
+    left = model._HEADINGS_BEFORE_PATTERN
+    kept, left[0] = left[0], 2
+    try:
+        headings = "".join(f"## Step {n}.1: Title {n}\n- [ ] do {n}\n" for n in range(4))
+        steps = parse(headings).steps
+        assert [(step.id, step.title) for step in steps] == [
+            (f"{n}.1", f"Title {n}") for n in range(4)
+        ]
+        assert left == [0]
+    finally:
+        left[0] = kept
 
 
 @given(

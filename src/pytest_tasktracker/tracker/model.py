@@ -261,18 +261,27 @@ _STEP_FIRST = frozenset("*_ SsPpMm")  # how a body naming a step may start: test
 _STEP_WORD_LIST = ("step", "phase", "stage", "milestone", "part")
 
 
+# Headings read without _HEADING_STEP before it is compiled: a tracker of a few dozen
+# steps never pays for compiling it, one of thousands reads the rest with it.
+_HEADINGS_BEFORE_PATTERN = [64]
+
+
 def _step_heading_parts(text: str) -> tuple[str, str] | None:
     """``_HEADING_STEP``'s groups (the step's number, the title), or None where it does
     not match: read from ASCII text with ``str`` methods (every part after the number is
-    optional, so the longest number is the one the pattern takes); other text, or text
-    with a line break, is matched by the pattern."""
-    if not text.isascii() or "\n" in text:
+    optional, so the longest number is the one the pattern takes); other text, text with
+    a line break, and every heading after the first 64 of a process, by the pattern."""
+    left = _HEADINGS_BEFORE_PATTERN
+    if left[0] <= 0 or not text.isascii() or "\n" in text:
         match = _HEADING_STEP().match(text)
         return (match.group(1), match.group(2)) if match else None
+    left[0] -= 1
     lower = text.lower()
     at = len(text) - len(text.lstrip("*_"))
-    word = next((word for word in _STEP_WORD_LIST if lower.startswith(word, at)), None)
-    if word is None:
+    for word in _STEP_WORD_LIST:
+        if lower.startswith(word, at):
+            break
+    else:
         return None
     start = words.after_space(lower, at + len(word))
     if start is None or not lower[start : start + 1].isdigit():

@@ -58,6 +58,10 @@ _HTML_END: dict[int, Lazy[str] | None] = {
 }
 
 
+# read_box's answer for the boxes nearly every line of a tracker starts with, after "- "
+_PLAIN_BOXES = {"[ ] ": (" ", False, 5), "[x] ": ("x", False, 5), "[X] ": ("X", False, 5)}
+
+
 def read_box(line: str, at: int) -> tuple[str, bool, int] | None:
     """The checkbox ``_BOX`` matches at ``at`` of ``line``: what its brackets hold (nothing,
     a blank, x or X, or one mark that is neither a letter, a digit, "_", white space nor
@@ -600,7 +604,9 @@ class _Scanner:
         if not raw:
             self._blank_line()
             return True
-        box = read_box(raw, 2) if raw[0] in _BULLETS and raw[1:2] == " " else None
+        box = None
+        if raw[0] in _BULLETS and raw[1:2] == " ":
+            box = _PLAIN_BOXES.get(raw[2:6]) or read_box(raw, 2)
         if box is None:
             return False
         self._close_items(0, index)
