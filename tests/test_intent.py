@@ -52,6 +52,19 @@ def test_every_claim_phrase_is_caught_in_the_text(text: str, claim: str) -> None
     assert unverified_claim(subtask(text)) == claim
 
 
+@pytest.mark.parametrize(
+    ("text", "claim"),
+    [
+        ("BLOC\u00adKED: environment issue", "BLOCKED"),  # a soft hyphen
+        ("verified via code\u200b review", "verified via code review"),  # zero-width space
+        ("could\u2060 not be run", "could not be run"),  # word joiner
+    ],
+)
+def test_a_claim_with_characters_no_reader_sees_is_caught(text: str, claim: str) -> None:
+    """Characters a reader does not see (pasted from a web page) do not hide a claim."""
+    assert unverified_claim(subtask(text)) == claim
+
+
 def test_a_claim_in_a_continuation_line_is_caught() -> None:
     found = subtask("Run tests to verify they pass", "  - could not run: deferred to CI\n")
     assert unverified_claim(found) == "could not run"
@@ -288,6 +301,7 @@ GAPS = st.sampled_from([" ", "  ", "\t", "\n", "\x1c", "-", "_", ".", ";", ":", 
 @example([("run", " "), ("x" * 60, " "), ("x" * 58, " "), ("tests", "")])  # 120 apart
 @example([("all", "\x1c"), ("the", "\t"), ("tests", "")])
 @example([("test-suite", " "), ("x" * 55, " "), ("x" * 60, " "), ("green", "")])  # from "suite"
+@example([("tests", " "), ("suite", " "), ("x" * 55, " "), ("x" * 59, " "), ("pass", "")])
 @example([("full", " "), ("pytest", "\n"), ("suite", "")])
 def test_the_word_readers_agree_with_their_patterns(parts: list[tuple[str, str]]) -> None:
     """What a sub-task asks for, read from its ASCII words, is what the patterns find:

@@ -193,11 +193,13 @@ def _runs_tests(lower: str) -> bool:
     passes = words.occurrences(lower, ("pass", "passes", "passing", "green"))
     if not (tests and passes):
         return False
-    # "test suite" and "test-suite" end later than their "test"
+    # "test suite" and "test-suite" end later than their "test" ("tests suite" does not)
     suites = [
         (start, end + len(" suite"))
         for start, end in tests
-        if lower[end : end + 1] in ("-", " ") and words.word_at(lower, end + 1, ("suite",))
+        if end - start == len("test")
+        and lower[end : end + 1] in ("-", " ")
+        and words.word_at(lower, end + 1, ("suite",))
     ]
     return words.near(lower, tests + suites, passes, ".;")
 
@@ -286,6 +288,8 @@ def read_intent(subtask: SubTask) -> Intent:
 def unverified_claim(subtask: SubTask) -> str | None:
     """The words in a sub-task (or its notes) that admit it was not verified, if any."""
     text = subtask.full_text[:MAX_NOTES]
+    if not text.isascii():  # "BLOC\u00adKED" reads as BLOCKED to everyone
+        text = text.translate(_UNSEEN)
     lower = _ascii_lower(text)
     if lower is not None and not any(word in lower for word in _NEEDS[_CLAIM]):
         return None
