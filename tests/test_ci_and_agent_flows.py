@@ -70,6 +70,56 @@ def test_pytest_on_the_only_test_folder_is_the_whole_suite(pytester: pytest.Pyte
     )
 
 
+def full_suite_project(pytester: pytest.Pytester, ini: str = "") -> None:
+    """A tracker asking for the whole suite, a passing tests/ folder, nothing else yet."""
+    pytester.makeini(f"[pytest]\ntracker = TASKS.md\n{ini}")
+    (pytester.path / "TASKS.md").write_text("### Step 1: S\n- [ ] Run the full test suite\n")
+    pytester.mkdir("tests")
+    (pytester.path / "tests" / "test_a.py").write_text("def test_a():\n    pass\n")
+
+
+def assert_tests_folder_is_not_the_suite(pytester: pytest.Pytester) -> None:
+    """The oracle: plain pytest from the rootdir fails; `pytest tests` verifies nothing."""
+    assert pytester.runpytest("-p", "no:tasktracker").ret == 1
+    assert pytester.runpytest("tests", "--tracker-update").ret == 0
+    assert outcomes(pytester) == {"1.1": "not-run"}
+    assert "[x]" not in (pytester.path / "TASKS.md").read_text()
+
+
+def test_python_files_with_a_folder_is_matched_as_pytest_matches_it(
+    pytester: pytest.Pytester,
+) -> None:
+    """``python_files = checks/*.py`` collects checks/contract.py by its whole path: a run
+    of tests/ alone is not the whole suite (adversarial round 10)."""
+    full_suite_project(pytester, "python_files = test_*.py checks/*.py\n")
+    pytester.mkdir("checks")
+    (pytester.path / "checks" / "contract.py").write_text("def test_c():\n    assert 0\n")
+    assert_tests_folder_is_not_the_suite(pytester)
+
+
+def test_a_linked_test_folder_is_part_of_the_suite(pytester: pytest.Pytester) -> None:
+    """pytest follows a linked folder; a run that did not look at it is not the whole
+    suite (adversarial round 10)."""
+    full_suite_project(pytester)
+    shared = pytester.path.parent / f"{pytester.path.name}-shared"
+    shared.mkdir()
+    (shared / "test_shared.py").write_text("def test_s():\n    assert 0\n")
+    (pytester.path / "integration").symlink_to(shared, target_is_directory=True)
+    assert_tests_folder_is_not_the_suite(pytester)
+
+
+def test_collect_in_virtualenv_collects_a_folder_holding_pyvenv_cfg(
+    pytester: pytest.Pytester,
+) -> None:
+    """With ``--collect-in-virtualenv`` pytest collects a folder that looks like a
+    virtual environment (adversarial round 10)."""
+    full_suite_project(pytester, "addopts = --collect-in-virtualenv\n")
+    pytester.mkdir("env1")
+    (pytester.path / "env1" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (pytester.path / "env1" / "test_v.py").write_text("def test_v():\n    assert 0\n")
+    assert_tests_folder_is_not_the_suite(pytester)
+
+
 README = "Example\n\n>>> 1 + 1\n3\n"
 
 

@@ -222,7 +222,9 @@ def _reach(config: pytest.Config, run: TrackerRun) -> Reach:
             # `pytest tests` where nothing else is collectable is the whole suite
             norecurse = tuple(config.getini("norecursedirs"))
             patterns = _collected_patterns(config)
-            covered = collectable_outside(rootdir, suite, run_roots, patterns, norecurse) is None
+            venvs = bool(getattr(config.option, "collect_in_virtualenv", False))
+            outside = collectable_outside(rootdir, suite, run_roots, patterns, norecurse, venvs)
+            covered = outside is None
         if not covered or any("::" in arg for arg in args):
             shown = ", ".join(_shown(relative(base / a.split("::")[0]), a) for a in args)
             short = f"this run collected only {shown}"

@@ -177,11 +177,18 @@ def collectable_outside(
     run_roots: Sequence[str],
     patterns: Sequence[str],
     norecurse: Sequence[str] = DEFAULT_NORECURSE,
+    venvs: bool = False,
 ) -> str | None:
     """A file under the suite's roots but under none of the run's roots whose name
     matches one of ``patterns`` (``python_files``, doctest globs): one that `pytest`
     from the rootdir would collect and this run did not look at. None when there is
-    none: then a run of those roots (``pytest tests``) collected the whole suite."""
+    none: then a run of those roots (``pytest tests``) collected the whole suite.
+
+    Read as pytest reads them: a pattern with a "/" is matched against the whole path
+    (``checks/*.py``); a folder holding ``pyvenv.cfg`` is left out unless ``venvs``
+    (``--collect-in-virtualenv``). pytest follows a linked folder, which is not walked
+    here: one that the run did not look at is named instead, as a part it may have
+    left out."""
     skip = tuple(norecurse) or DEFAULT_NORECURSE
     for root in suite_roots:
         top = rootdir / root if root else rootdir
@@ -194,16 +201,34 @@ def collectable_outside(
             dirs[:] = [
                 d
                 for d in dirs
-                if not any(name_matches(d, p) for p in skip)
-                and not (Path(folder, d) / "pyvenv.cfg").is_file()
+                if not any(_pytest_matches(os.path.join(folder, d), d, p) for p in skip)
+                and (venvs or not (Path(folder, d) / "pyvenv.cfg").is_file())
             ]
+            for d in dirs:
+                if os.path.islink(os.path.join(folder, d)) and not any(
+                    under(prefix + d, given) for given in run_roots
+                ):
+                    return prefix + d
             for name in files:
                 path = prefix + name
                 if any(under(path, given) for given in run_roots):
                     continue
-                if any(name_matches(name, pattern) for pattern in patterns):
+                where = os.path.join(folder, name)
+                if any(_pytest_matches(where, name, pattern) for pattern in patterns):
                     return path
     return None
+
+
+def _pytest_matches(path: str, name: str, pattern: str) -> bool:
+    """Whether ``pattern`` matches the file or folder at ``path`` as pytest matches
+    ``python_files`` and ``norecursedirs`` (``_pytest.pathlib.fnmatch_ex``): by name,
+    or, for a pattern with a "/", by the whole path."""
+    if "/" not in pattern and os.sep not in pattern:
+        return name_matches(name, pattern)
+    pattern = pattern.replace("/", os.sep)
+    if not os.path.isabs(pattern):
+        pattern = f"*{os.sep}{pattern}"
+    return fnmatch.fnmatch(path, pattern)
 
 
 class FileIndex:
