@@ -35,14 +35,5 @@ class Lazy(Generic[AnyStr]):
             compiled = self._compiled = re.compile(self._pattern, self._flags)
         return compiled
 
-    @property
-    def pattern(self) -> AnyStr:
-        return self._pattern
-
-    @property
-    def compiled(self) -> bool:
-        """Whether it has been compiled (tests, benchmarks)."""
-        return self._compiled is not None
-
     def __repr__(self) -> str:
         return f"Lazy({self._pattern!r}, {self._flags})"

@@ -168,10 +168,21 @@ _NEEDS: dict[Lazy[str], tuple[str, ...]] = {
 }
 
 
-def _says(pattern: Lazy[str], text: str, lower: str | None) -> bool:
+def _search(pattern: Lazy[str], text: str, lower: str | None) -> re.Match[str] | None:
+    """``pattern`` searched in ``text``, unless ``lower`` (ASCII text) lacks every word
+    it needs."""
     if lower is not None and not any(word in lower for word in _NEEDS[pattern]):
-        return False
-    return pattern().search(text) is not None
+        return None
+    return pattern().search(text)
+
+
+def _says(pattern: Lazy[str], text: str, lower: str | None) -> bool:
+    return _search(pattern, text, lower) is not None
+
+
+def _as_read(text: str) -> str:
+    """``text`` without the characters a reader does not see (``_UNSEEN``)."""
+    return text if text.isascii() else text.translate(_UNSEEN)
 
 
 def _ascii_lower(text: str) -> str | None:
@@ -265,9 +276,7 @@ _UNSEEN = dict.fromkeys(
 
 
 def read_intent(subtask: SubTask) -> Intent:
-    text = subtask.text[:MAX_TEXT]
-    if not text.isascii():
-        text = text.translate(_UNSEEN)
+    text = _as_read(subtask.text[:MAX_TEXT])
     lower = _ascii_lower(text)
     red_phase = _red_phase(text, lower)
     return Intent(
@@ -287,11 +296,6 @@ def read_intent(subtask: SubTask) -> Intent:
 
 def unverified_claim(subtask: SubTask) -> str | None:
     """The words in a sub-task (or its notes) that admit it was not verified, if any."""
-    text = subtask.full_text[:MAX_NOTES]
-    if not text.isascii():  # "BLOC\u00adKED" reads as BLOCKED to everyone
-        text = text.translate(_UNSEEN)
-    lower = _ascii_lower(text)
-    if lower is not None and not any(word in lower for word in _NEEDS[_CLAIM]):
-        return None
-    match = _CLAIM().search(text)
+    text = _as_read(subtask.full_text[:MAX_NOTES])  # "BLOC\u00adKED" reads as BLOCKED
+    match = _search(_CLAIM, text, _ascii_lower(text))
     return match.group(0) if match else None

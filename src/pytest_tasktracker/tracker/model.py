@@ -22,7 +22,9 @@ from pytest_tasktracker.tracker.scanner import CheckboxItem, Heading, scan
 State = Literal["done", "open", "other"]
 StepKind = Literal["heading", "item", "section"]
 
-_STEP_WORDS = r"(?:step|phase|stage|milestone|part)"
+# The words a step's name starts with: the patterns' alternatives and the str readers'.
+_STEP_WORD_LIST = ("step", "phase", "stage", "milestone", "part")
+_STEP_WORDS = "(?:" + "|".join(_STEP_WORD_LIST) + ")"
 _HEADING_STEP = Lazy(
     rf"^[*_]*{_STEP_WORDS}\s+(\d+(?:\.\d+)*)[*_]*\s*(?:[:.)\-\u2013\u2014]\s*)?(.*)$",
     re.IGNORECASE,
@@ -254,11 +256,8 @@ def _clean_text(item: CheckboxItem) -> str:
     return text.strip()
 
 
-_STEP_PREFIXES = ("step", "phas", "stag", "mile", "part")
+_STEP_PREFIXES = tuple(word[:4] for word in _STEP_WORD_LIST)
 _STEP_FIRST = frozenset("*_ SsPpMm")  # how a body naming a step may start: tested first
-
-
-_STEP_WORD_LIST = ("step", "phase", "stage", "milestone", "part")
 
 
 # Headings read without _HEADING_STEP before it is compiled: a tracker of a few dozen
